@@ -1,0 +1,1 @@
+"""Scrapy commands: ``scrapy digest``, ``scrapy report``."""

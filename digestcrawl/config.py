@@ -1,0 +1,268 @@
+"""Typed, validated configuration: which models to watch and which sources to crawl.
+
+Both files are YAML. The defaults ship inside the package (``digestcrawl/conf/``) so a Scrapyd
+egg carries them; the settings ``DIGESTCRAWL_MODELS_FILE`` and ``DIGESTCRAWL_SOURCES_FILE``
+point at other files. Every entry is validated on load; an error names the file, the entry and
+the field.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+Script = Literal["latin", "zh-Hant", "zh-Hans", "ja"]
+ModelKey = Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
+SourceName = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+
+DEFAULT_TIMEZONES = {
+    "zh-TW": "Asia/Taipei",
+    "zh-HK": "Asia/Hong_Kong",
+    "zh-CN": "Asia/Shanghai",
+    "ja": "Asia/Tokyo",
+    "en": "UTC",
+}
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names file, entry and field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ContextRules(_Strict):
+    """Words that decide whether an ambiguous alias means the AI model."""
+
+    require: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+class ModelConfig(_Strict):
+    display: str
+    company: str | None = None
+    tickers: tuple[str, ...] = ()
+    aliases: dict[Script, tuple[str, ...]]
+    # Aliases that also have an everyday meaning (the animal, the zodiac sign, a first name):
+    # they count only when the context rules say the text is about AI.
+    ambiguous: tuple[str, ...] = ()
+    context: ContextRules = ContextRules()
+
+    @field_validator("aliases")
+    @classmethod
+    def _has_aliases(cls, value: dict[Script, tuple[str, ...]]) -> dict[Script, tuple[str, ...]]:
+        if not any(value.values()):
+            raise ValueError("at least one alias is required")
+        return value
+
+    @model_validator(mode="after")
+    def _ambiguous_are_aliases(self) -> ModelConfig:
+        unknown = set(self.ambiguous) - set(self.all_aliases)
+        if unknown:
+            raise ValueError(f"ambiguous names unknown aliases: {sorted(unknown)}")
+        return self
+
+    @property
+    def all_aliases(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for names in self.aliases.values():
+            seen.update(dict.fromkeys(names))
+        return tuple(seen)
+
+    def aliases_in(self, scripts: tuple[Script, ...]) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for script in scripts:
+            seen.update(dict.fromkeys(self.aliases.get(script, ())))
+        return tuple(seen)
+
+
+class QueryExpansion(_Strict):
+    """How ``{query}`` in a source URL expands from a model's aliases."""
+
+    scripts: tuple[Script, ...] = ("latin",)
+    # None: one request per alias; a string: one request with the aliases joined by it.
+    join: str | None = " OR "
+
+
+class Selectors(_Strict):
+    """CSS selectors (with ``::attr()`` / ``::text``) for a listing page."""
+
+    item: str
+    url: str
+    title: str
+    published: str | None = None
+    snippet: str | None = None
+
+
+class FieldMap(_Strict):
+    """JMESPath expressions mapping a JSON API answer to entries."""
+
+    items: str
+    url: str
+    title: str | None = None
+    text: str | None = None
+    published: str | None = None
+    author: str | None = None
+
+
+Kind = Literal["search_feed", "feed", "sitemap", "listing", "json_api"]
+Category = Literal["news", "social", "finance"]
+URL_FIELDS = frozenset({"query", "ticker", "since_ts"})
+
+
+class SourceConfig(_Strict):
+    name: SourceName
+    kind: Kind
+    category: Category
+    url: str
+    locale: str = "en"
+    timezone: str | None = None
+    query: QueryExpansion | None = None
+    locales: dict[str, dict[str, str]] | None = None
+    links: Literal["direct", "google", "bing"] = "direct"
+    follow: bool = True
+    render: Literal["playwright"] | None = None
+    delay: float | None = Field(default=None, ge=0)
+    selectors: Selectors | None = None
+    fields: FieldMap | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an absolute http(s) URL")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SourceConfig:
+        if self.kind == "listing" and self.selectors is None:
+            raise ValueError("a listing source needs selectors")
+        if self.kind == "json_api" and self.fields is None:
+            raise ValueError("a json_api source needs fields")
+        placeholders = self.url_placeholders
+        locale_params = {key for params in (self.locales or {}).values() for key in params}
+        unknown = placeholders - URL_FIELDS - locale_params
+        if unknown:
+            raise ValueError(f"url has placeholders no config fills: {sorted(unknown)}")
+        if self.kind == "search_feed" and "query" not in placeholders:
+            raise ValueError("a search_feed url needs a {query} placeholder")
+        return self
+
+    @property
+    def url_placeholders(self) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(self.url) if name}
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone or DEFAULT_TIMEZONES.get(self.locale, "UTC"))
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """A source entry that failed validation; the rest of the file still loads."""
+
+    file: str
+    entry: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: source {self.entry}: {self.message}"
+
+
+def _read_yaml(path: str | None, default: str) -> tuple[str, Any]:
+    if path:
+        label = path
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    else:
+        label = f"digestcrawl/conf/{default}"
+        text = resources.files("digestcrawl").joinpath("conf", default).read_text("utf-8")
+    try:
+        return label, yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{label}: not valid YAML: {exc}") from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or "(entry)"
+        parts.append(f"field {where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def load_models(path: str | None = None) -> dict[str, ModelConfig]:
+    """Load and validate models.yaml; any bad entry is fatal (nothing can be matched without it)."""
+    label, data = _read_yaml(path, "models.yaml")
+    if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
+        raise ConfigError(f"{label}: expected a mapping with a 'models' key")
+    models: dict[str, ModelConfig] = {}
+    for key, entry in data["models"].items():
+        if not isinstance(key, str) or not re.fullmatch(r"[a-z0-9-]+", key):
+            raise ConfigError(f"{label}: model {key!r}: key must match [a-z0-9-]+")
+        try:
+            models[key] = ModelConfig.model_validate(entry)
+        except ValidationError as exc:
+            raise ConfigError(f"{label}: model {key}: {_describe(exc)}") from None
+    return models
+
+
+def load_entities(path: str | None = None) -> dict[str, tuple[str, ...]]:
+    """Load entities.yaml: canonical name → every spelling (see the file's header)."""
+    label, data = _read_yaml(path, "entities.yaml")
+    entities = data.get("entities") if isinstance(data, dict) else None
+    if not isinstance(entities, dict) or not all(
+            isinstance(k, str) and isinstance(v, list) and v and all(isinstance(n, str) for n in v)
+            for k, v in entities.items()):
+        raise ConfigError(f"{label}: expected 'entities' mapping names to non-empty lists of spellings")
+    return {name: tuple(spellings) for name, spellings in entities.items()}
+
+
+def load_sources(path: str | None = None) -> tuple[list[SourceConfig], list[SourceProblem]]:
+    """Load sources.yaml: the valid entries, and one problem per invalid entry.
+
+    A bad source must not stop the crawl of the good ones, so problems are returned for the
+    caller to report instead of raised. A file that is not a list of sources at all is fatal.
+    """
+    label, data = _read_yaml(path, "sources.yaml")
+    entries = data.get("sources") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise ConfigError(f"{label}: expected a mapping with a 'sources' list")
+    sources: list[SourceConfig] = []
+    problems: list[SourceProblem] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        entry_label = f"#{index + 1} ({name})" if name else f"#{index + 1}"
+        try:
+            source = SourceConfig.model_validate(entry)
+        except ValidationError as exc:
+            problems.append(SourceProblem(label, entry_label, _describe(exc)))
+            continue
+        if source.name in seen:
+            problems.append(SourceProblem(label, entry_label, "field name: duplicate name"))
+            continue
+        seen.add(source.name)
+        sources.append(source)
+    return sources, problems

@@ -1,0 +1,1 @@
+"""The daily digest: stories, summarizers, rendering."""

@@ -1,0 +1,112 @@
+"""Write one model's digest for one day, from the database: the only way a digest is made.
+
+The closing pipeline and ``scrapy digest`` both call ``DigestBuilder.build``. It reads every
+spider's stored articles for the day, groups and ranks stories, summarizes (LLM or extractive),
+renders the post and its infographic atomically, and records stories and digest in the database.
+
+Settings: DATABASE_URL, DIGEST_SITE_DIR, DIGEST_LANGUAGE, DIGEST_TIMEZONE, DIGEST_SUMMARIZER
+(``auto``: the LLM when LLM_API_KEY is set, else extractive; ``llm``; ``extractive``), the LLM_*
+settings of ``digestcrawl.digest.llm`` and the DIGEST_* settings of ``digestcrawl.digest.render``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from scrapy.settings import BaseSettings
+from sqlalchemy.engine import Engine
+
+from digestcrawl.config import ModelConfig, load_entities, load_models
+from digestcrawl.digest.extractive import ExtractiveSummarizer
+from digestcrawl.digest.infographic import draw_infographic
+from digestcrawl.digest.model import DigestInput, Language, Summarizer
+from digestcrawl.digest.render import RenderOptions, write_post
+from digestcrawl.digest.repository import DigestRepository
+from digestcrawl.digest.stories import EntityFinder, group_stories, mark_follow_ups
+from digestcrawl.storage import ensure_schema, make_engine
+
+logger = logging.getLogger(__name__)
+LANGUAGES = ("zh-TW", "zh-CN", "en", "ja")
+
+
+@dataclass(frozen=True)
+class DigestOutcome:
+    model: str
+    day: date
+    post: Path | None  # None: no relevant items that day, so no post
+    stories: int = 0
+    articles: int = 0
+    generator: str = ""
+    llm_calls: int = 0
+
+    def describe(self) -> str:
+        if self.post is None:
+            return f"{self.model} {self.day}: no relevant items, no post written"
+        return (f"{self.model} {self.day}: {self.articles} articles in {self.stories} stories → {self.post} "
+                f"({self.generator}, {self.llm_calls} LLM calls)")
+
+
+def build_summarizer(settings: BaseSettings, engine: Engine, finder: EntityFinder) -> Summarizer:
+    extractive = ExtractiveSummarizer(finder)
+    choice = settings.get("DIGEST_SUMMARIZER", "auto")
+    if choice not in ("auto", "llm", "extractive"):
+        raise ValueError(f"DIGEST_SUMMARIZER must be auto, llm or extractive, not {choice!r}")
+    if choice == "extractive" or (choice == "auto" and not settings.get("LLM_API_KEY")):
+        return extractive
+    from digestcrawl.digest.cache import LLMCache
+    from digestcrawl.digest.llm import LLMConfig, LLMSummarizer
+
+    return LLMSummarizer(LLMConfig.from_settings(settings), fallback=extractive, cache=LLMCache(engine))
+
+
+class DigestBuilder:
+    def __init__(self, engine: Engine, models: dict[str, ModelConfig], summarizer: Summarizer,
+                 finder: EntityFinder, site_dir: Path, language: Language, options: RenderOptions,
+                 zone: ZoneInfo) -> None:
+        self.engine, self.models, self.summarizer, self.finder = engine, models, summarizer, finder
+        self.site_dir, self.language, self.options = site_dir, language, options
+        self.repository = DigestRepository(engine, zone)
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> DigestBuilder:
+        language = settings.get("DIGEST_LANGUAGE", "zh-TW")
+        if language not in LANGUAGES:
+            raise ValueError(f"DIGEST_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {language!r}")
+        engine = make_engine(settings.get("DATABASE_URL"), settings.getfloat("DATABASE_BUSY_TIMEOUT", 5.0))
+        ensure_schema(engine)
+        finder = EntityFinder(load_entities())
+        return cls(engine, load_models(settings.get("DIGESTCRAWL_MODELS_FILE")),
+                   build_summarizer(settings, engine, finder), finder,
+                   Path(settings.get("DIGEST_SITE_DIR")), language, RenderOptions.from_settings(settings),
+                   ZoneInfo(settings.get("DIGEST_TIMEZONE")))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def build(self, model_key: str, day: date) -> DigestOutcome:
+        model = self.models[model_key]
+        articles = self.repository.articles(model_key, day)
+        if not articles:
+            logger.warning("No relevant items for %s on %s: no digest written", model_key, day)
+            return DigestOutcome(model_key, day, None)
+        stories = group_stories(articles, self.finder)
+        mark_follow_ups(stories, self.repository.earlier_stories(model_key, day))
+        others = {key: m.display for key, m in self.models.items() if key != model_key}
+        # Only the stories the post shows are summarized; all of them are stored.
+        digest = DigestInput(
+            model_key=model_key, model=model, day=day, language=self.language,
+            stories=stories[: self.options.max_stories],
+            figures=self.repository.figures(model_key, day, articles, model.tickers, list(others)),
+            competitors=others)
+        result = self.summarizer.summarize(digest)
+        paths = write_post(self.site_dir, digest, result, self.options)
+        draw_infographic(digest, result, paths.image)
+        self.repository.save(model_key, day, stories, result, str(paths.post))
+        outcome = DigestOutcome(model_key, day, paths.post, len(stories), len(articles), result.generator,
+                                result.llm_calls)
+        logger.info("Digest written: %s", outcome.describe())
+        return outcome

@@ -1,0 +1,131 @@
+"""The digest's data: what summarizers read (``DigestInput``) and write (``DigestContent``).
+
+Everything a summarizer may say about a day comes from ``DigestInput``: the stories with their
+stored articles, and the day's figures. ``DigestContent`` is also the JSON schema the LLM must
+answer in; the renderer turns it into the Jekyll post.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal, Protocol
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from digestcrawl.config import ModelConfig
+
+Language = Literal["zh-TW", "zh-CN", "en", "ja"]
+
+
+@dataclass(frozen=True)
+class StoryArticle:
+    """One stored article as a story cites it."""
+
+    id: int
+    url: str
+    title: str
+    text: str
+    snippet: str
+    source: str  # the source config name (udn, hacker_news, …)
+    category: str  # news | social | finance
+    publisher: str  # display name of the outlet
+    language: str | None
+    published: datetime | None  # published time, else first-seen time; timezone-aware
+    score: int  # relevance score for the digest's model
+    duplicate_of: str | None = None  # original's URL when this is a syndicated copy
+
+    @property
+    def outlet(self) -> str:
+        return self.publisher or (urlsplit(self.url).hostname or self.source)
+
+
+@dataclass
+class Story:
+    """Articles about one event, across sites and languages, best article first."""
+
+    key: str  # stable: derived from the member URLs
+    articles: list[StoryArticle]
+    rank: float = 0.0
+    follow_up_of: str | None = None  # key of an earlier day's story this continues
+    follow_up_day: date | None = None
+
+    @property
+    def lead(self) -> StoryArticle:
+        return self.articles[0]
+
+    @property
+    def outlets(self) -> list[str]:
+        return list(dict.fromkeys(a.outlet for a in self.articles))
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """Data-derived facts the analysis sections may cite."""
+
+    mentions_by_category: dict[str, int]  # news/social/finance → articles today
+    trend: dict[date, int]  # the last 7 days (digest day included) → articles per day
+    co_mentioned: dict[str, int]  # other watched model key → articles mentioning both
+    tickers: tuple[str, ...]  # the model's company tickers
+    finance_titles: tuple[str, ...]  # titles of today's finance-source articles
+
+
+@dataclass
+class DigestInput:
+    model_key: str
+    model: ModelConfig
+    day: date
+    language: Language
+    stories: list[Story]
+    figures: DayFigures
+    competitors: dict[str, str] = field(default_factory=dict)  # key → display name
+
+    def article(self, article_id: int) -> StoryArticle | None:
+        for story in self.stories:
+            for article in story.articles:
+                if article.id == article_id:
+                    return article
+        return None
+
+
+class _Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StorySummary(_Schema):
+    story_key: str
+    title: str = Field(min_length=1, max_length=200)
+    paragraph: str = Field(min_length=1)
+    cited: list[int] = Field(min_length=1)  # StoryArticle ids the paragraph rests on
+
+
+class Analysis(_Schema):
+    industry: str  # significance for the AI industry
+    competition: str  # comparison with competitors
+    market: str  # potential market impact
+
+
+class DigestContent(_Schema):
+    summary: str  # ai_summary: 2–4 sentences, plain text
+    trend: str  # one paragraph
+    stories: list[StorySummary] = Field(min_length=1)
+    analysis: Analysis
+    key_points: list[str] = Field(min_length=4, max_length=8)
+    developers: list[str] = Field(min_length=2, max_length=4)
+    users: list[str] = Field(min_length=2, max_length=4)
+    tags: list[str] = Field(default_factory=list, max_length=10)
+
+
+@dataclass
+class SummaryResult:
+    content: DigestContent
+    generator: str  # "extractive" or "llm:<model name>"
+    fallback_reason: str | None = None  # why an LLM digest fell back to extractive
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Summarizer(Protocol):
+    def summarize(self, digest: DigestInput) -> SummaryResult: ...

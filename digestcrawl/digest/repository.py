@@ -1,0 +1,123 @@
+"""Database reads and writes of the digest: a day's articles and figures, stories, digests."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import Engine
+
+from digestcrawl.digest.model import DayFigures, Story, StoryArticle, SummaryResult
+from digestcrawl.digest.stories import EarlierStory
+from digestcrawl.storage import (
+    ArticleRow,
+    DigestRow,
+    DuplicateRow,
+    MentionRow,
+    SourceRow,
+    StoryArticleRow,
+    StoryRow,
+)
+
+TREND_DAYS = 7
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(), zone)
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+
+
+def _moment():  # type: ignore[no-untyped-def]
+    # Items without a published time belong to the day they were first seen.
+    return func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
+
+
+class DigestRepository:
+    def __init__(self, engine: Engine, zone: ZoneInfo) -> None:
+        self.engine = engine
+        self.zone = zone
+
+    def articles(self, model: str, day: date) -> list[StoryArticle]:
+        start, end = day_bounds(day, self.zone)
+        query = (
+            select(ArticleRow, SourceRow.name, MentionRow.score, DuplicateRow.original_url)
+            .join(MentionRow, (MentionRow.article_id == ArticleRow.id) & (MentionRow.model == model))
+            .join(SourceRow, SourceRow.id == ArticleRow.source_id)
+            .outerjoin(DuplicateRow, DuplicateRow.article_id == ArticleRow.id)
+            .where(_moment() >= start, _moment() < end)
+            .order_by(ArticleRow.id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            StoryArticle(
+                id=row.ArticleRow.id, url=row.ArticleRow.url, title=row.ArticleRow.title,
+                text=row.ArticleRow.text, snippet=row.ArticleRow.snippet, source=name,
+                category=row.ArticleRow.category,
+                publisher=row.ArticleRow.publisher or row.ArticleRow.site_name or "",
+                language=row.ArticleRow.language,
+                published=row.ArticleRow.published_at or row.ArticleRow.first_seen_at,
+                score=score, duplicate_of=original_url)
+            for row, name, score, original_url in ((r, r.name, r.score, r.original_url) for r in rows)
+        ]
+
+    def figures(self, model: str, day: date, today: list[StoryArticle], tickers: tuple[str, ...],
+                other_models: list[str]) -> DayFigures:
+        start, _ = day_bounds(day - timedelta(days=TREND_DAYS - 1), self.zone)
+        _, end = day_bounds(day, self.zone)
+        with self.engine.connect() as conn:
+            moments = conn.execute(
+                select(_moment()).join(MentionRow, (MentionRow.article_id == ArticleRow.id)
+                                       & (MentionRow.model == model))
+                .where(_moment() >= start, _moment() < end)).scalars().all()
+            ids = [a.id for a in today]
+            co = Counter(conn.execute(select(MentionRow.model).where(
+                MentionRow.article_id.in_(ids), MentionRow.model.in_(other_models))).scalars())
+        trend = {day - timedelta(days=n): 0 for n in range(TREND_DAYS)}
+        for moment in moments:
+            local = _aware(moment).astimezone(self.zone).date()
+            if local in trend:
+                trend[local] += 1
+        return DayFigures(
+            mentions_by_category=dict(Counter(a.category for a in today)),
+            trend=dict(sorted(trend.items())),
+            co_mentioned=dict(co),
+            tickers=tickers,
+            finance_titles=tuple(a.title for a in today if a.category == "finance" and not a.duplicate_of),
+        )
+
+    def earlier_stories(self, model: str, day: date, days: int = TREND_DAYS) -> list[EarlierStory]:
+        query = (select(StoryRow.key, StoryRow.day, StoryRow.title, ArticleRow.url)
+                 .join(StoryArticleRow, StoryArticleRow.story_id == StoryRow.id)
+                 .join(ArticleRow, ArticleRow.id == StoryArticleRow.article_id)
+                 .where(StoryRow.model == model, StoryRow.day < day, StoryRow.day >= day - timedelta(days=days)))
+        found: dict[tuple[str, date], tuple[str, set[str]]] = {}
+        with self.engine.connect() as conn:
+            for key, story_day, title, url in conn.execute(query):
+                found.setdefault((key, story_day), (title, set()))[1].add(url)
+        return [EarlierStory(key, story_day, title, frozenset(urls))
+                for (key, story_day), (title, urls) in found.items()]
+
+    def save(self, model: str, day: date, stories: list[Story], result: SummaryResult, path: str) -> None:
+        """Replace the day's stories and digest row (regenerating is idempotent)."""
+        cited = {i for s in result.content.stories for i in s.cited}
+        with self.engine.begin() as conn:
+            conn.execute(delete(StoryRow).where(StoryRow.model == model, StoryRow.day == day))
+            for position, story in enumerate(stories):
+                story_id = conn.execute(StoryRow.__table__.insert().values(
+                    model=model, day=day, key=story.key, title=story.lead.title, rank=story.rank,
+                    position=position, follow_up_of=story.follow_up_of).returning(StoryRow.id)).scalar_one()
+                conn.execute(StoryArticleRow.__table__.insert(), [
+                    {"story_id": story_id, "article_id": a.id, "cited": a.id in cited} for a in story.articles])
+            conn.execute(delete(DigestRow).where(DigestRow.model == model, DigestRow.day == day))
+            conn.execute(DigestRow.__table__.insert().values(
+                model=model, day=day, path=path, generator=result.generator,
+                fallback_reason=result.fallback_reason, llm_calls=result.llm_calls,
+                prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens,
+                content=result.content.model_dump(), written_at=datetime.now(UTC)))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,163 @@
+"""Source documents → entries: RSS/Atom, news sitemaps, listing pages and JSON APIs.
+
+Pure functions over bytes or text, so they are tested on saved responses; the spiders only
+call them. A document that cannot be read raises ``FeedError`` with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+from urllib.parse import urljoin
+from xml.sax import SAXException
+
+import feedparser
+import jmespath
+from lxml import etree
+from parsel import Selector
+from w3lib.html import remove_tags, replace_entities
+
+from digestcrawl.config import FieldMap, Selectors
+from digestcrawl.dates import parse_datetime
+
+AD_TITLE = re.compile(r"^\s*[\[【(（]?\s*(廣告|广告|AD|Ad|Sponsored|贊助|赞助|PR)\s*[\]】)）:：]", re.UNICODE)
+SITEMAP_NS = {
+    "sm": "http://www.sitemaps.org/schemas/sitemap/0.9",
+    "news": "http://www.google.com/schemas/sitemap-news/0.9",
+}
+
+
+class FeedError(ValueError):
+    """A source document that is not what its kind promises (malformed XML/JSON, wrong shape).
+
+    ``recovered`` holds the entries a lenient parse could still read, if any.
+    """
+
+    def __init__(self, message: str, recovered: list[Entry] | None = None) -> None:
+        super().__init__(message)
+        self.recovered = recovered or []
+
+
+@dataclass
+class Entry:
+    url: str
+    title: str
+    snippet: str = ""
+    text: str = ""
+    published: datetime | None = None
+    publisher: str | None = None
+    author: str | None = None
+
+    @property
+    def is_ad(self) -> bool:
+        return bool(AD_TITLE.match(self.title))
+
+
+def plain_text(html: str | None) -> str:
+    """Markup-free, entity-free, whitespace-folded text."""
+    if not html:
+        return ""
+    return re.sub(r"\s+", " ", replace_entities(remove_tags(html))).strip()
+
+
+def parse_feed(body: bytes, base_url: str, zone: tzinfo) -> list[Entry]:
+    """RSS 0.9x/1.0/2.0 and Atom. Google News titles lose their ' - Publisher' suffix."""
+    parsed = feedparser.parse(body, response_headers={"content-location": base_url})
+    entries = []
+    for item in parsed.entries:
+        link = item.get("link") or ""
+        if not link:
+            continue
+        title = plain_text(item.get("title"))
+        source = item.get("source") or {}
+        publisher = plain_text(source.get("title")) or None
+        if publisher and title.endswith(f" - {publisher}"):
+            title = title[: -len(publisher) - 3].rstrip()
+        content = item.get("content") or []
+        entries.append(Entry(
+            url=urljoin(base_url, link.strip()),
+            title=title,
+            snippet=plain_text(item.get("summary"))[:1000],
+            text=plain_text(content[0].get("value")) if content else "",
+            published=parse_datetime(item.get("published") or item.get("updated"), zone),
+            publisher=publisher,
+            author=plain_text(item.get("author")) or None,
+        ))
+    error = parsed.get("bozo_exception")
+    if isinstance(error, SAXException):
+        raise FeedError(f"malformed XML: {error}", recovered=entries)
+    if not parsed.get("version"):
+        raise FeedError("not a feed: no RSS or Atom root element", recovered=entries)
+    return entries
+
+
+def parse_sitemap(body: bytes, zone: tzinfo) -> tuple[list[Entry], list[str]]:
+    """A news sitemap's entries (news:title, news:publication_date) and, for a sitemap index,
+    the child sitemaps to fetch."""
+    try:
+        root = etree.fromstring(body, parser=etree.XMLParser(resolve_entities=False, no_network=True,
+                                                            recover=False, huge_tree=False))
+    except etree.XMLSyntaxError as exc:
+        raise FeedError(f"not a sitemap: {exc}") from None
+    tag = etree.QName(root).localname
+    if tag == "sitemapindex":
+        return [], [loc.strip() for loc in root.xpath("sm:sitemap/sm:loc/text()", namespaces=SITEMAP_NS)]
+    if tag != "urlset":
+        raise FeedError(f"not a sitemap: root element <{tag}>")
+    entries = []
+    for url in root.xpath("sm:url", namespaces=SITEMAP_NS):
+        loc = "".join(url.xpath("sm:loc/text()", namespaces=SITEMAP_NS)).strip()
+        if not loc:
+            continue
+        title = "".join(url.xpath("news:news/news:title/text()", namespaces=SITEMAP_NS))
+        published = "".join(url.xpath("news:news/news:publication_date/text()", namespaces=SITEMAP_NS)
+                            or url.xpath("sm:lastmod/text()", namespaces=SITEMAP_NS))
+        publisher = "".join(url.xpath("news:news/news:publication/news:name/text()", namespaces=SITEMAP_NS))
+        entries.append(Entry(url=loc, title=plain_text(title), published=parse_datetime(published.strip(), zone),
+                             publisher=publisher.strip() or None))
+    return entries, []
+
+
+def parse_listing(html: str, base_url: str, selectors: Selectors, zone: tzinfo) -> list[Entry]:
+    """A listing page read with the source's CSS selectors."""
+    page = Selector(text=html)
+    entries = []
+    for card in page.css(selectors.item):
+        href = card.css(selectors.url).get()
+        if not href:
+            continue
+        title = plain_text(" ".join(card.css(selectors.title).getall()))
+        published = card.css(selectors.published).get() if selectors.published else None
+        snippet = " ".join(card.css(selectors.snippet).getall()) if selectors.snippet else ""
+        entries.append(Entry(url=urljoin(base_url, href.strip()), title=title,
+                             snippet=plain_text(snippet), published=parse_datetime(published, zone)))
+    return entries
+
+
+def parse_json_api(body: bytes, fields: FieldMap, zone: tzinfo) -> list[Entry]:
+    """A JSON API answer mapped to entries with the source's JMESPath expressions."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FeedError(f"not JSON: {exc}") from None
+    items = jmespath.search(fields.items, data)
+    if not isinstance(items, list):
+        raise FeedError(f"no list at {fields.items!r}")
+    entries = []
+    for item in items:
+        url = _field(fields.url, item)
+        if not isinstance(url, str) or not url:
+            continue
+        text = plain_text(_field(fields.text, item))
+        title = plain_text(_field(fields.title, item)) or text[:120]
+        entries.append(Entry(url=url, title=title, text=text, snippet=text[:1000],
+                             published=parse_datetime(_field(fields.published, item), zone),
+                             author=_field(fields.author, item)))
+    return entries
+
+
+def _field(expression: str | None, item: Any) -> Any:
+    return jmespath.search(expression, item) if expression else None

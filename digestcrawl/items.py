@@ -1,0 +1,42 @@
+"""The one item type every spider yields and every pipeline reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Article:
+    """A news article, social post or finance headline found for the watched models.
+
+    Spiders fill what the page and its feed entry say; pipelines add the rest
+    (``models``/``aliases``/``score`` from relevance, ``duplicate_of`` from dedup).
+    """
+
+    url: str
+    source: str
+    category: str
+    title: str
+    text: str = ""
+    snippet: str = ""
+    locale: str = ""
+    language: str | None = None
+    author: str | None = None
+    site_name: str | None = None
+    publisher: str | None = None
+    feed_url: str | None = None
+    # Dates are timezone-aware; *_from says where each came from: feed, jsonld, meta, url, text.
+    published: datetime | None = None
+    published_from: str | None = None
+    modified: datetime | None = None
+    modified_from: str | None = None
+    fetched: datetime | None = None
+    # True when only the feed entry is known (paywall, redirect link, social post).
+    headline_only: bool = False
+    models: dict[str, list[str]] = field(default_factory=dict)
+    score: dict[str, int] = field(default_factory=dict)
+    text_hash: str | None = None
+    minhash: bytes | None = None
+    duplicate_of: str | None = None
+    similarity: float | None = None

@@ -1,0 +1,121 @@
+"""Does a text talk about a watched model? Alias matching across scripts, with a score.
+
+Text and aliases are both folded to Simplified Chinese (OpenCC) and lower case before matching,
+so 通義千問 in a zh-Hant page and 通义千问 in a zh-Hans page are the same hit. Latin aliases match
+on word boundaries (``Qwen3`` is Qwen, ``Geminids`` is not Gemini). An ambiguous alias (the
+animal, the zodiac sign, a first name) counts only when the AI context words outnumber the
+everyday ones.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import opencc
+
+from digestcrawl.config import ModelConfig
+
+TITLE_WEIGHT = 3
+BODY_HIT_CAP = 5
+
+
+@lru_cache(maxsize=1)
+def _to_simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def fold(text: str) -> str:
+    """The form texts are compared in: Simplified script, case-folded."""
+    return _to_simplified().convert(text).casefold()
+
+
+def term_pattern(term: str) -> re.Pattern[str]:
+    folded = fold(term)
+    if re.search(r"[^\x00-\x7f]", folded):
+        # CJK and kana have no word boundaries: a plain substring match.
+        return re.compile(re.escape(folded))
+    body = r"[\s\-_]*".join(re.escape(part) for part in folded.split())
+    # Not inside a longer Latin word; a trailing digit is a version (Qwen3, Llama4).
+    return re.compile(rf"(?<![a-z0-9]){body}(?![a-z])")
+
+
+@dataclass(frozen=True)
+class Match:
+    model: str
+    aliases: tuple[str, ...]
+    score: int
+    in_title: bool
+
+
+@dataclass(frozen=True)
+class Verdict:
+    matches: dict[str, Match]
+    # Models whose only hits were ambiguous aliases used in their everyday sense.
+    ambiguous: tuple[str, ...]
+
+    @property
+    def drop_reason(self) -> str | None:
+        if self.matches:
+            return None
+        return "ambiguous_alias" if self.ambiguous else "off_topic"
+
+
+class ModelMatcher:
+    def __init__(self, key: str, model: ModelConfig) -> None:
+        self.key = key
+        # One pattern per folded form (通義千問 and 通义千问 are one alias), longest first: a
+        # longer alias's hits are blanked out so 千問 inside 通義千問 is not counted twice.
+        unique = {fold(alias): alias for alias in reversed(model.all_aliases)}
+        self._aliases = [(unique[key], term_pattern(key)) for key in sorted(unique, key=len, reverse=True)]
+        self._ambiguous = frozenset(model.ambiguous)
+        self._require = [term_pattern(word) for word in model.context.require]
+        self._exclude = [term_pattern(word) for word in model.context.exclude]
+
+    def match(self, folded_title: str, folded_body: str) -> Match | None | bool:
+        """A Match; None when no alias occurs; False when only ambiguous aliases occur and the
+        context says they mean something else."""
+        found: list[str] = []
+        score = 0
+        in_title = False
+        for alias, pattern in self._aliases:
+            folded_title, title_hits = pattern.subn(" ", folded_title)
+            folded_body, body_hits = pattern.subn(" ", folded_body)
+            title_hit = title_hits > 0
+            body_hits = min(body_hits, BODY_HIT_CAP)
+            if title_hit or body_hits:
+                found.append(alias)
+                score += TITLE_WEIGHT * title_hit + body_hits
+                in_title |= title_hit
+        if not found:
+            return None
+        if self._ambiguous.issuperset(found) and not self._about_ai(folded_title, folded_body):
+            return False
+        return Match(self.key, tuple(found), score, in_title)
+
+    def _about_ai(self, folded_title: str, folded_body: str) -> bool:
+        text = f"{folded_title}\n{folded_body}"
+        required = sum(len(p.findall(text)) for p in self._require)
+        excluded = sum(len(p.findall(text)) for p in self._exclude)
+        return required > excluded
+
+
+class RelevanceMatcher:
+    """Matches a text against several models at once."""
+
+    def __init__(self, models: dict[str, ModelConfig], min_score: int = 1) -> None:
+        self._matchers = [ModelMatcher(key, model) for key, model in models.items()]
+        self.min_score = min_score
+
+    def judge(self, title: str, body: str) -> Verdict:
+        folded_title, folded_body = fold(title), fold(body)
+        matches: dict[str, Match] = {}
+        ambiguous: list[str] = []
+        for matcher in self._matchers:
+            result = matcher.match(folded_title, folded_body)
+            if result is False:
+                ambiguous.append(matcher.key)
+            elif isinstance(result, Match) and result.score >= self.min_score:
+                matches[matcher.key] = result
+        return Verdict(matches, tuple(ambiguous))

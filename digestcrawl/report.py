@@ -1,0 +1,77 @@
+"""Per-source run report: a table in the log and a JSON file beside it when a spider closes.
+
+Settings: REPORT_DIR (directory for ``<spider>-<UTC time>.json``; None: no file).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+PREFIX = "digestcrawl/source/"
+COLUMNS = ("fetched", "entries", "relevant", "duplicate", "stored")
+
+
+def per_source(stats: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """{source: {event: count}} from the flat stats."""
+    table: dict[str, dict[str, int]] = defaultdict(dict)
+    for key, value in stats.items():
+        if key.startswith(PREFIX):
+            source, _, event = key[len(PREFIX):].partition("/")
+            table[source][event] = int(value)
+    return dict(sorted(table.items()))
+
+
+def format_table(table: dict[str, dict[str, int]]) -> str:
+    rows = [("source", *COLUMNS, "dropped / errors")]
+    for source, events in table.items():
+        other = ", ".join(f"{k.split('/', 1)[1]} {v}" for k, v in sorted(events.items())
+                          if k.startswith(("dropped/", "errors/")))
+        rows.append((source, *(str(events.get(c, 0)) for c in COLUMNS), other or "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) + 1)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]
+             for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+class SourceReport:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.directory = crawler.settings.get("REPORT_DIR")
+        self.started = datetime.now(UTC)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SourceReport:
+        return cls(crawler)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        table = per_source(stats)
+        logger.info("Per-source summary for %s:\n%s", spider.name, format_table(table))
+        if not self.directory:
+            return
+        finished = datetime.now(UTC)
+        report = {
+            "spider": spider.name,
+            "reason": reason,
+            "started": self.started.isoformat(),
+            "finished": finished.isoformat(),
+            "duration_seconds": round((finished - self.started).total_seconds(), 3),
+            "sources": table,
+            "totals": {k.removeprefix("digestcrawl/"): v for k, v in stats.items()
+                       if k.startswith("digestcrawl/") and not k.startswith(PREFIX)},
+        }
+        path = Path(self.directory) / f"{spider.name}-{finished:%Y%m%dT%H%M%S%fZ}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+        self.crawler.stats.set_value("digestcrawl/report_file", str(path))

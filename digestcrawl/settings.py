@@ -1,0 +1,101 @@
+"""Scrapy settings for digestcrawl. Every digestcrawl-specific setting is listed here with its
+default; components document the ones they read."""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "digestcrawl"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+COMMANDS_MODULE = "digestcrawl.commands"
+
+# Politeness: an honest User-Agent with a contact URL, robots.txt, small per-domain concurrency,
+# AutoThrottle, Retry-After honoured.
+USER_AGENT = "digestcrawl/0.1 (+https://github.com/digestcrawl/digestcrawl)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.5
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+RETRY_TIMES = 2
+RETRY_AFTER_MAX = 120.0
+DOWNLOADER_MIDDLEWARES = {
+    "digestcrawl.netguard.PrivateAddressGuard": 50,
+    "digestcrawl.retryafter.RetryAfterMiddleware": 560,
+}
+NETGUARD_ENABLED = True
+NETGUARD_ALLOW: list[str] = []
+
+ITEM_PIPELINES = {
+    "pipelines.normalize.NormalizePipeline": 100,
+    "pipelines.relevance.RelevancePipeline": 200,
+    "pipelines.dedup.DedupPipeline": 300,
+    "pipelines.store.StorePipeline": 400,
+    "pipelines.digest.DigestPipeline": 900,
+}
+EXTENSIONS = {
+    "digestcrawl.report.SourceReport": 500,
+}
+
+# Configuration files (None: the defaults shipped in digestcrawl/conf/).
+DIGESTCRAWL_MODELS_FILE: str | None = os.environ.get("DIGESTCRAWL_MODELS_FILE")
+DIGESTCRAWL_SOURCES_FILE: str | None = os.environ.get("DIGESTCRAWL_SOURCES_FILE")
+
+# The calendar of digests and of naive dates given on the command line.
+DIGEST_TIMEZONE = "Asia/Taipei"
+
+# Relevance: minimum alias score (a title hit counts 3, each body hit 1, capped at 5).
+RELEVANCE_MIN_SCORE = 1
+
+# Dedup: near-duplicate Jaccard threshold, and how far back stored articles are compared.
+DEDUP_NEAR_THRESHOLD = 0.6
+DEDUP_LOOKBACK_DAYS = 7
+
+# Storage: any SQLAlchemy URL; SQLite under data/ by default.
+DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///data/digestcrawl.sqlite3")
+DATABASE_BUSY_TIMEOUT = 5.0
+DATABASE_RETRY_TIMES = 3
+DATABASE_RETRY_BACKOFF = 1.0
+SPOOL_DIR = os.environ.get("DIGESTCRAWL_SPOOL_DIR", "data/spool")
+
+# Digest: written when a crawl closes (DIGEST_ON_CLOSE) and by `scrapy digest`.
+DIGEST_ON_CLOSE = True
+DIGEST_SITE_DIR = os.environ.get("DIGEST_SITE_DIR", "data/site")
+DIGEST_LANGUAGE = "zh-TW"
+DIGEST_LAYOUT = "post"
+DIGEST_MAX_STORIES = 5
+DIGEST_SUMMARIZER = "auto"
+
+# LLM summarizer (any OpenAI-compatible endpoint); with no API key the digest is extractive.
+LLM_API_KEY = os.environ.get("OPENAI_API_KEY")
+LLM_BASE_URL = os.environ.get("OPENAI_BASE_URL")
+LLM_MODEL = os.environ.get("DIGESTCRAWL_LLM_MODEL", "gpt-4o-mini")
+LLM_TIMEOUT = 60.0
+LLM_MAX_RETRIES = 3
+LLM_TOKEN_BUDGET = 12000
+LLM_TEMPERATURE = 0.2
+
+# Run report: per-source counts as JSON, written when a spider closes (None: not written).
+REPORT_DIR: str | None = os.environ.get("DIGESTCRAWL_REPORT_DIR", "data/reports")
+
+# Pages marked `render: playwright` go through Debian's Chromium; other sources start no browser.
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+    "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+}
+
+LOG_FORMATTER = "digestcrawl.logformatter.OneLineLogFormatter"
+FEED_EXPORT_ENCODING = "utf-8"
+# The MinHash signature is for the database, not for feed exports.
+FEED_EXPORT_FIELDS = ["url", "source", "category", "title", "text", "snippet", "locale", "language",
+                      "author", "site_name", "publisher", "feed_url", "published", "published_from",
+                      "modified", "modified_from", "fetched", "headline_only", "models", "score",
+                      "text_hash", "duplicate_of", "similarity"]
+LOG_LEVEL = "INFO"

@@ -1,0 +1,270 @@
+"""SQLAlchemy models and the article store (SQLite by default, PostgreSQL in production).
+
+Writes are upserts on natural keys (source name, canonical URL, article+model), so storing the
+same crawl twice adds no rows. All methods block: callers run them off the reactor thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from digestcrawl.items import Article
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as UTC; read back timezone-aware even from SQLite, which keeps no offset."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: every stored time must be timezone-aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SourceRow(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    category: Mapped[str] = mapped_column(String(20))
+
+
+class ArticleRow(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    category: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, default="")
+    snippet: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str | None] = mapped_column(String(16))
+    author: Mapped[str | None] = mapped_column(String(300))
+    site_name: Mapped[str | None] = mapped_column(String(300))
+    publisher: Mapped[str | None] = mapped_column(String(300))
+    feed_url: Mapped[str | None] = mapped_column(String(2048))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    published_from: Mapped[str | None] = mapped_column(String(16))
+    modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    modified_from: Mapped[str | None] = mapped_column(String(16))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    headline_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    text_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class MentionRow(Base):
+    __tablename__ = "mentions"
+    __table_args__ = (UniqueConstraint("article_id", "model"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    model: Mapped[str] = mapped_column(String(40), index=True)
+    aliases: Mapped[list[str]] = mapped_column(JSON)
+    score: Mapped[int] = mapped_column(Integer)
+
+
+class DuplicateRow(Base):
+    """A syndicated or near-identical copy, kept so a story can cite every outlet that ran it.
+
+    The original is named by URL, not id: both may be written in either order.
+    """
+
+    __tablename__ = "duplicates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), unique=True)
+    original_url: Mapped[str] = mapped_column(String(2048), index=True)
+    similarity: Mapped[float] = mapped_column(Float)
+
+
+class StoryRow(Base):
+    """A story of one digest; its articles say where every sentence came from."""
+
+    __tablename__ = "stories"
+    __table_args__ = (UniqueConstraint("model", "day", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(Text)
+    rank: Mapped[float] = mapped_column(Float)
+    position: Mapped[int] = mapped_column(Integer)
+    follow_up_of: Mapped[str | None] = mapped_column(String(40))
+
+
+class StoryArticleRow(Base):
+    __tablename__ = "story_articles"
+    __table_args__ = (UniqueConstraint("story_id", "article_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    cited: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DigestRow(Base):
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("model", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date] = mapped_column(Date)
+    path: Mapped[str] = mapped_column(String(1024))
+    generator: Mapped[str] = mapped_column(String(100))
+    fallback_reason: Mapped[str | None] = mapped_column(Text)
+    llm_calls: Mapped[int] = mapped_column(Integer, default=0)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True)
+class StoredSignature:
+    url: str
+    text_hash: str | None
+    minhash: bytes | None
+
+
+ARTICLE_FIELDS = ("category", "title", "text", "snippet", "language", "author", "site_name",
+                  "publisher", "feed_url", "published_from", "modified_from", "headline_only",
+                  "text_hash", "minhash")
+
+
+def make_engine(url: str, busy_timeout: float = 5.0) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+_SCHEMA_LOCK = threading.Lock()
+
+
+def ensure_schema(engine: Engine, attempts: int = 3) -> None:
+    """Create missing tables. Components of one process take turns; separate processes may
+    still race to create a table, and the loser's error is harmless: it tries again and then
+    sees the winner's tables."""
+    with _SCHEMA_LOCK:
+        for attempt in range(attempts):
+            try:
+                Base.metadata.create_all(engine)
+                return
+            except (OperationalError, ProgrammingError):
+                if attempt + 1 == attempts:
+                    raise
+
+
+class ArticleStore:
+    """Reads and writes articles; one per component, opened in ``open_spider``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._source_ids: dict[str, int] = {}
+
+    @classmethod
+    def connect(cls, url: str, busy_timeout: float = 5.0) -> ArticleStore:
+        store = cls(make_engine(url, busy_timeout))
+        ensure_schema(store.engine)
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def save(self, article: Article, now: datetime | None = None) -> int:
+        """Upsert one article with its mentions and duplicate link; returns its id."""
+        now = now or datetime.now(UTC)
+        with self.engine.begin() as conn:
+            source_id = self._source_ids.get(article.source)
+            if source_id is None:
+                conn.execute(self._insert(SourceRow).values(name=article.source, category=article.category)
+                             .on_conflict_do_nothing(index_elements=["name"]))
+                source_id = conn.execute(select(SourceRow.id).where(SourceRow.name == article.source)).scalar_one()
+                self._source_ids[article.source] = source_id
+            values = {field: getattr(article, field) for field in ARTICLE_FIELDS}
+            values.update(published_at=article.published, modified_at=article.modified, updated_at=now)
+            insert = self._insert(ArticleRow).values(url=article.url, source_id=source_id,
+                                                     first_seen_at=article.fetched or now, **values)
+            article_id: int = conn.execute(
+                insert.on_conflict_do_update(index_elements=["url"], set_=values).returning(ArticleRow.id)
+            ).scalar_one()
+            for model, aliases in article.models.items():
+                mention = self._insert(MentionRow).values(article_id=article_id, model=model, aliases=aliases,
+                                                          score=article.score.get(model, 0))
+                conn.execute(mention.on_conflict_do_update(
+                    index_elements=["article_id", "model"], set_={"aliases": aliases, "score": mention.excluded.score}))
+            if article.duplicate_of:
+                link = self._insert(DuplicateRow).values(article_id=article_id, original_url=article.duplicate_of,
+                                                         similarity=article.similarity or 1.0)
+                conn.execute(link.on_conflict_do_update(
+                    index_elements=["article_id"],
+                    set_={"original_url": link.excluded.original_url, "similarity": link.excluded.similarity}))
+        return article_id
+
+    def signatures_since(self, since: datetime) -> Iterator[StoredSignature]:
+        """Dedup signatures of the originals (not the copies) first seen or published since ``since``."""
+        query = (select(ArticleRow.url, ArticleRow.text_hash, ArticleRow.minhash)
+                 .outerjoin(DuplicateRow, DuplicateRow.article_id == ArticleRow.id)
+                 .where(DuplicateRow.id.is_(None))
+                 .where((ArticleRow.first_seen_at >= since) | (ArticleRow.published_at >= since))
+                 .execution_options(yield_per=2000))
+        with self.engine.connect() as conn:
+            for url, text_hash, minhash in conn.execute(query):
+                yield StoredSignature(url, text_hash, minhash)

@@ -1,0 +1,84 @@
+"""Drop repeats of the same URL; link copies of the same text to their original.
+
+Same canonical URL twice in a run: dropped (``duplicate_url``). Same folded text, or a
+near-duplicate (MinHash Jaccard ≥ DEDUP_NEAR_THRESHOLD) of an article from this run or stored in
+the last DEDUP_LOOKBACK_DAYS days, under another URL: kept, with ``duplicate_of`` naming the
+original, so a story can cite every outlet (``digestcrawl/duplicate`` and
+``digestcrawl/duplicate/<exact|near>``).
+Settings: DATABASE_URL, DATABASE_BUSY_TIMEOUT, DEDUP_NEAR_THRESHOLD, DEDUP_LOOKBACK_DAYS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from scrapy.crawler import Crawler
+
+from digestcrawl.dedup import NearDuplicateIndex, fingerprint
+from digestcrawl.items import Article
+from digestcrawl.stats import count, drop
+from digestcrawl.storage import ArticleStore
+
+logger = logging.getLogger(__name__)
+
+
+class DedupPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.database_url = settings.get("DATABASE_URL")
+        self.busy_timeout = settings.getfloat("DATABASE_BUSY_TIMEOUT", 5.0)
+        self.lookback = timedelta(days=settings.getfloat("DEDUP_LOOKBACK_DAYS", 7))
+        self.index = NearDuplicateIndex(threshold=settings.getfloat("DEDUP_NEAR_THRESHOLD", 0.6))
+        self.originals_by_hash: dict[str, str] = {}
+        self.seen_urls: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
+        return cls(crawler)
+
+    async def open_spider(self) -> None:
+        loaded = await asyncio.to_thread(self._load_recent)
+        logger.info("Dedup index loaded with %d stored articles", loaded)
+
+    def _load_recent(self) -> int:
+        store = ArticleStore.connect(self.database_url, self.busy_timeout)
+        try:
+            for row in store.signatures_since(datetime.now(UTC) - self.lookback):
+                if row.text_hash:
+                    self.originals_by_hash.setdefault(row.text_hash, row.url)
+                if row.minhash:
+                    self.index.add(row.url, self.index.from_bytes(row.minhash))
+        finally:
+            store.close()
+        return len(self.index)
+
+    def process_item(self, item: Article) -> Article:
+        if item.url in self.seen_urls:
+            raise drop(self.crawler, item, "duplicate_url")
+        self.seen_urls.add(item.url)
+        body = item.text or item.title
+        item.text_hash = fingerprint(body)
+        signature = None if item.headline_only else self.index.signature(body)
+        item.minhash = NearDuplicateIndex.to_bytes(signature) if signature is not None else None
+        original = self.originals_by_hash.get(item.text_hash)
+        if original is not None and original != item.url:
+            item.duplicate_of, item.similarity = original, 1.0
+            self._count(item, "exact")
+        elif signature is not None and (match := self.index.best_match(signature, exclude=item.url)):
+            item.duplicate_of, item.similarity = match.key, round(match.similarity, 3)
+            self._count(item, "near")
+        else:
+            # Only originals are indexed, so copies of copies point at the first outlet.
+            self.originals_by_hash.setdefault(item.text_hash, item.url)
+            if signature is not None:
+                self.index.add(item.url, signature)
+        return item
+
+    def _count(self, item: Article, method: str) -> None:
+        count(self.crawler, item.source, "duplicate")
+        count(self.crawler, item.source, f"duplicate/{method}")
+        logger.info("%s is a %s duplicate of %s (similarity %.2f)", item.url, method,
+                    item.duplicate_of, item.similarity or 1.0)

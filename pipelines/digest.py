@@ -1,0 +1,55 @@
+"""When a crawl closes, regenerate the digest of its last day for each of its models.
+
+The digest is built from the database, so the news, social and finance crawls of a day make
+one post together whichever closes last. The day is the last day of the spider's window
+(``until``, else now) in DIGEST_TIMEZONE.
+Settings: DIGEST_ON_CLOSE (bool, default True) and those of ``digestcrawl.digest.daily``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from digestcrawl.items import Article
+
+logger = logging.getLogger(__name__)
+
+
+class DigestPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DigestPipeline:
+        if not crawler.settings.getbool("DIGEST_ON_CLOSE", True):
+            raise NotConfigured
+        return cls(crawler)
+
+    def process_item(self, item: Article) -> Article:
+        return item
+
+    async def close_spider(self) -> None:
+        spider = self.crawler.spider
+        assert spider is not None and self.crawler.stats is not None
+        zone = ZoneInfo(self.crawler.settings.get("DIGEST_TIMEZONE"))
+        until = spider.args.until  # type: ignore[attr-defined]
+        day = ((until - timedelta(microseconds=1)) if until else datetime.now(UTC)).astimezone(zone).date()
+        outcomes = await asyncio.to_thread(self._build_all, list(spider.args.models), day)  # type: ignore[attr-defined]
+        for outcome in outcomes:
+            self.crawler.stats.inc_value("digestcrawl/digest/written" if outcome.post else "digestcrawl/digest/empty_day")
+
+    def _build_all(self, models: list[str], day):  # type: ignore[no-untyped-def]
+        # The digest stack (matplotlib, openai) is loaded only when a digest is written.
+        from digestcrawl.digest.daily import DigestBuilder
+
+        builder = DigestBuilder.from_settings(self.crawler.settings)
+        try:
+            return [builder.build(model, day) for model in models]
+        finally:
+            builder.close()

@@ -1,0 +1,1 @@
+"""Spiders, one per source category; every source kind is handled by the shared base."""

@@ -1,0 +1,195 @@
+"""The shared spider: crawls every configured source of one category, whatever its kind.
+
+Arguments (``-a``): ``model`` (key, comma list or ``all``), ``since`` / ``until`` (the date
+window; default the last day), ``source`` (comma list of source names; default all of the
+category). Callbacks stay thin: parsing lives in ``digestcrawl.feeds`` and
+``digestcrawl.extraction``.
+
+Settings read: DIGESTCRAWL_MODELS_FILE, DIGESTCRAWL_SOURCES_FILE, DIGEST_TIMEZONE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from digestcrawl.args import CrawlArgs
+from digestcrawl.config import ModelConfig, SourceConfig, SourceProblem, load_models, load_sources
+from digestcrawl.encoding import decode_html
+from digestcrawl.expand import source_urls
+from digestcrawl.extraction import extract_page
+from digestcrawl.feeds import Entry, FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
+from digestcrawl.items import Article
+from digestcrawl.netguard import RefusedAddress
+from digestcrawl.stats import count
+from digestcrawl.urls import canonical_url, is_http, strip_tracking, unwrap_bing
+
+PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+
+
+class SourceSpider(scrapy.Spider):
+    category: ClassVar[str]
+
+    args: CrawlArgs
+    models: dict[str, ModelConfig]
+    sources: list[SourceConfig]
+    config_problems: list[SourceProblem]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Every -a argument is validated by CrawlArgs; Scrapyd's own (_job) pass through.
+        self._raw_args = {k: kwargs.pop(k) for k in list(kwargs) if not k.startswith("_") and k != "name"}
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        all_models = load_models(settings.get("DIGESTCRAWL_MODELS_FILE"))
+        sources, spider.config_problems = load_sources(settings.get("DIGESTCRAWL_SOURCES_FILE"))
+        mine = [s for s in sources if s.category == cls.category]
+        spider.args = CrawlArgs.parse(spider._raw_args, list(all_models), [s.name for s in mine],
+                                      ZoneInfo(settings.get("DIGEST_TIMEZONE")), datetime.now(UTC))
+        spider.models = {key: all_models[key] for key in spider.args.models}
+        spider.sources = [s for s in mine if spider.args.sources is None or s.name in spider.args.sources]
+        # Settings are still writable here (they freeze after the spider is created).
+        slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
+        for source in spider.sources:
+            if source.delay is not None:
+                slots[urlsplit(source.url).netloc] = {"delay": source.delay, "concurrency": 1}
+        settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+        if any(s.render == "playwright" for s in spider.sources):
+            # Only a crawl that renders pages starts Playwright; the browser itself starts on
+            # the first rendered request.
+            settings.set("DOWNLOAD_HANDLERS", {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER},
+                         priority="spider")
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for problem in self.config_problems:
+            self.logger.error("Skipping invalid source entry: %s", problem)
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("digestcrawl/config/invalid_source")
+        for source in self.sources:
+            for url in source_urls(source, list(self.models.values()), self.args.since):
+                yield scrapy.Request(url, callback=self.parse_source, errback=self.request_failed,
+                                     cb_kwargs={"source": source}, meta={"source": source.name})
+
+    def parse_source(self, response: Response, source: SourceConfig) -> Iterator[Any]:
+        count(self.crawler, source.name, "fetched")
+        try:
+            entries, children = self._entries(response, source)
+        except FeedError as exc:
+            count(self.crawler, source.name, "errors/malformed_feed")
+            self.logger.error("Malformed %s from source %s at %s: %s (%d entries recovered)",
+                              source.kind, source.name, response.url, exc, len(exc.recovered))
+            entries, children = exc.recovered, []
+        for child in children:
+            yield response.follow(child, callback=self.parse_source, errback=self.request_failed,
+                                  cb_kwargs={"source": source}, meta={"source": source.name})
+        count(self.crawler, source.name, "entries", len(entries))
+        for entry in entries:
+            yield from self._follow_entry(entry, source, response.url)
+
+    def _entries(self, response: Response, source: SourceConfig) -> tuple[list[Entry], list[str]]:
+        if source.kind in ("feed", "search_feed"):
+            return parse_feed(response.body, response.url, source.zone), []
+        if source.kind == "sitemap":
+            return parse_sitemap(response.body, source.zone)
+        if source.kind == "json_api":
+            assert source.fields is not None
+            return parse_json_api(response.body, source.fields, source.zone), []
+        assert source.selectors is not None
+        html, _ = decode_html(response.body, _content_type(response))
+        return parse_listing(html, response.url, source.selectors, source.zone), []
+
+    def _follow_entry(self, entry: Entry, source: SourceConfig, feed_url: str) -> Iterator[Any]:
+        if source.links == "bing":
+            entry.url = unwrap_bing(entry.url)
+        reason = self._skip_reason(entry)
+        if reason:
+            count(self.crawler, source.name, f"dropped/{reason}")
+            self.logger.debug("Skipping %s entry %s from %s", reason, entry.url, source.name)
+            return
+        if not source.follow:
+            yield self._article_from_entry(entry, source, feed_url)
+            return
+        yield scrapy.Request(
+            strip_tracking(entry.url), callback=self.parse_article, errback=self.request_failed,
+            cb_kwargs={"source": source, "entry": entry, "feed_url": feed_url},
+            meta={"source": source.name, "playwright": source.render == "playwright"})
+
+    def _skip_reason(self, entry: Entry) -> str | None:
+        if not is_http(entry.url):
+            return "not_http"
+        if entry.is_ad:
+            return "ad"
+        if entry.published is not None and not self.in_window(entry.published):
+            return "too_old" if entry.published < self.args.since else "too_new"
+        return None
+
+    def in_window(self, moment: datetime) -> bool:
+        return moment >= self.args.since and (self.args.until is None or moment < self.args.until)
+
+    def _article_from_entry(self, entry: Entry, source: SourceConfig, feed_url: str) -> Article:
+        return Article(
+            url=canonical_url(entry.url), source=source.name, category=source.category,
+            title=entry.title, text=entry.text, snippet=entry.snippet, locale=source.locale,
+            author=entry.author, publisher=entry.publisher, feed_url=feed_url,
+            published=entry.published, published_from="feed" if entry.published else None,
+            fetched=datetime.now(UTC), headline_only=True)
+
+    def parse_article(self, response: Response, source: SourceConfig, entry: Entry,
+                      feed_url: str) -> Iterator[Article]:
+        count(self.crawler, source.name, "fetched")
+        if not isinstance(response, TextResponse):
+            count(self.crawler, source.name, "dropped/binary_response")
+            self.logger.warning("Binary response (%s) from %s at %s: no article",
+                                _content_type(response) or "no content type", source.name, response.url)
+            return
+        html, _ = decode_html(response.body, _content_type(response))
+        page = extract_page(html, response.url, source.zone) if html.strip() else None
+        if page is None or not (page.text or page.title):
+            count(self.crawler, source.name, "dropped/empty_page")
+            self.logger.warning("Empty page from %s at %s: no article", source.name, response.url)
+            return
+        published, published_from = page.published, page.published_from
+        if entry.published is not None and published_from not in ("jsonld", "meta"):
+            published, published_from = entry.published, "feed"
+        yield Article(
+            url=canonical_url(response.url, page.canonical), source=source.name, category=source.category,
+            title=page.title or entry.title, text=page.text, snippet=entry.snippet or page.description or "",
+            locale=source.locale, language=page.language, author=page.author or entry.author,
+            site_name=page.site_name, publisher=entry.publisher or page.site_name, feed_url=feed_url,
+            published=published, published_from=published_from, modified=page.modified,
+            modified_from=page.modified_from, fetched=datetime.now(UTC))
+
+    def request_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        source = request.meta.get("source", "unknown")
+        if failure.check(RefusedAddress):
+            count(self.crawler, source, "dropped/refused_address")
+        elif failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+            count(self.crawler, source, "dropped/robots")
+        elif failure.check(HttpError):
+            status = failure.value.response.status
+            count(self.crawler, source, f"errors/http_{status}")
+            self.logger.error("HTTP %s from source %s at %s", status, source, request.url)
+        else:
+            count(self.crawler, source, "errors/download")
+            self.logger.error("Download failed for source %s at %s: %s", source, request.url,
+                              failure.getErrorMessage())
+
+
+def _content_type(response: Response) -> str | None:
+    value = response.headers.get(b"Content-Type")
+    return value.decode("latin-1") if value else None

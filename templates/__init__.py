@@ -1,0 +1,1 @@
+"""Jinja2 templates for the digest post, loaded as package resources."""

@@ -1,0 +1,163 @@
+"""Shared fixtures: the fixture web, crawls into real databases, a private PostgreSQL cluster.
+
+Every test runs behind a socket guard: a connection to anything but loopback fails the test,
+so no test can reach the internet or a private network by accident.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from glob import glob
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.utils.project import get_project_settings
+from sqlalchemy import create_engine, text
+
+if TYPE_CHECKING:
+    from tests.fixtureweb.server import FixtureWeb
+
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_WINDOW = {"since": "2026-01-12T00:00:00+08:00", "until": "2026-01-20T00:00:00+08:00"}
+
+
+class NonLoopbackConnection(AssertionError):
+    pass
+
+
+def _check_address(address: Any) -> None:
+    if isinstance(address, tuple) and address:
+        host = address[0]
+        try:
+            ip = ipaddress.ip_address(host.split("%")[0])
+        except ValueError:
+            raise NonLoopbackConnection(f"test tried to connect to host name {host!r}") from None
+        if not ip.is_loopback:
+            raise NonLoopbackConnection(f"test tried to connect to non-loopback {host}")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def loopback_only() -> Iterator[None]:
+    original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def connect(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            _check_address(address)
+        return original_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            _check_address(address)
+        return original_connect_ex(self, address)
+
+    socket.socket.connect, socket.socket.connect_ex = connect, connect_ex  # type: ignore[method-assign]
+    yield
+    socket.socket.connect, socket.socket.connect_ex = original_connect, original_connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session")
+def fixture_web() -> Iterator[FixtureWeb]:
+    from tests.fixtureweb.server import FixtureWeb
+
+    with FixtureWeb() as web:
+        yield web
+
+
+@pytest.fixture
+def sources_file(fixture_web: FixtureWeb, tmp_path: Path) -> Path:
+    path = tmp_path / "sources.yaml"
+    fixture_web.write_sources(path)
+    return path
+
+
+@dataclass
+class CrawlResult:
+    stats: dict[str, Any]
+    crawlers: list[Crawler] = field(default_factory=list)
+
+
+@pytest.fixture
+def crawl_settings(tmp_path: Path) -> dict[str, Any]:
+    """Settings for a crawl into a fresh SQLite file (add DIGESTCRAWL_SOURCES_FILE)."""
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DIGEST_SITE_DIR": str(tmp_path / "site"),
+        "NETGUARD_ALLOW": ["127.0.0.1/32"],
+        "SPOOL_DIR": str(tmp_path / "spool"),
+        "REPORT_DIR": str(tmp_path / "reports"),
+        "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": 0,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+        "DATABASE_RETRY_BACKOFF": 0,
+        "LOG_LEVEL": "INFO",
+        "TELNETCONSOLE_ENABLED": False,
+    }
+
+
+async def run_crawl(spider_cls: type[Spider], settings: dict[str, Any], **args: Any) -> Crawler:
+    """One real crawl, in-process, with the project's settings plus ``settings``."""
+    project = get_project_settings()
+    project.setdict(settings, priority="cmdline")
+    crawler = Crawler(spider_cls, project)
+    await crawler.crawl_async(**args)
+    return crawler
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A private PostgreSQL cluster on 127.0.0.1; yields a server URL without database."""
+    bindir = _postgres_bin()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed; .ci/run must install it")
+        pytest.skip("PostgreSQL is not installed")
+    # Not under pytest's tmp dir: the server runs as the postgres user, who cannot enter it.
+    base = Path(tempfile.mkdtemp(prefix="digestcrawl-pg-"))
+    data, sockets = base / "data", base / "sock"
+    sockets.mkdir()
+    runas = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if runas:
+        shutil.chown(base, "postgres")
+        shutil.chown(sockets, "postgres")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    subprocess.run([*runas, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                    "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True)
+    subprocess.run([*runas, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-o",
+                    f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off", "start"],
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run([*runas, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       check=False, capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database on the private cluster for one test."""
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    admin = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return f"{postgres_server}/{name}"

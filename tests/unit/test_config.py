@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digestcrawl.config import ConfigError, load_models, load_sources
+
+
+def test_shipped_config_is_valid() -> None:
+    models = load_models()
+    assert {"qwen", "deepseek", "llama", "gemini", "claude", "gpt"} <= set(models)
+    assert {"Qwen", "通義千問", "通义千问", "千問", "Qianwen"} <= set(models["qwen"].all_aliases)
+    sources, problems = load_sources()
+    assert problems == []
+    assert {s.kind for s in sources} == {"search_feed", "feed", "sitemap", "listing", "json_api"}
+    assert {s.category for s in sources} == {"news", "social", "finance"}
+
+
+@pytest.mark.parametrize(("entry", "field", "message"), [
+    ("{name: x, kind: feed, category: news, url: 'ftp://a/b'}", "url", "absolute http(s) URL"),
+    ("{name: x, kind: blog, category: news, url: 'https://a/b'}", "kind", "Input should be"),
+    ("{name: X!, kind: feed, category: news, url: 'https://a/b'}", "name", "pattern"),
+    ("{name: x, kind: listing, category: news, url: 'https://a/b'}", "(entry)", "needs selectors"),
+    ("{name: x, kind: search_feed, category: news, url: 'https://a/?q=1'}", "(entry)", "{query}"),
+    ("{name: x, kind: feed, category: news, url: 'https://a/{foo}'}", "(entry)", "['foo']"),
+    ("{name: x, kind: feed, category: news, url: 'https://a/', timezone: Mars/Base}", "timezone", "Mars/Base"),
+    ("{name: x, kind: feed, category: news, url: 'https://a/', colour: red}", "colour", "Extra inputs"),
+    ("{name: x, kind: feed, category: news, url: 'https://a/', delay: -1}", "delay", "greater than"),
+])
+def test_bad_source_entry_names_file_entry_and_field(tmp_path: Path, entry: str, field: str, message: str) -> None:
+    path = tmp_path / "sources.yaml"
+    path.write_text(f"sources:\n  - {{name: good, kind: feed, category: news, url: 'https://ok/'}}\n  - {entry}\n")
+    sources, problems = load_sources(str(path))
+    assert [s.name for s in sources] == ["good"]
+    assert len(problems) == 1
+    text = str(problems[0])
+    assert str(path) in text and "#2" in text and f"field {field}" in text and message in text
+
+
+def test_duplicate_source_name_is_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("sources:\n" + "  - {name: a, kind: feed, category: news, url: 'https://ok/'}\n" * 2)
+    sources, problems = load_sources(str(path))
+    assert len(sources) == 1 and "duplicate name" in str(problems[0])
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("models: {Qwen: {display: Q, aliases: {latin: [Qwen]}}}", "key must match"),
+    ("models: {qwen: {display: Q, aliases: {latin: []}}}", "at least one alias"),
+    ("models: {qwen: {display: Q, aliases: {klingon: [Qwen]}}}", "field aliases.klingon.[key]"),
+    ("models: {qwen: {display: Q, aliases: {latin: [Qwen]}, ambiguous: [Qwan]}}", "unknown aliases"),
+    ("models: [1, 2]", "expected a mapping"),
+    ("models: {qwen: {display: Q, aliases: {latin: [Qwen]}", "not valid YAML"),
+])
+def test_bad_models_file_is_fatal_with_a_clear_message(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "models.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_models(str(path))
+    assert str(path) in str(caught.value) and message in str(caught.value)

@@ -1,0 +1,134 @@
+"""Dates, encodings, feeds, sitemaps, listings and JSON APIs, on hand-made documents."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from digestcrawl.config import FieldMap, Selectors
+from digestcrawl.dates import parse_datetime
+from digestcrawl.encoding import decode_html
+from digestcrawl.feeds import FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("Mon, 19 Jan 2026 02:30:00 GMT", datetime(2026, 1, 19, 2, 30, tzinfo=UTC)),
+    ("2026-01-19T10:30:00+08:00", datetime(2026, 1, 19, 2, 30, tzinfo=UTC)),
+    ("2026-01-19T02:30:00Z", datetime(2026, 1, 19, 2, 30, tzinfo=UTC)),
+    ("2026-01-19 10:30", datetime(2026, 1, 19, 2, 30, tzinfo=UTC)),  # naive: source zone
+    ("2026年1月19日 10:30", datetime(2026, 1, 19, 2, 30, tzinfo=UTC)),
+    ("2026/01/19 09:15", datetime(2026, 1, 19, 1, 15, tzinfo=UTC)),
+    (1768789800, datetime(2026, 1, 19, 2, 30, tzinfo=UTC)),
+    ("1768789800.0", datetime(2026, 1, 19, 2, 30, tzinfo=UTC)),
+    ("20260119T023000Z", datetime(2026, 1, 19, 2, 30, tzinfo=UTC)),
+    ("not a date", None),
+    ("", None),
+])
+def test_parse_datetime_is_aware(value: object, expected: datetime | None) -> None:
+    parsed = parse_datetime(value, TAIPEI)
+    assert parsed == expected
+    assert parsed is None or parsed.tzinfo is not None
+
+
+ZH_HANT = "阿里千問春節後將開放第三方入駐，國際版年內上線。月活躍用戶突破一億。" * 3
+ZH_HANS = "阿里千问春节后将开放第三方入驻，国际版年内上线。月活跃用户突破一亿人。" * 3
+JA = "アリババは通義千問をショッピングアプリに統合すると発表した。" * 3
+
+
+@pytest.mark.parametrize(("body", "content_type", "text"), [
+    (f"<p>{ZH_HANT}</p>".encode("big5"), "text/html; charset=big5", ZH_HANT),
+    (f"<p>{ZH_HANS}</p>".encode("gb18030"), "text/html; charset=utf-8", ZH_HANS),  # mislabelled
+    (f'<meta charset="shift_jis"><p>{JA}</p>'.encode("shift_jis"), "text/html", JA),
+    (f"<p>{ZH_HANS}</p>".encode("gb18030"), None, ZH_HANS),  # no label at all
+    (f"<p>{ZH_HANT}</p>".encode(), "text/html; charset=iso-8859-1", ZH_HANT),  # UTF-8 labelled latin-1
+    (b"\xef\xbb\xbf<p>" + ZH_HANT.encode() + b"</p>", None, ZH_HANT),
+])
+def test_decode_html(body: bytes, content_type: str | None, text: str) -> None:
+    decoded, _ = decode_html(body, content_type)
+    assert text in decoded
+
+
+GOOGLE_RSS = b"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>q</title>
+<item><title>\xe5\x8d\x83\xe5\x95\x8f App \xe5\x8d\x87\xe7\xb4\x9a - UDN</title>
+<link>https://news.google.com/rss/articles/CBMiABC?oc=5</link>
+<pubDate>Mon, 19 Jan 2026 02:30:00 GMT</pubDate><source url="https://udn.com">UDN</source></item>
+</channel></rss>"""
+
+
+def test_google_feed_keeps_publisher_and_strips_it_from_title() -> None:
+    [entry] = parse_feed(GOOGLE_RSS, "https://news.google.com/rss/search", TAIPEI)
+    assert entry.title == "千問 App 升級" and entry.publisher == "UDN"
+    assert entry.published == datetime(2026, 1, 19, 2, 30, tzinfo=UTC)
+
+
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+<entry><title>Qwen news</title><link href="/a/1"/><updated>2026-01-19T10:00:00+09:00</updated>
+<summary>&lt;b&gt;bold&lt;/b&gt; text</summary></entry></feed>"""
+
+
+def test_atom_feed_relative_links_and_summary() -> None:
+    [entry] = parse_feed(ATOM, "https://jp.example/atom.xml", TAIPEI)
+    assert entry.url == "https://jp.example/a/1" and entry.snippet == "bold text"
+    assert entry.published == datetime(2026, 1, 19, 1, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("body", [b"<rss><channel><item><title>cut", b"", b"<html><body>hi</body></html>", b"\x89PNG\r\n"])
+def test_malformed_feed_raises(body: bytes) -> None:
+    with pytest.raises(FeedError):
+        parse_feed(body, "https://x/feed", TAIPEI)
+
+
+def test_truncated_feed_keeps_the_entries_before_the_cut() -> None:
+    body = GOOGLE_RSS[: GOOGLE_RSS.index(b"</item>") + 7] + b"<item><title>cut"
+    with pytest.raises(FeedError) as caught:
+        parse_feed(body, "https://x/feed", TAIPEI)
+    assert [e.title for e in caught.value.recovered] == ["千問 App 升級"]
+
+
+SITEMAP = """<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+<url><loc>https://s.example/a.html</loc><news:news><news:publication><news:name>Sina</news:name>
+<news:language>zh-cn</news:language></news:publication>
+<news:publication_date>2026-01-19T11:00:00+08:00</news:publication_date><news:title>千问 App</news:title></news:news></url>
+</urlset>""".encode()
+INDEX = b"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<sitemap><loc>https://s.example/news-1.xml</loc></sitemap></sitemapindex>"""
+
+
+def test_news_sitemap_and_index() -> None:
+    [entry], children = parse_sitemap(SITEMAP, TAIPEI)
+    assert (entry.url, entry.title, entry.publisher) == ("https://s.example/a.html", "千问 App", "Sina")
+    assert entry.published == datetime(2026, 1, 19, 3, 0, tzinfo=UTC) and children == []
+    assert parse_sitemap(INDEX, TAIPEI) == ([], ["https://s.example/news-1.xml"])
+    with pytest.raises(FeedError):
+        parse_sitemap(b"<urlset><url>", TAIPEI)
+
+
+def test_listing_with_selectors() -> None:
+    html = """<ul><li class="news"><a class="title" href="/article/1.html"> Qwen <b>up</b></a>
+    <span class="date">2026/01/19 09:15</span></li><li class="news">no link</li></ul>"""
+    selectors = Selectors(item="li.news", url="a::attr(href)", title="a.title ::text",
+                          published="span.date::text")
+    [entry] = parse_listing(html, "https://c.example/list", selectors, TAIPEI)
+    assert entry.url == "https://c.example/article/1.html" and entry.title == "Qwen up"
+    assert entry.published == datetime(2026, 1, 19, 1, 15, tzinfo=UTC)
+
+
+def test_json_api_field_mapping() -> None:
+    body = b"""{"hits": [{"objectID": "42", "title": "Ask HN: Qwen?", "url": null, "story_text": "<p>Is it good?</p>",
+               "created_at": "2026-01-19T03:12:00Z", "author": "pg"},
+               {"objectID": "43", "title": "Qwen3", "url": "https://q.example/", "created_at_i": 1}]}"""
+    fields = FieldMap(items="hits", url="url || join('', ['https://news.ycombinator.com/item?id=', objectID])",
+                      title="title", text="story_text", published="created_at", author="author")
+    first, second = parse_json_api(body, fields, TAIPEI)
+    assert first.url == "https://news.ycombinator.com/item?id=42" and first.text == "Is it good?"
+    assert first.author == "pg" and first.published == datetime(2026, 1, 19, 3, 12, tzinfo=UTC)
+    assert second.url == "https://q.example/" and second.published is None
+    with pytest.raises(FeedError):
+        parse_json_api(b"{not json", fields, TAIPEI)
+    with pytest.raises(FeedError):
+        parse_json_api(b'{"hits": 3}', fields, TAIPEI)

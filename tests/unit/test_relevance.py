@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+
+from digestcrawl.config import load_models
+from digestcrawl.relevance import RelevanceMatcher
+
+MODELS = load_models()
+
+
+@pytest.mark.parametrize(("title", "body", "expected"), [
+    ("阿里通義千問升級", "", {"qwen": ["通義千問"]}),
+    ("", "阿里巴巴的通义千问模型下载量领先", {"qwen": ["通義千問"]}),  # Simplified text, Traditional alias
+    ("Qwen3-Max released", "", {"qwen": ["Qwen"]}),
+    ("qwen2.5 coder", "", {"qwen": ["Qwen"]}),
+    ("Alibaba's Qianwen app", "", {"qwen": ["Qianwen"]}),
+    ("", "Qwenlike is not a word", {}),
+    ("阿里巴巴財報", "營收成長", {}),
+    ("Meta releases Llama 4", "The open-source model has 2T parameters.", {"llama": ["Llama"]}),
+    ("Gemini 3 launches", "Google DeepMind's new model", {"gemini": ["Gemini"]}),
+])
+def test_models_matched(title: str, body: str, expected: dict[str, list[str]]) -> None:
+    verdict = RelevanceMatcher(MODELS).judge(title, body)
+    assert {k: list(m.aliases) for k, m in verdict.matches.items()} == expected
+
+
+@pytest.mark.parametrize(("title", "body", "model"), [
+    ("Llama Drama wins the county fair", "The llama, an animal loved on the farm, grew thick wool.", "llama"),
+    ("雙子座本週運勢", "Gemini 星座運勢：雙子座本週桃花旺，占星師建議。", "gemini"),
+    ("Claude Monet exhibition opens", "The painter's water lilies return; Claude Monet painting show.", "claude"),
+])
+def test_everyday_sense_is_ambiguous_alias(title: str, body: str, model: str) -> None:
+    verdict = RelevanceMatcher({model: MODELS[model]}).judge(title, body)
+    assert verdict.matches == {} and verdict.drop_reason == "ambiguous_alias"
+
+
+def test_title_hits_outscore_body_hits() -> None:
+    matcher = RelevanceMatcher({"qwen": MODELS["qwen"]})
+    in_title = matcher.judge("Qwen update", "nothing").matches["qwen"]
+    in_body = matcher.judge("Update", "Qwen is new").matches["qwen"]
+    assert in_title.in_title and not in_body.in_title
+    assert in_title.score > in_body.score
+
+
+def test_off_topic_reason() -> None:
+    assert RelevanceMatcher(MODELS).judge("Weather", "Sunny").drop_reason == "off_topic"
