@@ -164,6 +164,20 @@ class DigestRow(Base):
     written_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class LLMCacheRow(Base):
+    """An LLM answer, keyed by model, prompt version and exact request (digestcrawl.digest.cache)."""
+
+    __tablename__ = "llm_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200))
+    prompt_version: Mapped[str] = mapped_column(String(40))
+    response: Mapped[str] = mapped_column(Text)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 @dataclass(frozen=True)
 class StoredSignature:
     url: str

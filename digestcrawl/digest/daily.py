@@ -21,8 +21,10 @@ from scrapy.settings import BaseSettings
 from sqlalchemy.engine import Engine
 
 from digestcrawl.config import ModelConfig, load_entities, load_models
+from digestcrawl.digest.cache import LLMCache
 from digestcrawl.digest.extractive import ExtractiveSummarizer
 from digestcrawl.digest.infographic import draw_infographic
+from digestcrawl.digest.llm import LLMConfig, LLMSummarizer
 from digestcrawl.digest.model import DigestInput, Language, Summarizer
 from digestcrawl.digest.render import RenderOptions, write_post
 from digestcrawl.digest.repository import DigestRepository
@@ -57,9 +59,6 @@ def build_summarizer(settings: BaseSettings, engine: Engine, finder: EntityFinde
         raise ValueError(f"DIGEST_SUMMARIZER must be auto, llm or extractive, not {choice!r}")
     if choice == "extractive" or (choice == "auto" and not settings.get("LLM_API_KEY")):
         return extractive
-    from digestcrawl.digest.cache import LLMCache
-    from digestcrawl.digest.llm import LLMConfig, LLMSummarizer
-
     return LLMSummarizer(LLMConfig.from_settings(settings), fallback=extractive, cache=LLMCache(engine))
 
 
@@ -85,6 +84,9 @@ class DigestBuilder:
                    ZoneInfo(settings.get("DIGEST_TIMEZONE")))
 
     def close(self) -> None:
+        close = getattr(self.summarizer, "close", None)
+        if close is not None:
+            close()
         self.engine.dispose()
 
     def build(self, model_key: str, day: date) -> DigestOutcome:

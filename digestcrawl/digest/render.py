@@ -1,0 +1,332 @@
+"""Render a digest as a Jekyll post: YAML front matter, then the Markdown body of
+``templates/post.md.j2`` with the per-language labels of ``templates/headings.yaml``.
+
+Crawled titles and text are data. The template environment Markdown-escapes every value that is
+not ``Markup`` (only our labels and vetted link targets are), links point only at http(s) URLs,
+and the front matter is dumped by PyYAML. Chinese text is written in the output's script
+(zh-TW: OpenCC ``s2tw``, zh-CN: ``t2s``); Japanese and English text is left as it is.
+
+Settings read by ``RenderOptions.from_settings``: DIGEST_LAYOUT (front matter ``layout``,
+default ``post``), DIGEST_MAX_STORIES (stories shown, default 5), DIGEST_TIMEZONE (the zone the
+digest day belongs to, default Asia/Taipei; validated here. The post's ``date`` is that day,
+written date-only, so Jekyll files it under the same day whatever the site's own ``timezone``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import jinja2
+import opencc
+import yaml
+from markupsafe import Markup
+from scrapy.settings import BaseSettings
+
+from digestcrawl.digest.model import DigestInput, Story, StoryArticle, StorySummary, SummaryResult
+
+MODEL_KEY = re.compile(r"[a-z0-9-]+")
+IMAGE_DIR = "assets/img/posts"
+TITLE_LIMIT = 60
+MAX_TAGS = 10
+MAX_KEY_POINTS = 8
+OPENCC_CONFIGS = {"zh-TW": "s2tw", "zh-CN": "t2s"}
+ALIAS_SCRIPTS: dict[str, tuple[Any, ...]] = {
+    "zh-TW": ("latin", "zh-Hant", "zh-Hans"), "zh-CN": ("latin", "zh-Hans", "zh-Hant"),
+    "en": ("latin",), "ja": ("latin", "ja"),
+}
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
+HTML_TAG = re.compile(r"</?[A-Za-z!][^<>]*>")
+MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")  # one nesting: (x(1))
+MARKDOWN_BLOCK = re.compile(r"(?m)^[ \t]*(?:#{1,6}|>|[-*+]|\d+[.)])[ \t]+")
+MARKDOWN_MARKS = re.compile(r"\*\*|__|~~|`+")
+# Characters kramdown, Liquid or HTML would read as syntax anywhere in a line. Backslash escapes
+# where kramdown has them; entities for HTML, for ~ (not escapable in every kramdown parser) and
+# for braces, since Liquid reads the "{%" in "\\{%" before kramdown removes the backslash.
+# A dash in a run of dashes too: kramdown would print "--" and "---" as typographic dashes.
+MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]{}|$\"'~<>&]|-(?=-)|(?<=-)-")
+ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "~": "&#126;", "{": "&#123;", "}": "&#125;"}
+# Only syntax at the start of a line: headers, lists, setext/rules, definition lists.
+BLOCK_START = re.compile(r"^(?:[#+=:-]|(\d+)(?=[.)]))")
+# Japanese segments keep their kanji: OpenCC would turn 国 into 國.
+KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u31f0-\u31ff\uff66-\uff9d]")
+SEGMENTS = re.compile(r"(?<=[。！？!?])|(?=[「『“（(])|(?<=[」』”）)])")
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    layout: str = "post"
+    max_stories: int = 5
+    timezone: str = "Asia/Taipei"
+
+    def __post_init__(self) -> None:
+        if self.max_stories < 1:
+            raise ValueError(f"DIGEST_MAX_STORIES must be at least 1, not {self.max_stories}")
+        try:
+            ZoneInfo(self.timezone)  # an unknown zone fails here, not after a crawl
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"DIGEST_TIMEZONE: unknown time zone {self.timezone!r}") from None
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> RenderOptions:
+        return cls(layout=settings.get("DIGEST_LAYOUT") or "post",
+                   max_stories=settings.getint("DIGEST_MAX_STORIES", 5),
+                   timezone=settings.get("DIGEST_TIMEZONE") or "Asia/Taipei")
+
+
+@dataclass(frozen=True)
+class PostPaths:
+    post: Path
+    image: Path
+    image_url: str  # site-absolute, as the front matter's ``image``
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    url: Markup | None  # None: no http(s) URL, so the name is shown unlinked
+
+
+@dataclass(frozen=True)
+class StoryView:
+    title: str
+    paragraph: str
+    links: list[Link]
+
+
+def post_paths(site_dir: Path, model_key: str, day: date) -> PostPaths:
+    """Where a day's post and infographic go; only the validated key and the date make a name."""
+    if not MODEL_KEY.fullmatch(model_key):
+        raise ValueError(f"model key must match [a-z0-9-]+, not {model_key!r}")
+    stem = f"{day:%Y-%m-%d}-{model_key}"
+    image = f"{IMAGE_DIR}/{stem}-infographic.png"
+    return PostPaths(site_dir / "_posts" / f"{stem}-daily.md", site_dir / image, f"/{image}")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` in one step: readers (a Jekyll build) see the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A leading dot: Jekyll ignores a temp file a crash leaves behind.
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temp.chmod(0o644)  # mkstemp's 0600 would hide the file from the web server
+        temp.replace(path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+@lru_cache(maxsize=1)
+def headings() -> dict[str, dict[str, Any]]:
+    text = resources.files("templates").joinpath("headings.yaml").read_text("utf-8")
+    data: dict[str, dict[str, Any]] = yaml.safe_load(text)
+    return data
+
+
+def clean(text: str) -> str:
+    """One line of text: no control characters, whitespace runs (newlines too) made one space."""
+    return " ".join(CONTROL.sub("", text).split())
+
+
+def plain(text: str) -> str:
+    """Generated text without Markdown or HTML markup, on one line."""
+    text = MARKDOWN_BLOCK.sub("", MARKDOWN_LINK.sub(r"\1", CONTROL.sub("", text)))
+    while (stripped := HTML_TAG.sub("", text)) != text:  # <<b>script> leaves <script> once
+        text = stripped
+    return clean(MARKDOWN_MARKS.sub("", text))
+
+
+def escape_markdown(text: str) -> Markup:
+    """Text that kramdown, Liquid and HTML all read as text."""
+    text = MARKDOWN_SPECIAL.sub(lambda m: ENTITIES.get(m[0]) or "\\" + m[0], text)
+    return Markup(BLOCK_START.sub(lambda m: f"{m[1]}\\" if m[1] else "\\" + m[0], text))
+
+
+def safe_url(url: str) -> str | None:
+    """An http(s) URL with everything but RFC 3986 delimiters percent-encoded, else None."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.netloc if parts.netloc.isascii() else parts.netloc.encode("idna").decode()
+    except (ValueError, UnicodeError):
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    safe = "%/:@!$&*+,;=-._~"  # not ( ) ' or space: they would end a Markdown link target
+    return urlunsplit((parts.scheme.lower(), quote(host, safe=safe + "[]"), quote(parts.path, safe),
+                       quote(parts.query, safe + "?"), quote(parts.fragment, safe + "?")))
+
+
+def shorten(text: str, limit: int = TITLE_LIMIT) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + "..."
+
+
+@lru_cache(maxsize=2)
+def _converter(config: str) -> opencc.OpenCC:
+    return opencc.OpenCC(config)
+
+
+def to_script(text: str, language: str) -> str:
+    """Chinese text in the output language's script; Japanese segments stay as written."""
+    config = OPENCC_CONFIGS.get(language)
+    if config is None or not text:
+        return text
+    convert = _converter(config).convert
+    return "".join(part if KANA.search(part) else convert(part) for part in SEGMENTS.split(text))
+
+
+def source_text(article: StoryArticle, text: str, language: str) -> str:
+    """A crawled string as shown: converted only when the article is Chinese."""
+    return to_script(text, language) if (article.language or "").startswith("zh") else text
+
+
+def generated_text(text: str, language: str) -> str:
+    return to_script(plain(text), language)
+
+
+class _Citations:
+    """The sources list: one entry per http(s) URL, in order of first citation."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.listed: dict[str, Link] = {}
+
+    def cite(self, article: StoryArticle) -> Markup | None:
+        url = safe_url(article.url)
+        if url is None:
+            return None
+        if url not in self.listed:
+            title = source_text(article, clean(article.title), self.language) or article.outlet
+            self.listed[url] = Link(shorten(title), Markup(url))
+        return Markup(url)
+
+
+def _story_view(summary: StorySummary, story: Story | None, digest: DigestInput,
+                citations: _Citations) -> StoryView:
+    cited = [a for a in map(digest.article, summary.cited) if a is not None]
+    for article in cited:
+        citations.cite(article)
+    links: dict[str, Link] = {}
+    # Every outlet of the story is named, cited ones first; an outlet links to its first
+    # article that has an http(s) URL.
+    for article in dict.fromkeys([*cited, *(story.articles if story else [])]):
+        known = links.get(article.outlet)
+        if known is not None and known.url is not None:
+            continue
+        url = citations.cite(article)
+        if known is None or url is not None:
+            name = source_text(article, clean(article.outlet), digest.language)
+            links[article.outlet] = Link(name, url)
+    title = generated_text(summary.title, digest.language)
+    lead = story.lead if story else next(iter(cited), None)
+    if not title and lead is not None:  # a title that was all markup: the lead article's
+        title = source_text(lead, clean(lead.title), digest.language)
+    paragraph = generated_text(summary.paragraph, digest.language)
+    return StoryView(title, paragraph, list(links.values()))
+
+
+def _tags(digest: DigestInput, result: SummaryResult) -> list[str]:
+    tags: dict[str, str] = {}
+    aliases = (digest.model.display, *digest.model.aliases_in(ALIAS_SCRIPTS[digest.language]))
+    for tag in (*aliases, *result.content.tags):
+        text = generated_text(tag, digest.language)
+        if text:
+            tags.setdefault(text.casefold(), text)
+    return list(tags.values())[:MAX_TAGS]
+
+
+def _front_matter(digest: DigestInput, result: SummaryResult, options: RenderOptions,
+                  sources: int) -> str:
+    words, display = headings()[digest.language], digest.model.display
+    data = {
+        "layout": options.layout,
+        "title": f"{display} {words['daily']} - {digest.day:%Y-%m-%d}",
+        "tagline": words["tagline"].format(n=sources, display=display),
+        "date": digest.day,
+        "model": digest.model_key,
+        "categories": [digest.model_key, "daily"],
+        "tags": _tags(digest, result),
+        "image": post_paths(Path(), digest.model_key, digest.day).image_url,
+        "ai_summary": generated_text(result.content.summary, digest.language),
+        "generator": result.generator,
+    }
+    dumped = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=None,
+                            width=1 << 16)
+    return f"---\n{dumped}---\n"
+
+
+def _labels(language: str) -> dict[str, Markup]:
+    words = headings()[language]
+    labels = {key: Markup(value) for key, value in words.items() if isinstance(value, str)}
+    before, _, after = labels["inline_sources"].partition("{links}")
+    return {**labels, "inline_open": Markup(before), "inline_close": Markup(after)}
+
+
+def _footer(language: str, sources: int, generator: str) -> Markup:
+    # Anything but an LLM's digest says in so many words that no LLM wrote it.
+    key = "footer_llm" if generator.startswith("llm:") else "footer_extractive"
+    return Markup(headings()[language][key].format(n=sources, generator=escape_markdown(generator)))
+
+
+def _as_markdown(value: object) -> Markup:
+    # Escape by default, as HTML autoescaping does: only Markup passes unchanged.
+    return value if isinstance(value, Markup) else escape_markdown(str(value))
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    # A package loader, not a path: in production the templates are inside a zipped egg.
+    return jinja2.Environment(loader=jinja2.PackageLoader("templates", ""), autoescape=True,
+                              finalize=_as_markdown, trim_blocks=True, lstrip_blocks=True,
+                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+
+
+def render_post(digest: DigestInput, result: SummaryResult, options: RenderOptions) -> str:
+    """The whole post: front matter and body."""
+    post_paths(Path(), digest.model_key, digest.day)  # the key is validated before anything else
+    language, content = digest.language, result.content
+    labels, citations = _labels(language), _Citations(language)
+    by_key = {story.key: story for story in digest.stories}
+    stories = [_story_view(summary, by_key.get(summary.story_key), digest, citations)
+               for summary in content.stories[: options.max_stories]]
+    sources = list(citations.listed.values())
+
+    def text(value: str) -> str:
+        return generated_text(value, language)
+
+    body = _environment().get_template("post.md.j2").render(
+        h=labels,
+        trend=text(content.trend),
+        stories=stories,
+        analysis=[(labels["industry"], text(content.analysis.industry)),
+                  (labels["competition"], text(content.analysis.competition)),
+                  (labels["market"], text(content.analysis.market))],
+        key_points=[text(point) for point in content.key_points[:MAX_KEY_POINTS]],
+        thoughts=[(labels["developers"], [text(line) for line in content.developers]),
+                  (labels["users"], [text(line) for line in content.users])],
+        sources=sources,
+        footer=_footer(language, len(sources), result.generator),
+    )
+    return _front_matter(digest, result, options, len(sources)) + body
+
+
+def write_post(site_dir: Path, digest: DigestInput, result: SummaryResult,
+               options: RenderOptions) -> PostPaths:
+    """Write (or replace) the day's post atomically; the infographic is drawn by the caller."""
+    paths = post_paths(site_dir, digest.model_key, digest.day)
+    write_atomic(paths.post, render_post(digest, result, options).encode("utf-8"))
+    return paths

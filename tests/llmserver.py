@@ -1,0 +1,169 @@
+"""A scripted OpenAI-compatible Chat Completions server on 127.0.0.1, for the LLM tests.
+
+``POST /v1/chat/completions`` plays the queued ``Reply`` objects in order: assistant content
+(valid or not), an HTTP error status with headers, or a hang longer than any client timeout.
+With the queue empty it answers with ``default_answer``: a valid, grounded ``DigestContent`` (or
+``StorySummary``, when that schema is requested) built from the story keys, article ids and
+titles found in the prompt. Every request body and its headers are recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+Content = str | Callable[[dict[str, Any]], str]  # fixed text, or built from the request body
+HANG_SECONDS = 30.0
+
+STORY = re.compile(r"<<<STORY key=(\S+)>>>(.*?)<<<END STORY>>>", re.DOTALL)
+ARTICLE = re.compile(r"<<<ARTICLE id=(\d+)>>>.*?^Title: (.*?)$", re.DOTALL | re.MULTILINE)
+
+
+@dataclass
+class Reply:
+    content: Content | None = None  # None: the default answer
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    hang: bool = False
+
+    @classmethod
+    def json(cls, value: Any) -> Reply:
+        return cls(content=json.dumps(value, ensure_ascii=False))
+
+    @classmethod
+    def error(cls, status: int, **headers: str) -> Reply:
+        return cls(status=status, headers=headers)
+
+
+def prompt_stories(body: dict[str, Any]) -> dict[str, list[tuple[int, str]]]:
+    """Story key → (article id, title) of each article, from the request's user message."""
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    return {key: [(int(i), title) for i, title in ARTICLE.findall(block)]
+            for key, block in STORY.findall(user)}
+
+
+def story_answer(key: str, articles: list[tuple[int, str]]) -> dict[str, Any]:
+    """A grounded summary: the lead article's title, cited."""
+    article_id, title = articles[0]
+    return {"story_key": key, "title": title[:200], "paragraph": title, "cited": [article_id]}
+
+
+def default_answer(body: dict[str, Any]) -> dict[str, Any]:
+    stories = [story_answer(key, articles) for key, articles in prompt_stories(body).items()]
+    if body.get("response_format", {}).get("json_schema", {}).get("name") == "story_summary":
+        return stories[0]
+    return {
+        "summary": "今日彙整多則報導。重點如下。",
+        "trend": "討論度持續上升。",
+        "stories": stories,
+        "analysis": {"industry": "產業意義。", "competition": "競爭比較。", "market": "市場影響。"},
+        "key_points": ["重點一", "重點二", "重點三", "重點四"],
+        "developers": ["開發者一", "開發者二"],
+        "users": ["使用者一", "使用者二"],
+        "tags": ["通義千問"],
+    }
+
+
+def edited(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], str]:
+    """Content: the default answer to the request, changed in place by ``change``."""
+    def build(body: dict[str, Any]) -> str:
+        answer = default_answer(body)
+        change(answer)
+        return json.dumps(answer, ensure_ascii=False)
+    return build
+
+
+class LLMServer:
+    def __init__(self) -> None:
+        self.replies: deque[Reply] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        # A short poll interval: shutdown() waits up to one interval, at every test's teardown.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    @property
+    def calls(self) -> int:
+        with self._lock:
+            return len(self.requests)
+
+    def script(self, *replies: Reply) -> None:
+        with self._lock:
+            self.replies.extend(replies)
+
+    def __enter__(self) -> LLMServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self._stopping.set()  # wakes hanging handlers, so closing does not wait for them
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+    def _next(self, body: dict[str, Any], headers: dict[str, str]) -> Reply:
+        with self._lock:
+            self.requests.append(body)
+            self.headers.append(headers)
+            return self.replies.popleft() if self.replies else Reply()
+
+    def _respond(self, reply: Reply, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        if reply.status != 200:
+            error = {"error": {"message": f"scripted {reply.status}", "type": "server_error"}}
+            return reply.status, reply.headers, json.dumps(error).encode()
+        content = reply.content if reply.content is not None else edited(lambda answer: None)
+        text = content(body) if callable(content) else content
+        prompt = sum(len(m["content"]) for m in body["messages"]) // 2
+        message = {"role": "assistant", "content": text}
+        completion = {
+            "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion",
+            "created": int(time.time()), "model": body.get("model", "test"),
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": prompt, "completion_tokens": len(text) // 2,
+                      "total_tokens": prompt + len(text) // 2},
+        }
+        return 200, reply.headers, json.dumps(completion, ensure_ascii=False).encode()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length))
+                reply = server._next(body, {k.lower(): v for k, v in self.headers.items()})
+                if self.path != "/v1/chat/completions":
+                    reply = Reply.error(404)
+                if reply.hang:
+                    server._stopping.wait(HANG_SECONDS)
+                    return  # the client has given up; answer nothing
+                status, headers, payload = server._respond(reply, body)
+                try:
+                    self.send_response(status)
+                    for name, value in {"Content-Type": "application/json", **headers}.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:
+                    pass  # the client went away
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # tests read the recorded requests, not a log
+
+        return Handler

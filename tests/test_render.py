@@ -1,0 +1,551 @@
+"""The Jekyll post and its infographic, from hand-built digests; the last test runs real Jekyll."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import time
+import warnings
+import zipfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from matplotlib import font_manager
+from scrapy.settings import Settings
+
+from digestcrawl.config import ModelConfig
+from digestcrawl.digest import infographic, render
+from digestcrawl.digest.infographic import CJKFontMissing, cjk_font, draw_infographic
+from digestcrawl.digest.model import (
+    Analysis,
+    DayFigures,
+    DigestContent,
+    DigestInput,
+    Language,
+    Story,
+    StoryArticle,
+    StorySummary,
+    SummaryResult,
+)
+from digestcrawl.digest.render import (
+    RenderOptions,
+    escape_markdown,
+    post_paths,
+    render_post,
+    safe_url,
+    write_post,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY = date(2026, 1, 19)
+MODEL = ModelConfig(display="QWEN", company="Alibaba", tickers=("BABA", "9988.HK"),
+                    aliases={"latin": ("Qwen", "Qianwen"), "zh-Hant": ("通義千問", "千問"),
+                             "zh-Hans": ("通义千问", "千问"), "ja": ("クウェン",)})
+LONG_TITLE = ("1家抵8家!阿里千問下載量斷層領跑，單月擊敗Meta、OpenAI等全球對手，"
+              "開源社群採用持續擴大，Hugging Face 排行榜前十名有七個是千問衍生模型")
+JA_TITLE = "アリババ、淘宝網を主力AIアプリに連携－国際版も"
+HOSTILE_TITLE = '<script>alert("x")</script> [click](javascript:alert(1)) {{ site.title }}'
+SOURCE_LIST_URLS = ["https://news.example/13", "https://news.example/11", "https://mashdigi.example/12",
+                    "https://aibase.example/21", "https://bloomberg.example/jp/22",
+                    "https://cmnews.example/a%20b%28c%29"]
+HEADINGS = {
+    "zh-TW": ["本週模型趨勢", "📰 本週新聞焦點", "🔍 深度分析", "📌 重點摘要", "💡 延伸思考",
+              "🔗 資料來源"],
+    "zh-CN": ["本周模型趋势", "📰 本周新闻焦点", "🔍 深度分析", "📌 重点摘要", "💡 延伸思考",
+              "🔗 资料来源"],
+    "en": ["Model trend this week", "📰 News highlights", "🔍 In-depth analysis", "📌 Key points",
+           "💡 Further thoughts", "🔗 Sources"],
+    "ja": ["今週のモデル動向", "📰 今週のニュース", "🔍 深掘り分析", "📌 要点", "💡 さらに考える",
+           "🔗 情報源"],
+}
+LINK = re.compile(r"\[((?:[^\]\\]|\\.)*)\]\(([^)\s]*)\)")
+
+
+def article(id: int, title: str, url: str, language: str | None = "zh-Hant", publisher: str = "udn",
+            category: str = "news") -> StoryArticle:
+    return StoryArticle(id=id, url=url, title=title, text=f"{title}。", snippet="", source="src",
+                        category=category, publisher=publisher, language=language,
+                        published=datetime(2026, 1, 19, 9, tzinfo=ZoneInfo("Asia/Taipei")), score=5)
+
+
+def make_digest(language: Language = "zh-TW", model: ModelConfig = MODEL,
+                model_key: str = "qwen") -> DigestInput:
+    stories = [
+        Story("s-app", [
+            article(11, "千問春節後將開放第三方入駐 國際版年內上線", "https://news.example/11"),
+            article(12, "Alibaba's Qianwen integrates with Alipay & Taobao", "https://mashdigi.example/12",
+                    "en", "mashdigi"),
+            article(13, "千问春节后将开放第三方入驻", "https://news.example/13", "zh-Hans",
+                    "Yahoo 财经"),
+            # udn again: one link per outlet
+            article(14, "千問國際版年內上線", "https://news.example/14"),
+        ]),
+        Story("s-open", [
+            article(21, LONG_TITLE, "https://aibase.example/21", publisher="AIbase"),
+            article(22, JA_TITLE, "https://bloomberg.example/jp/22", "ja", "ブルームバーグ"),
+            article(23, HOSTILE_TITLE, "javascript:alert(1)", "en", "evil"),
+        ]),
+        Story("s-fin", [
+            article(31, "傑富瑞看好阿里巴巴 AI 整合", "https://cmnews.example/a b(c)",
+                    publisher="cmnews", category="finance"),
+            article(32, "千問春節後將開放第三方入駐", "https://news.example/11"),  # same URL as 11
+        ]),
+    ]
+    figures = DayFigures(mentions_by_category={"news": 6, "social": 1, "finance": 2},
+                         trend={DAY - timedelta(days=i): 7 - i for i in range(7)},
+                         co_mentioned={"deepseek": 2}, tickers=model.tickers, finance_titles=())
+    return DigestInput(model_key=model_key, model=model, day=DAY, language=language,
+                       stories=stories, figures=figures, competitors={"deepseek": "DEEPSEEK"})
+
+
+def make_result(generator: str = "llm:test-model", **changes: Any) -> SummaryResult:
+    content = DigestContent(
+        summary="千问App**全面升级**，接入淘宝与支付宝。\n开源下载量领先。",
+        trend="千问本周热度上升，阿里发布开源模型。",
+        stories=[
+            StorySummary(story_key="s-app", title="千问 App 全面升级与生态整合",
+                         paragraph="千问春节后将开放第三方入驻，国际版年内上线。", cited=[13, 11]),
+            StorySummary(story_key="s-open", title="開源影響力急速擴張",
+                         paragraph="AIbase 指出通義千問下載量領跑。", cited=[21]),
+            StorySummary(story_key="s-fin", title="資本市場關注", paragraph="傑富瑞看好阿里巴巴。",
+                         cited=[31]),
+        ],
+        analysis=Analysis(industry="數据显示下载量领先。", competition="與 DEEPSEEK 同日被提及。",
+                          market="財經來源 2 則。"),
+        key_points=["千问国际版年内上线", JA_TITLE, "開源下載量領跑", "財經來源 2 則"],
+        developers=["开发者可以通过阿里云调用千问", "留意 API 更新"],
+        users=["一般用户可在 App 下单", "注意隱私設定"],
+        tags=["千问", "Alibaba", "淘寶", "QWEN"],
+    )
+    return SummaryResult(content=content.model_copy(update=changes), generator=generator)
+
+
+def split_post(text: str) -> tuple[dict[str, Any], str]:
+    assert text.startswith("---\n")
+    head, body = text[4:].split("\n---\n", 1)
+    front = yaml.safe_load(head)
+    assert isinstance(front, dict)
+    return front, body
+
+
+def sections(body: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in body.splitlines():
+        if line.startswith("## "):
+            current = found.setdefault(line[3:], [])
+        else:
+            current.append(line)
+    return found
+
+
+def source_list(body: str, heading: str = "🔗 資料來源") -> list[tuple[str, str]]:
+    lines = [line for line in sections(body)[heading] if line.startswith("- ")]
+    links = [LINK.fullmatch(line[2:]) for line in lines]
+    assert all(links), lines
+    return [(m[1], m[2]) for m in links if m]
+
+
+def footer(body: str) -> str:
+    lines = body.rstrip("\n").splitlines()
+    assert lines[-2] == "---"
+    return lines[-1]
+
+
+@pytest.fixture
+def post() -> str:
+    return render_post(make_digest(), make_result(), RenderOptions())
+
+
+def test_front_matter_has_exactly_the_required_keys(post: str) -> None:
+    front, _ = split_post(post)
+    assert list(front) == ["layout", "title", "tagline", "date", "model", "categories", "tags",
+                           "image", "ai_summary", "generator"]
+    assert front["layout"] == "post"
+    assert front["title"] == "QWEN 每日動態 - 2026-01-19"
+    assert front["tagline"] == "彙整 6 則 QWEN 相關新聞"
+    assert front["date"] == DAY
+    assert front["model"] == "qwen"
+    assert front["categories"] == ["qwen", "daily"]
+    assert front["image"] == "/assets/img/posts/2026-01-19-qwen-infographic.png"
+    assert front["ai_summary"] == "千問App全面升級，接入淘寶與支付寶。 開源下載量領先。"
+    assert front["generator"] == "llm:test-model"
+
+
+def test_tags_are_aliases_then_content_tags_deduplicated_and_capped() -> None:
+    front, _ = split_post(render_post(make_digest(), make_result(), RenderOptions()))
+    assert front["tags"] == ["QWEN", "Qianwen", "通義千問", "千問", "Alibaba", "淘寶"]
+    many = make_result(tags=[f"tag{i}" for i in range(10)])
+    front, _ = split_post(render_post(make_digest(), many, RenderOptions()))
+    assert len(front["tags"]) == 10
+    assert front["tags"][:4] == ["QWEN", "Qianwen", "通義千問", "千問"]
+
+
+def test_options_from_settings() -> None:
+    settings = Settings({"DIGEST_LAYOUT": "single", "DIGEST_MAX_STORIES": "2",
+                         "DIGEST_TIMEZONE": "Asia/Tokyo"})
+    options = RenderOptions.from_settings(settings)
+    assert options == RenderOptions(layout="single", max_stories=2, timezone="Asia/Tokyo")
+    assert RenderOptions.from_settings(Settings()) == RenderOptions()
+    front, body = split_post(render_post(make_digest(), make_result(), options))
+    assert front["layout"] == "single"
+    assert [line for line in sections(body)["📰 本週新聞焦點"] if line.startswith("- ")] == [
+        "- 千問 App 全面升級與生態整合", "- 開源影響力急速擴張"]
+    with pytest.raises(ValueError, match="Mars/Olympus"):
+        RenderOptions(timezone="Mars/Olympus")
+    with pytest.raises(ValueError, match="MAX_STORIES"):
+        RenderOptions(max_stories=0)
+
+
+def test_sections_in_order_and_footer_last(post: str) -> None:
+    _, body = split_post(post)
+    assert [line[3:] for line in body.splitlines() if line.startswith("## ")] == HEADINGS["zh-TW"]
+    assert footer(body) == "*本文由 AI 自動生成，彙整自 6 篇新聞來源。*"
+    assert body.endswith("。*\n")
+    assert "**" not in body
+
+
+def test_analysis_key_points_and_thoughts(post: str) -> None:
+    parts = sections(split_post(post)[1])
+    assert [line for line in parts["🔍 深度分析"] if line.startswith("- ")] == [
+        "- 對 AI 產業的意義", "- 與競爭對手的比較與技術優勢", "- 潛在市場影響"]
+    assert "數據顯示下載量領先。" in parts["🔍 深度分析"]
+    assert [line for line in parts["📌 重點摘要"] if line] == [
+        "- 千問國際版年內上線", f"- {JA_TITLE}", "- 開源下載量領跑", "- 財經來源 2 則"]
+    assert [line for line in parts["💡 延伸思考"] if line] == [
+        "- 對開發者", "  - 開發者可以通過阿里雲調用千問", "  - 留意 API 更新",
+        "- 對一般使用者", "  - 一般用戶可在 App 下單", "  - 注意隱私設定"]
+
+
+def test_each_story_names_every_outlet_inline(post: str) -> None:
+    lines = sections(split_post(post)[1])["📰 本週新聞焦點"]
+    bullets = [i for i, line in enumerate(lines) if line.startswith("- ")]
+    assert [lines[i] for i in bullets] == [
+        "- 千問 App 全面升級與生態整合", "- 開源影響力急速擴張", "- 資本市場關注"]
+    paragraphs = [lines[i + 1] for i in bullets]
+    assert paragraphs[0] == (
+        "千問春節後將開放第三方入駐，國際版年內上線。（來源：[Yahoo 財經](https://news.example/13)、"
+        "[udn](https://news.example/11)、[mashdigi](https://mashdigi.example/12)）")
+    # The outlet without an http(s) URL is named, unlinked.
+    assert paragraphs[1] == ("AIbase 指出通義千問下載量領跑。（來源：[AIbase](https://aibase.example/21)、"
+                             "[ブルームバーグ](https://bloomberg.example/jp/22)、evil）")
+    assert paragraphs[2] == ("傑富瑞看好阿里巴巴。（來源：[cmnews](https://cmnews.example/a%20b%28c%29)、"
+                             "[udn](https://news.example/11)）")
+
+
+def test_sources_list_agrees_with_footer_and_tagline(post: str) -> None:
+    front, body = split_post(post)
+    sources = source_list(body)
+    assert [url for _, url in sources] == SOURCE_LIST_URLS  # by first citation, each URL once
+    assert front["tagline"] == f"彙整 {len(sources)} 則 QWEN 相關新聞"
+    assert footer(body) == f"*本文由 AI 自動生成，彙整自 {len(sources)} 篇新聞來源。*"
+    linked = {url for _, url in LINK.findall(body)}
+    assert linked == {url for _, url in sources}  # every link in the body is listed
+
+
+def test_source_titles_shortened_and_converted(post: str) -> None:
+    titles = [title for title, _ in source_list(split_post(post)[1])]
+    assert titles[0] == "千問春節後將開放第三方入駐"  # zh-Hans source, zh-TW post
+    assert titles[2] == "Alibaba\\'s Qianwen integrates with Alipay &amp; Taobao"
+    assert titles[3] == LONG_TITLE[:60] + "..."
+    assert titles[4] == JA_TITLE  # Japanese is not converted: 淘宝網, 国際 stay
+
+
+def hostile_digest(model: ModelConfig = MODEL) -> DigestInput:
+    """The usual digest plus an http(s) source whose title and outlet are markup."""
+    digest = make_digest(model=model)
+    digest.stories[1].articles.append(
+        article(24, HOSTILE_TITLE, "https://evil.example/x?a=<b>", "en", "<b>evil</b>"))
+    return digest
+
+
+def test_hostile_text_is_escaped_and_bad_links_omitted() -> None:
+    hostile = make_result(
+        trend="<script>alert(1)</script> {% include x %} [a](javascript:alert(1))",
+        stories=[StorySummary(story_key="s-open", title=HOSTILE_TITLE,
+                              paragraph="# not a heading\n---", cited=[23, 24, 21])])
+    _, body = split_post(render_post(hostile_digest(), hostile, RenderOptions()))
+    assert "<script" not in body and "<b>" not in body
+    assert "{%" not in body and "{{" not in body
+    assert not re.search(r"(?<!\\)\]\((?!https?://)", body)  # every link target is http(s)
+    assert sections(body)["本週模型趨勢"][0] == "alert(1) &#123;% include x %&#125; a"
+    lines = sections(body)["📰 本週新聞焦點"]
+    # A generated title loses its markup...
+    assert lines[0] == '- alert(\\"x\\") click &#123;&#123; site.title &#125;&#125;'
+    assert lines[1] == ("not a heading \\-\\-\\-（來源：evil、"
+                        "[&lt;b&gt;evil&lt;/b&gt;](https://evil.example/x?a=%3Cb%3E)、"
+                        "[AIbase](https://aibase.example/21)、[ブルームバーグ](https://bloomberg.example/jp/22)）")
+    sources = source_list(body)
+    assert [url for _, url in sources] == ["https://evil.example/x?a=%3Cb%3E", "https://aibase.example/21",
+                                           "https://bloomberg.example/jp/22"]
+    # ...a crawled title is escaped (and shortened).
+    assert sources[0][0] == ('&lt;script&gt;alert(\\"x\\")&lt;/script&gt; '
+                             '\\[click\\](javascript:alert(1)) &#123;&#123;...')
+
+
+@pytest.mark.parametrize(("text", "escaped"), [
+    ("plain 文字", "plain 文字"),
+    ("*a* _b_ `c`", "\\*a\\* \\_b\\_ \\`c\\`"),
+    ("[x](y)", "\\[x\\](y)"),
+    ("<b>&amp;</b>", "&lt;b&gt;&amp;amp;&lt;/b&gt;"),
+    ("{{ x }} {% y %}", "&#123;&#123; x &#125;&#125; &#123;% y %&#125;"),
+    ("# h", "\\# h"),
+    ("- item", "\\- item"),
+    ("1. item", "1\\. item"),
+    ("a | b ~~c~~ $$d$$", "a \\| b &#126;&#126;c&#126;&#126; \\$\\$d\\$\\$"),
+    ("a --- b", "a \\-\\-\\- b"),
+    ('say "hi"', 'say \\"hi\\"'),
+])
+def test_escape_markdown(text: str, escaped: str) -> None:
+    assert escape_markdown(text) == escaped
+
+
+@pytest.mark.parametrize(("url", "safe"), [
+    ("https://example.com/a b(c)", "https://example.com/a%20b%28c%29"),
+    ("HTTP://example.com/x?q=1&r=2#f", "http://example.com/x?q=1&r=2#f"),
+    ("https://udn.com/新聞/1", "https://udn.com/%E6%96%B0%E8%81%9E/1"),
+    ("https://example.com/%E6%96%B0", "https://example.com/%E6%96%B0"),
+    ("https://example.com/<script>'\"", "https://example.com/%3Cscript%3E%27%22"),
+    ("https://例子.測試/", "https://xn--fsqu00a.xn--g6w251d/"),
+    ("javascript:alert(1)", None),
+    ("JaVaScRiPt:alert(1)", None),
+    ("java\nscript:alert(1)", None),
+    ("data:text/html,<script>", None),
+    ("//example.com/x", None),
+    ("https:alert(1)", None),
+    ("ftp://example.com/x", None),
+    ("", None),
+])
+def test_safe_url(url: str, safe: str | None) -> None:
+    assert safe_url(url) == safe
+
+
+def test_zh_cn_output_is_simplified() -> None:
+    post = render_post(make_digest("zh-CN"), make_result(), RenderOptions())
+    front, body = split_post(post)
+    assert front["title"] == "QWEN 每日动态 - 2026-01-19"
+    assert front["tagline"] == "汇整 6 则 QWEN 相关新闻"
+    assert [line[3:] for line in body.splitlines() if line.startswith("## ")] == HEADINGS["zh-CN"]
+    assert "- 资本市场关注" in body and "千问春节后将开放第三方入驻" in body
+    titles = [title for title, _ in source_list(body, "🔗 资料来源")]
+    assert titles[1] == "千问春节后将开放第三方入驻 国际版年内上线"
+    assert f"- {JA_TITLE}" in body  # Japanese stays Japanese
+    assert footer(body) == "*本文由 AI 自动生成，汇整自 6 篇新闻来源。*"
+
+
+@pytest.mark.parametrize(("language", "title", "first_point", "sources_label"), [
+    ("en", "QWEN Daily - 2026-01-19", "- 千问国际版年内上线", " (Sources: "),
+    ("ja", "QWEN デイリー動向 - 2026-01-19", "- 千问国际版年内上线", "（出典："),
+])
+def test_en_and_ja_headings_without_conversion(language: Language, title: str, first_point: str,
+                                              sources_label: str) -> None:
+    front, body = split_post(render_post(make_digest(language), make_result(), RenderOptions()))
+    assert front["title"] == title
+    assert [line[3:] for line in body.splitlines() if line.startswith("## ")] == HEADINGS[language]
+    parts = sections(body)
+    assert parts[HEADINGS[language][3]][0] == first_point  # no script conversion outside zh-*
+    assert sources_label in parts[HEADINGS[language][1]][1]
+    first_source, _ = source_list(body, HEADINGS[language][5])[0]
+    assert first_source == "千问春节后将开放第三方入驻"
+
+
+def test_extractive_digest_says_no_llm_was_used() -> None:
+    front, body = split_post(render_post(make_digest(), make_result("extractive"), RenderOptions()))
+    assert front["generator"] == "extractive"
+    assert footer(body) == ("*本文未使用 AI 語言模型（generator: extractive），"
+                            "由程式自 6 篇新聞來源擷取彙整。*")
+    _, en = split_post(render_post(make_digest("en"), make_result("extractive"), RenderOptions()))
+    assert footer(en) == ("*Compiled from 6 news sources by extraction, without an AI language "
+                          "model (generator: extractive).*")
+
+
+@pytest.mark.parametrize("key", ["Qwen", "../qwen", "qwen/x", "qwen\n", "", "qwen_2", "千問",
+                                 "qwen.md"])
+def test_model_key_is_validated(key: str, tmp_path: Path) -> None:
+    digest = make_digest(model_key=key)
+    with pytest.raises(ValueError, match=r"\[a-z0-9-\]"):
+        render_post(digest, make_result(), RenderOptions())
+    with pytest.raises(ValueError, match=r"\[a-z0-9-\]"):
+        write_post(tmp_path, digest, make_result(), RenderOptions())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_paths_come_from_key_and_date_only(tmp_path: Path) -> None:
+    paths = post_paths(tmp_path, "gpt-5", DAY)
+    assert paths.post == tmp_path / "_posts" / "2026-01-19-gpt-5-daily.md"
+    assert paths.image == tmp_path / "assets" / "img" / "posts" / "2026-01-19-gpt-5-infographic.png"
+    assert paths.image_url == "/assets/img/posts/2026-01-19-gpt-5-infographic.png"
+
+
+def test_rewrite_is_atomic_and_idempotent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    digest = make_digest()
+    first = write_post(tmp_path, digest, make_result(), RenderOptions())
+    content = first.post.read_text("utf-8")
+    assert write_post(tmp_path, digest, make_result(), RenderOptions()) == first
+    assert first.post.read_text("utf-8") == content
+    assert sorted(p.name for p in first.post.parent.iterdir()) == ["2026-01-19-qwen-daily.md"]
+    assert first.post.stat().st_mode & 0o777 == 0o644
+
+    changed = make_result(trend="新的趨勢。")
+    write_post(tmp_path, digest, changed, RenderOptions())
+    assert "新的趨勢。" in first.post.read_text("utf-8")
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(render.os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        write_post(tmp_path, digest, make_result(), RenderOptions())
+    assert "新的趨勢。" in first.post.read_text("utf-8")  # the old post, whole
+    assert sorted(p.name for p in first.post.parent.iterdir()) == ["2026-01-19-qwen-daily.md"]
+
+
+def test_templates_load_from_a_zipped_package(tmp_path: Path) -> None:
+    """Scrapyd runs the project from a zipped egg: templates must load as package resources."""
+    egg = tmp_path / "project.egg"
+    with zipfile.ZipFile(egg, "w") as archive:
+        for name in ("__init__.py", "post.md.j2", "headings.yaml"):
+            archive.write(ROOT / "templates" / name, f"templates/{name}")
+    script = (
+        "import sys, templates\n"
+        "assert templates.__file__.startswith(sys.argv[1]), templates.__file__\n"
+        "from tests.test_render import make_digest, make_result\n"
+        "from digestcrawl.digest.render import RenderOptions, render_post\n"
+        "print(render_post(make_digest(), make_result(), RenderOptions()))\n"
+    )
+    # The egg comes first on the path, so `templates` is imported from it, not from the checkout.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(egg), str(ROOT)])}
+    run = subprocess.run([sys.executable, "-c", script, str(egg)], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    expected = render_post(make_digest(), make_result(), RenderOptions())
+    assert run.stdout.rstrip("\n") == expected.rstrip("\n")
+
+
+# The infographic
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def test_infographic_is_a_png_drawn_with_a_cjk_font(tmp_path: Path) -> None:
+    font = cjk_font("zh-TW")
+    assert font.family.startswith("Noto Sans CJK")
+    assert Path(font.path).is_file()
+    assert font_manager.findfont(font.family, fallback_to_default=False) == font.path
+    assert ord("千") in font.charset and ord("ア") in font.charset
+
+    digest = make_digest()
+    result = make_result(stories=[*make_result().content.stories[:2],
+                                  StorySummary(story_key="s-fin", title="資本市場 🚀 關注 <b>",
+                                               paragraph="x", cited=[31])])
+    path = tmp_path / "img" / "chart.png"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        started = time.perf_counter()
+        draw_infographic(digest, result, path)
+        elapsed = time.perf_counter() - started
+    assert [str(w.message) for w in caught] == []  # no "Glyph … missing from font(s)"
+    data = path.read_bytes()
+    assert png_size(data) == (1000, 750)
+    assert len(data) > 20_000  # bars, text and lines, not a blank canvas
+    assert b"Software" not in data and b"tIME" not in data
+    assert elapsed < 5  # typically ~0.3 s; generous for a shared 2-core machine
+
+    draw_infographic(digest, result, path)  # the same digest draws the same bytes
+    assert path.read_bytes() == data
+    assert sorted(p.name for p in path.parent.iterdir()) == ["chart.png"]
+
+
+def test_infographic_without_cjk_font_fails_clearly(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(font_manager.fontManager, "ttflist",
+                        [e for e in font_manager.fontManager.ttflist if "CJK" not in e.name])
+    monkeypatch.setattr(font_manager, "findSystemFonts", lambda *a, **k: [])
+    cjk_font.cache_clear()
+    try:
+        with pytest.raises(CJKFontMissing, match="fonts-noto-cjk"):
+            draw_infographic(make_digest(), make_result(), tmp_path / "chart.png")
+    finally:
+        cjk_font.cache_clear()
+    assert not (tmp_path / "chart.png").exists()
+
+
+def test_infographic_labels_drop_glyphs_no_font_has() -> None:
+    font = cjk_font("zh-TW")
+    assert infographic._drawable("千問 🚀 Qwen", font) == "千問 Qwen"
+    assert infographic._drawable("長" * 30, font) == "長" * 23 + "…"
+
+
+# Real Jekyll
+
+
+def _jekyll_or_skip() -> str:
+    jekyll = shutil.which("jekyll")
+    if jekyll is None:
+        if os.environ.get("CI"):
+            pytest.fail("jekyll is not installed; CI must install it (apt-get install -y jekyll)")
+        pytest.skip("jekyll is not installed")
+    return jekyll
+
+
+def test_hostile_posts_build_with_strict_jekyll(tmp_path: Path) -> None:
+    jekyll = _jekyll_or_skip()
+    site, out = tmp_path / "site", tmp_path / "out"
+    shutil.copytree(ROOT / "tests" / "jekyll_site", site)
+    display = 'QWEN "Max": #1 --- 🚀'
+    summary = ('Quotes "like this": #hash\n---\nkey: value\n<script>alert(1)</script> 🚀 '
+               "{{ site.title }}")
+    hostile = make_result(
+        summary=summary,
+        trend='--- \n# trend: "quoted" <script>alert(2)</script> 🚀 {% raw %}',
+        stories=[StorySummary(story_key="s-open", title=HOSTILE_TITLE + "\nline two: #x",
+                              paragraph="---\nParagraph: 'single' \"double\"", cited=[23, 24, 21]),
+                 *make_result().content.stories[::2]],
+        tags=["a: b", "#tag", "---", "[x]", "🚀", "- dash"])
+    zh = hostile_digest(MODEL.model_copy(update={"display": display}))
+    en = make_digest("en", model_key="qwen-en")
+    paths = [write_post(site, zh, hostile, RenderOptions()),
+             write_post(site, en, make_result("extractive"), RenderOptions())]
+    draw_infographic(zh, hostile, paths[0].image)
+
+    run = subprocess.run([jekyll, "build", "--strict_front_matter", "--future", "-s", str(site),
+                          "-d", str(out)], capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+    [page] = [p for p in out.rglob("*.html") if "/qwen/daily/" in p.as_posix()]
+    text = page.read_text("utf-8")
+    h1 = re.search(r'<h1 class="post-title">(.*?)</h1>', text)
+    assert h1 and html.unescape(h1[1]) == f"{display} 每日動態 - 2026-01-19"
+    described = re.search(r'<p class="ai-summary">(.*?)</p>', text)
+    assert described and html.unescape(described[1]) == (
+        'Quotes "like this": #hash --- key: value alert(1) 🚀 {{ site.title }}')
+    assert "<script" not in text.lower()
+    assert not re.search(r"href=[\"']?\s*javascript:", text, re.IGNORECASE)
+    assert "digestcrawl test site" not in text  # {{ site.title }} stayed text
+    content = html.unescape(text.split('<div class="post-content">', 1)[1])
+    # Shown as text, quotes intact (not made typographic).
+    assert '<script>alert("x")</script> [click](javascript:' in content
+    assert "--- trend: \"quoted\" alert(2) 🚀 {% raw %}" in content
+    assert "Paragraph: 'single' \"double\"" in content
+    for url in ("https://aibase.example/21", "https://news.example/13", "https://cmnews.example/a%20b%28c%29",
+                "https://evil.example/x?a=%3Cb%3E"):
+        assert f'<a href="{url}">' in text
+    assert text.count("<h2") == 6
+    image = out / "assets/img/posts/2026-01-19-qwen-infographic.png"
+    assert image.read_bytes() == paths[0].image.read_bytes()
+    [en_page] = [p for p in out.rglob("*.html") if "/qwen-en/daily/" in p.as_posix()]
+    assert "without an AI language model (generator: extractive)" in en_page.read_text("utf-8")
