@@ -75,7 +75,8 @@ def load_peer(path: Path) -> dict[str, str]:
             for key, value in data.items()}
 
 
-def extract_all(data_dir: Path, truth: dict[str, dict[str, str]], limit: int | None = None) -> tuple[dict[str, str], float]:
+def extract_all(data_dir: Path, truth: dict[str, dict[str, str]],
+                limit: int | None = None) -> tuple[dict[str, str], float]:
     """digestcrawl's extractor over the benchmark pages; returns outputs and CPU seconds/page."""
     from digestcrawl.encoding import decode_html
     from digestcrawl.extraction import extract_page

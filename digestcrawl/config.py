@@ -125,6 +125,8 @@ class SourceConfig(_Strict):
     category: Category
     url: str
     locale: str = "en"
+    # The outlet's display name when its pages and entries do not name it (Hacker News, Reddit).
+    publisher: str | None = None
     timezone: str | None = None
     query: QueryExpansion | None = None
     locales: dict[str, dict[str, str]] | None = None

@@ -25,6 +25,7 @@ def parse_datetime(value: Any, zone: tzinfo) -> datetime | None:
     """
     if value is None or value == "":
         return None
+    parsed: datetime | None
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, int | float) or (isinstance(value, str) and re.fullmatch(r"\d{9,11}(\.\d+)?", value)):
@@ -33,8 +34,8 @@ def parse_datetime(value: Any, zone: tzinfo) -> datetime | None:
         parsed = datetime.combine(value, time())
     else:
         parsed = _parse_text(str(value).strip())
-        if parsed is None:
-            return None
+    if parsed is None:
+        return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     return parsed

@@ -41,7 +41,7 @@ def _normalise(label: str | None) -> str | None:
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Return (text, encoding used)."""
     bom_encoding, bom = read_bom(body)
-    if bom_encoding:
+    if bom_encoding and bom:
         return body[len(bom):].decode(bom_encoding, errors="replace"), bom_encoding
     # Strict UTF-8 first: other multi-byte text practically never decodes as UTF-8, while
     # single-byte labels (latin-1) decode anything and would hide a UTF-8 page.

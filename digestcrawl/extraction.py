@@ -16,6 +16,7 @@ from typing import Any
 import htmldate
 import trafilatura
 from lxml.html import HtmlElement
+from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from digestcrawl.dates import date_from_url, parse_datetime
@@ -66,7 +67,7 @@ def extract_page(html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
     document = trafilatura.bare_extraction(
         tree, url=url, include_comments=False, include_tables=True, with_metadata=False,
         favor_precision=True)
-    text = (document.text if document is not None else "") or ""
+    text = _without_headline((document.text if isinstance(document, Document) else "") or "", title)
     body = ld.get("articleBody")
     # The publisher's own articleBody wins only when extraction clearly missed the article.
     if isinstance(body, str) and len(body.strip()) > 2 * len(text):
@@ -178,6 +179,14 @@ def _title_tag(tree: HtmlElement) -> str:
         if element is not None and element.text_content().strip():
             return element.text_content()
     return ""
+
+
+def _without_headline(text: str, title: str) -> str:
+    """The body, minus a first line that repeats the headline (the h1 above the article)."""
+    first, _, rest = text.strip().partition("\n")
+    if title and rest and _clean(first) and _clean(first) in title:
+        return rest
+    return text
 
 
 def _clean(text: str | None) -> str:

@@ -73,7 +73,7 @@ class ModelMatcher:
         self._require = [term_pattern(word) for word in model.context.require]
         self._exclude = [term_pattern(word) for word in model.context.exclude]
 
-    def match(self, folded_title: str, folded_body: str) -> Match | None | bool:
+    def match(self, folded_title: str, folded_body: str) -> Match | bool | None:
         """A Match; None when no alias occurs; False when only ambiguous aliases occur and the
         context says they mean something else."""
         found: list[str] = []

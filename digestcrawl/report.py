@@ -31,7 +31,7 @@ def per_source(stats: dict[str, Any]) -> dict[str, dict[str, int]]:
 
 
 def format_table(table: dict[str, dict[str, int]]) -> str:
-    rows = [("source", *COLUMNS, "dropped / errors")]
+    rows: list[tuple[str, ...]] = [("source", *COLUMNS, "dropped / errors")]
     for source, events in table.items():
         other = ", ".join(f"{k.split('/', 1)[1]} {v}" for k, v in sorted(events.items())
                           if k.startswith(("dropped/", "errors/")))

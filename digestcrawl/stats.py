@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 

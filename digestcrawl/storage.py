@@ -242,6 +242,13 @@ class ArticleStore:
     def close(self) -> None:
         self.engine.dispose()
 
+    def register_sources(self, sources: list[tuple[str, str]]) -> None:
+        """Make sure every crawled source (name, category) has its row."""
+        with self.engine.begin() as conn:
+            for name, category in sources:
+                conn.execute(self._insert(SourceRow).values(name=name, category=category)
+                             .on_conflict_do_nothing(index_elements=["name"]))
+
     def save(self, article: Article, now: datetime | None = None) -> int:
         """Upsert one article with its mentions and duplicate link; returns its id."""
         now = now or datetime.now(UTC)

@@ -42,7 +42,8 @@ class DigestPipeline:
         day = ((until - timedelta(microseconds=1)) if until else datetime.now(UTC)).astimezone(zone).date()
         outcomes = await asyncio.to_thread(self._build_all, list(spider.args.models), day)  # type: ignore[attr-defined]
         for outcome in outcomes:
-            self.crawler.stats.inc_value("digestcrawl/digest/written" if outcome.post else "digestcrawl/digest/empty_day")
+            written = outcome.post is not None
+            self.crawler.stats.inc_value("digestcrawl/digest/written" if written else "digestcrawl/digest/empty_day")
 
     def _build_all(self, models: list[str], day):  # type: ignore[no-untyped-def]
         # The digest stack (matplotlib, openai) is loaded only when a digest is written.

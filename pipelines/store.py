@@ -54,6 +54,8 @@ class StorePipeline:
         self.spool = Spool(self.spool_dir / f"{self.crawler.spider.name}.jsonl")
         try:
             self.store = await self._run(ArticleStore.connect, self.database_url, self.busy_timeout)
+            sources = [(s.name, s.category) for s in getattr(self.crawler.spider, "sources", [])]
+            await self._run(self.store.register_sources, sources)
         except DATABASE_ERRORS as exc:
             self.database_down = True
             logger.error("Database unavailable at start (%s): articles will be spooled to %s",

@@ -144,7 +144,7 @@ class SourceSpider(scrapy.Spider):
         return Article(
             url=canonical_url(entry.url), source=source.name, category=source.category,
             title=entry.title, text=entry.text, snippet=entry.snippet, locale=source.locale,
-            author=entry.author, publisher=entry.publisher, feed_url=feed_url,
+            author=entry.author, publisher=entry.publisher or source.publisher, feed_url=feed_url,
             published=entry.published, published_from="feed" if entry.published else None,
             fetched=datetime.now(UTC), headline_only=True)
 
@@ -169,7 +169,8 @@ class SourceSpider(scrapy.Spider):
             url=canonical_url(response.url, page.canonical), source=source.name, category=source.category,
             title=page.title or entry.title, text=page.text, snippet=entry.snippet or page.description or "",
             locale=source.locale, language=page.language, author=page.author or entry.author,
-            site_name=page.site_name, publisher=entry.publisher or page.site_name, feed_url=feed_url,
+            site_name=page.site_name, publisher=entry.publisher or page.site_name or source.publisher,
+            feed_url=feed_url,
             published=published, published_from=published_from, modified=page.modified,
             modified_from=page.modified_from, fetched=datetime.now(UTC))
 
@@ -180,7 +181,7 @@ class SourceSpider(scrapy.Spider):
             count(self.crawler, source, "dropped/refused_address")
         elif failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             count(self.crawler, source, "dropped/robots")
-        elif failure.check(HttpError):
+        elif isinstance(failure.value, HttpError):
             status = failure.value.response.status
             count(self.crawler, source, f"errors/http_{status}")
             self.logger.error("HTTP %s from source %s at %s", status, source, request.url)

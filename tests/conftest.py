@@ -14,7 +14,6 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from glob import glob
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +75,8 @@ def fixture_web() -> Iterator[FixtureWeb]:
 
 @pytest.fixture
 def sources_file(fixture_web: FixtureWeb, tmp_path: Path) -> Path:
+    """The fixture web's sources, for a test that crawls it from a fresh start."""
+    fixture_web.reset()
     path = tmp_path / "sources.yaml"
     fixture_web.write_sources(path)
     return path
@@ -115,7 +116,7 @@ async def run_crawl(spider_cls: type[Spider], settings: dict[str, Any], **args: 
 
 
 def _postgres_bin() -> Path | None:
-    found = sorted(glob("/usr/lib/postgresql/*/bin/initdb"))
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     return Path(found[-1]).parent if found else None
 
 

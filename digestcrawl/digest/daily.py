@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ from digestcrawl.digest.cache import LLMCache
 from digestcrawl.digest.extractive import ExtractiveSummarizer
 from digestcrawl.digest.infographic import draw_infographic
 from digestcrawl.digest.llm import LLMConfig, LLMSummarizer
-from digestcrawl.digest.model import DigestInput, Language, Summarizer
+from digestcrawl.digest.model import DigestInput, Language, Story, Summarizer
 from digestcrawl.digest.render import RenderOptions, write_post
 from digestcrawl.digest.repository import DigestRepository
 from digestcrawl.digest.stories import EntityFinder, group_stories, mark_follow_ups
@@ -33,6 +33,7 @@ from digestcrawl.storage import ensure_schema, make_engine
 
 logger = logging.getLogger(__name__)
 LANGUAGES = ("zh-TW", "zh-CN", "en", "ja")
+FOLLOW_UP_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,16 @@ class DigestBuilder:
             close()
         self.engine.dispose()
 
+    def _earlier_stories(self, model_key: str, day: date) -> list[tuple[date, Story]]:
+        """The previous week's stories, grouped from the stored articles (whether or not a digest
+        was written for those days)."""
+        earlier = []
+        for back in range(1, FOLLOW_UP_DAYS + 1):
+            previous = day - timedelta(days=back)
+            articles = self.repository.articles(model_key, previous)
+            earlier += [(previous, story) for story in group_stories(articles, self.finder)]
+        return earlier
+
     def build(self, model_key: str, day: date) -> DigestOutcome:
         model = self.models[model_key]
         articles = self.repository.articles(model_key, day)
@@ -96,7 +107,7 @@ class DigestBuilder:
             logger.warning("No relevant items for %s on %s: no digest written", model_key, day)
             return DigestOutcome(model_key, day, None)
         stories = group_stories(articles, self.finder)
-        mark_follow_ups(stories, self.repository.earlier_stories(model_key, day))
+        mark_follow_ups(stories, self._earlier_stories(model_key, day), self.finder)
         others = {key: m.display for key, m in self.models.items() if key != model_key}
         # Only the stories the post shows are summarized; all of them are stored.
         digest = DigestInput(

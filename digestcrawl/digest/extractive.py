@@ -38,6 +38,7 @@ INSTRUCTION_LIKE = re.compile(
 LANGUAGES = {"zh-TW": ("zh-Hant", "zh-Hans"), "zh-CN": ("zh-Hans", "zh-Hant"), "en": ("en",), "ja": ("ja",)}
 SENTENCES_PER_STORY = 2
 LEAD_SENTENCES = 6
+NEAR_SAME = 0.35  # bigram Jaccard above which two sentences say the same thing
 
 
 @lru_cache(maxsize=1)
@@ -52,9 +53,13 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
 
 
-def _usable(sentence: str) -> bool:
+def _usable(sentence: str, headlines: set[str]) -> bool:
+    """A real sentence of the article: not a headline, caption or link, and nothing that talks
+    to a language model."""
     size = len(sentence)
-    return 12 <= size <= 260 and "http" not in sentence and not INSTRUCTION_LIKE.search(sentence)
+    ends = sentence.rstrip("」』）)\"'”’").endswith(("。", "！", "？", ".", "!", "?"))
+    return ((12 <= size <= 260) and (ends or size >= 40) and "http" not in sentence
+            and fingerprint(sentence) not in headlines and not INSTRUCTION_LIKE.search(sentence))
 
 
 class ExtractiveSummarizer:
@@ -85,7 +90,8 @@ class ExtractiveSummarizer:
         headline_words = Counter[str]()
         for article in story.articles:
             headline_words.update(bigrams(article.title))
-        picked = _pick_sentences(pool, headline_words)
+        headlines = {fingerprint(a.title) for a in story.articles}
+        picked = _pick_sentences(pool, headline_words, headlines)
         cited = list(dict.fromkeys(a.id for a, _ in picked)) or [story.lead.id]
         paragraph = "".join(s if _is_cjk(s) else f"{s} " for _, s in picked).strip() or story.lead.title
         title = next((a.title for a in pool if a.title), story.lead.title)
@@ -99,29 +105,31 @@ class ExtractiveSummarizer:
             names = set().union(*(self.finder.find(f"{a.title}\n{a.text[:800]}") for a in story.articles))
             counts.update(names)
         aliases = [digest.model.display, *digest.model.all_aliases[:3]]
-        return list(dict.fromkeys(aliases + [name for name, _ in counts.most_common(10)]))[:10]
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))  # ties: by name, stable
+        return list(dict.fromkeys(aliases + [name for name, _ in ranked]))[:10]
 
 
 def _is_cjk(sentence: str) -> bool:
     return bool(re.search(r"[\u3040-\u30ff\u4e00-\u9fff]$", sentence.rstrip("。！？」』）)")))
 
 
-def _pick_sentences(pool: list[StoryArticle], headline: Counter[str]) -> list[tuple[StoryArticle, str]]:
+def _pick_sentences(pool: list[StoryArticle], headline: Counter[str],
+                    headlines: set[str]) -> list[tuple[StoryArticle, str]]:
     scored: list[tuple[float, int, int, StoryArticle, str]] = []
     for order, article in enumerate(pool):
-        sentences = [s for s in split_sentences(article.text or article.snippet) if _usable(s)]
+        sentences = [s for s in split_sentences(article.text or article.snippet) if _usable(s, headlines)]
         for position, sentence in enumerate(sentences[:LEAD_SENTENCES]):
             grams = bigrams(sentence)
             overlap = sum(min(n, headline[g]) for g, n in grams.items()) / (1 + sum(grams.values())) ** 0.5
             scored.append((overlap - 0.15 * position - 0.3 * order, order, position, article, sentence))
     scored.sort(key=lambda item: (-item[0], item[1], item[2]))
     chosen: list[tuple[int, int, StoryArticle, str]] = []
-    seen: set[str] = set()
+    seen: list[set[str]] = []
     for _, order, position, article, sentence in scored:
-        key = fingerprint(sentence)
-        if key in seen:
-            continue  # the same sentence in a syndicated copy
-        seen.add(key)
+        words = set(bigrams(sentence))
+        if any(len(words & other) > NEAR_SAME * len(words | other) for other in seen):
+            continue  # the same sentence, or a reworded one, from a syndicated copy
+        seen.append(words)
         chosen.append((order, position, article, sentence))
         if len(chosen) == SENTENCES_PER_STORY:
             break

@@ -6,11 +6,11 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from digestcrawl.digest.model import DayFigures, Story, StoryArticle, SummaryResult
-from digestcrawl.digest.stories import EarlierStory
 from digestcrawl.storage import (
     ArticleRow,
     DigestRow,
@@ -49,18 +49,14 @@ class DigestRepository:
             .where(_moment() >= start, _moment() < end)
             .order_by(ArticleRow.id)
         )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+        with Session(self.engine) as session:
+            rows = session.execute(query).all()
         return [
             StoryArticle(
-                id=row.ArticleRow.id, url=row.ArticleRow.url, title=row.ArticleRow.title,
-                text=row.ArticleRow.text, snippet=row.ArticleRow.snippet, source=name,
-                category=row.ArticleRow.category,
-                publisher=row.ArticleRow.publisher or row.ArticleRow.site_name or "",
-                language=row.ArticleRow.language,
-                published=row.ArticleRow.published_at or row.ArticleRow.first_seen_at,
-                score=score, duplicate_of=original_url)
-            for row, name, score, original_url in ((r, r.name, r.score, r.original_url) for r in rows)
+                id=row.id, url=row.url, title=row.title, text=row.text, snippet=row.snippet, source=name,
+                category=row.category, publisher=row.publisher or row.site_name or "", language=row.language,
+                published=row.published_at or row.first_seen_at, score=score, duplicate_of=original_url)
+            for row, name, score, original_url in rows
         ]
 
     def figures(self, model: str, day: date, today: list[StoryArticle], tickers: tuple[str, ...],
@@ -88,31 +84,19 @@ class DigestRepository:
             finance_titles=tuple(a.title for a in today if a.category == "finance" and not a.duplicate_of),
         )
 
-    def earlier_stories(self, model: str, day: date, days: int = TREND_DAYS) -> list[EarlierStory]:
-        query = (select(StoryRow.key, StoryRow.day, StoryRow.title, ArticleRow.url)
-                 .join(StoryArticleRow, StoryArticleRow.story_id == StoryRow.id)
-                 .join(ArticleRow, ArticleRow.id == StoryArticleRow.article_id)
-                 .where(StoryRow.model == model, StoryRow.day < day, StoryRow.day >= day - timedelta(days=days)))
-        found: dict[tuple[str, date], tuple[str, set[str]]] = {}
-        with self.engine.connect() as conn:
-            for key, story_day, title, url in conn.execute(query):
-                found.setdefault((key, story_day), (title, set()))[1].add(url)
-        return [EarlierStory(key, story_day, title, frozenset(urls))
-                for (key, story_day), (title, urls) in found.items()]
-
     def save(self, model: str, day: date, stories: list[Story], result: SummaryResult, path: str) -> None:
         """Replace the day's stories and digest row (regenerating is idempotent)."""
         cited = {i for s in result.content.stories for i in s.cited}
         with self.engine.begin() as conn:
             conn.execute(delete(StoryRow).where(StoryRow.model == model, StoryRow.day == day))
             for position, story in enumerate(stories):
-                story_id = conn.execute(StoryRow.__table__.insert().values(
+                story_id = conn.execute(insert(StoryRow).values(
                     model=model, day=day, key=story.key, title=story.lead.title, rank=story.rank,
                     position=position, follow_up_of=story.follow_up_of).returning(StoryRow.id)).scalar_one()
-                conn.execute(StoryArticleRow.__table__.insert(), [
+                conn.execute(insert(StoryArticleRow), [
                     {"story_id": story_id, "article_id": a.id, "cited": a.id in cited} for a in story.articles])
             conn.execute(delete(DigestRow).where(DigestRow.model == model, DigestRow.day == day))
-            conn.execute(DigestRow.__table__.insert().values(
+            conn.execute(insert(DigestRow).values(
                 model=model, day=day, path=path, generator=result.generator,
                 fallback_reason=result.fallback_reason, llm_calls=result.llm_calls,
                 prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens,

@@ -24,6 +24,7 @@ Behaviour worth knowing (see README.md):
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import re
@@ -98,7 +99,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "FixtureWeb/1.0"
     timeout = 30
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.web.verbose:
             sys.stderr.write(f"[{self.server.site}] {format % args}\n")
 
@@ -259,9 +260,11 @@ class FixtureWeb:
 
     # -- request log -----------------------------------------------------------------------
 
-    def clear_log(self) -> None:
+    def reset(self) -> None:
+        """As if just started: an empty request log, and the throttled paths throttle again."""
         with self._lock:
             self.requests.clear()
+            self._seen_throttled.clear()
 
     def _log(self, entry: LoggedRequest) -> None:
         with self._lock:
@@ -281,10 +284,8 @@ def main() -> None:
         for site in web.sites:
             print(f"{site:10} {web.base(site)}/", flush=True)
         print("Serving the fixture web; Ctrl-C stops.", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":

@@ -76,7 +76,8 @@ def test_atom_feed_relative_links_and_summary() -> None:
     assert entry.published == datetime(2026, 1, 19, 1, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("body", [b"<rss><channel><item><title>cut", b"", b"<html><body>hi</body></html>", b"\x89PNG\r\n"])
+@pytest.mark.parametrize("body", [b"<rss><channel><item><title>cut", b"", b"<html><body>hi</body></html>",
+                                  b"\x89PNG\r\n"])
 def test_malformed_feed_raises(body: bytes) -> None:
     with pytest.raises(FeedError):
         parse_feed(body, "https://x/feed", TAIPEI)
@@ -93,7 +94,8 @@ SITEMAP = """<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
 <url><loc>https://s.example/a.html</loc><news:news><news:publication><news:name>Sina</news:name>
 <news:language>zh-cn</news:language></news:publication>
-<news:publication_date>2026-01-19T11:00:00+08:00</news:publication_date><news:title>千问 App</news:title></news:news></url>
+<news:publication_date>2026-01-19T11:00:00+08:00</news:publication_date>
+<news:title>千问 App</news:title></news:news></url>
 </urlset>""".encode()
 INDEX = b"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
 <sitemap><loc>https://s.example/news-1.xml</loc></sitemap></sitemapindex>"""

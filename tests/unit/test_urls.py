@@ -23,7 +23,7 @@ def test_canonical_url(url: str, page_canonical: str | None, expected: str) -> N
 @pytest.mark.parametrize(("link", "expected"), [
     ("http://www.bing.com/news/apiclick.aspx?ref=FexRss&aid=&tid=9&url=https%3a%2f%2fm.com%2fa%3fx%3d1&c=5",
      "https://m.com/a?x=1"),
-    ("http://www.bing.com/news/apiclick.aspx?url=javascript%3Aalert(1)", 
+    ("http://www.bing.com/news/apiclick.aspx?url=javascript%3Aalert(1)",
      "http://www.bing.com/news/apiclick.aspx?url=javascript%3Aalert(1)"),
     ("https://m.com/a", "https://m.com/a"),
 ])
