@@ -175,6 +175,14 @@ async def test_encodings_and_javascript_pages(fixture_web: FixtureWeb, fixture_s
 
 
 @deferred_f_from_coro_f
+async def test_only_crawls_with_rendered_sources_start_playwright(fixture_settings: dict[str, Any]) -> None:
+    for spider, renders in ((FinanceSpider, False), (SocialSpider, False), (NewsSpider, True)):
+        crawler = await run_crawl(spider, fixture_settings, model="qwen", **FIXTURE_WINDOW)
+        assert crawler.stats is not None
+        assert ("playwright/browser_count" in crawler.stats.get_stats()) is renders, spider.name
+
+
+@deferred_f_from_coro_f
 async def test_second_identical_crawl_adds_no_rows(fixture_settings: dict[str, Any]) -> None:
     await crawl_all(fixture_settings)
     first = table_counts(fixture_settings["DATABASE_URL"])

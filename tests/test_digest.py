@@ -89,6 +89,9 @@ def test_crawls_close_with_one_post_and_infographic(crawled: Crawled) -> None:
     assert f"彙整 {len(sources)} 則" in meta["tagline"]
     assert f"{len(sources)} 篇" in body.rstrip().splitlines()[-1]
     assert "QWEN IS DISCONTINUED" not in post.read_text("utf-8")  # the injected sentence
+    # The 千問 App story continues the English and Japanese reports of earlier days.
+    lead_story = body.split("## 📰 本週新聞焦點")[1].split("\n- ")[1].splitlines()[0]
+    assert "千問" in lead_story and "事件的後續" in lead_story
 
 
 def test_digest_is_traceable_and_regenerates_idempotently(crawled: Crawled) -> None:
@@ -167,3 +170,20 @@ def test_extractive_summary_is_verbatim_from_cited_articles(crawled: Crawled) ->
         assert all(cited)
         for sentence in split_sentences(summary.paragraph):
             assert any(sentence in (a.text or a.snippet) for a in cited if a), sentence
+
+
+def test_llm_digest_through_the_command_and_its_cache(crawled: Crawled) -> None:
+    """`scrapy digest` with an API key writes an LLM digest through the real openai client;
+    an unchanged re-run is answered from the database cache with no HTTP call."""
+    from tests.llmserver import LLMServer
+
+    with LLMServer() as server:
+        llm = ["-s", f"LLM_BASE_URL={server.base_url}", "-s", "LLM_API_KEY=test-key", "-s", "LLM_MODEL=local-test"]
+        first = crawled.scrapy("digest", "--model", "qwen", "--date", "2026-01-19", *llm)
+        assert first.returncode == 0, first.stderr[-2000:]
+        calls = server.calls
+        assert 1 <= calls <= 5 + 2  # at most stories + 2
+        post = (crawled.site_dir / "_posts" / "2026-01-19-qwen-daily.md").read_text("utf-8")
+        assert "generator: llm:local-test" in post
+        again = crawled.scrapy("digest", "--model", "qwen", "--date", "2026-01-19", *llm)
+        assert again.returncode == 0 and server.calls == calls
