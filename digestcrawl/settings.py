@@ -32,6 +32,7 @@ NETGUARD_ENABLED = True
 NETGUARD_ALLOW: list[str] = []
 
 ITEM_PIPELINES = {
+    "pipelines.runlock.RunLockPipeline": 50,
     "pipelines.normalize.NormalizePipeline": 100,
     "pipelines.relevance.RelevancePipeline": 200,
     "pipelines.dedup.DedupPipeline": 300,
@@ -79,6 +80,10 @@ LLM_TIMEOUT = 60.0
 LLM_MAX_RETRIES = 3
 LLM_TOKEN_BUDGET = 12000
 LLM_TEMPERATURE = 0.2
+
+# One run per spider, model and day at a time (a lock row in the database).
+RUN_LOCK_ENABLED = True
+RUN_LOCK_TTL_HOURS = 6.0
 
 # Run report: per-source counts as JSON, written when a spider closes (None: not written).
 REPORT_DIR: str | None = os.environ.get("DIGESTCRAWL_REPORT_DIR", "data/reports")

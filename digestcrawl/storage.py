@@ -164,6 +164,21 @@ class DigestRow(Base):
     written_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class RunLockRow(Base):
+    """A crawl of one spider for one model and day in progress (digestcrawl.runlock)."""
+
+    __tablename__ = "run_locks"
+    __table_args__ = (UniqueConstraint("spider", "model", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    spider: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date] = mapped_column(Date)
+    holder: Mapped[str] = mapped_column(String(300))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class LLMCacheRow(Base):
     """An LLM answer, keyed by model, prompt version and exact request (digestcrawl.digest.cache)."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from scrapy.crawler import Crawler
@@ -37,9 +36,7 @@ class DigestPipeline:
     async def close_spider(self) -> None:
         spider = self.crawler.spider
         assert spider is not None and self.crawler.stats is not None
-        zone = ZoneInfo(self.crawler.settings.get("DIGEST_TIMEZONE"))
-        until = spider.args.until  # type: ignore[attr-defined]
-        day = ((until - timedelta(microseconds=1)) if until else datetime.now(UTC)).astimezone(zone).date()
+        day = spider.digest_day(ZoneInfo(self.crawler.settings.get("DIGEST_TIMEZONE")))  # type: ignore[attr-defined]
         outcomes = await asyncio.to_thread(self._build_all, list(spider.args.models), day)  # type: ignore[attr-defined]
         for outcome in outcomes:
             written = outcome.post is not None

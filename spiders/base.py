@@ -11,7 +11,7 @@ Settings read: DIGESTCRAWL_MODELS_FILE, DIGESTCRAWL_SOURCES_FILE, DIGEST_TIMEZON
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -136,6 +136,11 @@ class SourceSpider(scrapy.Spider):
         if entry.published is not None and not self.in_window(entry.published):
             return "too_old" if entry.published < self.args.since else "too_new"
         return None
+
+    def digest_day(self, zone: ZoneInfo) -> date:
+        """The day this crawl is for: the last day of its window, in the digest's time zone."""
+        end = self.args.until - timedelta(microseconds=1) if self.args.until else datetime.now(UTC)
+        return end.astimezone(zone).date()
 
     def in_window(self, moment: datetime) -> bool:
         return moment >= self.args.since and (self.args.until is None or moment < self.args.until)

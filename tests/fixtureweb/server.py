@@ -45,6 +45,9 @@ SOURCES_TEMPLATE = HERE / "sources.yaml"
 TOKEN_TEXT = re.compile(r"\{\{site:([a-z0-9_]+)\}\}")
 TOKEN_BYTES = re.compile(rb"\{\{site:([a-z0-9_]+)\}\}")
 THROTTLED_PREFIX = "/throttled/"
+# Requests under /gate/ wait until the test opens the gate: a crawl that provably stays running.
+GATE_PREFIX = "/gate/"
+GATE_TIMEOUT = 120.0
 RETRY_AFTER_SECONDS = 1
 
 
@@ -113,6 +116,9 @@ class _Handler(BaseHTTPRequestHandler):
         web, site = self.server.web, self.server.site
         web._log(LoggedRequest(site, self.command, self.path, dict(self.headers.items())))
         path = unquote(urlsplit(self.path).path) or "/"
+        if path.startswith(GATE_PREFIX):
+            web.gate.wait(GATE_TIMEOUT)
+            path = "/" + path[len(GATE_PREFIX):]
         if path.startswith(THROTTLED_PREFIX) and web._first_time(site, path):
             self._send_simple(HTTPStatus.TOO_MANY_REQUESTS, b"Too Many Requests\n", head,
                               {"Retry-After": str(RETRY_AFTER_SECONDS)})
@@ -192,6 +198,8 @@ class FixtureWeb:
         self.requests: list[LoggedRequest] = []
         self._lock = threading.Lock()
         self._seen_throttled: set[tuple[str, str]] = set()
+        self.gate = threading.Event()
+        self._logged = threading.Condition(self._lock)
         self._servers: dict[str, _SiteServer] = {}
         self._threads: list[threading.Thread] = []
 
@@ -261,14 +269,23 @@ class FixtureWeb:
     # -- request log -----------------------------------------------------------------------
 
     def reset(self) -> None:
-        """As if just started: an empty request log, and the throttled paths throttle again."""
+        """As if just started: an empty request log, the throttled paths throttle again, and
+        the gate is closed."""
         with self._lock:
             self.requests.clear()
             self._seen_throttled.clear()
+            self.gate.clear()
 
     def _log(self, entry: LoggedRequest) -> None:
-        with self._lock:
+        with self._logged:
             self.requests.append(entry)
+            self._logged.notify_all()
+
+    def wait_for_request(self, path_prefix: str, timeout: float = 60.0) -> bool:
+        """Block until a request for a path starting with ``path_prefix`` has arrived."""
+        with self._logged:
+            return self._logged.wait_for(
+                lambda: any(r.path.startswith(path_prefix) for r in self.requests), timeout)
 
     def _first_time(self, site: str, path: str) -> bool:
         with self._lock:

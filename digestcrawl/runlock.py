@@ -1,0 +1,76 @@
+"""One run at a time per spider, model and day, across hosts: a lock row in the database.
+
+A lock row is unique on (spider, model, day). A run inserts its rows or finds them held; a
+held lock whose ``expires_at`` has passed belonged to a run that died, and is taken over.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from digestcrawl.storage import RunLockRow
+
+
+@dataclass(frozen=True)
+class LockHeld:
+    model: str
+    day: date
+    holder: str
+    since: datetime
+
+
+def holder_id() -> str:
+    """Who holds a lock: host, process and, under Scrapyd, the job."""
+    job = os.environ.get("SCRAPY_JOB") or os.environ.get("SCRAPYD_JOB")
+    return f"{socket.gethostname()}:{os.getpid()}" + (f":{job}" if job else "")
+
+
+class RunLocks:
+    def __init__(self, engine: Engine, ttl: timedelta) -> None:
+        self.engine = engine
+        self.ttl = ttl
+
+    def acquire(self, spider: str, models: list[str], day: date, holder: str) -> LockHeld | None:
+        """Take every (model, day) lock for ``spider`` or none of them; the lock found held, if any."""
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            for model in models:
+                row = conn.execute(select(RunLockRow).where(
+                    RunLockRow.spider == spider, RunLockRow.model == model, RunLockRow.day == day)).first()
+                if row is not None and row.holder != holder and row.expires_at > now:
+                    conn.rollback()
+                    return LockHeld(model, day, row.holder, row.acquired_at)
+                if row is not None:  # expired, or already ours: take it over
+                    conn.execute(update(RunLockRow).where(RunLockRow.id == row.id).values(
+                        holder=holder, acquired_at=now, expires_at=now + self.ttl))
+                    continue
+                try:
+                    with conn.begin_nested():
+                        conn.execute(RunLockRow.__table__.insert().values(  # type: ignore[attr-defined]
+                            spider=spider, model=model, day=day, holder=holder, acquired_at=now,
+                            expires_at=now + self.ttl))
+                except IntegrityError:
+                    # Another run inserted it between our read and our insert.
+                    conn.rollback()
+                    held = self._holder(spider, model, day)
+                    return held or LockHeld(model, day, "another run", now)
+        return None
+
+    def _holder(self, spider: str, model: str, day: date) -> LockHeld | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(RunLockRow).where(
+                RunLockRow.spider == spider, RunLockRow.model == model, RunLockRow.day == day)).first()
+        return LockHeld(model, day, row.holder, row.acquired_at) if row else None
+
+    def release(self, spider: str, models: list[str], day: date, holder: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(RunLockRow).where(and_(
+                RunLockRow.spider == spider, RunLockRow.model.in_(models), RunLockRow.day == day,
+                RunLockRow.holder == holder)))
