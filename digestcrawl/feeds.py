@@ -50,6 +50,7 @@ class Entry:
     published: datetime | None = None
     publisher: str | None = None
     author: str | None = None
+    updated: datetime | None = None  # the entry's own last change, when the feed says
 
     @property
     def is_ad(self) -> bool:
@@ -85,6 +86,8 @@ def parse_feed(body: bytes, base_url: str, zone: tzinfo) -> list[Entry]:
             published=parse_datetime(item.get("published") or item.get("updated"), zone),
             publisher=publisher,
             author=plain_text(item.get("author")) or None,
+            # dict.get: feedparser's own get() maps a missing `updated` to `published`, with a warning.
+            updated=parse_datetime(dict.get(item, "updated"), zone),
         ))
     error = parsed.get("bozo_exception")
     if isinstance(error, SAXException):
@@ -115,9 +118,10 @@ def parse_sitemap(body: bytes, zone: tzinfo) -> tuple[list[Entry], list[str]]:
         title = "".join(url.xpath("news:news/news:title/text()", namespaces=SITEMAP_NS))
         published = "".join(url.xpath("news:news/news:publication_date/text()", namespaces=SITEMAP_NS)
                             or url.xpath("sm:lastmod/text()", namespaces=SITEMAP_NS))
+        lastmod = "".join(url.xpath("sm:lastmod/text()", namespaces=SITEMAP_NS)).strip()
         publisher = "".join(url.xpath("news:news/news:publication/news:name/text()", namespaces=SITEMAP_NS))
         entries.append(Entry(url=loc, title=plain_text(title), published=parse_datetime(published.strip(), zone),
-                             publisher=publisher.strip() or None))
+                             publisher=publisher.strip() or None, updated=parse_datetime(lastmod, zone)))
     return entries, []
 
 

@@ -32,6 +32,8 @@ class Article:
     modified: datetime | None = None
     modified_from: str | None = None
     fetched: datetime | None = None
+    # The feed entry's own last-change time when the page was fetched (incremental crawls).
+    entry_changed: datetime | None = None
     # True when only the feed entry is known (paywall, redirect link, social post).
     headline_only: bool = False
     models: dict[str, list[str]] = field(default_factory=dict)

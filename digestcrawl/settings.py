@@ -26,8 +26,16 @@ RETRY_TIMES = 2
 RETRY_AFTER_MAX = 120.0
 DOWNLOADER_MIDDLEWARES = {
     "digestcrawl.netguard.PrivateAddressGuard": 50,
+    "digestcrawl.incremental.SkipUnchangedArticles": 60,
     "digestcrawl.retryafter.RetryAfterMiddleware": 560,
 }
+# Incremental crawls: feeds are revalidated with conditional GETs (ETag / If-Modified-Since);
+# stored, unchanged articles are not fetched again.
+HTTPCACHE_ENABLED = True
+HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+HTTPCACHE_DIR = os.environ.get("DIGESTCRAWL_HTTPCACHE_DIR", "httpcache")
+HTTPCACHE_IGNORE_HTTP_CODES = [408, 429, 500, 502, 503, 504]
+INCREMENTAL_ENABLED = True
 NETGUARD_ENABLED = True
 NETGUARD_ALLOW: list[str] = []
 

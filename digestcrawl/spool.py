@@ -16,7 +16,7 @@ from typing import Any
 
 from digestcrawl.items import Article
 
-DATE_FIELDS = ("published", "modified", "fetched")
+DATE_FIELDS = ("published", "modified", "fetched", "entry_changed")
 
 
 def to_json(article: Article) -> str:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    case,
     create_engine,
     event,
     select,
@@ -92,6 +93,8 @@ class ArticleRow(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     headline_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Latest feed-entry time seen when fetching: an entry showing a later one means a change.
+    entry_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     text_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
 
@@ -277,9 +280,17 @@ class ArticleStore:
             values = {field: getattr(article, field) for field in ARTICLE_FIELDS}
             values.update(published_at=article.published, modified_at=article.modified, updated_at=now)
             insert = self._insert(ArticleRow).values(url=article.url, source_id=source_id,
-                                                     first_seen_at=article.fetched or now, **values)
+                                                     first_seen_at=article.fetched or now,
+                                                     entry_changed_at=article.entry_changed, **values)
+            # Several feeds may list one article with different times: keep the latest.
+            latest_entry = case(
+                (insert.excluded.entry_changed_at.is_(None), ArticleRow.entry_changed_at),
+                (ArticleRow.entry_changed_at.is_(None), insert.excluded.entry_changed_at),
+                (insert.excluded.entry_changed_at > ArticleRow.entry_changed_at, insert.excluded.entry_changed_at),
+                else_=ArticleRow.entry_changed_at)
             article_id: int = conn.execute(
-                insert.on_conflict_do_update(index_elements=["url"], set_=values).returning(ArticleRow.id)
+                insert.on_conflict_do_update(index_elements=["url"], set_={**values, "entry_changed_at": latest_entry})
+                .returning(ArticleRow.id)
             ).scalar_one()
             for model, aliases in article.models.items():
                 mention = self._insert(MentionRow).values(article_id=article_id, model=model, aliases=aliases,

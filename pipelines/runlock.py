@@ -4,7 +4,8 @@ The lock lives in the database (digestcrawl.runlock), so it holds across Scrapyd
 hosts. A refused run closes at once with the reason ``already_running`` and one error line
 naming the holder; nothing is fetched. The day is the last day of the spider's window.
 Settings: RUN_LOCK_ENABLED (default True), RUN_LOCK_TTL_HOURS (default 6: a lock older than
-this belonged to a run that died), DATABASE_URL, DIGEST_TIMEZONE.
+this belonged to a run that died), DATABASE_URL, DIGEST_TIMEZONE. When the database is down
+the run goes ahead unlocked, with an error line and ``digestcrawl/runlock/unavailable``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from digestcrawl.items import Article
 from digestcrawl.runlock import RunLocks, holder_id
@@ -50,9 +52,17 @@ class RunLockPipeline:
         name, models, day = self._key()
         self.engine = make_engine(self.crawler.settings.get("DATABASE_URL"),
                                   self.crawler.settings.getfloat("DATABASE_BUSY_TIMEOUT", 5.0))
-        await asyncio.to_thread(ensure_schema, self.engine)
         locks = RunLocks(self.engine, self.ttl)
-        held = await asyncio.to_thread(locks.acquire, name, models, day, self.holder)
+        try:
+            await asyncio.to_thread(ensure_schema, self.engine)
+            held = await asyncio.to_thread(locks.acquire, name, models, day, self.holder)
+        except SQLAlchemyError as exc:
+            # The store spools what the database won't take and replays are upserts, so an
+            # outage costs the overlap guarantee, not the crawl.
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("digestcrawl/runlock/unavailable")
+            logger.error("Database unavailable (%s): running %s without the run lock", str(exc).splitlines()[0], name)
+            return
         if held is not None:
             logger.error("Refusing to run %s for %s on %s: already running (%s, since %s)",
                          name, held.model, held.day, held.holder, held.since.isoformat(timespec="seconds"))

@@ -29,6 +29,7 @@ from digestcrawl.encoding import decode_html
 from digestcrawl.expand import source_urls
 from digestcrawl.extraction import extract_page
 from digestcrawl.feeds import Entry, FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
+from digestcrawl.incremental import ENTRY_CHANGED, UnchangedArticle
 from digestcrawl.items import Article
 from digestcrawl.netguard import RefusedAddress
 from digestcrawl.stats import count
@@ -123,10 +124,13 @@ class SourceSpider(scrapy.Spider):
         if not source.follow:
             yield self._article_from_entry(entry, source, feed_url)
             return
+        changed = entry.updated or entry.published
         yield scrapy.Request(
             strip_tracking(entry.url), callback=self.parse_article, errback=self.request_failed,
             cb_kwargs={"source": source, "entry": entry, "feed_url": feed_url},
-            meta={"source": source.name, "playwright": source.render == "playwright"})
+            # Article pages are not kept in the HTTP cache: the database knows what is stored.
+            meta={"source": source.name, "playwright": source.render == "playwright", "dont_cache": True,
+                  ENTRY_CHANGED: changed.isoformat() if changed else None})
 
     def _skip_reason(self, entry: Entry) -> str | None:
         if not is_http(entry.url):
@@ -177,12 +181,14 @@ class SourceSpider(scrapy.Spider):
             site_name=page.site_name, publisher=entry.publisher or page.site_name or source.publisher,
             feed_url=feed_url,
             published=published, published_from=published_from, modified=page.modified,
-            modified_from=page.modified_from, fetched=datetime.now(UTC))
+            modified_from=page.modified_from, fetched=datetime.now(UTC), entry_changed=entry.updated or entry.published)
 
     def request_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         source = request.meta.get("source", "unknown")
-        if failure.check(RefusedAddress):
+        if failure.check(UnchangedArticle):
+            count(self.crawler, source, "skipped/unchanged")
+        elif failure.check(RefusedAddress):
             count(self.crawler, source, "dropped/refused_address")
         elif failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             count(self.crawler, source, "dropped/robots")

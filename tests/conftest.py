@@ -94,6 +94,7 @@ def crawl_settings(tmp_path: Path) -> dict[str, Any]:
     return {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "DIGEST_SITE_DIR": str(tmp_path / "site"),
+        "HTTPCACHE_DIR": str(tmp_path / "httpcache"),
         "NETGUARD_ALLOW": ["127.0.0.1/32"],
         "SPOOL_DIR": str(tmp_path / "spool"),
         "REPORT_DIR": str(tmp_path / "reports"),

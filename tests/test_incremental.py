@@ -1,0 +1,80 @@
+"""Incremental crawls: unchanged stored articles are not fetched again; changed entries are."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from scrapy.utils.defer import deferred_f_from_coro_f
+from sqlalchemy import create_engine, select
+
+from digestcrawl.storage import ArticleRow
+from spiders.news import NewsSpider
+from tests.conftest import FIXTURE_WINDOW, run_crawl
+from tests.fixtureweb.server import SITE_ROOT, FixtureWeb
+from tests.test_crawl import crawl_all, stored
+
+
+@deferred_f_from_coro_f
+async def test_unchanged_web_second_crawl_fetches_no_stored_article(
+        fixture_web: FixtureWeb, crawl_settings: dict[str, Any], sources_file: Path) -> None:
+    settings = {**crawl_settings, "DIGESTCRAWL_SOURCES_FILE": str(sources_file), "DIGEST_ON_CLOSE": False}
+    await crawl_all(settings)
+    articles = {url for url, a in stored(settings["DATABASE_URL"]).items() if not a["row"].headline_only}
+    stored_paths = {"/" + url.split("/", 3)[3] for url in articles}
+    fixture_web.reset()
+
+    stats = await crawl_all(settings)
+
+    requested = [r for r in fixture_web.requests if r.method == "GET"]
+    assert not [r.path for r in requested if r.path in stored_paths]
+    assert stats["digestcrawl/skipped/unchanged"] >= len(articles)
+    # Feeds are asked conditionally and answered 304 by the server (so no body is sent).
+    feeds = [r for r in requested if r.path.endswith((".xml", ".json")) and "/throttled/" not in r.path]
+    assert feeds and all("If-None-Match" in r.headers or "If-Modified-Since" in r.headers for r in feeds)
+    assert set(stored(settings["DATABASE_URL"])) == set(stored(settings["DATABASE_URL"]))
+
+
+@deferred_f_from_coro_f
+async def test_changed_feed_entry_is_fetched_again_and_updated(
+        crawl_settings: dict[str, Any], tmp_path: Path) -> None:
+    site = tmp_path / "web"
+    shutil.copytree(SITE_ROOT, site)
+    feed = site / "udn" / "rssfeed" / "news.rss.xml"
+    page = site / "udn" / "news" / "story" / "7240" / "9269350.html"
+    with FixtureWeb(root=site) as web:
+        sources = web.write_sources(tmp_path / "sources.yaml")
+        settings = {**crawl_settings, "DIGESTCRAWL_SOURCES_FILE": str(sources), "DIGEST_ON_CLOSE": False}
+        await run_crawl(NewsSpider, settings, model="qwen", source="udn", **FIXTURE_WINDOW)
+        url = web.url("udn", "news/story/7240/9269350.html")
+        before = _row(settings["DATABASE_URL"], url)
+
+        # The publisher corrects the article and its feed entry says so.
+        old_date = _pub_date(feed.read_text("utf-8"), "9269350")
+        feed.write_text(feed.read_text("utf-8").replace(old_date, "Mon, 19 Jan 2026 08:00:00 GMT"), "utf-8")
+        page.write_text(page.read_text("utf-8").replace("</article>", "<p>更正：本文已更新，補充千問企業方案的資安說明。</p></article>"),
+                        "utf-8")
+        web.reset()
+        await run_crawl(NewsSpider, settings, model="qwen", source="udn", **FIXTURE_WINDOW)
+
+        stored_paths = {"/" + u.split("/", 3)[3] for u, a in stored(settings["DATABASE_URL"]).items()}
+        fetched = [r.path for r in web.requests if r.path in stored_paths]
+        assert fetched == ["/news/story/7240/9269350.html"]  # of the stored articles, only the changed one
+        after = _row(settings["DATABASE_URL"], url)
+        assert "更正：本文已更新" in after.text and "更正" not in before.text
+        assert after.id == before.id and after.updated_at > before.updated_at
+
+
+def _row(database_url: str, url: str) -> Any:
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        row = conn.execute(select(ArticleRow.id, ArticleRow.text, ArticleRow.updated_at)
+                           .where(ArticleRow.url == url)).one()
+    engine.dispose()
+    return row
+
+
+def _pub_date(feed: str, article_id: str) -> str:
+    item = next(part for part in feed.split("<item>") if article_id in part)
+    return item.split("<pubDate>")[1].split("</pubDate>")[0]
