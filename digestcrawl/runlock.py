@@ -26,8 +26,11 @@ class LockHeld:
     since: datetime
 
 
-def holder_id() -> str:
-    """Who holds a lock: host, process and, under Scrapyd, the job."""
+def holder_id(jobdir: str | None = None) -> str:
+    """Who holds a lock: host and process (and Scrapyd job); or host and JOBDIR, which is what
+    identifies a resumable job, so a restart after a crash takes over its own lock."""
+    if jobdir:
+        return f"{socket.gethostname()}:jobdir:{os.path.abspath(jobdir)}"
     job = os.environ.get("SCRAPY_JOB") or os.environ.get("SCRAPYD_JOB")
     return f"{socket.gethostname()}:{os.getpid()}" + (f":{job}" if job else "")
 

@@ -34,7 +34,7 @@ class RunLockPipeline:
         self.engine: Engine | None = None
         self.ttl = timedelta(hours=settings.getfloat("RUN_LOCK_TTL_HOURS", 6))
         self.zone = ZoneInfo(settings.get("DIGEST_TIMEZONE"))
-        self.holder = holder_id()
+        self.holder = holder_id(settings.get("JOBDIR"))
         self.held = False
 
     @classmethod

@@ -46,10 +46,17 @@ class SourceSpider(scrapy.Spider):
     sources: list[SourceConfig]
     config_problems: list[SourceProblem]
 
+    # Article URLs requested by this process. Across runs (and after a crash with JOBDIR) the
+    # database decides what is fetched again, not Scrapy's persisted dupefilter: a request in
+    # flight when the process was killed is marked seen but was never stored.
+    # URL → latest feed-entry time seen for it in this run (several feeds may list one article).
+    _requested: dict[str, datetime | None]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Every -a argument is validated by CrawlArgs; Scrapyd's own (_job) pass through.
         self._raw_args = {k: kwargs.pop(k) for k in list(kwargs) if not k.startswith("_") and k != "name"}
         super().__init__(*args, **kwargs)
+        self._requested = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
@@ -82,8 +89,10 @@ class SourceSpider(scrapy.Spider):
             self.crawler.stats.inc_value("digestcrawl/config/invalid_source")
         for source in self.sources:
             for url in source_urls(source, list(self.models.values()), self.args.since):
+                # Always asked again, even when a resumed JOBDIR has seen it: revalidating a feed
+                # is a cheap conditional GET, losing its entries is not.
                 yield scrapy.Request(url, callback=self.parse_source, errback=self.request_failed,
-                                     cb_kwargs={"source": source}, meta={"source": source.name})
+                                     cb_kwargs={"source": source}, meta={"source": source.name}, dont_filter=True)
 
     def parse_source(self, response: Response, source: SourceConfig) -> Iterator[Any]:
         count(self.crawler, source.name, "fetched")
@@ -96,7 +105,7 @@ class SourceSpider(scrapy.Spider):
             entries, children = exc.recovered, []
         for child in children:
             yield response.follow(child, callback=self.parse_source, errback=self.request_failed,
-                                  cb_kwargs={"source": source}, meta={"source": source.name})
+                                  cb_kwargs={"source": source}, meta={"source": source.name}, dont_filter=True)
         count(self.crawler, source.name, "entries", len(entries))
         for entry in entries:
             yield from self._follow_entry(entry, source, response.url)
@@ -124,9 +133,15 @@ class SourceSpider(scrapy.Spider):
         if not source.follow:
             yield self._article_from_entry(entry, source, feed_url)
             return
+        url = strip_tracking(entry.url)
         changed = entry.updated or entry.published
+        if url in self._requested:  # listed by another feed of this run: fetched once
+            known = self._requested[url]
+            self._requested[url] = max(known, changed) if known and changed else known or changed
+            return
+        self._requested[url] = changed
         yield scrapy.Request(
-            strip_tracking(entry.url), callback=self.parse_article, errback=self.request_failed,
+            url, callback=self.parse_article, errback=self.request_failed, dont_filter=True,
             cb_kwargs={"source": source, "entry": entry, "feed_url": feed_url},
             # Article pages are not kept in the HTTP cache: the database knows what is stored.
             meta={"source": source.name, "playwright": source.render == "playwright", "dont_cache": True,
@@ -181,7 +196,8 @@ class SourceSpider(scrapy.Spider):
             site_name=page.site_name, publisher=entry.publisher or page.site_name or source.publisher,
             feed_url=feed_url,
             published=published, published_from=published_from, modified=page.modified,
-            modified_from=page.modified_from, fetched=datetime.now(UTC), entry_changed=entry.updated or entry.published)
+            modified_from=page.modified_from, fetched=datetime.now(UTC),
+            entry_changed=self._requested.get((response.meta.get("redirect_urls") or [response.url])[0]))
 
     def request_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +15,7 @@ from sqlalchemy import create_engine, select
 
 from digestcrawl.storage import ArticleRow
 from spiders.news import NewsSpider
-from tests.conftest import FIXTURE_WINDOW, run_crawl
+from tests.conftest import FIXTURE_WINDOW, ROOT, run_crawl
 from tests.fixtureweb.server import SITE_ROOT, FixtureWeb
 from tests.test_crawl import crawl_all, stored
 
@@ -78,3 +82,49 @@ def _row(database_url: str, url: str) -> Any:
 def _pub_date(feed: str, article_id: str) -> str:
     item = next(part for part in feed.split("<item>") if article_id in part)
     return item.split("<pubDate>")[1].split("</pubDate>")[0]
+
+
+def test_sigkill_then_resume_with_jobdir_stores_every_article_once(fixture_web: FixtureWeb, tmp_path: Path) -> None:
+    """A crawl killed with SIGKILL while a feed is in flight, restarted with the same JOBDIR,
+    ends with exactly the articles of an uninterrupted crawl, each stored once."""
+    fixture_web.reset()
+    healthy_sources = fixture_web.write_sources(tmp_path / "healthy.yaml")
+    gated_sources = tmp_path / "gated.yaml"
+    # The udn feed hangs at the gate: the first run is provably mid-crawl when it is killed.
+    gated_sources.write_text(healthy_sources.read_text("utf-8").replace(
+        fixture_web.url("udn", "rssfeed/"), fixture_web.url("udn", "gate/rssfeed/")), "utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def command(sources: Path, database: str, *extra: str) -> list[str]:
+        args = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "model=qwen"]
+        for key, value in FIXTURE_WINDOW.items():
+            args += ["-a", f"{key}={value}"]
+        for setting in (f"DATABASE_URL=sqlite:///{tmp_path / database}", f"DIGESTCRAWL_SOURCES_FILE={sources}",
+                        "NETGUARD_ALLOW=127.0.0.1", "DIGEST_ON_CLOSE=False", "AUTOTHROTTLE_ENABLED=False",
+                        "DOWNLOAD_DELAY=0", f"SPOOL_DIR={tmp_path / 'spool'}", f"REPORT_DIR={tmp_path / 'reports'}",
+                        f"HTTPCACHE_DIR={tmp_path / database}-cache", *extra):
+            args += ["-s", setting]
+        return args
+
+    subprocess.run(command(healthy_sources, "healthy.sqlite3"), cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=300)
+    expected = set(stored(f"sqlite:///{tmp_path / 'healthy.sqlite3'}"))
+
+    resumable = command(gated_sources, "db.sqlite3", f"JOBDIR={tmp_path / 'job'}")
+    first = subprocess.Popen(resumable, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert fixture_web.wait_for_request("/gate/", timeout=120)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=60)
+    finally:
+        fixture_web.gate.set()
+    assert first.returncode == -signal.SIGKILL
+    interrupted = set(stored(f"sqlite:///{tmp_path / 'db.sqlite3'}"))
+    assert interrupted < expected  # the kill really cost part of the crawl
+
+    subprocess.run(resumable, cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
+    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    with engine.connect() as conn:
+        urls = conn.execute(select(ArticleRow.url)).scalars().all()
+    engine.dispose()
+    assert sorted(urls) == sorted(expected)  # all of them, none twice
