@@ -1,6 +1,9 @@
-"""Per-source run report: a table in the log and a JSON file beside it when a spider closes.
+"""Per-source run report: a table in the log and a JSON file beside it when a spider closes,
+with the run monitors' verdict (digestcrawl.monitors): each failed monitor is an ERROR line,
+a ``digestcrawl/monitor/failed/<name>`` counter and an entry in the report.
 
-Settings: REPORT_DIR (directory for ``<spider>-<UTC time>.json``; None: no file).
+Settings: REPORT_DIR (directory for ``<spider>-<UTC time>.json``; None: no file, and no history
+for the monitors), MONITOR_BLOCKED_SHARE, MONITOR_EXTRACTION_SHARE, MONITOR_HISTORY_RUNS.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+
+from digestcrawl.monitors import Thresholds, evaluate
 
 logger = logging.getLogger(__name__)
 PREFIX = "digestcrawl/source/"
@@ -45,7 +50,11 @@ def format_table(table: dict[str, dict[str, int]]) -> str:
 class SourceReport:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.directory = crawler.settings.get("REPORT_DIR")
+        settings = crawler.settings
+        self.directory = settings.get("REPORT_DIR")
+        self.history_runs = settings.getint("MONITOR_HISTORY_RUNS", 7)
+        self.thresholds = Thresholds(settings.getfloat("MONITOR_BLOCKED_SHARE", 0.5),
+                                     settings.getfloat("MONITOR_EXTRACTION_SHARE", 0.5))
         self.started = datetime.now(UTC)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -58,6 +67,12 @@ class SourceReport:
         stats = self.crawler.stats.get_stats()
         table = per_source(stats)
         logger.info("Per-source summary for %s:\n%s", spider.name, format_table(table))
+        totals = {k.removeprefix("digestcrawl/"): v for k, v in stats.items()
+                  if k.startswith("digestcrawl/") and not k.startswith(PREFIX)}
+        failures = evaluate(table, totals, self._history(spider.name), self.thresholds)
+        for failure in failures:
+            logger.error("Monitor failed: %s", failure)
+            self.crawler.stats.inc_value(f"digestcrawl/monitor/failed/{failure.monitor}")
         if not self.directory:
             return
         finished = datetime.now(UTC)
@@ -68,10 +83,24 @@ class SourceReport:
             "finished": finished.isoformat(),
             "duration_seconds": round((finished - self.started).total_seconds(), 3),
             "sources": table,
-            "totals": {k.removeprefix("digestcrawl/"): v for k, v in stats.items()
-                       if k.startswith("digestcrawl/") and not k.startswith(PREFIX)},
+            "totals": totals,
+            "monitors": {"passed": not failures, "failed": [
+                {"monitor": f.monitor, "source": f.source, "detail": f.detail} for f in failures]},
         }
         path = Path(self.directory) / f"{spider.name}-{finished:%Y%m%dT%H%M%S%fZ}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
         self.crawler.stats.set_value("digestcrawl/report_file", str(path))
+
+    def _history(self, spider: str) -> list[dict[str, dict[str, int]]]:
+        """Per-source counters of this spider's most recent earlier reports."""
+        if not self.directory:
+            return []
+        paths = sorted(Path(self.directory).glob(f"{spider}-*.json"))[-self.history_runs:]
+        runs = []
+        for path in paths:
+            try:
+                runs.append(json.loads(path.read_text(encoding="utf-8"))["sources"])
+            except (OSError, ValueError, KeyError) as exc:
+                logger.warning("Ignoring unreadable run report %s: %s", path, exc)
+        return runs

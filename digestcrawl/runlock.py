@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, delete, select, update
@@ -30,7 +31,7 @@ def holder_id(jobdir: str | None = None) -> str:
     """Who holds a lock: host and process (and Scrapyd job); or host and JOBDIR, which is what
     identifies a resumable job, so a restart after a crash takes over its own lock."""
     if jobdir:
-        return f"{socket.gethostname()}:jobdir:{os.path.abspath(jobdir)}"
+        return f"{socket.gethostname()}:jobdir:{Path(jobdir).resolve()}"
     job = os.environ.get("SCRAPY_JOB") or os.environ.get("SCRAPYD_JOB")
     return f"{socket.gethostname()}:{os.getpid()}" + (f":{job}" if job else "")
 

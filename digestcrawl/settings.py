@@ -93,6 +93,11 @@ LLM_TEMPERATURE = 0.2
 RUN_LOCK_ENABLED = True
 RUN_LOCK_TTL_HOURS = 6.0
 
+# Run monitors (digestcrawl.monitors), reported in the log and the run report.
+MONITOR_BLOCKED_SHARE = 0.5
+MONITOR_EXTRACTION_SHARE = 0.5
+MONITOR_HISTORY_RUNS = 7
+
 # Run report: per-source counts as JSON, written when a spider closes (None: not written).
 REPORT_DIR: str | None = os.environ.get("DIGESTCRAWL_REPORT_DIR", "data/reports")
 

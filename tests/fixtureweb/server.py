@@ -45,6 +45,8 @@ SOURCES_TEMPLATE = HERE / "sources.yaml"
 TOKEN_TEXT = re.compile(r"\{\{site:([a-z0-9_]+)\}\}")
 TOKEN_BYTES = re.compile(rb"\{\{site:([a-z0-9_]+)\}\}")
 THROTTLED_PREFIX = "/throttled/"
+# Requests under /blocked/ always answer 429 with no Retry-After: a source that blocks us.
+BLOCKED_PREFIX = "/blocked/"
 # Requests under /gate/ wait until the test opens the gate: a crawl that provably stays running.
 GATE_PREFIX = "/gate/"
 GATE_TIMEOUT = 120.0
@@ -119,6 +121,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith(GATE_PREFIX):
             web.gate.wait(GATE_TIMEOUT)
             path = "/" + path[len(GATE_PREFIX):]
+        if path.startswith(BLOCKED_PREFIX):
+            self._send_simple(HTTPStatus.TOO_MANY_REQUESTS, b"Too Many Requests\n", head)
+            return
         if path.startswith(THROTTLED_PREFIX) and web._first_time(site, path):
             self._send_simple(HTTPStatus.TOO_MANY_REQUESTS, b"Too Many Requests\n", head,
                               {"Retry-After": str(RETRY_AFTER_SECONDS)})

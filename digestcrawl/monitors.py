@@ -1,0 +1,56 @@
+"""Run monitors on Scrapy's stats: a run that looks broken says so loudly.
+
+Each check reads the per-source counters the spiders and pipelines keep
+(``digestcrawl/source/<name>/<event>``) and, for "normally yields", earlier run reports:
+
+* ``source_silent``: a source that had entries in a recent run has none now;
+* ``blocked``: 403/429 answers are at least MONITOR_BLOCKED_SHARE of a source's fetches;
+* ``layout_changed``: at least MONITOR_EXTRACTION_SHARE of a source's article pages gave no text;
+* ``no_relevant_items``: the whole run found no relevant item.
+
+Settings: MONITOR_BLOCKED_SHARE (0.5), MONITOR_EXTRACTION_SHARE (0.5), MONITOR_HISTORY_RUNS (7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MonitorFailure:
+    monitor: str
+    source: str | None
+    detail: str
+
+    def __str__(self) -> str:
+        where = f" {self.source}" if self.source else ""
+        return f"{self.monitor}{where}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    blocked_share: float = 0.5
+    extraction_share: float = 0.5
+
+
+def evaluate(sources: dict[str, dict[str, int]], totals: dict[str, int],
+             history: Iterable[dict[str, dict[str, int]]], thresholds: Thresholds) -> list[MonitorFailure]:
+    """The failed monitors of one run: ``sources`` and ``totals`` are this run's counters,
+    ``history`` the per-source counters of earlier runs of the same spider."""
+    failures: list[MonitorFailure] = []
+    yielded_before = {name for run in history for name, events in run.items() if events.get("entries", 0) > 0}
+    for name, events in sorted(sources.items()):
+        fetched = events.get("fetched", 0) + events.get("errors/http_403", 0) + events.get("errors/http_429", 0)
+        if name in yielded_before and events.get("entries", 0) == 0:
+            failures.append(MonitorFailure("source_silent", name, "no entries, though earlier runs had some"))
+        blocked = events.get("errors/http_403", 0) + events.get("errors/http_429", 0)
+        if blocked and blocked >= thresholds.blocked_share * fetched:
+            failures.append(MonitorFailure("blocked", name, f"{blocked} of {fetched} requests answered 403/429"))
+        pages = events.get("relevant", 0) + events.get("dropped/off_topic", 0) + events.get("dropped/empty_page", 0)
+        empty = events.get("dropped/empty_page", 0)
+        if empty and empty >= thresholds.extraction_share * pages:
+            failures.append(MonitorFailure("layout_changed", name, f"{empty} of {pages} pages gave no article text"))
+    if totals.get("relevant", 0) == 0:
+        failures.append(MonitorFailure("no_relevant_items", None, "the run found no relevant item at all"))
+    return failures
