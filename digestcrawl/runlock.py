@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
-from pathlib import Path
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.engine import Engine
@@ -27,9 +27,12 @@ class LockHeld:
     since: datetime
 
 
-def holder_id(jobdir: str | None = None) -> str:
+def holder_id(jobdir: str | None = None, crawl_id: str | None = None) -> str:
     """Who holds a lock: host and process (and Scrapyd job); or host and JOBDIR, which is what
-    identifies a resumable job, so a restart after a crash takes over its own lock."""
+    identifies a resumable job, so a restart after a crash takes over its own lock; or, for a
+    distributed crawl, its crawl id, which every worker of that crawl shares."""
+    if crawl_id:
+        return f"crawl:{crawl_id}"
     if jobdir:
         return f"{socket.gethostname()}:jobdir:{Path(jobdir).resolve()}"
     job = os.environ.get("SCRAPY_JOB") or os.environ.get("SCRAPYD_JOB")

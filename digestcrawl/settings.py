@@ -110,6 +110,22 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
 }
 
 LOG_FORMATTER = "digestcrawl.logformatter.OneLineLogFormatter"
+# Distributed profile: DIGESTCRAWL_DISTRIBUTED=1 puts the scheduler and dupefilter in Redis
+# (REDIS_URL) so any number of workers share one crawl, identified by DIGESTCRAWL_CRAWL_ID (a
+# new id starts a fresh queue); the store must then be PostgreSQL (DATABASE_URL).
+DISTRIBUTED = os.environ.get("DIGESTCRAWL_DISTRIBUTED") == "1"
+CRAWL_ID = os.environ.get("DIGESTCRAWL_CRAWL_ID", "default")
+if DISTRIBUTED:
+    SCHEDULER = "scrapy_redis.scheduler.Scheduler"
+    DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
+    REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    # The queue outlives any one worker (a closing worker must not flush it for the others);
+    # workers wait this long on an empty queue for work another worker may still add.
+    SCHEDULER_PERSIST = True
+    SCHEDULER_IDLE_BEFORE_CLOSE = 3
+    SCHEDULER_QUEUE_KEY = f"digestcrawl:{CRAWL_ID}:%(spider)s:requests"
+    SCHEDULER_DUPEFILTER_KEY = f"digestcrawl:{CRAWL_ID}:%(spider)s:dupefilter"
+
 FEED_EXPORT_ENCODING = "utf-8"
 # The MinHash signature is for the database, not for feed exports.
 FEED_EXPORT_FIELDS = ["url", "source", "category", "title", "text", "snippet", "locale", "language",

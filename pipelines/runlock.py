@@ -34,7 +34,8 @@ class RunLockPipeline:
         self.engine: Engine | None = None
         self.ttl = timedelta(hours=settings.getfloat("RUN_LOCK_TTL_HOURS", 6))
         self.zone = ZoneInfo(settings.get("DIGEST_TIMEZONE"))
-        self.holder = holder_id(settings.get("JOBDIR"))
+        self.holder = holder_id(settings.get("JOBDIR"),
+                                settings.get("CRAWL_ID") if settings.getbool("DISTRIBUTED") else None)
         self.held = False
 
     @classmethod

@@ -42,6 +42,7 @@ class SourceSpider(scrapy.Spider):
     category: ClassVar[str]
 
     args: CrawlArgs
+    shared_queue: bool  # distributed: the Redis dupefilter, not this process, dedups requests
     models: dict[str, ModelConfig]
     sources: list[SourceConfig]
     config_problems: list[SourceProblem]
@@ -68,6 +69,7 @@ class SourceSpider(scrapy.Spider):
         spider.args = CrawlArgs.parse(spider._raw_args, list(all_models), [s.name for s in mine],
                                       ZoneInfo(settings.get("DIGEST_TIMEZONE")), datetime.now(UTC))
         spider.models = {key: all_models[key] for key in spider.args.models}
+        spider.shared_queue = settings.getbool("DISTRIBUTED")
         spider.sources = [s for s in mine if spider.args.sources is None or s.name in spider.args.sources]
         # Settings are still writable here (they freeze after the spider is created).
         slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
@@ -90,9 +92,11 @@ class SourceSpider(scrapy.Spider):
         for source in self.sources:
             for url in source_urls(source, list(self.models.values()), self.args.since):
                 # Always asked again, even when a resumed JOBDIR has seen it: revalidating a feed
-                # is a cheap conditional GET, losing its entries is not.
+                # is a cheap conditional GET, losing its entries is not. Workers sharing a Redis
+                # queue leave it to the shared dupefilter, so each feed is read once per crawl.
                 yield scrapy.Request(url, callback=self.parse_source, errback=self.request_failed,
-                                     cb_kwargs={"source": source}, meta={"source": source.name}, dont_filter=True)
+                                     cb_kwargs={"source": source}, meta={"source": source.name},
+                                     dont_filter=not self.shared_queue)
 
     def parse_source(self, response: Response, source: SourceConfig) -> Iterator[Any]:
         count(self.crawler, source.name, "fetched")
@@ -141,7 +145,7 @@ class SourceSpider(scrapy.Spider):
             return
         self._requested[url] = changed
         yield scrapy.Request(
-            url, callback=self.parse_article, errback=self.request_failed, dont_filter=True,
+            url, callback=self.parse_article, errback=self.request_failed, dont_filter=not self.shared_queue,
             cb_kwargs={"source": source, "entry": entry, "feed_url": feed_url},
             # Article pages are not kept in the HTTP cache: the database knows what is stored.
             meta={"source": source.name, "playwright": source.render == "playwright", "dont_cache": True,

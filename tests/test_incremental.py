@@ -57,8 +57,8 @@ async def test_changed_feed_entry_is_fetched_again_and_updated(
         # The publisher corrects the article and its feed entry says so.
         old_date = _pub_date(feed.read_text("utf-8"), "9269350")
         feed.write_text(feed.read_text("utf-8").replace(old_date, "Mon, 19 Jan 2026 08:00:00 GMT"), "utf-8")
-        page.write_text(page.read_text("utf-8").replace("</article>", "<p>更正：本文已更新，補充千問企業方案的資安說明。</p></article>"),
-                        "utf-8")
+        correction = "<p>更正：本文已更新，補充千問企業方案的資安說明。</p></article>"
+        page.write_text(page.read_text("utf-8").replace("</article>", correction), "utf-8")
         web.reset()
         await run_crawl(NewsSpider, settings, model="qwen", source="udn", **FIXTURE_WINDOW)
 
