@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -105,6 +106,17 @@ def crawl_settings(tmp_path: Path) -> dict[str, Any]:
         "LOG_LEVEL": "INFO",
         "TELNETCONSOLE_ENABLED": False,
     }
+
+
+def scrapy_command(*args: str, spider_args: dict[str, str] | None = None,
+                   settings: dict[str, object] | None = None) -> list[str]:
+    """A `scrapy …` command line: positional args, then ``-a`` spider arguments, ``-s`` settings."""
+    command = [sys.executable, "-m", "scrapy", *args]
+    for key, value in (spider_args or {}).items():
+        command += ["-a", f"{key}={value}"]
+    for key, value in (settings or {}).items():
+        command += ["-s", f"{key}={value}"]
+    return command
 
 
 async def run_crawl(spider_cls: type[Spider], settings: dict[str, Any], **args: Any) -> Crawler:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select
 
 from digestcrawl.storage import ArticleRow, DigestRow
-from tests.conftest import FIXTURE_WINDOW, ROOT
+from tests.conftest import FIXTURE_WINDOW, ROOT, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
 from tests.test_crawl import stored
 
@@ -23,15 +22,11 @@ def test_two_workers_share_one_crawl(fixture_web: FixtureWeb, redis_url: str, po
     reference = f"sqlite:///{tmp_path / 'reference.sqlite3'}"
 
     def command(database: str, log: Path) -> list[str]:
-        args = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "model=qwen"]
-        for key, value in FIXTURE_WINDOW.items():
-            args += ["-a", f"{key}={value}"]
-        for setting in (f"DATABASE_URL={database}", f"DIGESTCRAWL_SOURCES_FILE={sources}", "NETGUARD_ALLOW=127.0.0.1",
-                        f"DIGEST_SITE_DIR={tmp_path / 'site'}", f"LOG_FILE={log}", "AUTOTHROTTLE_ENABLED=False",
-                        "DOWNLOAD_DELAY=0", f"SPOOL_DIR={tmp_path / 'spool'}", f"REPORT_DIR={tmp_path / 'reports'}",
-                        f"HTTPCACHE_DIR={log}.cache", "CONCURRENT_REQUESTS=2"):
-            args += ["-s", setting]
-        return args
+        return scrapy_command("crawl", "news", spider_args={"model": "qwen", **FIXTURE_WINDOW}, settings={
+            "DATABASE_URL": database, "DIGESTCRAWL_SOURCES_FILE": sources, "NETGUARD_ALLOW": "127.0.0.1",
+            "DIGEST_SITE_DIR": tmp_path / "site", "LOG_FILE": log, "AUTOTHROTTLE_ENABLED": False,
+            "DOWNLOAD_DELAY": 0, "SPOOL_DIR": tmp_path / "spool", "REPORT_DIR": tmp_path / "reports",
+            "HTTPCACHE_DIR": f"{log}.cache", "CONCURRENT_REQUESTS": 2})
 
     base_env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run(command(reference, tmp_path / "reference.log"), cwd=ROOT, env=base_env, check=True, timeout=300)

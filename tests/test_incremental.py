@@ -6,7 +6,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from sqlalchemy import create_engine, select
 
 from digestcrawl.storage import ArticleRow
 from spiders.news import NewsSpider
-from tests.conftest import FIXTURE_WINDOW, ROOT, run_crawl
+from tests.conftest import FIXTURE_WINDOW, ROOT, run_crawl, scrapy_command
 from tests.fixtureweb.server import SITE_ROOT, FixtureWeb
 from tests.test_crawl import crawl_all, stored
 
@@ -95,22 +94,18 @@ def test_sigkill_then_resume_with_jobdir_stores_every_article_once(fixture_web: 
         fixture_web.url("udn", "rssfeed/"), fixture_web.url("udn", "gate/rssfeed/")), "utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
-    def command(sources: Path, database: str, *extra: str) -> list[str]:
-        args = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "model=qwen"]
-        for key, value in FIXTURE_WINDOW.items():
-            args += ["-a", f"{key}={value}"]
-        for setting in (f"DATABASE_URL=sqlite:///{tmp_path / database}", f"DIGESTCRAWL_SOURCES_FILE={sources}",
-                        "NETGUARD_ALLOW=127.0.0.1", "DIGEST_ON_CLOSE=False", "AUTOTHROTTLE_ENABLED=False",
-                        "DOWNLOAD_DELAY=0", f"SPOOL_DIR={tmp_path / 'spool'}", f"REPORT_DIR={tmp_path / 'reports'}",
-                        f"HTTPCACHE_DIR={tmp_path / database}-cache", *extra):
-            args += ["-s", setting]
-        return args
+    def command(sources: Path, database: str, **extra: object) -> list[str]:
+        return scrapy_command("crawl", "news", spider_args={"model": "qwen", **FIXTURE_WINDOW}, settings={
+            "DATABASE_URL": f"sqlite:///{tmp_path / database}", "DIGESTCRAWL_SOURCES_FILE": sources,
+            "NETGUARD_ALLOW": "127.0.0.1", "DIGEST_ON_CLOSE": False, "AUTOTHROTTLE_ENABLED": False,
+            "DOWNLOAD_DELAY": 0, "SPOOL_DIR": tmp_path / "spool", "REPORT_DIR": tmp_path / "reports",
+            "HTTPCACHE_DIR": f"{tmp_path / database}-cache", **extra})
 
     subprocess.run(command(healthy_sources, "healthy.sqlite3"), cwd=ROOT, env=env, check=True,
                    capture_output=True, timeout=300)
     expected = set(stored(f"sqlite:///{tmp_path / 'healthy.sqlite3'}"))
 
-    resumable = command(gated_sources, "db.sqlite3", f"JOBDIR={tmp_path / 'job'}")
+    resumable = command(gated_sources, "db.sqlite3", JOBDIR=tmp_path / "job")
     first = subprocess.Popen(resumable, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert fixture_web.wait_for_request("/gate/", timeout=120)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -12,19 +11,15 @@ from sqlalchemy import func, select
 
 from digestcrawl.runlock import RunLocks
 from digestcrawl.storage import RunLockRow, ensure_schema, make_engine
-from tests.conftest import FIXTURE_WINDOW, ROOT
+from tests.conftest import FIXTURE_WINDOW, ROOT, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
 
 
 def crawl_command(sources: Path, database_url: str, log: Path) -> list[str]:
-    command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "model=qwen"]
-    for key, value in FIXTURE_WINDOW.items():
-        command += ["-a", f"{key}={value}"]
-    for setting in (f"DATABASE_URL={database_url}", f"DIGESTCRAWL_SOURCES_FILE={sources}", "NETGUARD_ALLOW=127.0.0.1",
-                    f"LOG_FILE={log}", "DIGEST_ON_CLOSE=False", f"SPOOL_DIR={log.parent / 'spool'}",
-                    f"REPORT_DIR={log.parent / 'reports'}"):
-        command += ["-s", setting]
-    return command
+    return scrapy_command("crawl", "news", spider_args={"model": "qwen", **FIXTURE_WINDOW}, settings={
+        "DATABASE_URL": database_url, "DIGESTCRAWL_SOURCES_FILE": sources, "NETGUARD_ALLOW": "127.0.0.1",
+        "LOG_FILE": log, "DIGEST_ON_CLOSE": False, "SPOOL_DIR": log.parent / "spool",
+        "REPORT_DIR": log.parent / "reports"})
 
 
 def test_second_concurrent_run_is_refused(fixture_web: FixtureWeb, tmp_path: Path) -> None:
@@ -75,14 +70,11 @@ def test_lock_of_a_dead_run_expires(tmp_path: Path) -> None:
 def test_daily_command_crawls_every_category_then_writes_one_digest(fixture_web: FixtureWeb, tmp_path: Path) -> None:
     fixture_web.reset()
     sources = fixture_web.write_sources(tmp_path / "sources.yaml")
-    command = [sys.executable, "-m", "scrapy", "daily", "-a", "model=qwen"]
-    for key, value in FIXTURE_WINDOW.items():
-        command += ["-a", f"{key}={value}"]
-    for setting in (f"DATABASE_URL=sqlite:///{tmp_path / 'db.sqlite3'}", f"DIGESTCRAWL_SOURCES_FILE={sources}",
-                    "NETGUARD_ALLOW=127.0.0.1", f"DIGEST_SITE_DIR={tmp_path / 'site'}", f"LOG_FILE={tmp_path / 'log'}",
-                    f"SPOOL_DIR={tmp_path / 'spool'}", f"REPORT_DIR={tmp_path / 'reports'}",
-                    "AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0"):
-        command += ["-s", setting]
+    command = scrapy_command("daily", spider_args={"model": "qwen", **FIXTURE_WINDOW}, settings={
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DIGESTCRAWL_SOURCES_FILE": sources,
+        "NETGUARD_ALLOW": "127.0.0.1", "DIGEST_SITE_DIR": tmp_path / "site", "LOG_FILE": tmp_path / "log",
+        "SPOOL_DIR": tmp_path / "spool", "REPORT_DIR": tmp_path / "reports", "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": 0})
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr[-2000:]

@@ -1,0 +1,113 @@
+"""The printed table of a benchmark run: one line per figure, its comparison and its target."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _verdict(ok: bool | None) -> str:
+    return "" if ok is None else ("ok" if ok else "MISS")
+
+
+def _rows(doc: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    add = rows.append
+    web, server = doc.get("web"), doc.get("server")
+    if web:
+        add(("web", "generated pages (on/off-topic/copies)",
+             f"{web['pages']} ({web['on_topic']}/{web['off_topic']}/{web['syndicated_copies']}), "
+             f"{web['sites']} sites, {web['mean_page_kb']} KB/page", ""))
+    if server:
+        add(("web", "server req/s alone vs peak crawl demand",
+             f"{_fmt(server['capacity_rps'])} vs {_fmt(server['peak_crawl_demand_rps'])}",
+             f"{100 * (server['utilisation'] or 0):.1f}% of capacity"))
+    b1 = doc.get("B1", {})
+    for name, row in b1.get("crawlers", {}).items():
+        if "skipped" in row or "error" in row:
+            add(("B1", name, row.get("skipped") or row.get("error", ""), ""))
+            continue
+        add(("B1", name, f"{_fmt(row['pages_per_s'])} pages/s, {_fmt(row['cpu_ms_per_page'])} ms CPU/page, "
+                         f"{_fmt(row['cpu_s_per_stored'])} CPU-s/stored ({row['stored']}/{row['pages']}), "
+                         f"{_fmt(row['peak_rss_mb'])} MB ×{row['processes']}", f"exit {row['returncode']}"))
+    for key, value in b1.get("ratios", {}).items():
+        target = b1.get("targets", {}).get(key)
+        add(("B1", f"digestcrawl pages/s {key.replace('_', ' ')}", f"{_fmt(value)}×",
+             f"≥ {target}× {_verdict(value >= target)}" if target else ""))
+    for name, row in doc.get("B2", {}).items():
+        if not isinstance(row, dict) or "ratio" not in row:
+            add(("B2", name, str(row), ""))
+            continue
+        add(("B2", f"CPU/page, {name} pages ({row['pages']})",
+             f"digestcrawl {_fmt(row['digestcrawl_ms'])} ms, trafilatura {_fmt(row['trafilatura_ms'])} ms, "
+             f"lxml parse {_fmt(row['lxml_parse_ms'])} ms",
+             f"{_fmt(row['ratio'])}× (≤ {row['target']}) {_verdict(row['ratio'] <= row['target'])}"))
+        if row.get("stages_ms"):
+            add(("B2", f"  digestcrawl stages, {name}",
+                 ", ".join(f"{k} {_fmt(v)}" for k, v in row["stages_ms"].items()), "ms/page"))
+    b3 = doc.get("B3", {})
+    sizes = b3.get("sizes", [])
+    for row in sizes:
+        add(("B3", f"dedup index of {row['indexed']:,}",
+             f"{_fmt(row['lookup_us'])} µs/lookup, {_fmt(row['full_checks_per_s'])} checks/s incl. signature, "
+             f"{_fmt(row['bytes_per_article'])} B/article",
+             f"≥ 20,000/s {_verdict(row['lookups_per_s'] >= 20_000)}"))
+    if len(sizes) > 1:
+        spread = max(r["lookup_us"] for r in sizes) / min(r["lookup_us"] for r in sizes)
+        add(("B3", "lookup time max/min across sizes", f"{_fmt(spread)}×", f"≤ 1.3 {_verdict(spread <= 1.3)}"))
+    if "error" in b3 or "skipped" in b3:
+        add(("B3", "dedup", b3.get("error") or b3.get("skipped", ""), ""))
+    b4 = doc.get("B4", {})
+    if "calls" in b4:
+        add(("B4", f"LLM calls for {b4['stories_summarized']} stories", _fmt(b4["calls"]),
+             f"≤ {b4['calls_limit']} {_verdict(b4['calls'] <= b4['calls_limit'])}"))
+        add(("B4", "LLM calls on unchanged re-run", _fmt(b4["rerun_calls"]), f"= 0 {_verdict(b4['rerun_calls'] == 0)}"))
+        add(("B4", "prompt / completion tokens (server usage)",
+             f"{_fmt(b4['prompt_tokens_usage'])} / {_fmt(b4['completion_tokens_usage'])}", ""))
+        add(("B4", "prompt vs dedup source text (estimated tokens)",
+             f"{_fmt(b4['prompt_tokens_estimate'])} vs {_fmt(b4['source_tokens_estimate'])} = "
+             f"{_fmt(b4['prompt_over_source'])}×",
+             f"≤ 1.3 {_verdict((b4['prompt_over_source'] or 0) <= 1.3)}"))
+        add(("B4", "  prompt breakdown", ", ".join(f"{k} {v}" for k, v in b4["prompt_breakdown"].items()), "tokens"))
+    elif b4:
+        add(("B4", "LLM cost", b4.get("error") or b4.get("skipped", ""), ""))
+    b5 = doc.get("B5", {})
+    if "peak_rss_mb" in b5:
+        add(("B5", f"peak RSS, {b5['pages']}-page crawl", f"{_fmt(b5['peak_rss_mb'])} MB",
+             f"≤ {b5['target_mb']} MB {_verdict(b5['peak_rss_mb'] <= b5['target_mb'])}"))
+    elif b5:
+        add(("B5", "memory", b5.get("error") or b5.get("skipped", ""), ""))
+    b6 = doc.get("B6", {})
+    if "digestcrawl" in b6:
+        ours = b6["digestcrawl"]
+        add(("B6", f"digestcrawl extractor ({ours['documents']} docs)",
+             f"F1 {ours['f1']:.3f} (P {ours['precision']:.3f} R {ours['recall']:.3f} acc {ours['accuracy']:.3f}), "
+             f"{b6['cpu_ms_per_page']} ms/page", f"≥ 0.970 {_verdict(ours['f1'] >= 0.970)}"))
+        best = sorted(b6["peers"].items(), key=lambda kv: -kv[1]["f1"])[:4]
+        add(("B6", "published peers re-scored (best 4)", ", ".join(f"{k} {v['f1']:.3f}" for k, v in best), ""))
+    elif b6:
+        add(("B6", "extraction quality", b6.get("error") or b6.get("skipped", ""), ""))
+    return rows
+
+
+def format_table(doc: dict[str, Any]) -> str:
+    machine = doc.get("machine", {})
+    head = (f"digestcrawl benchmarks — {doc.get('mode')} mode, {doc.get('started')}, "
+            f"{machine.get('nproc')} × {machine.get('cpu')}, {doc.get('wall_s')} s")
+    rows = [("", "figure", "value", "target"), *_rows(doc)]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = [head, ""]
+    for i, row in enumerate(rows):
+        lines.append(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}".rstrip())
+        if i == 0:
+            lines.append("-" * min(160, sum(widths) + 20))
+    return "\n".join(lines)
