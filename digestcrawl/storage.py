@@ -33,7 +33,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -230,17 +230,29 @@ _SCHEMA_LOCK = threading.Lock()
 
 
 def ensure_schema(engine: Engine, attempts: int = 3) -> None:
-    """Create missing tables. Components of one process take turns; separate processes may
-    still race to create a table, and the loser's error is harmless: it tries again and then
-    sees the winner's tables."""
+    """Bring the database to the current schema by running the Alembic migrations to head
+    (digestcrawl.migrations), adopting a database made by create_all before migrations existed.
+
+    Components of one process take turns. Separate processes serialize on the database
+    (pg_advisory_xact_lock on PostgreSQL, BEGIN IMMEDIATE on SQLite); the loser of any remaining
+    race (a lock wait timing out, another backend) tries again and then finds the winner's
+    schema at head."""
+    # Imported here: digestcrawl.migrations imports this module's models.
+    import time
+
+    from sqlalchemy.exc import IntegrityError
+
+    from digestcrawl.migrations import upgrade
+
     with _SCHEMA_LOCK:
         for attempt in range(attempts):
             try:
-                Base.metadata.create_all(engine)
+                upgrade(engine)
                 return
-            except (OperationalError, ProgrammingError):
+            except (OperationalError, ProgrammingError, IntegrityError):
                 if attempt + 1 == attempts:
                     raise
+                time.sleep(0.5 * (attempt + 1))
 
 
 class ArticleStore:
@@ -269,40 +281,51 @@ class ArticleStore:
 
     def save(self, article: Article, now: datetime | None = None) -> int:
         """Upsert one article with its mentions and duplicate link; returns its id."""
+        return self.save_many([article], now)[0]
+
+    def save_many(self, articles: list[Article], now: datetime | None = None) -> list[int]:
+        """Upsert articles in one transaction (one commit for a batch is most of the saving)."""
         now = now or datetime.now(UTC)
-        with self.engine.begin() as conn:
-            source_id = self._source_ids.get(article.source)
-            if source_id is None:
-                conn.execute(self._insert(SourceRow).values(name=article.source, category=article.category)
-                             .on_conflict_do_nothing(index_elements=["name"]))
-                source_id = conn.execute(select(SourceRow.id).where(SourceRow.name == article.source)).scalar_one()
-                self._source_ids[article.source] = source_id
-            values = {field: getattr(article, field) for field in ARTICLE_FIELDS}
-            values.update(published_at=article.published, modified_at=article.modified, updated_at=now)
-            insert = self._insert(ArticleRow).values(url=article.url, source_id=source_id,
-                                                     first_seen_at=article.fetched or now,
-                                                     entry_changed_at=article.entry_changed, **values)
-            # Several feeds may list one article with different times: keep the latest.
-            latest_entry = case(
-                (insert.excluded.entry_changed_at.is_(None), ArticleRow.entry_changed_at),
-                (ArticleRow.entry_changed_at.is_(None), insert.excluded.entry_changed_at),
-                (insert.excluded.entry_changed_at > ArticleRow.entry_changed_at, insert.excluded.entry_changed_at),
-                else_=ArticleRow.entry_changed_at)
-            article_id: int = conn.execute(
-                insert.on_conflict_do_update(index_elements=["url"], set_={**values, "entry_changed_at": latest_entry})
-                .returning(ArticleRow.id)
-            ).scalar_one()
-            for model, aliases in article.models.items():
-                mention = self._insert(MentionRow).values(article_id=article_id, model=model, aliases=aliases,
-                                                          score=article.score.get(model, 0))
-                conn.execute(mention.on_conflict_do_update(
-                    index_elements=["article_id", "model"], set_={"aliases": aliases, "score": mention.excluded.score}))
-            if article.duplicate_of:
-                link = self._insert(DuplicateRow).values(article_id=article_id, original_url=article.duplicate_of,
-                                                         similarity=article.similarity or 1.0)
-                conn.execute(link.on_conflict_do_update(
-                    index_elements=["article_id"],
-                    set_={"original_url": link.excluded.original_url, "similarity": link.excluded.similarity}))
+        try:
+            with self.engine.begin() as conn:
+                return [self._save(conn, article, now) for article in articles]
+        except Exception:
+            self._source_ids.clear()  # ids learnt in the rolled-back transaction may not exist
+            raise
+
+    def _save(self, conn: Connection, article: Article, now: datetime) -> int:
+        source_id = self._source_ids.get(article.source)
+        if source_id is None:
+            conn.execute(self._insert(SourceRow).values(name=article.source, category=article.category)
+                         .on_conflict_do_nothing(index_elements=["name"]))
+            source_id = conn.execute(select(SourceRow.id).where(SourceRow.name == article.source)).scalar_one()
+            self._source_ids[article.source] = source_id
+        values = {field: getattr(article, field) for field in ARTICLE_FIELDS}
+        values.update(published_at=article.published, modified_at=article.modified, updated_at=now)
+        insert = self._insert(ArticleRow).values(url=article.url, source_id=source_id,
+                                                 first_seen_at=article.fetched or now,
+                                                 entry_changed_at=article.entry_changed, **values)
+        # Several feeds may list one article with different times: keep the latest.
+        latest_entry = case(
+            (insert.excluded.entry_changed_at.is_(None), ArticleRow.entry_changed_at),
+            (ArticleRow.entry_changed_at.is_(None), insert.excluded.entry_changed_at),
+            (insert.excluded.entry_changed_at > ArticleRow.entry_changed_at, insert.excluded.entry_changed_at),
+            else_=ArticleRow.entry_changed_at)
+        article_id: int = conn.execute(
+            insert.on_conflict_do_update(index_elements=["url"], set_={**values, "entry_changed_at": latest_entry})
+            .returning(ArticleRow.id)
+        ).scalar_one()
+        for model, aliases in article.models.items():
+            mention = self._insert(MentionRow).values(article_id=article_id, model=model, aliases=aliases,
+                                                      score=article.score.get(model, 0))
+            conn.execute(mention.on_conflict_do_update(
+                index_elements=["article_id", "model"], set_={"aliases": aliases, "score": mention.excluded.score}))
+        if article.duplicate_of:
+            link = self._insert(DuplicateRow).values(article_id=article_id, original_url=article.duplicate_of,
+                                                     similarity=article.similarity or 1.0)
+            conn.execute(link.on_conflict_do_update(
+                index_elements=["article_id"],
+                set_={"original_url": link.excluded.original_url, "similarity": link.excluded.similarity}))
         return article_id
 
     def signatures_since(self, since: datetime) -> Iterator[StoredSignature]:
