@@ -237,11 +237,12 @@ def ensure_schema(engine: Engine, attempts: int = 3) -> None:
     (pg_advisory_xact_lock on PostgreSQL, BEGIN IMMEDIATE on SQLite); the loser of any remaining
     race (a lock wait timing out, another backend) tries again and then finds the winner's
     schema at head."""
-    # Imported here: digestcrawl.migrations imports this module's models.
     import time
 
+    # Two unlocked creators can collide on a unique key (alembic_version, PostgreSQL's catalog).
     from sqlalchemy.exc import IntegrityError
 
+    # Imported here: digestcrawl.migrations imports this module's models.
     from digestcrawl.migrations import upgrade
 
     with _SCHEMA_LOCK:

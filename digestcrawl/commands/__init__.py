@@ -1,1 +1,1 @@
-"""Scrapy commands: ``scrapy digest``, ``scrapy report``."""
+"""Scrapy commands: ``scrapy digest``, ``scrapy daily``, ``scrapy migrate``."""

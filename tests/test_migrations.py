@@ -1,0 +1,236 @@
+"""Schema migrations against real SQLite files and a real PostgreSQL cluster: fresh databases
+reach head, create_all databases are adopted with their rows, models and migrations agree,
+``scrapy migrate`` works, concurrent processes do not trip over each other, and the scripts run
+from a zipped package as in a Scrapyd egg."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy.engine import Engine
+
+from digestcrawl import migrations
+from digestcrawl.items import Article
+from digestcrawl.storage import ArticleRow, ArticleStore, Base, MentionRow, ensure_schema, make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def revision_of(engine: Engine) -> tuple[str, ...]:
+    with engine.connect() as conn:
+        return migrations.current(conn)
+
+
+def differences(engine: Engine) -> list[object]:
+    with engine.connect() as conn:
+        return migrations.differences(conn)
+
+
+def tables(engine: Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names())
+
+
+def constraint_names(engine: Engine) -> set[str]:
+    inspector = sa.inspect(engine)
+    names: set[str] = set()
+    for table in migrations.INITIAL_TABLES:
+        names.add(str(inspector.get_pk_constraint(table)["name"]))
+        names.update(str(c["name"]) for c in inspector.get_unique_constraints(table))
+        names.update(str(c["name"]) for c in inspector.get_foreign_keys(table))
+        names.update(str(i["name"]) for i in inspector.get_indexes(table))
+    return names
+
+
+def article(url: str = "https://example.com/a") -> Article:
+    moment = datetime(2026, 1, 19, 8, tzinfo=UTC)
+    return Article(url=url, source="example", category="news", title="Qwen 3 released", text="body",
+                   published=moment, fetched=moment, models={"qwen": ["Qwen"]}, score={"qwen": 3})
+
+
+def test_fresh_database_reaches_head(engine: Engine) -> None:
+    assert tables(engine) == set()
+    ensure_schema(engine)
+    assert revision_of(engine) == (migrations.head(),)
+    assert tables(engine) == migrations.INITIAL_TABLES | {"alembic_version"}
+    assert differences(engine) == []
+    ensure_schema(engine)  # again: nothing to do
+    assert revision_of(engine) == (migrations.head(),)
+
+
+def test_models_and_migrations_agree(engine: Engine) -> None:
+    """What .ci/run checks: the migrations build exactly the models' schema, on both backends,
+    and the downgrade takes it all back."""
+    assert migrations.upgrade(engine, check=True) == []
+    assert tables(engine) == set(), "--check must leave the database as it was"
+    migrations.upgrade(engine)
+    assert differences(engine) == []
+    with engine.begin() as conn:
+        command.downgrade(migrations.alembic_config(conn), "base")
+    assert tables(engine) == {"alembic_version"}
+    migrations.upgrade(engine)
+    assert differences(engine) == []
+
+
+def test_a_model_without_a_migration_is_reported(engine: Engine) -> None:
+    extra = sa.Table("not_migrated", Base.metadata, sa.Column("id", sa.Integer, primary_key=True))
+    try:
+        found = migrations.upgrade(engine, check=True)
+    finally:
+        Base.metadata.remove(extra)
+    assert [(d[0], d[1].name) for d in found] == [("add_table", "not_migrated")]  # type: ignore[index]
+
+
+def test_create_all_database_is_adopted_with_its_rows(engine: Engine) -> None:
+    """The previous code made its tables with create_all and kept no alembic_version."""
+    Base.metadata.create_all(engine)
+    store = ArticleStore(engine)
+    article_id = store.save(article())
+    ensure_schema(engine)
+    assert revision_of(engine) == (migrations.head(),)
+    assert differences(engine) == []
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(ArticleRow.url)).scalars().all() == ["https://example.com/a"]
+        assert conn.execute(sa.select(MentionRow.article_id)).scalars().all() == [article_id]
+    assert store.save(article()) == article_id  # still upserts on the natural key
+    if engine.dialect.name == "postgresql":
+        # Constraint names match a fresh database's, so later revisions can drop them by name.
+        fresh = make_engine(str(engine.url.set(database="postgres")))
+        with fresh.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("DROP DATABASE IF EXISTS names_fresh"))
+            conn.execute(sa.text("CREATE DATABASE names_fresh"))
+        fresh.dispose()
+        fresh = make_engine(str(engine.url.set(database="names_fresh")))
+        try:
+            ensure_schema(fresh)
+            assert constraint_names(engine) == constraint_names(fresh)
+        finally:
+            fresh.dispose()
+
+
+def test_older_create_all_database_gets_what_it_lacks(engine: Engine) -> None:
+    """A database last opened before run_locks, llm_cache and articles.entry_changed_at existed."""
+    Base.metadata.create_all(engine)
+    ArticleStore(engine).save(article())
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE run_locks"))
+        conn.execute(sa.text("DROP TABLE llm_cache"))
+        conn.execute(sa.text("ALTER TABLE articles DROP COLUMN entry_changed_at"))
+    ensure_schema(engine)
+    assert revision_of(engine) == (migrations.head(),)
+    assert differences(engine) == []
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(ArticleRow)).scalar_one() == 1
+
+
+def scrapy_migrate(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "scrapy", "migrate", *args, "-s", f"DATABASE_URL={url}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_scrapy_migrate(database_url: str, engine: Engine) -> None:
+    checked = scrapy_migrate(database_url, "--check")
+    assert checked.returncode == 0, checked.stderr
+    assert "agree" in checked.stdout
+    assert tables(engine) == set()
+    done = scrapy_migrate(database_url)
+    assert done.returncode == 0, done.stderr
+    assert f"at revision {migrations.head()}" in done.stdout
+    assert revision_of(engine) == (migrations.head(),)
+    again = scrapy_migrate(database_url)
+    assert again.returncode == 0, again.stderr
+
+
+def test_scrapy_migrate_check_prints_differences(database_url: str, engine: Engine) -> None:
+    ensure_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP INDEX ix_articles_text_hash"))
+    checked = scrapy_migrate(database_url, "--check")
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert "disagree" in checked.stdout and "ix_articles_text_hash" in checked.stdout
+
+
+def test_scrapy_migrate_adopts_a_create_all_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'legacy.sqlite3'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    ArticleStore(engine).save(article())
+    done = scrapy_migrate(url)
+    assert done.returncode == 0, done.stderr
+    assert revision_of(engine) == (migrations.head(),)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(ArticleRow)).scalar_one() == 1
+    engine.dispose()
+
+
+@pytest.mark.parametrize("attempts", [3, 1], ids=["retrying", "no-retry"])
+def test_processes_ensure_schema_at_once(database_url: str, engine: Engine, attempts: int) -> None:
+    """Without retries, only the database lock keeps the upgrades from colliding."""
+    # The processes import first, then start together, so their upgrades overlap.
+    start = time.time() + 3
+    script = textwrap.dedent(f"""
+        import time
+        from digestcrawl.storage import ensure_schema, make_engine
+        engine = make_engine({database_url!r})
+        time.sleep(max(0.0, {start} - time.time()))
+        ensure_schema(engine, attempts={attempts})
+        engine.dispose()
+    """)
+    runs = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    for run in runs:
+        _out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+    assert revision_of(engine) == (migrations.head(),)
+    assert differences(engine) == []
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+
+
+def test_migrations_run_from_a_zipped_package(tmp_path: Path) -> None:
+    """A Scrapyd egg is imported from a zip: the scripts must be found there."""
+    egg = tmp_path / "digestcrawl.egg"
+    with zipfile.ZipFile(egg, "w") as archive:
+        for path in (ROOT / "digestcrawl").rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix in {".py", ".yaml"}:
+                archive.write(path, path.relative_to(ROOT).as_posix())
+    script = textwrap.dedent(f"""
+        import digestcrawl, digestcrawl.migrations as m
+        from digestcrawl.storage import ensure_schema, make_engine
+        assert digestcrawl.__file__.startswith({str(egg)!r}), digestcrawl.__file__
+        engine = make_engine({f"sqlite:///{tmp_path / 'egg.sqlite3'}"!r})
+        ensure_schema(engine)
+        with engine.connect() as conn:
+            assert m.current(conn) == (m.head(),) and m.differences(conn) == []
+        print("ok")
+    """)
+    # cwd is not the checkout, so digestcrawl can only come from the zip.
+    run = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env={"PYTHONPATH": str(egg)},
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "ok"
