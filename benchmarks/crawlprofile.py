@@ -15,6 +15,7 @@ import argparse
 import os
 import shutil
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def summarise(raw: Path, top: int = 25) -> str:
 def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.crawlprofile")
     parser.add_argument("--pages", type=int, default=1000)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/digestcrawl-crawlprofile"))
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "digestcrawl-crawlprofile")
     parser.add_argument("--summarise", action="store_true", help="only re-read WORK/raw.txt")
     return parser.parse_args()
 

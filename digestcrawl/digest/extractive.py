@@ -29,7 +29,7 @@ from digestcrawl.digest.model import (
 )
 from digestcrawl.digest.stories import EntityFinder, bigrams
 
-SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<=[.!?])\s+(?=[A-Z0-9\"'“(])|\n+")
+SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+(?=[A-Z0-9\"'“(])|\n+")
 # Text that addresses a language model is never quoted into a digest.
 INSTRUCTION_LIKE = re.compile(
     r"ignore (all |any )?(previous|prior|above|earlier) instructions|disregard (the )?(previous|above)|"
@@ -208,18 +208,20 @@ class _Figures:
             if len(lines) >= 2:
                 break
             lines.append(self._fmt("developers_default", title=story.lead.title))
-        return _pad(lines, self._fmt("users_default"))
+        return _two_to_four(lines, [self._fmt("users_default"), self._fmt("point_categories")])
 
     def users(self) -> list[str]:
         news = [s.lead for s in self.digest.stories if s.lead.category != "social"]
         lines = [self._fmt("users_story", title=a.title, outlet=a.outlet) for a in news[:3]]
-        return _pad(lines, self._fmt("users_default"))
+        return _two_to_four(lines, [self._fmt("users_default"), self._fmt("point_categories")])
 
 
-def _pad(lines: list[str], filler: str) -> list[str]:
-    lines = list(dict.fromkeys(lines))[:4]
-    if len(lines) < 2:
-        lines.append(filler)
-    if len(lines) < 2:
-        lines.append(filler + " ")
-    return lines
+def _two_to_four(lines: list[str], fillers: list[str]) -> list[str]:
+    """2–4 distinct bullets: the data-derived ones first, then the general ones as needed."""
+    distinct = list(dict.fromkeys(lines))[:4]
+    for filler in fillers:
+        if len(distinct) >= 2:
+            break
+        if filler not in distinct:
+            distinct.append(filler)
+    return distinct
