@@ -21,12 +21,17 @@ def test_two_workers_share_one_crawl(fixture_web: FixtureWeb, redis_url: str, po
     sources = fixture_web.write_sources(tmp_path / "sources.yaml")
     reference = f"sqlite:///{tmp_path / 'reference.sqlite3'}"
 
-    def command(database: str, log: Path) -> list[str]:
+    # Every feed waits at the gate, and a worker runs one request at a time: once two requests
+    # wait there, each worker holds one, so both provably share the work.
+    gated = tmp_path / "gated.yaml"
+    gated.write_text(re.sub(r"(http://127\.0\.0\.1:\d+)/", r"\1/gate/", sources.read_text("utf-8")), "utf-8")
+
+    def command(database: str, log: Path, source_file: Path = sources) -> list[str]:
         return scrapy_command("crawl", "news", spider_args={"model": "qwen", **FIXTURE_WINDOW}, settings={
-            "DATABASE_URL": database, "DIGESTCRAWL_SOURCES_FILE": sources, "NETGUARD_ALLOW": "127.0.0.1",
+            "DATABASE_URL": database, "DIGESTCRAWL_SOURCES_FILE": source_file, "NETGUARD_ALLOW": "127.0.0.1",
             "DIGEST_SITE_DIR": tmp_path / "site", "LOG_FILE": log, "AUTOTHROTTLE_ENABLED": False,
             "DOWNLOAD_DELAY": 0, "SPOOL_DIR": tmp_path / "spool", "REPORT_DIR": tmp_path / "reports",
-            "HTTPCACHE_DIR": f"{log}.cache", "CONCURRENT_REQUESTS": 2})
+            "HTTPCACHE_DIR": f"{log}.cache", "CONCURRENT_REQUESTS": 1})
 
     base_env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run(command(reference, tmp_path / "reference.log"), cwd=ROOT, env=base_env, check=True, timeout=300)
@@ -35,7 +40,11 @@ def test_two_workers_share_one_crawl(fixture_web: FixtureWeb, redis_url: str, po
     worker_env = {**base_env, "DIGESTCRAWL_DISTRIBUTED": "1", "REDIS_URL": redis_url,
                   "DIGESTCRAWL_CRAWL_ID": tmp_path.name}
     logs = [tmp_path / f"worker{n}.log" for n in (1, 2)]
-    workers = [subprocess.Popen(command(postgres_url, log), cwd=ROOT, env=worker_env) for log in logs]
+    workers = [subprocess.Popen(command(postgres_url, log, gated), cwd=ROOT, env=worker_env) for log in logs]
+    try:
+        assert fixture_web.wait_for_request("/gate/", timeout=120, count=2)
+    finally:
+        fixture_web.gate.set()
     for worker in workers:
         assert worker.wait(timeout=300) == 0
 

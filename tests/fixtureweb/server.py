@@ -286,11 +286,11 @@ class FixtureWeb:
             self.requests.append(entry)
             self._logged.notify_all()
 
-    def wait_for_request(self, path_prefix: str, timeout: float = 60.0) -> bool:
-        """Block until a request for a path starting with ``path_prefix`` has arrived."""
+    def wait_for_request(self, path_prefix: str, timeout: float = 60.0, count: int = 1) -> bool:
+        """Block until ``count`` requests for paths starting with ``path_prefix`` have arrived."""
         with self._logged:
             return self._logged.wait_for(
-                lambda: any(r.path.startswith(path_prefix) for r in self.requests), timeout)
+                lambda: sum(r.path.startswith(path_prefix) for r in self.requests) >= count, timeout)
 
     def _first_time(self, site: str, path: str) -> bool:
         with self._lock:
