@@ -11,9 +11,10 @@ import socket
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import and_, delete, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import Row, and_, delete, insert, select, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from digestcrawl.storage import RunLockRow
@@ -39,6 +40,11 @@ def holder_id(jobdir: str | None = None, crawl_id: str | None = None) -> str:
     return f"{socket.gethostname()}:{os.getpid()}" + (f":{job}" if job else "")
 
 
+def _lock_row(conn: Connection, spider: str, model: str, day: date) -> Row[Any] | None:
+    return conn.execute(select(RunLockRow).where(
+        RunLockRow.spider == spider, RunLockRow.model == model, RunLockRow.day == day)).first()
+
+
 class RunLocks:
     def __init__(self, engine: Engine, ttl: timedelta) -> None:
         self.engine = engine
@@ -49,8 +55,7 @@ class RunLocks:
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
             for model in models:
-                row = conn.execute(select(RunLockRow).where(
-                    RunLockRow.spider == spider, RunLockRow.model == model, RunLockRow.day == day)).first()
+                row = _lock_row(conn, spider, model, day)
                 if row is not None and row.holder != holder and row.expires_at > now:
                     conn.rollback()
                     return LockHeld(model, day, row.holder, row.acquired_at)
@@ -60,7 +65,7 @@ class RunLocks:
                     continue
                 try:
                     with conn.begin_nested():
-                        conn.execute(RunLockRow.__table__.insert().values(  # type: ignore[attr-defined]
+                        conn.execute(insert(RunLockRow).values(
                             spider=spider, model=model, day=day, holder=holder, acquired_at=now,
                             expires_at=now + self.ttl))
                 except IntegrityError:
@@ -72,8 +77,7 @@ class RunLocks:
 
     def _holder(self, spider: str, model: str, day: date) -> LockHeld | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(RunLockRow).where(
-                RunLockRow.spider == spider, RunLockRow.model == model, RunLockRow.day == day)).first()
+            row = _lock_row(conn, spider, model, day)
         return LockHeld(model, day, row.holder, row.acquired_at) if row else None
 
     def release(self, spider: str, models: list[str], day: date, holder: str) -> None:

@@ -273,12 +273,15 @@ class ArticleStore:
     def close(self) -> None:
         self.engine.dispose()
 
+    def _insert_source(self, conn: Connection, name: str, category: str) -> None:
+        conn.execute(self._insert(SourceRow).values(name=name, category=category)
+                     .on_conflict_do_nothing(index_elements=["name"]))
+
     def register_sources(self, sources: list[tuple[str, str]]) -> None:
         """Make sure every crawled source (name, category) has its row."""
         with self.engine.begin() as conn:
             for name, category in sources:
-                conn.execute(self._insert(SourceRow).values(name=name, category=category)
-                             .on_conflict_do_nothing(index_elements=["name"]))
+                self._insert_source(conn, name, category)
 
     def save(self, article: Article, now: datetime | None = None) -> int:
         """Upsert one article with its mentions and duplicate link; returns its id."""
@@ -297,8 +300,7 @@ class ArticleStore:
     def _save(self, conn: Connection, article: Article, now: datetime) -> int:
         source_id = self._source_ids.get(article.source)
         if source_id is None:
-            conn.execute(self._insert(SourceRow).values(name=article.source, category=article.category)
-                         .on_conflict_do_nothing(index_elements=["name"]))
+            self._insert_source(conn, article.source, article.category)
             source_id = conn.execute(select(SourceRow.id).where(SourceRow.name == article.source)).scalar_one()
             self._source_ids[article.source] = source_id
         values = {field: getattr(article, field) for field in ARTICLE_FIELDS}

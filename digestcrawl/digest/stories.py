@@ -30,7 +30,6 @@ ENTITY_MERGE_MIN = 2
 # bridge; within one language the texts themselves compare, so names must agree more.
 NAMES_ACROSS_LANGUAGES = 0.25
 NAMES_SAME_LANGUAGE = 0.4
-FOLLOW_UP_COSINE = 0.45
 
 MULTIPLIERS = {"萬": 1e4, "万": 1e4, "億": 1e8, "亿": 1e8, "千": 1e3, "百": 1e2, "thousand": 1e3,
                "million": 1e6, "billion": 1e9, "trillion": 1e12, "k": 1e3, "m": 1e6, "bn": 1e9, "b": 1e9}
