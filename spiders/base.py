@@ -47,10 +47,10 @@ class SourceSpider(scrapy.Spider):
     sources: list[SourceConfig]
     config_problems: list[SourceProblem]
 
-    # Article URLs requested by this process. Across runs (and after a crash with JOBDIR) the
-    # database decides what is fetched again, not Scrapy's persisted dupefilter: a request in
-    # flight when the process was killed is marked seen but was never stored.
-    # URL → latest feed-entry time seen for it in this run (several feeds may list one article).
+    # Article URL → latest feed-entry time seen for it in this run (several feeds may list one
+    # article; it is fetched once). Across runs, and after a crash with JOBDIR, the database
+    # decides what is fetched again, not Scrapy's persisted dupefilter: a request in flight when
+    # the process was killed is marked seen but was never stored.
     _requested: dict[str, datetime | None]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -91,12 +91,16 @@ class SourceSpider(scrapy.Spider):
             self.crawler.stats.inc_value("digestcrawl/config/invalid_source")
         for source in self.sources:
             for url in source_urls(source, list(self.models.values()), self.args.since):
-                # Always asked again, even when a resumed JOBDIR has seen it: revalidating a feed
-                # is a cheap conditional GET, losing its entries is not. Workers sharing a Redis
-                # queue leave it to the shared dupefilter, so each feed is read once per crawl.
-                yield scrapy.Request(url, callback=self.parse_source, errback=self.request_failed,
-                                     cb_kwargs={"source": source}, meta={"source": source.name},
-                                     dont_filter=not self.shared_queue)
+                yield self._source_request(url, source)
+
+    def _source_request(self, url: str, source: SourceConfig) -> scrapy.Request:
+        """A feed, sitemap, listing or API request. Always asked again, even when a resumed
+        JOBDIR has seen it: revalidating it is a cheap conditional GET, losing its entries is
+        not. Workers sharing a Redis queue leave it to the shared dupefilter instead, so each is
+        read once per crawl."""
+        return scrapy.Request(url, callback=self.parse_source, errback=self.request_failed,
+                              cb_kwargs={"source": source}, meta={"source": source.name},
+                              dont_filter=not self.shared_queue)
 
     def parse_source(self, response: Response, source: SourceConfig) -> Iterator[Any]:
         count(self.crawler, source.name, "fetched")
@@ -108,8 +112,7 @@ class SourceSpider(scrapy.Spider):
                               source.kind, source.name, response.url, exc, len(exc.recovered))
             entries, children = exc.recovered, []
         for child in children:
-            yield response.follow(child, callback=self.parse_source, errback=self.request_failed,
-                                  cb_kwargs={"source": source}, meta={"source": source.name}, dont_filter=True)
+            yield self._source_request(response.urljoin(child), source)
         count(self.crawler, source.name, "entries", len(entries))
         for entry in entries:
             yield from self._follow_entry(entry, source, response.url)
@@ -140,8 +143,7 @@ class SourceSpider(scrapy.Spider):
         url = strip_tracking(entry.url)
         changed = entry.updated or entry.published
         if url in self._requested:  # listed by another feed of this run: fetched once
-            known = self._requested[url]
-            self._requested[url] = max(known, changed) if known and changed else known or changed
+            self._requested[url] = max(filter(None, (self._requested[url], changed)), default=None)
             return
         self._requested[url] = changed
         yield scrapy.Request(
@@ -201,7 +203,14 @@ class SourceSpider(scrapy.Spider):
             feed_url=feed_url,
             published=published, published_from=published_from, modified=page.modified,
             modified_from=page.modified_from, fetched=datetime.now(UTC),
-            entry_changed=self._requested.get((response.meta.get("redirect_urls") or [response.url])[0]))
+            entry_changed=self._entry_changed(response))
+
+    def _entry_changed(self, response: Response) -> datetime | None:
+        """The latest feed-entry time of this article: this process's view when it parsed the
+        feeds, else (a distributed worker that did not) what the request carried."""
+        requested = (response.meta.get("redirect_urls") or [response.url])[0]
+        carried = response.meta.get(ENTRY_CHANGED)
+        return self._requested.get(requested) or (datetime.fromisoformat(carried) if carried else None)
 
     def request_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
