@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,10 +17,13 @@ from datasketch import MinHash, MinHashLSH
 
 from digestcrawl.relevance import fold
 
+CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x9FFF), (0xF900, 0xFAFF))  # kana, CJK ideographs
 CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+")
 LATIN_WORD = re.compile(r"[^\W\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+")
 SCHEME = "affine32"
-# Below this many shingles a Jaccard estimate is noise: such texts get the exact check only.
+_16, _21, _32, _42 = (np.uint64(n) for n in (16, 21, 32, 42))
+_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd: 2**64 / golden ratio
+# Below this many shingles (repeats included) a Jaccard estimate is noise: such texts get the exact check only.
 MIN_SHINGLES = 20
 
 
@@ -29,14 +33,27 @@ def fingerprint(text: str) -> str:
     return hashlib.sha1(folded.encode("utf-8")).hexdigest()
 
 
-def shingles(text: str, size: int = 3) -> set[bytes]:
+def shingle_hashes(text: str) -> np.ndarray:
+    """32-bit hashes of the text's shingles in order, computed in bulk (no string per shingle).
+
+    A CJK shingle is three consecutive CJK characters, whose code points (< 2**21) pack exactly
+    into 63 bits; a Latin shingle is three consecutive words, their CRC-32s combined by shifted
+    XOR. A multiply-shift hash takes either to 32 bits; MinHash's affine32 scheme mixes them
+    again with the MurmurHash3 finalizer. Repeats are kept: they cannot change a minimum.
+    """
     folded = fold(text)
-    grams: set[bytes] = set()
-    for run in CJK_RUN.findall(folded):
-        grams.update(run[i:i + size].encode() for i in range(max(1, len(run) - size + 1)))
+    codes = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    cjk = np.zeros(len(codes), dtype=bool)
+    for low, high in CJK_RANGES:
+        cjk |= (codes >= low) & (codes <= high)
+    trigram = cjk[:-2] & cjk[1:-1] & cjk[2:]
+    packed = ((codes[:-2] << _42) | (codes[1:-1] << _21) | codes[2:])[trigram]
     words = LATIN_WORD.findall(folded)
-    grams.update(" ".join(words[i:i + size]).encode() for i in range(max(0, len(words) - size + 1)))
-    return grams
+    if len(words) >= 3:
+        crcs = np.fromiter((zlib.crc32(word.encode()) for word in words), dtype=np.uint64, count=len(words))
+        # Word hashes fill 32 bits, so three cannot pack exactly; shifted XOR keeps the order.
+        packed = np.concatenate([packed, (crcs[:-2] << _32) ^ (crcs[1:-1] << _16) ^ crcs[2:]])
+    return (packed * _MULTIPLIER) >> _32
 
 
 @dataclass(frozen=True)
@@ -64,11 +81,11 @@ class NearDuplicateIndex:
         return key in self._signatures
 
     def signature(self, text: str) -> MinHash | None:
-        grams = shingles(text)
-        if len(grams) < MIN_SHINGLES:
+        hashes = shingle_hashes(text)
+        if len(hashes) < MIN_SHINGLES:
             return None
-        minhash = MinHash(num_perm=self.num_perm, permutations=self._permutations, scheme=SCHEME)
-        minhash.update_batch(grams)
+        minhash = MinHash(num_perm=self.num_perm, permutations=self._permutations, scheme=SCHEME, hashfunc=int)
+        minhash.update_batch(hashes.tolist())
         return minhash
 
     def from_bytes(self, data: bytes) -> MinHash:

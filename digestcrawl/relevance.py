@@ -69,6 +69,10 @@ class ModelMatcher:
         # longer alias's hits are blanked out so 千問 inside 通義千問 is not counted twice.
         unique = {fold(alias): alias for alias in reversed(model.all_aliases)}
         self._aliases = [(unique[key], term_pattern(key)) for key in sorted(unique, key=len, reverse=True)]
+        # One scan for the aliases' leading words as plain substrings answers "no alias at all",
+        # the usual case for most models on most pages (literals let the regex engine skip ahead).
+        self._any_alias = re.compile("|".join(sorted({re.escape(key.split()[0]) for key in unique}, key=len,
+                                                     reverse=True)))
         self._ambiguous = frozenset(model.ambiguous)
         self._require = [term_pattern(word) for word in model.context.require]
         self._exclude = [term_pattern(word) for word in model.context.exclude]
@@ -76,6 +80,8 @@ class ModelMatcher:
     def match(self, folded_title: str, folded_body: str) -> Match | bool | None:
         """A Match; None when no alias occurs; False when only ambiguous aliases occur and the
         context says they mean something else."""
+        if not (self._any_alias.search(folded_title) or self._any_alias.search(folded_body)):
+            return None
         found: list[str] = []
         score = 0
         in_title = False

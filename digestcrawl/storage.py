@@ -7,7 +7,7 @@ same crawl twice adds no rows. All methods block: callers run them off the react
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -263,6 +263,7 @@ class ArticleStore:
         self.engine = engine
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         self._source_ids: dict[str, int] = {}
+        self._prepare_upserts()
 
     @classmethod
     def connect(cls, url: str, busy_timeout: float = 5.0) -> ArticleStore:
@@ -288,48 +289,69 @@ class ArticleStore:
         return self.save_many([article], now)[0]
 
     def save_many(self, articles: list[Article], now: datetime | None = None) -> list[int]:
-        """Upsert articles in one transaction (one commit for a batch is most of the saving)."""
+        """Upsert articles with their mentions and duplicate links in one transaction; returns
+        their ids in order. Each table gets one prepared statement executed over all rows (one
+        commit and no per-row statement building are most of the saving)."""
         now = now or datetime.now(UTC)
+        # One row per URL: an upsert statement may not touch the same row twice.
+        latest = {article.url: article for article in articles}
         try:
             with self.engine.begin() as conn:
-                return [self._save(conn, article, now) for article in articles]
+                source_ids = self._source_ids_for(conn, latest.values())
+                rows = [self._article_row(article, source_ids[article.source], now) for article in latest.values()]
+                ids = dict(zip(latest, conn.execute(self._article_upsert, rows).scalars(), strict=True))
+                mentions = [{"article_id": ids[url], "model": model, "aliases": aliases,
+                             "score": article.score.get(model, 0)}
+                            for url, article in latest.items() for model, aliases in article.models.items()]
+                if mentions:
+                    conn.execute(self._mention_upsert, mentions)
+                links = [{"article_id": ids[url], "original_url": article.duplicate_of,
+                          "similarity": article.similarity or 1.0}
+                         for url, article in latest.items() if article.duplicate_of]
+                if links:
+                    conn.execute(self._duplicate_upsert, links)
         except Exception:
             self._source_ids.clear()  # ids learnt in the rolled-back transaction may not exist
             raise
+        return [ids[article.url] for article in articles]
 
-    def _save(self, conn: Connection, article: Article, now: datetime) -> int:
-        source_id = self._source_ids.get(article.source)
-        if source_id is None:
-            self._insert_source(conn, article.source, article.category)
-            source_id = conn.execute(select(SourceRow.id).where(SourceRow.name == article.source)).scalar_one()
-            self._source_ids[article.source] = source_id
-        values = {field: getattr(article, field) for field in ARTICLE_FIELDS}
-        values.update(published_at=article.published, modified_at=article.modified, updated_at=now)
-        insert = self._insert(ArticleRow).values(url=article.url, source_id=source_id,
-                                                 first_seen_at=article.fetched or now,
-                                                 entry_changed_at=article.entry_changed, **values)
+    def _source_ids_for(self, conn: Connection, articles: Iterable[Article]) -> dict[str, int]:
+        for article in articles:
+            if article.source not in self._source_ids:
+                self._insert_source(conn, article.source, article.category)
+                self._source_ids[article.source] = conn.execute(
+                    select(SourceRow.id).where(SourceRow.name == article.source)).scalar_one()
+        return self._source_ids
+
+    @staticmethod
+    def _article_row(article: Article, source_id: int, now: datetime) -> dict[str, Any]:
+        row = {field: getattr(article, field) for field in ARTICLE_FIELDS}
+        row.update(url=article.url, source_id=source_id, first_seen_at=article.fetched or now,
+                   entry_changed_at=article.entry_changed, published_at=article.published,
+                   modified_at=article.modified, updated_at=now)
+        return row
+
+    def _prepare_upserts(self) -> None:
+        article = self._insert(ArticleRow)
+        new = article.excluded
         # Several feeds may list one article with different times: keep the latest.
         latest_entry = case(
-            (insert.excluded.entry_changed_at.is_(None), ArticleRow.entry_changed_at),
-            (ArticleRow.entry_changed_at.is_(None), insert.excluded.entry_changed_at),
-            (insert.excluded.entry_changed_at > ArticleRow.entry_changed_at, insert.excluded.entry_changed_at),
+            (new.entry_changed_at.is_(None), ArticleRow.entry_changed_at),
+            (ArticleRow.entry_changed_at.is_(None), new.entry_changed_at),
+            (new.entry_changed_at > ArticleRow.entry_changed_at, new.entry_changed_at),
             else_=ArticleRow.entry_changed_at)
-        article_id: int = conn.execute(
-            insert.on_conflict_do_update(index_elements=["url"], set_={**values, "entry_changed_at": latest_entry})
-            .returning(ArticleRow.id)
-        ).scalar_one()
-        for model, aliases in article.models.items():
-            mention = self._insert(MentionRow).values(article_id=article_id, model=model, aliases=aliases,
-                                                      score=article.score.get(model, 0))
-            conn.execute(mention.on_conflict_do_update(
-                index_elements=["article_id", "model"], set_={"aliases": aliases, "score": mention.excluded.score}))
-        if article.duplicate_of:
-            link = self._insert(DuplicateRow).values(article_id=article_id, original_url=article.duplicate_of,
-                                                     similarity=article.similarity or 1.0)
-            conn.execute(link.on_conflict_do_update(
-                index_elements=["article_id"],
-                set_={"original_url": link.excluded.original_url, "similarity": link.excluded.similarity}))
-        return article_id
+        updated = {column: new[column] for column in (*ARTICLE_FIELDS, "published_at", "modified_at", "updated_at")}
+        self._article_upsert = (article.on_conflict_do_update(index_elements=["url"],
+                                                              set_={**updated, "entry_changed_at": latest_entry})
+                                .returning(ArticleRow.id, sort_by_parameter_order=True))
+        mention = self._insert(MentionRow)
+        self._mention_upsert = mention.on_conflict_do_update(
+            index_elements=["article_id", "model"],
+            set_={"aliases": mention.excluded.aliases, "score": mention.excluded.score})
+        link = self._insert(DuplicateRow)
+        self._duplicate_upsert = link.on_conflict_do_update(
+            index_elements=["article_id"],
+            set_={"original_url": link.excluded.original_url, "similarity": link.excluded.similarity})
 
     def signatures_since(self, since: datetime) -> Iterator[StoredSignature]:
         """Dedup signatures of the originals (not the copies) first seen or published since ``since``."""

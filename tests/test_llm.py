@@ -17,14 +17,7 @@ from sqlalchemy.engine import Engine
 from digestcrawl.config import ModelConfig
 from digestcrawl.digest.cache import CachedAnswer, LLMCache, cache_key
 from digestcrawl.digest.grounding import check_content, check_story
-from digestcrawl.digest.llm import (
-    SYSTEM_PROMPTS,
-    LLMConfig,
-    LLMSummarizer,
-    LLMSummaryResult,
-    estimate_tokens,
-    trim,
-)
+from digestcrawl.digest.llm import LLMConfig, LLMSummarizer, LLMSummaryResult
 from digestcrawl.digest.model import (
     Analysis,
     DayFigures,
@@ -36,6 +29,7 @@ from digestcrawl.digest.model import (
     StorySummary,
     SummaryResult,
 )
+from digestcrawl.digest.prompt import SYSTEM_PROMPTS, estimate_tokens, trim
 from digestcrawl.storage import Base, ensure_schema, make_engine
 from tests.llmserver import LLMServer, Reply, edited
 
@@ -368,14 +362,37 @@ def test_budget_keeps_stories_and_whole_sentences(server: LLMServer, summarizer:
     for article_id, body in bodies.items():
         assert originals[article_id].startswith(body)
         assert body == "" or body[-1] in "。！？.!?"
+    assert bodies.get(13, "") == ""  # the syndicated copy of article 11: its title only
     system = server.requests[0]["messages"][0]["content"]
     if budget == 1500:
         assert estimate_tokens(system) + estimate_tokens(prompt) <= budget
         assert all(bodies[s.lead.id] for s in digest.stories)
         assert len(bodies[11]) < len(originals[11])
-        assert len(bodies[13]) < len(bodies[11])  # the syndicated copy gets less
     if budget == 100_000:
-        assert bodies == originals
+        assert bodies == {**originals, 13: ""}
+
+
+COPY_TEXT = ("阿里巴巴旗下AI助手千问宣布，自1月15日起全面接入淘宝、支付宝、飞猪与高德地图。"
+             "千问App月活跃用户已突破1亿。")
+COPY_TITLE = "千问春节后将开放第三方入驻"
+
+
+def test_copy_is_cited_without_its_text(server: LLMServer, summarizer: Factory) -> None:
+    digest = make_digest()
+    copy = article(13, COPY_TITLE, COPY_TEXT, "zh-Hans", "Yahoo奇摩",
+                   duplicate_of="https://news.example/11")
+    digest.stories[0].articles[2] = copy
+    server.script(Reply(content=edited(add_to_story(0, UNGROUNDED))))  # forces a focused call too
+    run(summarizer, digest)
+    assert server.calls == 2
+    for request in server.requests:
+        prompt = user_message(request)
+        block = re.search(r"<<<ARTICLE id=13>>>\n(.*?)<<<END ARTICLE>>>", prompt, re.DOTALL)
+        assert block is not None
+        assert block[1] == f"Yahoo奇摩, copy of article 11\nTitle: {COPY_TITLE}\n"
+        assert "千问App月活跃用户已突破1亿" not in prompt
+        assert APP_TEXT in prompt  # the original's text, once
+        assert prompt.count(APP_TEXT) == 1
 
 
 def test_trim_cuts_between_sentences() -> None:

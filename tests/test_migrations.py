@@ -20,6 +20,7 @@ from alembic import command
 from sqlalchemy.engine import Engine
 
 from digestcrawl import migrations
+from digestcrawl.dedup import NearDuplicateIndex
 from digestcrawl.items import Article
 from digestcrawl.storage import ArticleRow, ArticleStore, Base, MentionRow, ensure_schema, make_engine
 
@@ -234,3 +235,25 @@ def test_migrations_run_from_a_zipped_package(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "ok"
+
+
+def test_signatures_of_the_old_hashing_are_recomputed(engine: Engine) -> None:
+    """0002: stored MinHash signatures made by the per-shingle SHA-1 hashing are rebuilt from
+    the stored text, so a near-duplicate of an article stored before the upgrade is still found."""
+    text = ("Alibaba released a new Qwen model today that beats its predecessor on math, coding and "
+            "multilingual benchmarks, and published the weights under an open licence. The company said "
+            "the model supports a longer context window and costs a third less to run.")
+    with engine.begin() as conn:
+        command.upgrade(migrations.alembic_config(conn), "0001")
+    stored = article()
+    stored.text, stored.minhash = text, b"\x00" * 512  # what the old hashing left
+    ArticleStore(engine).save(stored)
+    ensure_schema(engine)
+    index = NearDuplicateIndex()
+    with engine.connect() as conn:
+        minhash = conn.execute(sa.select(ArticleRow.minhash)).scalar_one()
+    index.add(stored.url, index.from_bytes(minhash))
+    copy = index.signature(text.replace("today", "on Monday"))
+    assert copy is not None
+    match = index.best_match(copy, exclude="https://example.com/copy")
+    assert match is not None and match.key == stored.url
