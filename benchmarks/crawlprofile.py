@@ -3,8 +3,8 @@
     .venv/bin/python -m benchmarks.crawlprofile --pages 1000
 
 py-spy (a sampling profiler, installed into benchmarks/.venv-peers: ``pip install py-spy``)
-records ``scrapy crawl news`` over the generated web at 200 samples/s; samples of threads
-waiting for work are dropped.
+records ``scrapy crawl news`` and its extraction workers over the generated web at 200
+samples/s; samples of threads waiting for work are dropped.
 Printed: the share of samples per component (by the file of the innermost frame) and the
 functions with the largest inclusive share. Sampling, not tracing: the crawl runs at full speed.
 """
@@ -86,7 +86,8 @@ def main() -> int:
     web = generate(args.pages)
     with web:
         sources = web.write_sources(args.work / "sources.yaml")
-        command = [str(py_spy), "record", "--threads", "--format", "raw", "-r", "200", "-o", str(args.work / "raw.txt"),
+        command = [str(py_spy), "record", "--threads", "--subprocesses", "--format", "raw", "-r", "200",
+                   "-o", str(args.work / "raw.txt"),
                    "--", sys.executable, "-m", "scrapy", "crawl", "news", "-a", "model=all",
                    "-a", f"since={SINCE}", "-a", f"until={UNTIL}"]
         for name, value in {"DIGESTCRAWL_SOURCES_FILE": sources, "NETGUARD_ALLOW": "127.0.0.1",

@@ -1,10 +1,14 @@
 """Run a command and measure it: wall time, CPU seconds and peak memory of its process tree.
 
-CPU is ``getrusage(RUSAGE_CHILDREN)`` taken around the subprocess (user + system, every
-descendant that was waited for included). Memory is polled from /proc every 0.1 s: the sum of
-the resident sets of the process and all its descendants (a crawler that forks workers is
-charged for all of them), and its peak is kept. ``ru_maxrss`` would only give the largest
-single process.
+The process tree (the process and all its descendants) is polled from /proc every 0.1 s.
+CPU (user + system) is the larger of two lower bounds: ``getrusage(RUSAGE_CHILDREN)`` around
+the subprocess, which misses descendants nobody waited for (workers of a multiprocessing
+forkserver), and the sum over every process seen of its last polled CPU time, which misses at
+most the last 0.1 s of each. Memory: the peak of the tree's summed resident sets (a crawler
+with worker processes is charged for all of them; ``ru_maxrss`` would only give the largest
+single process), and the peak of its summed proportional sets (PSS: a page shared by several
+processes, like modules a forkserver imported once for its workers, is split between them
+instead of counted in each).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,7 @@ class ProcessRun:
     wall_seconds: float
     cpu_seconds: float
     peak_rss_mb: float  # the whole process tree, summed
+    peak_pss_mb: float
     peak_processes: int
 
 
@@ -53,6 +59,28 @@ def _rss_bytes(pids: list[int]) -> int:
     return total
 
 
+def _pss_bytes(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+                    break
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """The process's own user + system time so far (not its children's)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def run_measured(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None,
                  log: Path | None = None, timeout: float = 1800) -> ProcessRun:
     """Run ``command`` to completion (output to ``log``) and measure it."""
@@ -62,15 +90,21 @@ def run_measured(command: Sequence[str], cwd: Path, env: Mapping[str, str] | Non
     try:
         process = subprocess.Popen(list(command), cwd=cwd, env=dict(env) if env else None,
                                    stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        peak, processes = 0, 0
+        peak, peak_pss, processes = 0, 0, 0
+        cpu_seen: dict[int, float] = {}
         stop = threading.Event()
 
         def poll() -> None:
-            nonlocal peak, processes
+            nonlocal peak, peak_pss, processes
             while not stop.is_set():
                 pids = _tree(process.pid)
                 peak = max(peak, _rss_bytes(pids))
+                peak_pss = max(peak_pss, _pss_bytes(pids))
                 processes = max(processes, len(pids))
+                for pid in pids:
+                    seconds = _cpu_seconds(pid)
+                    if seconds is not None:
+                        cpu_seen[pid] = seconds
                 stop.wait(0.1)
 
         poller = threading.Thread(target=poll, daemon=True)
@@ -87,5 +121,7 @@ def run_measured(command: Sequence[str], cwd: Path, env: Mapping[str, str] | Non
             sink.close()  # type: ignore[union-attr]
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return ProcessRun(returncode, round(wall, 2), round(cpu, 2), round(peak / 2**20, 1), processes)
+    waited = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = max(waited, sum(cpu_seen.values()))
+    return ProcessRun(returncode, round(wall, 2), round(cpu, 2), round(peak / 2**20, 1), round(peak_pss / 2**20, 1),
+                      processes)

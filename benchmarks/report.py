@@ -38,7 +38,8 @@ def _rows(doc: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             continue
         add(("B1", name, f"{_fmt(row['pages_per_s'])} pages/s, {_fmt(row['cpu_ms_per_page'])} ms CPU/page, "
                          f"{_fmt(row['cpu_s_per_stored'])} CPU-s/stored ({row['stored']}/{row['pages']}), "
-                         f"{_fmt(row['peak_rss_mb'])} MB ×{row['processes']}", f"exit {row['returncode']}"))
+                         f"{_fmt(row['peak_rss_mb'])} MB ×{row['processes']} (PSS {_fmt(row['peak_pss_mb'])})",
+             f"exit {row['returncode']}"))
     for key, value in b1.get("ratios", {}).items():
         target = b1.get("targets", {}).get(key)
         add(("B1", f"digestcrawl pages/s {key.replace('_', ' ')}", f"{_fmt(value)}×",
@@ -48,7 +49,8 @@ def _rows(doc: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             add(("B2", name, str(row), ""))
             continue
         add(("B2", f"CPU/page, {name} pages ({row['pages']})",
-             f"digestcrawl {_fmt(row['digestcrawl_ms'])} ms, trafilatura {_fmt(row['trafilatura_ms'])} ms, "
+             f"digestcrawl {_fmt(row['digestcrawl_ms'])} ms, trafilatura.extract {_fmt(row['trafilatura_ms'])} ms "
+             f"(its fast precision mode alone {_fmt(row['trafilatura_first_pass_ms'])}), "
              f"lxml parse {_fmt(row['lxml_parse_ms'])} ms",
              f"{_fmt(row['ratio'])}× (≤ {row['target']}) {_verdict(row['ratio'] <= row['target'])}"))
         if row.get("stages_ms"):
@@ -82,7 +84,8 @@ def _rows(doc: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         add(("B4", "LLM cost", b4.get("error") or b4.get("skipped", ""), ""))
     b5 = doc.get("B5", {})
     if "peak_rss_mb" in b5:
-        add(("B5", f"peak RSS, {b5['pages']}-page crawl", f"{_fmt(b5['peak_rss_mb'])} MB",
+        add(("B5", f"peak RSS, {b5['pages']}-page crawl",
+             f"{_fmt(b5['peak_rss_mb'])} MB (PSS {_fmt(b5['peak_pss_mb'])} MB), all processes summed",
              f"≤ {b5['target_mb']} MB {_verdict(b5['peak_rss_mb'] <= b5['target_mb'])}"))
     elif b5:
         add(("B5", "memory", b5.get("error") or b5.get("skipped", ""), ""))

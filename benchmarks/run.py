@@ -81,7 +81,8 @@ def crawl_sections(mode: Mode, work: Path, only: set[str]) -> dict[str, Any]:
             ours = b1["crawlers"]["digestcrawl"]
             if "B1" in only:
                 out["B1"] = b1
-            out["B5"] = {"pages": ours["pages"], "peak_rss_mb": ours["peak_rss_mb"], "target_mb": RSS_TARGET_MB}
+            out["B5"] = {"pages": ours["pages"], "peak_rss_mb": ours["peak_rss_mb"], "peak_pss_mb": ours["peak_pss_mb"],
+                         "target_mb": RSS_TARGET_MB}
         if "B2" in only:
             generated = [(web.url(page), page.body) for page in web.pages[: mode.b2_pages]]
             sets = {"generated": generated}

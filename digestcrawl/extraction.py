@@ -29,9 +29,10 @@ PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished"
                   "parsely-pub-date", "sailthru.date")
 MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "lastmod",
                  "dcterms.modified")
-# Precision texts shorter than this (characters) are checked against a recall-mode pass, and
-# replaced by it when they hold less than this share of its length.
-RECHECK_BELOW = 1000
+# Precision texts shorter than this are checked against a recall-mode pass, and replaced by it
+# when they hold less than PRECISION_SHARE of its characters. Measured in UTF-8 bytes, so that
+# a CJK character (three bytes, about a word's worth of text) weighs like a short word.
+RECHECK_BELOW_BYTES = 1000
 PRECISION_SHARE = 0.6
 KANA = re.compile(r"[\u3040-\u30ff]")
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -94,11 +95,11 @@ def _body_text(html: str, tree: HtmlElement, url: str, title: str) -> str:
     no accuracy here. A precision text well short of the recall text means precision dropped
     part of the article; only short precision texts are checked, as only they ever were so cut.
     On benchmarks/quality.py this scores F1 0.971 (precision mode with fallbacks: 0.966) at
-    two thirds of the CPU; any share from 0.5 to 0.7 and any RECHECK_BELOW from 500 to 5,000
+    two thirds of the CPU; any share from 0.5 to 0.7 and any RECHECK_BELOW_BYTES from 500 to 5,000
     scores the same.
     """
     text = _without_headline(_trafilatura_text(tree, url, precision=True), title).strip()
-    if len(text) < RECHECK_BELOW:
+    if len(text.encode()) < RECHECK_BELOW_BYTES:
         fresh = load_html(html)
         recall = "" if fresh is None else _without_headline(_trafilatura_text(fresh, url, precision=False), title)
         recall = recall.strip()

@@ -36,9 +36,20 @@ def term_pattern(term: str) -> re.Pattern[str]:
     if re.search(r"[^\x00-\x7f]", folded):
         # CJK and kana have no word boundaries: a plain substring match.
         return re.compile(re.escape(folded))
-    body = r"[\s\-_]*".join(re.escape(part) for part in folded.split())
-    # Not inside a longer Latin word; a trailing digit is a version (Qwen3, Llama4).
-    return re.compile(rf"(?<![a-z0-9]){body}(?![a-z])")
+    first, *rest = (re.escape(part) for part in folded.split())
+    # Not inside a longer Latin word; a trailing digit is a version (Qwen3, Llama4). The check
+    # of the character before sits after the first word, so every pattern starts with a literal
+    # and the regex engine can skip to where it may match.
+    body = rf"{first}(?<![a-z0-9]{first})" + "".join(rf"[\s\-_]*{part}" for part in rest)
+    return re.compile(rf"{body}(?![a-z])")
+
+
+def any_term(terms: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for several terms (longest first), so a text is scanned once, not per term."""
+    if not terms:
+        return re.compile(r"(?!)")  # matches nothing
+    patterns = sorted((term_pattern(term).pattern for term in terms), key=len, reverse=True)
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
 
 
 @dataclass(frozen=True)
@@ -74,8 +85,8 @@ class ModelMatcher:
         self._any_alias = re.compile("|".join(sorted({re.escape(key.split()[0]) for key in unique}, key=len,
                                                      reverse=True)))
         self._ambiguous = frozenset(model.ambiguous)
-        self._require = [term_pattern(word) for word in model.context.require]
-        self._exclude = [term_pattern(word) for word in model.context.exclude]
+        self._require = any_term(model.context.require)
+        self._exclude = any_term(model.context.exclude)
 
     def match(self, folded_title: str, folded_body: str) -> Match | bool | None:
         """A Match; None when no alias occurs; False when only ambiguous aliases occur and the
@@ -102,9 +113,7 @@ class ModelMatcher:
 
     def _about_ai(self, folded_title: str, folded_body: str) -> bool:
         text = f"{folded_title}\n{folded_body}"
-        required = sum(len(p.findall(text)) for p in self._require)
-        excluded = sum(len(p.findall(text)) for p in self._exclude)
-        return required > excluded
+        return len(self._require.findall(text)) > len(self._exclude.findall(text))
 
 
 class RelevanceMatcher:

@@ -58,6 +58,10 @@ DIGESTCRAWL_SOURCES_FILE: str | None = os.environ.get("DIGESTCRAWL_SOURCES_FILE"
 # The calendar of digests and of naive dates given on the command line.
 DIGEST_TIMEZONE = "Asia/Taipei"
 
+# Extraction worker processes (digestcrawl.extraction_pool): extraction is most of the CPU, so
+# one per core lets a crawl use them all; 0 extracts in the crawl process.
+EXTRACTION_PROCESSES = os.cpu_count() or 1
+
 # Relevance: minimum alias score (a title hit counts 3, each body hit 1, capped at 5).
 RELEVANCE_MIN_SCORE = 1
 

@@ -27,7 +27,7 @@ from digestcrawl.args import CrawlArgs
 from digestcrawl.config import ModelConfig, SourceConfig, SourceProblem, load_models, load_sources
 from digestcrawl.encoding import decode_html
 from digestcrawl.expand import source_urls
-from digestcrawl.extraction import extract_page
+from digestcrawl.extraction_pool import ExtractionPool
 from digestcrawl.feeds import Entry, FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
 from digestcrawl.incremental import ENTRY_CHANGED, UnchangedArticle
 from digestcrawl.items import Article
@@ -46,6 +46,7 @@ class SourceSpider(scrapy.Spider):
     models: dict[str, ModelConfig]
     sources: list[SourceConfig]
     config_problems: list[SourceProblem]
+    extraction: ExtractionPool
 
     # Article URL → latest feed-entry time seen for it in this run (several feeds may list one
     # article; it is fetched once). Across runs, and after a crash with JOBDIR, the database
@@ -70,6 +71,7 @@ class SourceSpider(scrapy.Spider):
                                       ZoneInfo(settings.get("DIGEST_TIMEZONE")), datetime.now(UTC))
         spider.models = {key: all_models[key] for key in spider.args.models}
         spider.shared_queue = settings.getbool("DISTRIBUTED")
+        spider.extraction = ExtractionPool.from_crawler(crawler)
         spider.sources = [s for s in mine if spider.args.sources is None or s.name in spider.args.sources]
         # Settings are still writable here (they freeze after the spider is created).
         slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
@@ -178,8 +180,8 @@ class SourceSpider(scrapy.Spider):
             published=entry.published, published_from="feed" if entry.published else None,
             fetched=datetime.now(UTC), headline_only=True)
 
-    def parse_article(self, response: Response, source: SourceConfig, entry: Entry,
-                      feed_url: str) -> Iterator[Article]:
+    async def parse_article(self, response: Response, source: SourceConfig, entry: Entry,
+                            feed_url: str) -> AsyncIterator[Article]:
         count(self.crawler, source.name, "fetched")
         if not isinstance(response, TextResponse):
             count(self.crawler, source.name, "dropped/binary_response")
@@ -187,7 +189,7 @@ class SourceSpider(scrapy.Spider):
                                 _content_type(response) or "no content type", source.name, response.url)
             return
         html, _ = decode_html(response.body, _content_type(response))
-        page = extract_page(html, response.url, source.zone) if html.strip() else None
+        page = await self.extraction.extract(html, response.url, source.zone) if html.strip() else None
         if page is None or not (page.text or page.title):
             count(self.crawler, source.name, "dropped/empty_page")
             self.logger.warning("Empty page from %s at %s: no article", source.name, response.url)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from digestcrawl.config import load_models
-from digestcrawl.relevance import RelevanceMatcher
+from digestcrawl.relevance import RelevanceMatcher, any_term, term_pattern
 
 MODELS = load_models()
 
@@ -44,3 +44,21 @@ def test_title_hits_outscore_body_hits() -> None:
 
 def test_off_topic_reason() -> None:
     assert RelevanceMatcher(MODELS).judge("Weather", "Sunny").drop_reason == "off_topic"
+
+
+@pytest.mark.parametrize(("term", "text", "hits"), [
+    ("Qwen", "qwen at the start, qwen3 and qwen-max later", 3),
+    ("Qwen", "aqwen and qwenlike are other words", 0),
+    ("open source", "open source, open-source and open_source", 3),
+    ("open source", "reopen source code", 0),
+    ("GPT-4o", "gpt-4o and gpt-4omni", 1),
+    ("模型", "新模型和大模型", 2),
+])
+def test_term_pattern_word_boundaries(term: str, text: str, hits: int) -> None:
+    assert len(term_pattern(term).findall(text)) == hits
+
+
+def test_any_term_counts_each_occurrence_once() -> None:
+    pattern = any_term(("model", "language model", "AI"))
+    assert pattern.findall("a language model is an ai model") == ["language model", "ai", "model"]
+    assert any_term(()).findall("anything") == []
