@@ -122,7 +122,8 @@ def trafilatura_cli(web: LocalWeb, work: Path) -> dict[str, Any]:
     command = [str(Path(sys.executable).parent / "trafilatura"), "-i", "urls.txt", "-o", "out",
                "--config-file", "settings.cfg", "--parallel", str(PER_DOMAIN)]
     run = run_measured(command, work, None, work / "crawl.log")
-    stored = sum(1 for p in out.glob("*") if p.stat().st_size) if out.exists() else 0
+    # Past 1,000 files the CLI writes into numbered subdirectories.
+    stored = sum(1 for p in out.rglob("*") if p.is_file() and p.stat().st_size) if out.exists() else 0
     return _row(web, run, stored, "URL list (no feed parsing)")
 
 

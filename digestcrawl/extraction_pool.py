@@ -11,7 +11,7 @@ extracted in the crawl process instead (each counted in ``digestcrawl/extraction
 the loss is logged, and a new pool serves the pages that follow.
 
 Settings: EXTRACTION_PROCESSES (worker processes; 0 extracts in the crawl process; default
-one per CPU core).
+one per CPU core but one).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class ExtractionPool:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPool:
-        processes = crawler.settings.getint("EXTRACTION_PROCESSES", os.cpu_count() or 1)
+        processes = crawler.settings.getint("EXTRACTION_PROCESSES", max(1, (os.cpu_count() or 1) - 1))
         pool = cls(crawler, max(0, processes))
         crawler.signals.connect(pool.close, signal=signals.spider_closed)
         return pool

@@ -62,8 +62,9 @@ DIGESTCRAWL_SOURCES_FILE: str | None = os.environ.get("DIGESTCRAWL_SOURCES_FILE"
 DIGEST_TIMEZONE = "Asia/Taipei"
 
 # Extraction worker processes (digestcrawl.extraction_pool): extraction is most of the CPU, so
-# one per core lets a crawl use them all; 0 extracts in the crawl process.
-EXTRACTION_PROCESSES = os.cpu_count() or 1
+# workers let a crawl use more than one core; one core stays with the crawl process (downloads,
+# pipelines, store), which starves if workers take them all. 0 extracts in the crawl process.
+EXTRACTION_PROCESSES = max(1, (os.cpu_count() or 1) - 1)
 
 # Relevance: minimum alias score (a title hit counts 3, each body hit 1, capped at 5).
 RELEVANCE_MIN_SCORE = 1
