@@ -299,7 +299,8 @@ class ArticleStore:
             with self.engine.begin() as conn:
                 source_ids = self._source_ids_for(conn, latest.values())
                 rows = [self._article_row(article, source_ids[article.source], now) for article in latest.values()]
-                ids = dict(zip(latest, conn.execute(self._article_upsert, rows).scalars(), strict=True))
+                # Matched by URL: RETURNING order is not the parameters' order for updated rows.
+                ids: dict[str, int] = {url: id_ for url, id_ in conn.execute(self._article_upsert, rows)}
                 mentions = [{"article_id": ids[url], "model": model, "aliases": aliases,
                              "score": article.score.get(model, 0)}
                             for url, article in latest.items() for model, aliases in article.models.items()]
@@ -343,7 +344,7 @@ class ArticleStore:
         updated = {column: new[column] for column in (*ARTICLE_FIELDS, "published_at", "modified_at", "updated_at")}
         self._article_upsert = (article.on_conflict_do_update(index_elements=["url"],
                                                               set_={**updated, "entry_changed_at": latest_entry})
-                                .returning(ArticleRow.id, sort_by_parameter_order=True))
+                                .returning(ArticleRow.url, ArticleRow.id))
         mention = self._insert(MentionRow)
         self._mention_upsert = mention.on_conflict_do_update(
             index_elements=["article_id", "model"],
