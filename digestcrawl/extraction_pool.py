@@ -57,8 +57,8 @@ class ExtractionPool:
                              exc, url)
                 self._executor = None
                 executor.shutdown(wait=False, cancel_futures=True)
-            if self.crawler.stats is not None:
-                self.crawler.stats.inc_value("digestcrawl/extraction/worker_lost")
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("digestcrawl/extraction/worker_lost")
             return extract_page(html, url, zone)
 
     def _start(self) -> ProcessPoolExecutor:

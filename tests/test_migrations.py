@@ -247,12 +247,17 @@ def test_signatures_of_the_old_hashing_are_recomputed(engine: Engine) -> None:
         command.upgrade(migrations.alembic_config(conn), "0001")
     stored = article()
     stored.text, stored.minhash = text, b"\x00" * 512  # what the old hashing left
-    ArticleStore(engine).save(stored)
+    untitled = article("https://example.com/title-only")  # the pipeline signs the title then
+    untitled.title, untitled.text, untitled.minhash = text, "", b"\x00" * 512
+    ArticleStore(engine).save_many([stored, untitled])
     ensure_schema(engine)
     index = NearDuplicateIndex()
     with engine.connect() as conn:
-        minhash = conn.execute(sa.select(ArticleRow.minhash)).scalar_one()
-    index.add(stored.url, index.from_bytes(minhash))
+        minhashes = dict(conn.execute(sa.select(ArticleRow.url, ArticleRow.minhash)).all())
+    expected = index.signature(text)
+    assert expected is not None
+    assert minhashes == {stored.url: index.to_bytes(expected), untitled.url: index.to_bytes(expected)}
+    index.add(stored.url, index.from_bytes(minhashes[stored.url]))
     copy = index.signature(text.replace("today", "on Monday"))
     assert copy is not None
     match = index.best_match(copy, exclude="https://example.com/copy")

@@ -20,8 +20,9 @@ down_revision: str | None = "0001"
 branch_labels: str | None = None
 depends_on: str | None = None
 
-articles = sa.table("articles", sa.column("id", sa.Integer), sa.column("text", sa.Text),
-                    sa.column("minhash", sa.LargeBinary))
+articles = sa.table("articles", sa.column("id", sa.Integer), sa.column("title", sa.Text),
+                    sa.column("text", sa.Text), sa.column("minhash", sa.LargeBinary))
+BATCH = 1000  # rows read at a time: a large store's texts need not fit in memory at once
 
 
 def upgrade() -> None:
@@ -29,11 +30,17 @@ def upgrade() -> None:
 
     index = NearDuplicateIndex()
     conn = op.get_bind()
-    rows = conn.execute(sa.select(articles.c.id, articles.c.text).where(articles.c.minhash.is_not(None))).all()
-    for article_id, text in rows:
-        signature = index.signature(text or "")
-        conn.execute(articles.update().where(articles.c.id == article_id)
-                     .values(minhash=None if signature is None else index.to_bytes(signature)))
+    last_id = 0
+    while rows := conn.execute(
+            sa.select(articles.c.id, articles.c.title, articles.c.text)
+            .where(articles.c.minhash.is_not(None), articles.c.id > last_id)
+            .order_by(articles.c.id).limit(BATCH)).all():
+        for article_id, title, text in rows:
+            # What the dedup pipeline signs: the text, else the title.
+            signature = index.signature(text or title or "")
+            conn.execute(articles.update().where(articles.c.id == article_id)
+                         .values(minhash=None if signature is None else index.to_bytes(signature)))
+        last_id = rows[-1][0]
 
 
 def downgrade() -> None:
