@@ -26,12 +26,22 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.5
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 RETRY_TIMES = 2
+# Retry-After on these statuses holds the host's download slot for the wait asked, up to this
+# many seconds; a longer wait gives that request up (digestcrawl.retryafter).
 RETRY_AFTER_MAX = 120.0
+RETRY_AFTER_CODES = [429, 503]
 DOWNLOADER_MIDDLEWARES = {
     "digestcrawl.netguard.PrivateAddressGuard": 50,
     "digestcrawl.incremental.SkipUnchangedArticles": 60,
+    # After RetryMiddleware (550): a refused DNS answer is not retried as a lookup failure.
+    "digestcrawl.netguard.ResolverRefusals": 555,
     "digestcrawl.retryafter.RetryAfterMiddleware": 560,
 }
+# Only http(s) is ever downloaded: no handler for file:, data:, ftp: or s3: URLs, whatever
+# slips past the scheme checks (digestcrawl.netguard).
+DOWNLOAD_HANDLERS: dict[str, str | None] = {"file": None, "data": None, "ftp": None, "s3": None}
+# DNS answers are checked against NETGUARD_ALLOW before Twisted connects (digestcrawl.netguard).
+TWISTED_DNS_RESOLVER = "digestcrawl.netguard.GuardedResolver"
 # Incremental crawls: feeds are revalidated with conditional GETs (ETag / If-Modified-Since);
 # stored, unchanged articles are not fetched again.
 HTTPCACHE_ENABLED = True
@@ -39,8 +49,11 @@ HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
 HTTPCACHE_DIR = os.environ.get("DIGESTCRAWL_HTTPCACHE_DIR", "httpcache")
 HTTPCACHE_IGNORE_HTTP_CODES = [408, 429, 500, 502, 503, 504]
 INCREMENTAL_ENABLED = True
+# SSRF guard (digestcrawl.netguard): only public addresses unless allowed here (IPs or CIDRs);
+# host verdicts kept for rendered pages and Chromium's own requests.
 NETGUARD_ENABLED = True
 NETGUARD_ALLOW: list[str] = []
+NETGUARD_HOST_CACHE_SIZE = 10000
 
 ITEM_PIPELINES = {
     "pipelines.runlock.RunLockPipeline": 50,

@@ -31,7 +31,7 @@ from digestcrawl.extraction_pool import ExtractionPool
 from digestcrawl.feeds import Entry, FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
 from digestcrawl.incremental import ENTRY_CHANGED, UnchangedArticle
 from digestcrawl.items import Article
-from digestcrawl.netguard import RefusedAddress
+from digestcrawl.netguard import BrowserGuard, GuardRefusal
 from digestcrawl.stats import count
 from digestcrawl.urls import canonical_url, is_http, strip_tracking, unwrap_bing
 
@@ -82,8 +82,9 @@ class SourceSpider(scrapy.Spider):
         if any(s.render == "playwright" for s in spider.sources):
             # Only a crawl that renders pages starts Playwright; the browser itself starts on
             # the first rendered request.
-            settings.set("DOWNLOAD_HANDLERS", {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER},
-                         priority="spider")
+            settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), "http": PLAYWRIGHT_HANDLER,
+                                               "https": PLAYWRIGHT_HANDLER}, priority="spider")
+            BrowserGuard.install(crawler)  # Chromium's own requests pass the same address checks
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -114,7 +115,9 @@ class SourceSpider(scrapy.Spider):
                               source.kind, source.name, response.url, exc, len(exc.recovered))
             entries, children = exc.recovered, []
         for child in children:
-            yield self._source_request(response.urljoin(child), source)
+            url = response.urljoin(child)
+            if self._http_only(url, source, "sitemap child"):
+                yield self._source_request(url, source)
         count(self.crawler, source.name, "entries", len(entries))
         for entry in entries:
             yield from self._follow_entry(entry, source, response.url)
@@ -134,6 +137,8 @@ class SourceSpider(scrapy.Spider):
     def _follow_entry(self, entry: Entry, source: SourceConfig, feed_url: str) -> Iterator[Any]:
         if source.links == "bing":
             entry.url = unwrap_bing(entry.url)
+        if not self._http_only(entry.url, source, "entry"):
+            return
         reason = self._skip_reason(entry)
         if reason:
             count(self.crawler, source.name, f"dropped/{reason}")
@@ -155,9 +160,15 @@ class SourceSpider(scrapy.Spider):
             meta={"source": source.name, "playwright": source.render == "playwright", "dont_cache": True,
                   ENTRY_CHANGED: changed.isoformat() if changed else None})
 
+    def _http_only(self, url: str, source: SourceConfig, what: str) -> bool:
+        """Only http(s) URLs are scheduled; any other is dropped, counted and logged here."""
+        if is_http(url):
+            return True
+        count(self.crawler, source.name, "dropped/bad_scheme")
+        self.logger.warning("Dropped %s from source %s: %s is not an http(s) URL", what, source.name, url[:200])
+        return False
+
     def _skip_reason(self, entry: Entry) -> str | None:
-        if not is_http(entry.url):
-            return "not_http"
         if entry.is_ad:
             return "ad"
         if entry.published is not None and not self.in_window(entry.published):
@@ -219,8 +230,8 @@ class SourceSpider(scrapy.Spider):
         source = request.meta.get("source", "unknown")
         if failure.check(UnchangedArticle):
             count(self.crawler, source, "skipped/unchanged")
-        elif failure.check(RefusedAddress):
-            count(self.crawler, source, "dropped/refused_address")
+        elif isinstance(failure.value, GuardRefusal):
+            count(self.crawler, source, f"dropped/{failure.value.reason}")
         elif failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             count(self.crawler, source, "dropped/robots")
         elif isinstance(failure.value, HttpError):

@@ -1,0 +1,73 @@
+"""The address classifier and allow list of the SSRF guard, as a table."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from digestcrawl.netguard import AddressPolicy, non_public
+
+ALLOW_LOOPBACK_ONE = AddressPolicy(allowed=(ipaddress.ip_network("127.0.0.1/32"),))
+
+
+@pytest.mark.parametrize(("address", "why"), [
+    ("93.184.215.14", None),
+    ("1.1.1.1", None),
+    ("2606:4700:4700::1111", None),
+    ("127.0.0.1", "loopback"),
+    ("127.0.0.2", "loopback"),
+    ("10.1.2.3", "private"),
+    ("172.16.0.1", "private"),
+    ("192.168.1.1", "private"),
+    ("169.254.169.254", "link-local"),
+    ("100.64.0.1", "not global"),  # carrier-grade NAT
+    ("0.0.0.0", "unspecified"),
+    ("224.0.0.1", "multicast"),
+    ("240.0.0.1", "reserved"),
+    ("255.255.255.255", "reserved"),
+    ("192.0.2.1", "private"),  # documentation
+    ("198.18.0.1", "private"),  # benchmarking
+    ("::1", "loopback"),
+    ("::", "unspecified"),
+    ("fe80::1", "link-local"),
+    ("fd00::1", "private"),
+    ("ff02::1", "multicast"),
+    ("2001:db8::1", "private"),  # documentation
+    # IPv6 forms of an IPv4 address are judged as that IPv4 address.
+    ("::ffff:127.0.0.1", "loopback (embedded in ::ffff:7f00:1)"),
+    ("::ffff:10.0.0.1", "private (embedded in ::ffff:a00:1)"),
+    ("::ffff:93.184.215.14", None),
+    ("64:ff9b::a9fe:a9fe", "link-local (embedded in 64:ff9b::a9fe:a9fe)"),  # NAT64 169.254.169.254
+    ("64:ff9b::7f00:1", "loopback (embedded in 64:ff9b::7f00:1)"),
+    ("64:ff9b::5db8:d70e", None),  # NAT64 of a public address
+    ("64:ff9b:1::1", "local-use NAT64"),
+    ("2002:7f00:1::1", "loopback (embedded in 2002:7f00:1::1)"),  # 6to4 of 127.0.0.1
+    ("2002:c0a8:101::1", "private (embedded in 2002:c0a8:101::1)"),  # 6to4 of 192.168.1.1
+    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "private (embedded in 2001:0:4136:e378:8000:63bf:f5ff:fffe)"),
+    ("::7f00:1", "IPv4-compatible"),
+])
+def test_non_public(address: str, why: str | None) -> None:
+    assert non_public(ipaddress.ip_address(address)) == why
+
+
+@pytest.mark.parametrize(("policy", "address", "refused"), [
+    (AddressPolicy(), "127.0.0.1", True),
+    (AddressPolicy(), "8.8.8.8", False),
+    (ALLOW_LOOPBACK_ONE, "127.0.0.1", False),
+    (ALLOW_LOOPBACK_ONE, "::ffff:127.0.0.1", False),  # the same destination
+    (ALLOW_LOOPBACK_ONE, "127.0.0.2", True),
+    (ALLOW_LOOPBACK_ONE, "::1", True),
+    (ALLOW_LOOPBACK_ONE, "64:ff9b::a00:1", True),
+    (AddressPolicy(allowed=(ipaddress.ip_network("10.0.0.0/8"),)), "10.9.9.9", False),
+    (AddressPolicy(allowed=(ipaddress.ip_network("fd00::/8"),)), "fd00::1", False),
+    (AddressPolicy(enabled=False), "169.254.169.254", False),
+])
+def test_policy(policy: AddressPolicy, address: str, refused: bool) -> None:
+    assert (policy.refusal(ipaddress.ip_address(address)) is not None) is refused
+
+
+def test_any_refused_answer_refuses_the_host() -> None:
+    answers = [ipaddress.ip_address(a) for a in ("93.184.215.14", "10.0.0.1")]
+    assert AddressPolicy().refuse_all(answers) == "non-public address 10.0.0.1 (private)"
+    assert AddressPolicy().refuse_all(answers[:1]) is None
