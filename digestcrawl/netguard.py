@@ -7,10 +7,11 @@ the router. Four pieces share one address policy (:class:`AddressPolicy`):
   connects, so the address checked is the address connected to: one lookup, no DNS-rebinding
   window. A host with any non-public answer gets no address at all.
 * :class:`PrivateAddressGuard` (downloader middleware, before robots.txt) refuses other schemes,
-  non-public IP literals (no DNS needed), hosts the resolver has already refused, and redirects
-  to another scheme. Rendered requests are resolved here, because Chromium resolves by itself.
-* :class:`ResolverRefusals` (downloader middleware, just after RetryMiddleware) turns the empty
-  answer of a refused host into :class:`RefusedAddress`, so it is not retried as a DNS failure.
+  non-public IP literals (no DNS needed) and hosts the resolver has already refused. Rendered
+  requests are resolved here, because Chromium resolves by itself.
+* :class:`DownloadGuard` (downloader middleware, next to the downloader) refuses redirects to
+  another scheme, and turns the empty answer of a refused host into :class:`RefusedAddress`, so
+  it is not retried as a DNS failure.
 * :class:`BrowserGuard` (``PLAYWRIGHT_ABORT_REQUEST``) aborts every request Chromium makes to
   another scheme or a non-public address. Chromium resolves the host again after our check, and
   Playwright's routing does not see redirect hops inside the browser: the browser side is a
@@ -182,7 +183,7 @@ class _CheckingReceiver:
             for address in self.addresses:
                 self.receiver.addressResolved(address)
         # A refused host completes with no address: the endpoint fails with DNSLookupError,
-        # which ResolverRefusals turns into RefusedAddress.
+        # which DownloadGuard turns into RefusedAddress.
         self.receiver.resolutionComplete()
 
 
@@ -317,9 +318,9 @@ class HostChecker:
 
 
 class PrivateAddressGuard:
-    """Refuses, before anything is downloaded: other schemes, non-public IP literals, hosts the
-    resolver refused before, rendered pages whose host is not public, and redirects to another
-    scheme (checked on the 3xx response Scrapy's RedirectMiddleware did not follow).
+    """Refuses, before anything is downloaded (and before robots.txt is asked): other schemes,
+    non-public IP literals, hosts the resolver refused before, and rendered pages whose host is
+    not public.
 
     Settings: NETGUARD_ENABLED, NETGUARD_ALLOW, NETGUARD_HOST_CACHE_SIZE (see the module).
     """
@@ -355,45 +356,45 @@ class PrivateAddressGuard:
             raise refuse(self.crawler, RefusedAddress, request.url, why)
         return None
 
+
+class DownloadGuard:
+    """The guard's side next to the downloader (650: its responses and exceptions come before
+    RedirectMiddleware's, 600, and RetryMiddleware's, 550). It refuses a redirect to another
+    scheme before RedirectMiddleware builds its request, and turns the empty DNS answer of a host
+    the resolver refused into :class:`RefusedAddress`, which is not retried as a lookup failure.
+
+    Settings: NETGUARD_ENABLED.
+    """
+
+    def __init__(self, crawler: Crawler, resolver: GuardedResolver | None) -> None:
+        self.crawler = crawler
+        self.resolver = resolver
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DownloadGuard:
+        if not crawler.settings.getbool("NETGUARD_ENABLED"):
+            raise NotConfigured
+        return cls(crawler, GuardedResolver.for_crawler(crawler))
+
+    def process_exception(self, request: Request, exception: Exception,
+                          spider: Spider | None = None) -> None:
+        if self.resolver is not None and isinstance(exception, CannotResolveHostError):
+            host = urlsplit(request.url).hostname or ""
+            why = self.resolver.refusal(host)
+            if why:
+                raise refuse(self.crawler, RefusedAddress, request.url, f"{host}: {why}") from exception
+        return None
+
     def process_response(self, request: Request, response: Response,
                          spider: Spider | None = None) -> Response:
         location = response.headers.get(b"Location")
-        if response.status in REDIRECT_CODES and location:
+        if response.status in REDIRECT_CODES and location and not request.meta.get("dont_redirect"):
             target = urljoin(request.url, location.decode("latin-1").strip())
             scheme = scheme_of(target)
             if scheme not in ALLOWED_SCHEMES:
                 raise refuse(self.crawler, BadScheme, request.url,
                              f"redirected to scheme {scheme!r} ({target[:200]})")
         return response
-
-
-class ResolverRefusals:
-    """Turns the DNS failure of a host the resolver refused into :class:`RefusedAddress`. It
-    sits just after RetryMiddleware (550) so that its ``process_exception`` runs first: a refusal
-    is not retried as a lookup failure.
-
-    Settings: NETGUARD_ENABLED.
-    """
-
-    def __init__(self, crawler: Crawler, resolver: GuardedResolver) -> None:
-        self.crawler = crawler
-        self.resolver = resolver
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ResolverRefusals:
-        resolver = GuardedResolver.for_crawler(crawler) if crawler.settings.getbool("NETGUARD_ENABLED") else None
-        if resolver is None:
-            raise NotConfigured
-        return cls(crawler, resolver)
-
-    def process_exception(self, request: Request, exception: Exception,
-                          spider: Spider | None = None) -> None:
-        if isinstance(exception, CannotResolveHostError):
-            host = urlsplit(request.url).hostname or ""
-            why = self.resolver.refusal(host)
-            if why:
-                raise refuse(self.crawler, RefusedAddress, request.url, f"{host}: {why}") from exception
-        return None
 
 
 def refuse(crawler: Crawler, kind: type[GuardRefusal], url: str, why: str) -> GuardRefusal:

@@ -33,8 +33,9 @@ RETRY_AFTER_CODES = [429, 503]
 DOWNLOADER_MIDDLEWARES = {
     "digestcrawl.netguard.PrivateAddressGuard": 50,
     "digestcrawl.incremental.SkipUnchangedArticles": 60,
-    # After RetryMiddleware (550): a refused DNS answer is not retried as a lookup failure.
-    "digestcrawl.netguard.ResolverRefusals": 555,
+    # Next to the downloader, before RedirectMiddleware (600) and RetryMiddleware (550) see the
+    # outcome: no redirect to another scheme, no retry of a refused DNS answer.
+    "digestcrawl.netguard.DownloadGuard": 650,
     "digestcrawl.retryafter.RetryAfterMiddleware": 560,
 }
 # Only http(s) is ever downloaded: no handler for file:, data:, ftp: or s3: URLs, whatever
