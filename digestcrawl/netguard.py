@@ -103,7 +103,7 @@ def non_public(address: Address) -> str | None:
         inner = embedded_ipv4(address)
         if inner is not None:
             why = non_public(inner)
-            return f"{why} (embedded in {address})" if why else None
+            return f"{why}: embeds {inner}" if why else None
         if address in NAT64_LOCAL:
             return "local-use NAT64"
         if address in IPV4_COMPATIBLE and not (address.is_loopback or address.is_unspecified):

@@ -1,12 +1,18 @@
-"""The address classifier and allow list of the SSRF guard, as a table."""
+"""The address classifier and allow list of the SSRF guard, as tables, and the resolver's checks."""
 
 from __future__ import annotations
 
 import ipaddress
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from scrapy.resolver import HostResolution
+from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
+from zope.interface import implementer
 
-from digestcrawl.netguard import AddressPolicy, non_public
+from digestcrawl.netguard import AddressPolicy, GuardedResolver, non_public
 
 ALLOW_LOOPBACK_ONE = AddressPolicy(allowed=(ipaddress.ip_network("127.0.0.1/32"),))
 
@@ -35,16 +41,16 @@ ALLOW_LOOPBACK_ONE = AddressPolicy(allowed=(ipaddress.ip_network("127.0.0.1/32")
     ("ff02::1", "multicast"),
     ("2001:db8::1", "private"),  # documentation
     # IPv6 forms of an IPv4 address are judged as that IPv4 address.
-    ("::ffff:127.0.0.1", "loopback (embedded in ::ffff:7f00:1)"),
-    ("::ffff:10.0.0.1", "private (embedded in ::ffff:a00:1)"),
+    ("::ffff:127.0.0.1", "loopback: embeds 127.0.0.1"),
+    ("::ffff:10.0.0.1", "private: embeds 10.0.0.1"),
     ("::ffff:93.184.215.14", None),
-    ("64:ff9b::a9fe:a9fe", "link-local (embedded in 64:ff9b::a9fe:a9fe)"),  # NAT64 169.254.169.254
-    ("64:ff9b::7f00:1", "loopback (embedded in 64:ff9b::7f00:1)"),
+    ("64:ff9b::a9fe:a9fe", "link-local: embeds 169.254.169.254"),  # NAT64 169.254.169.254
+    ("64:ff9b::7f00:1", "loopback: embeds 127.0.0.1"),
     ("64:ff9b::5db8:d70e", None),  # NAT64 of a public address
     ("64:ff9b:1::1", "local-use NAT64"),
-    ("2002:7f00:1::1", "loopback (embedded in 2002:7f00:1::1)"),  # 6to4 of 127.0.0.1
-    ("2002:c0a8:101::1", "private (embedded in 2002:c0a8:101::1)"),  # 6to4 of 192.168.1.1
-    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "private (embedded in 2001:0:4136:e378:8000:63bf:f5ff:fffe)"),
+    ("2002:7f00:1::1", "loopback: embeds 127.0.0.1"),  # 6to4 of 127.0.0.1
+    ("2002:c0a8:101::1", "private: embeds 192.168.1.1"),  # 6to4 of 192.168.1.1
+    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "private: embeds 10.0.0.1"),
     ("::7f00:1", "IPv4-compatible"),
 ])
 def test_non_public(address: str, why: str | None) -> None:
@@ -71,3 +77,65 @@ def test_any_refused_answer_refuses_the_host() -> None:
     answers = [ipaddress.ip_address(a) for a in ("93.184.215.14", "10.0.0.1")]
     assert AddressPolicy().refuse_all(answers) == "non-public address 10.0.0.1 (private)"
     assert AddressPolicy().refuse_all(answers[:1]) is None
+
+
+@implementer(IHostnameResolver)
+class Upstream:
+    """A DNS stand-in: fixed answers, every lookup recorded."""
+
+    def __init__(self, answers: dict[str, list[str]]) -> None:
+        self.answers = answers
+        self.lookups: list[str] = []
+
+    def resolveHostName(self, receiver: Any, hostName: str, portNumber: int = 0,
+                        addressTypes: Any = None, transportSemantics: str = "TCP") -> Any:
+        self.lookups.append(hostName)
+        resolution = HostResolution(hostName)
+        receiver.resolutionBegan(resolution)
+        for ip in self.answers.get(hostName, []):
+            kind = IPv6Address if ":" in ip else IPv4Address
+            receiver.addressResolved(kind("TCP", ip, portNumber))
+        receiver.resolutionComplete()
+        return resolution
+
+
+@implementer(IResolutionReceiver)
+class Answers:
+    def __init__(self) -> None:
+        self.addresses: list[Any] = []
+        self.complete = False
+
+    def resolutionBegan(self, resolution: Any) -> None:
+        pass
+
+    def addressResolved(self, address: Any) -> None:
+        self.addresses.append(address)
+
+    def resolutionComplete(self) -> None:
+        self.complete = True
+
+
+def resolve(resolver: GuardedResolver, host: str, port: int = 80) -> list[tuple[str, int]]:
+    answers = Answers()
+    resolver.resolveHostName(answers, host, port)
+    assert answers.complete
+    return [(a.host, a.port) for a in answers.addresses]
+
+
+def test_resolver_checks_every_answer_once_per_host() -> None:
+    upstream = Upstream({"news.example": ["93.184.215.14"], "rebind.example": ["93.184.215.14", "127.0.0.1"],
+                         "mapped.example": ["::ffff:10.0.0.1"]})
+    resolver = GuardedResolver(SimpleNamespace(nameResolver=upstream), AddressPolicy(), cache_size=100)
+    assert resolve(resolver, "news.example") == [("93.184.215.14", 80)]
+    assert resolve(resolver, "news.example", 443) == [("93.184.215.14", 443)]  # cached, with its port
+    # Any non-public answer refuses the host: the endpoint gets no address to connect to.
+    assert resolve(resolver, "rebind.example") == []
+    assert resolver.refusal("rebind.example") == "non-public address 127.0.0.1 (loopback)"
+    assert resolve(resolver, "mapped.example") == []
+    assert resolver.refusal("news.example") is None
+    assert upstream.lookups == ["news.example", "rebind.example", "mapped.example"]
+    # Another allow list judges the cached answers again, without a lookup.
+    resolver.configure(AddressPolicy(allowed=(ipaddress.ip_network("127.0.0.1/32"),)))
+    assert resolver.refusal("rebind.example") is None
+    assert resolve(resolver, "rebind.example") == [("93.184.215.14", 80), ("127.0.0.1", 80)]
+    assert upstream.lookups == ["news.example", "rebind.example", "mapped.example"]
