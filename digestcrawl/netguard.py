@@ -64,6 +64,7 @@ NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
 # Deprecated IPv4-compatible addresses (::a.b.c.d): Python calls most of them global.
 IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+MIN_REFUSALS_KEPT = 1000
 
 
 class GuardRefusal(IgnoreRequest):
@@ -206,9 +207,10 @@ class GuardedResolver:
         self.original: Any = reactor.nameResolver  # an IHostnameResolver
         self.policy = policy
         self.cache_enabled = cache_size > 0
-        # Answers as resolved (port 0), and each host's refusal, if refused, under the policy.
+        # Answers as resolved (port 0), and each host's refusal, if refused, under the policy;
+        # refusals are kept even without a DNS cache, for DownloadGuard to recognise them.
         self._answers: LocalCache[str, list[IAddress]] = LocalCache(max(cache_size, 1))
-        self._refused: LocalCache[str, str] = LocalCache(max(cache_size, 1))
+        self._refused: LocalCache[str, str] = LocalCache(max(cache_size, MIN_REFUSALS_KEPT))
 
     @classmethod
     def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:

@@ -19,6 +19,10 @@ def test_shipped_config_is_valid() -> None:
 
 @pytest.mark.parametrize(("entry", "field", "message"), [
     ("{name: x, kind: feed, category: news, url: 'ftp://a/b'}", "url", "absolute http(s) URL"),
+    # Config URLs are scheme-checked like every other URL: nothing but http(s) is ever fetched.
+    *((f"{{name: x, kind: sitemap, category: news, url: '{url}'}}", "url", "absolute http(s) URL")
+      for url in ("file:///etc/passwd", "gopher://a/1", "data:text/xml,x", "javascript:alert(1)",
+                  "//a/b", "http:///etc/passwd")),
     ("{name: x, kind: blog, category: news, url: 'https://a/b'}", "kind", "Input should be"),
     ("{name: X!, kind: feed, category: news, url: 'https://a/b'}", "name", "pattern"),
     ("{name: x, kind: listing, category: news, url: 'https://a/b'}", "(entry)", "needs selectors"),
