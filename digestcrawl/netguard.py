@@ -26,7 +26,8 @@ Settings:
     NETGUARD_ALLOW (list of IP addresses or CIDR networks): allowed anyway, e.g.
         ``["127.0.0.1"]`` for the local fixture web. An IPv4 entry also allows the IPv6 forms
         that embed it (``::ffff:127.0.0.1``).
-    NETGUARD_HOST_CACHE_SIZE (int): host verdicts kept (resolver and browser checks).
+    NETGUARD_HOST_CACHE_SIZE (int): host verdicts kept for rendered pages and Chromium's own
+        requests (the resolver keeps DNSCACHE_SIZE answers).
 """
 
 from __future__ import annotations
