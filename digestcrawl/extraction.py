@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, tzinfo
+from html import unescape
 from typing import Any
 
 import htmldate
@@ -34,10 +35,11 @@ MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "la
 # a CJK character (three bytes, about a word's worth of text) weighs like a short word.
 RECHECK_BELOW_BYTES = 1000
 PRECISION_SHARE = 0.6
-# extract_head reads this much of a page (characters, or bytes in head_bytes): the <head> of any
-# real page, inline styles and scripts included.
+# extract_head reads this many characters of a page: the <head> of any real page, inline styles
+# and scripts included.
 HEAD_SIZE = 256 * 1024
 MAX_URL_CHARS = 2048  # the longest URL the database stores
+TITLE_OPENED = re.compile(r"<title\b[^>]*>([^<]*)", re.IGNORECASE)
 KANA = re.compile(r"[\u3040-\u30ff]")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -77,21 +79,16 @@ def extract_head(html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
     """A page's title and lead (and its declared dates) without its text, from its first
     HEAD_SIZE characters: for a page not to be extracted in full. Parses at most that much and
     runs neither trafilatura nor htmldate, so it costs milliseconds whatever the page."""
-    tree = load_html(html[:HEAD_SIZE])
+    head = html[:HEAD_SIZE]
+    tree = load_html(head)
     if tree is None:
         return None
     page, _, declared_language = _metadata(tree, url, zone, search_text=False)
+    if not page.title:  # a <title> longer than the head, which the parser drops unclosed
+        opened = TITLE_OPENED.search(head)
+        page.title = _clean(unescape(opened.group(1))) if opened else ""
     page.language = guess_language(page.title, declared_language)
     return page
-
-
-def head_bytes(body: bytes) -> bytes:
-    """The first HEAD_SIZE bytes of a page, cut after a '>': that byte is never part of a
-    multi-byte character in UTF-8, GB18030, Big5 or Shift_JIS, so the cut decodes cleanly."""
-    if len(body) <= HEAD_SIZE:
-        return body
-    end = body.rfind(b">", 0, HEAD_SIZE)
-    return body[: end + 1 if end > 0 else HEAD_SIZE]
 
 
 @dataclass(frozen=True)
@@ -109,14 +106,14 @@ def oversize(body: bytes, limits: PageLimits) -> str | None:
     on a 10 MB one: extraction time grows with both (tens of microseconds per element)."""
     if limits.max_bytes and len(body) > limits.max_bytes:
         return f"{len(body):,} bytes (cap {limits.max_bytes:,})"
-    if limits.max_tags:
-        tags = body.count(b"<")
-        if tags > limits.max_tags:
-            return f"{tags:,} tags (cap {limits.max_tags:,})"
     if limits.max_links:
         links = sum(body.count(opening) for opening in (b"<a ", b"<A ", b"<a\n", b"<a\t", b"<a\r"))
         if links > limits.max_links:
             return f"{links:,} links (cap {limits.max_links:,})"
+    if limits.max_tags:
+        tags = body.count(b"<")
+        if tags > limits.max_tags:
+            return f"{tags:,} tags (cap {limits.max_tags:,})"
     return None
 
 

@@ -27,7 +27,7 @@ from digestcrawl.args import CrawlArgs
 from digestcrawl.config import ModelConfig, SourceConfig, SourceProblem, load_models, load_sources
 from digestcrawl.encoding import decode_html
 from digestcrawl.expand import source_urls
-from digestcrawl.extraction import ExtractedPage, extract_head, head_bytes
+from digestcrawl.extraction import ExtractedPage, extract_head
 from digestcrawl.extraction_pool import ExtractionPool, ExtractionShortfall
 from digestcrawl.feeds import Entry, FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
 from digestcrawl.incremental import ENTRY_CHANGED, UnchangedArticle
@@ -222,12 +222,10 @@ class SourceSpider(scrapy.Spider):
                        ) -> tuple[ExtractedPage | None, tuple[str, str] | None]:
         """The page's article; or, for a page too large or too slow to extract in full, its
         title and lead only with (reason, detail) of the shortfall."""
-        content_type = _content_type(response)
+        html, _ = decode_html(response.body, _content_type(response))
         too_large = self.extraction.oversize(response.body)
         if too_large:
-            html, _ = decode_html(head_bytes(response.body), content_type)
             return extract_head(html, response.url, source.zone), ("page_too_large", too_large)
-        html, _ = decode_html(response.body, content_type)
         if not html.strip():
             return None, None
         try:
