@@ -34,8 +34,8 @@ def article(title: str, head: str = "", paragraphs: int = 6) -> str:
     return page(title, f"<article><h1>{escape(title)}</h1>{text}</article>", head)
 
 
-def huge_title(chars: int) -> str:
-    return article("Qwen " + "very long title " * (chars // 16))
+def huge_title(chars: int, head: str = "") -> str:
+    return article("Qwen " + "very long title " * (chars // 16), head)
 
 
 def padded(size: int, title: str = "Qwen padded page") -> str:

@@ -17,6 +17,7 @@ from scrapy.utils.test import get_crawler
 from digestcrawl.extraction import extract_page
 from digestcrawl.extraction_pool import REAP_TIMEOUT, ExtractionPool, ExtractionShortfall
 from tests.hostilepages import many_links
+from tests.processes import alive
 
 PAGE = Path(__file__).parent.parent / "fixtureweb/site/mashdigi/en/google-expands-gemini-3-deep-think.html"
 URL = "http://127.0.0.1/en/google-expands-gemini-3-deep-think.html"
@@ -28,15 +29,6 @@ STUCK = many_links(100_000)
 
 def pool_with(processes: int, **settings: object) -> ExtractionPool:
     return ExtractionPool.from_crawler(get_crawler(settings_dict={"EXTRACTION_PROCESSES": processes, **settings}))
-
-
-def alive(pid: int) -> bool:
-    """Whether a process exists and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 async def eventually(condition: Callable[[], bool], timeout: float = REAP_TIMEOUT) -> bool:
