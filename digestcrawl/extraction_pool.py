@@ -118,7 +118,7 @@ class ExtractionPool:
         self.limits = limits
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
-        self._workers: list[_Worker | None] = []
+        self._workers: dict[int, _Worker] = {}  # by feeder thread
         self._closing = False
 
     @classmethod
@@ -143,7 +143,7 @@ class ExtractionPool:
     @property
     def pids(self) -> list[int]:
         """The worker processes' ids (none before the first page)."""
-        return [w.process.pid for w in self._workers if w is not None and w.process.pid is not None]
+        return [w.process.pid for w in list(self._workers.values()) if w.process.pid is not None]
 
     async def extract(self, html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
         """The extracted page, None when the HTML cannot be parsed at all. Raises
@@ -165,7 +165,7 @@ class ExtractionPool:
         self._closing = False
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["digestcrawl.extraction_worker"])
-        self._workers = [None] * self.processes
+        self._workers = {}
         self._threads = [threading.Thread(target=self._feed, args=(slot, context), daemon=True,
                                           name=f"extraction-feeder-{slot}") for slot in range(self.processes)]
         for thread in self._threads:
@@ -173,10 +173,7 @@ class ExtractionPool:
 
     def _feed(self, slot: int, context: multiprocessing.context.ForkServerContext) -> None:
         """One worker's thread: starts the worker, then hands it pages until the pool closes."""
-        try:
-            self._workers[slot] = _Worker(context)
-        except Exception:  # each page tries again, and fails alone if it must
-            logger.exception("Extraction worker %d could not be started", slot)
+        self._replace_worker(slot, context)
         try:
             while (job := self._jobs.get()) is not None:
                 if job.future.set_running_or_notify_cancel():
@@ -185,19 +182,29 @@ class ExtractionPool:
                     except BaseException as exc:
                         job.future.set_exception(exc)
         finally:
-            worker, self._workers[slot] = self._workers[slot], None
-            if worker is not None:
-                worker.stop()
+            self._stop_worker(slot)
+
+    def _replace_worker(self, slot: int, context: multiprocessing.context.ForkServerContext) -> None:
+        """Start the slot's worker now, so the next page does not wait for it; on failure the
+        next page tries again (and fails alone if it must)."""
+        try:
+            self._workers[slot] = _Worker(context)
+        except Exception:
+            logger.exception("Extraction worker %d could not be started", slot)
+
+    def _stop_worker(self, slot: int) -> None:
+        worker = self._workers.pop(slot, None)
+        if worker is not None:
+            worker.stop()
 
     def _run(self, slot: int, job: _Job, context: multiprocessing.context.ForkServerContext) -> ExtractedPage | None:
         while True:
-            worker = self._workers[slot] or _Worker(context)
+            worker = self._workers.get(slot) or _Worker(context)
             self._workers[slot] = worker
             try:
                 answer = worker.ask(job, self.timeout)
             except (EOFError, OSError) as exc:
-                self._workers[slot] = None
-                worker.stop()
+                self._stop_worker(slot)
                 if self._closing:
                     raise ExtractionShortfall("extraction_cancelled", "the crawl is closing") from None
                 job.lost += 1
@@ -208,10 +215,9 @@ class ExtractionPool:
                 continue
             if answer is None:
                 # The worker may be anywhere in C code: only killing it stops it.
-                self._workers[slot] = None
-                worker.stop()
+                self._stop_worker(slot)
                 if not self._closing:
-                    self._workers[slot] = _Worker(context)
+                    self._replace_worker(slot, context)
                 raise ExtractionShortfall("extraction_timeout", f"not extracted within {self.timeout:g} s")
             ok, value = answer
             if not ok:
@@ -240,11 +246,9 @@ class ExtractionPool:
         self._fail_queued(ExtractionShortfall("extraction_cancelled", "the crawl is closing"))
         for _ in self._threads:
             self._jobs.put(None)
-        for worker in list(self._workers):
-            if worker is not None and worker.process.pid is not None:
-                # A busy worker's thread waits on its pipe: killing the worker ends the wait.
-                worker.process.kill()
+        for worker in list(self._workers.values()):
+            # A busy worker's thread waits on its pipe: killing the worker ends the wait.
+            worker.process.kill()
         for thread in self._threads:
             thread.join(REAP_TIMEOUT)
         self._threads = []
-        self._workers = []

@@ -53,7 +53,7 @@ async def test_workers_extract_what_the_crawl_process_extracts() -> None:
         assert await inline.extract(html, URL, ZONE) == expected
         assert inline.pids == []  # no process started
         assert await workers.extract(html, URL, ZONE) == expected
-        assert len(workers.pids) == 2
+        assert await eventually(lambda: len(workers.pids) == 2)  # each started by its own thread
     finally:
         workers.close()
     assert workers.pids == []
