@@ -79,7 +79,7 @@ def _moment(value: Any, zone: tzinfo, now: datetime, name: str) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         parsed = None
-    result = parse_datetime(parsed or text, zone) if parsed is None or parsed.tzinfo is None else parsed
+    result = parse_datetime(parsed or text, zone, any_time=True) if parsed is None or parsed.tzinfo is None else parsed
     if result is None:
         raise ArgumentError(f"{name}: cannot read {text!r} as a date, a time or e.g. 36h / 2d")
     return result

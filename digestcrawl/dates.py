@@ -1,9 +1,13 @@
-"""Turn the many ways pages and feeds write dates into timezone-aware datetimes."""
+"""Turn the many ways pages and feeds write dates into timezone-aware datetimes.
+
+A date before 1990-01-01 or more than a day ahead of now is no article's date (a placeholder, a
+typo, a hostile page's year 3000): it reads as no date at all.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -15,13 +19,24 @@ CJK_DATE = re.compile(
     r"(20\d\d)\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})(?:\s*日)?"
     r"(?:[T\s]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
 )
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+# Clock skew and time zones: a page may honestly be dated up to a day ahead of our clock.
+AHEAD = timedelta(days=1)
 
 
-def parse_datetime(value: Any, zone: tzinfo) -> datetime | None:
+def plausible(moment: datetime, now: datetime | None = None) -> bool:
+    """Whether a time (naive: UTC) can be an article's: from 1990-01-01 to a day from now."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return EARLIEST <= moment <= (now or datetime.now(UTC)) + AHEAD
+
+
+def parse_datetime(value: Any, zone: tzinfo, any_time: bool = False) -> datetime | None:
     """Parse a feed/page/API date; naive values are taken to be in ``zone``.
 
     Accepts datetimes, epoch seconds, ISO 8601, RFC 822 and CJK-style dates; returns None for
-    anything else rather than guessing.
+    anything else rather than guessing, and for a time that is not ``plausible`` unless
+    ``any_time`` (command-line arguments).
     """
     if value is None or value == "":
         return None
@@ -29,7 +44,10 @@ def parse_datetime(value: Any, zone: tzinfo) -> datetime | None:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, int | float) or (isinstance(value, str) and re.fullmatch(r"\d{9,11}(\.\d+)?", value)):
-        return datetime.fromtimestamp(float(value), UTC)
+        try:
+            parsed = datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, OSError, ValueError):  # epoch seconds beyond what datetime holds
+            return None
     elif isinstance(value, date):
         parsed = datetime.combine(value, time())
     else:
@@ -38,7 +56,7 @@ def parse_datetime(value: Any, zone: tzinfo) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
-    return parsed
+    return parsed if any_time or plausible(parsed) else None
 
 
 def _parse_text(text: str) -> datetime | None:
@@ -68,6 +86,7 @@ def date_from_url(url: str) -> date | None:
     if not match:
         return None
     try:
-        return date(*(int(g) for g in match.groups()))
+        found = date(*(int(g) for g in match.groups()))
     except ValueError:
         return None
+    return found if plausible(datetime.combine(found, time(), UTC)) else None

@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, tzinfo
+from html import unescape
 from typing import Any
 
 import htmldate
@@ -34,6 +35,11 @@ MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "la
 # a CJK character (three bytes, about a word's worth of text) weighs like a short word.
 RECHECK_BELOW_BYTES = 1000
 PRECISION_SHARE = 0.6
+# extract_head reads this many characters of a page: the <head> of any real page, inline styles
+# and scripts included.
+HEAD_SIZE = 256 * 1024
+MAX_URL_CHARS = 2048  # the longest URL the database stores
+TITLE_OPENED = re.compile(r"<title\b[^>]*>([^<]*)", re.IGNORECASE)
 KANA = re.compile(r"[\u3040-\u30ff]")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -58,6 +64,64 @@ def extract_page(html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
     tree = load_html(html)
     if tree is None:
         return None
+    page, article_body, declared_language = _metadata(tree, url, zone, search_text=True)
+    # Extraction mutates what it is given; the metadata has been read already.
+    text = _body_text(html, tree, url, page.title)
+    # The publisher's own articleBody wins only when extraction clearly missed the article.
+    if isinstance(article_body, str) and len(article_body.strip()) > 2 * len(text):
+        text = article_body.strip()
+    page.text = text.strip()
+    page.language = guess_language(text or page.title, declared_language)
+    return page
+
+
+def extract_head(html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
+    """A page's title and lead (and its declared dates) without its text, from its first
+    HEAD_SIZE characters: for a page not to be extracted in full. Parses at most that much and
+    runs neither trafilatura nor htmldate, so it costs milliseconds whatever the page."""
+    head = html[:HEAD_SIZE]
+    tree = load_html(head)
+    if tree is None:
+        return None
+    page, _, declared_language = _metadata(tree, url, zone, search_text=False)
+    if not page.title:  # a <title> longer than the head, which the parser drops unclosed
+        opened = TITLE_OPENED.search(head)
+        page.title = _clean(unescape(opened.group(1))) if opened else ""
+    page.language = guess_language(page.title, declared_language)
+    return page
+
+
+@dataclass(frozen=True)
+class PageLimits:
+    """Caps on a page before it is parsed (0: no cap)."""
+
+    max_bytes: int
+    max_tags: int
+    max_links: int
+
+
+def oversize(body: bytes, limits: PageLimits) -> str | None:
+    """Why a page is too large to extract in full, or None. Counts ``<`` (tags) and ``<a``
+    (links) in the raw bytes, which costs microseconds on a normal page and a few milliseconds
+    on a 10 MB one: extraction time grows with both (tens of microseconds per element)."""
+    if limits.max_bytes and len(body) > limits.max_bytes:
+        return f"{len(body):,} bytes (cap {limits.max_bytes:,})"
+    if limits.max_links:
+        links = sum(body.count(opening) for opening in (b"<a ", b"<A ", b"<a\n", b"<a\t", b"<a\r"))
+        if links > limits.max_links:
+            return f"{links:,} links (cap {limits.max_links:,})"
+    if limits.max_tags:
+        tags = body.count(b"<")
+        if tags > limits.max_tags:
+            return f"{tags:,} tags (cap {limits.max_tags:,})"
+    return None
+
+
+def _metadata(tree: HtmlElement, url: str, zone: tzinfo,
+              search_text: bool) -> tuple[ExtractedPage, Any, str | None]:
+    """What a page declares (JSON-LD, meta tags, its <title>), as a page without text; also its
+    JSON-LD articleBody and declared language. ``search_text`` lets htmldate look for a date in
+    the text when none is declared and the URL has none."""
     ld = _json_ld_article(tree)
     meta = _meta(tree)
     published, published_from = _first_date(
@@ -65,27 +129,22 @@ def extract_page(html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
     modified, modified_from = _first_date(
         [("jsonld", ld.get("dateModified"))] + [("meta", meta.get(k)) for k in MODIFIED_META], zone)
     if published is None:
-        published, published_from = _date_fallback(tree, url, zone)
-    title = _clean(ld.get("headline") or meta.get("og:title") or _title_tag(tree))
-    # Extraction mutates what it is given; the metadata has been read already.
-    text = _body_text(html, tree, url, title)
-    body = ld.get("articleBody")
-    # The publisher's own articleBody wins only when extraction clearly missed the article.
-    if isinstance(body, str) and len(body.strip()) > 2 * len(text):
-        text = body.strip()
-    return ExtractedPage(
-        title=title,
-        text=text.strip(),
-        canonical=meta.get("canonical") or meta.get("og:url"),
+        published, published_from = _date_fallback(tree, url, zone, search_text)
+    canonical = meta.get("canonical") or meta.get("og:url")
+    page = ExtractedPage(
+        title=_clean(ld.get("headline") or meta.get("og:title") or _title_tag(tree)),
+        text="",
+        # A canonical URL longer than any we store is not one.
+        canonical=canonical if canonical and len(canonical) <= MAX_URL_CHARS else None,
         author=_name(ld.get("author")) or meta.get("author"),
         site_name=_name(ld.get("publisher")) or meta.get("og:site_name"),
         description=meta.get("description") or meta.get("og:description"),
-        language=guess_language(text or title, meta.get("lang")),
         published=published,
         published_from=published_from,
         modified=modified,
         modified_from=modified_from,
     )
+    return page, ld.get("articleBody"), meta.get("lang")
 
 
 def _body_text(html: str, tree: HtmlElement, url: str, title: str) -> str:
@@ -138,10 +197,13 @@ def _first_date(candidates: list[tuple[str, Any]], zone: tzinfo) -> tuple[dateti
     return None, None
 
 
-def _date_fallback(tree: HtmlElement, url: str, zone: tzinfo) -> tuple[datetime | None, str | None]:
+def _date_fallback(tree: HtmlElement, url: str, zone: tzinfo,
+                   search_text: bool) -> tuple[datetime | None, str | None]:
     from_url = date_from_url(url)
     if from_url is not None:
         return datetime.combine(from_url, time(), zone), "url"
+    if not search_text:
+        return None, None
     found = htmldate.find_date(tree, url=url, original_date=True, extensive_search=True,
                                outputformat="%Y-%m-%dT%H:%M:%S")
     if found:
@@ -217,5 +279,6 @@ def _without_headline(text: str, title: str) -> str:
     return text
 
 
-def _clean(text: str | None) -> str:
-    return re.sub(r"\s+", " ", text or "").strip()
+def _clean(text: Any) -> str:
+    """Whitespace-folded text; anything but a string (a JSON-LD headline may be a list) is ""."""
+    return re.sub(r"\s+", " ", text).strip() if isinstance(text, str) else ""

@@ -1,17 +1,33 @@
-"""Article extraction in worker processes, so one crawl uses every core.
+"""Article extraction in worker processes, bounded in size and time.
 
 Extraction (lxml, trafilatura) is most of a crawl's CPU and holds the GIL; in the crawl process
-it caps a crawl at one core. The spider hands each page to a process pool and awaits the
-result, so downloads, pipelines and the store keep running meanwhile. Workers come from a
-forkserver that has imported the extraction code once: a worker starts in milliseconds, and
-nothing is forked from the crawl process with its threads and event loop.
+it caps a crawl at one core. The spider hands each page to a pool of worker processes and
+awaits the result, so downloads, pipelines and the store keep running meanwhile. Workers come
+from a forkserver that has imported the extraction code once: a worker starts in milliseconds,
+and nothing is forked from the crawl process with its threads and event loop.
 
-A worker that dies (killed, out of memory, a crash in C code) breaks the pool: its pages are
-extracted in the crawl process instead (each counted in ``digestcrawl/extraction/worker_lost``),
-the loss is logged, and a new pool serves the pages that follow.
+The pool owns its workers (rather than a ProcessPoolExecutor, whose busy worker cannot be
+cancelled): each worker is fed by one thread of the crawl process over a pipe, and every page
+waits in one shared queue for the next free worker, so a stuck page holds up only its own
+worker. A page not extracted within EXTRACTION_TIMEOUT is given up (``ExtractionShortfall``
+with reason ``extraction_timeout``); its worker is killed and replaced at once. Nothing is ever
+extracted in the crawl process as a fallback: a page that could stall a worker would stall the
+crawl, and its shutdown, there.
 
-Settings: EXTRACTION_PROCESSES (worker processes; 0 extracts in the crawl process; default
-one per CPU core but one).
+A worker that dies (killed, out of memory, a crash in C code) is replaced and its page tried
+once more by the new worker under the same time limit; each loss is counted in
+``digestcrawl/extraction/worker_lost`` and logged. A page that kills two workers is given up
+(reason ``extraction_crashed``). Workers never outlive the crawl process (see
+``digestcrawl.extraction_worker``).
+
+Before extraction, ``oversize`` checks a page's bytes against EXTRACTION_MAX_BYTES,
+EXTRACTION_MAX_TAGS and EXTRACTION_MAX_LINKS (counts of ``<`` and ``<a`` in the raw bytes,
+microseconds on a normal page): pages over a cap are not parsed in full (reason
+``page_too_large``).
+
+Settings: EXTRACTION_PROCESSES (worker processes; 0 extracts in the crawl process, with no time
+limit), EXTRACTION_TIMEOUT (seconds per page; 0: none), EXTRACTION_MAX_BYTES,
+EXTRACTION_MAX_TAGS, EXTRACTION_MAX_LINKS.
 """
 
 from __future__ import annotations
@@ -19,55 +35,220 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import multiprocessing.context
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import tzinfo
+from multiprocessing.process import BaseProcess
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from digestcrawl.extraction import ExtractedPage, extract_page
+from digestcrawl import extraction_worker
+from digestcrawl import settings as defaults
+from digestcrawl.extraction import ExtractedPage, PageLimits, extract_page, oversize
 
 logger = logging.getLogger(__name__)
 
+# How long a killed worker may take to be reaped, and the pool's threads to stop on close.
+REAP_TIMEOUT = 10.0
+
+
+class ExtractionShortfall(Exception):
+    """A page not extracted in full; ``reason`` is counted, ``detail`` logged."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class ExtractionError(Exception):
+    """Extraction raised in a worker; the message is the worker's traceback."""
+
+
+@dataclass
+class _Job:
+    html: str
+    url: str
+    zone: tzinfo
+    future: Future[ExtractedPage | None] = field(default_factory=Future)
+    lost: int = 0  # workers that died on this page
+
+
+class _Worker:
+    """One worker process and the crawl process's end of its pipe."""
+
+    def __init__(self, context: multiprocessing.context.ForkServerContext) -> None:
+        self.conn, theirs = context.Pipe()
+        self.process: BaseProcess = context.Process(target=extraction_worker.serve, args=(theirs,),
+                                                    name="digestcrawl-extraction", daemon=True)
+        try:
+            self.process.start()
+        finally:
+            theirs.close()  # the worker's end lives in the worker only: its death reads as EOF here
+
+    def ask(self, job: _Job, timeout: float | None) -> tuple[bool, object] | None:
+        """The worker's answer, None when it took longer than ``timeout``; EOFError/OSError when
+        the worker died."""
+        self.conn.send((job.html, job.url, job.zone))
+        if not self.conn.poll(timeout):
+            return None
+        answer: tuple[bool, object] = self.conn.recv()
+        return answer
+
+    def stop(self) -> None:
+        self.conn.close()
+        self.process.kill()
+        self.process.join(REAP_TIMEOUT)
+        if self.process.exitcode is not None:
+            self.process.close()
+
 
 class ExtractionPool:
-    def __init__(self, crawler: Crawler, processes: int) -> None:
+    """Settings: see the module docstring."""
+
+    def __init__(self, crawler: Crawler, processes: int, timeout: float | None,
+                 limits: PageLimits) -> None:
         self.crawler = crawler
         self.processes = processes
-        self._executor: ProcessPoolExecutor | None = None
+        self.timeout = timeout
+        self.limits = limits
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._workers: dict[int, _Worker] = {}  # by feeder thread
+        self._closing = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPool:
-        processes = crawler.settings.getint("EXTRACTION_PROCESSES", max(1, (os.cpu_count() or 1) - 1))
-        pool = cls(crawler, max(0, processes))
+        settings = crawler.settings
+        # Defaults from digestcrawl.settings: a crawler built without the project settings
+        # (tests, embedding) gets the same ones.
+        processes = settings.getint("EXTRACTION_PROCESSES", defaults.EXTRACTION_PROCESSES)
+        timeout = settings.getfloat("EXTRACTION_TIMEOUT", defaults.EXTRACTION_TIMEOUT)
+        limits = PageLimits(
+            max_bytes=settings.getint("EXTRACTION_MAX_BYTES", defaults.EXTRACTION_MAX_BYTES),
+            max_tags=settings.getint("EXTRACTION_MAX_TAGS", defaults.EXTRACTION_MAX_TAGS),
+            max_links=settings.getint("EXTRACTION_MAX_LINKS", defaults.EXTRACTION_MAX_LINKS))
+        pool = cls(crawler, max(0, processes), timeout if timeout > 0 else None, limits)
         crawler.signals.connect(pool.close, signal=signals.spider_closed)
         return pool
 
+    def oversize(self, body: bytes) -> str | None:
+        """Why a page is too large to extract in full (bytes, tags or links over a cap), or None."""
+        return oversize(body, self.limits)
+
+    @property
+    def pids(self) -> list[int]:
+        """The worker processes' ids (none before the first page)."""
+        return [w.process.pid for w in list(self._workers.values()) if w.process.pid is not None]
+
     async def extract(self, html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
+        """The extracted page, None when the HTML cannot be parsed at all. Raises
+        ExtractionShortfall when the page was given up, ExtractionError when extraction raised."""
         if self.processes == 0:
             return extract_page(html, url, zone)
-        executor = self._executor or self._start()
+        if not self._threads:
+            self._start()
+        job = _Job(html, url, zone)
+        self._jobs.put(job)
         try:
-            return await asyncio.wrap_future(executor.submit(extract_page, html, url, zone))
-        except BrokenProcessPool as exc:
-            if self._executor is executor:  # the first page to notice replaces the pool
-                logger.error("An extraction worker died (%s); extracting %s here and starting new workers",
-                             exc, url)
-                self._executor = None
-                executor.shutdown(wait=False, cancel_futures=True)
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("digestcrawl/extraction/worker_lost")
-            return extract_page(html, url, zone)
+            return await asyncio.wrap_future(job.future)
+        finally:
+            if job.lost:
+                assert self.crawler.stats is not None
+                self.crawler.stats.inc_value("digestcrawl/extraction/worker_lost", job.lost)
 
-    def _start(self) -> ProcessPoolExecutor:
+    def _start(self) -> None:
+        self._closing = False
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["digestcrawl.extraction"])
-        self._executor = ProcessPoolExecutor(self.processes, mp_context=context)
-        return self._executor
+        context.set_forkserver_preload(["digestcrawl.extraction_worker"])
+        self._workers = {}
+        self._threads = [threading.Thread(target=self._feed, args=(slot, context), daemon=True,
+                                          name=f"extraction-feeder-{slot}") for slot in range(self.processes)]
+        for thread in self._threads:
+            thread.start()
+
+    def _feed(self, slot: int, context: multiprocessing.context.ForkServerContext) -> None:
+        """One worker's thread: starts the worker, then hands it pages until the pool closes."""
+        self._replace_worker(slot, context)
+        try:
+            while (job := self._jobs.get()) is not None:
+                if job.future.set_running_or_notify_cancel():
+                    try:
+                        job.future.set_result(self._run(slot, job, context))
+                    except BaseException as exc:
+                        job.future.set_exception(exc)
+        finally:
+            self._stop_worker(slot)
+
+    def _replace_worker(self, slot: int, context: multiprocessing.context.ForkServerContext) -> None:
+        """Start the slot's worker now, so the next page does not wait for it; on failure the
+        next page tries again (and fails alone if it must)."""
+        try:
+            self._workers[slot] = _Worker(context)
+        except Exception:
+            logger.exception("Extraction worker %d could not be started", slot)
+
+    def _stop_worker(self, slot: int) -> None:
+        worker = self._workers.pop(slot, None)
+        if worker is not None:
+            worker.stop()
+
+    def _run(self, slot: int, job: _Job, context: multiprocessing.context.ForkServerContext) -> ExtractedPage | None:
+        while True:
+            worker = self._workers.get(slot) or _Worker(context)
+            self._workers[slot] = worker
+            try:
+                answer = worker.ask(job, self.timeout)
+            except (EOFError, OSError) as exc:
+                self._stop_worker(slot)
+                if self._closing:
+                    raise ExtractionShortfall("extraction_cancelled", "the crawl is closing") from None
+                job.lost += 1
+                logger.error("An extraction worker died (%s) on %s; %s", exc or type(exc).__name__, job.url,
+                             "trying once more in a new worker" if job.lost == 1 else "giving the page up")
+                if job.lost > 1:
+                    raise ExtractionShortfall("extraction_crashed", "two extraction workers died on it") from None
+                continue
+            if answer is None:
+                # The worker may be anywhere in C code: only killing it stops it.
+                self._stop_worker(slot)
+                if not self._closing:
+                    self._replace_worker(slot, context)
+                raise ExtractionShortfall("extraction_timeout", f"not extracted within {self.timeout:g} s")
+            ok, value = answer
+            if not ok:
+                raise ExtractionError(str(value))
+            assert value is None or isinstance(value, ExtractedPage)
+            return value
+
+    def _fail_queued(self, exc: BaseException) -> None:
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if job is None:
+                self._jobs.put(None)  # another thread's stop signal
+                return
+            if job.future.set_running_or_notify_cancel():
+                job.future.set_exception(exc)
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        """Stop every worker, a busy one too: pages still queued or in extraction are given up
+        (reason ``extraction_cancelled``)."""
+        if not self._threads:
+            return
+        self._closing = True
+        self._fail_queued(ExtractionShortfall("extraction_cancelled", "the crawl is closing"))
+        for _ in self._threads:
+            self._jobs.put(None)
+        for worker in list(self._workers.values()):
+            # A busy worker's thread waits on its pipe: killing the worker ends the wait.
+            worker.process.kill()
+        for thread in self._threads:
+            thread.join(REAP_TIMEOUT)
+        self._threads = []

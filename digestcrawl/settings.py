@@ -79,6 +79,14 @@ DIGEST_TIMEZONE = "Asia/Taipei"
 # workers let a crawl use more than one core; one core stays with the crawl process (downloads,
 # pipelines, store), which starves if workers take them all. 0 extracts in the crawl process.
 EXTRACTION_PROCESSES = max(1, (os.cpu_count() or 1) - 1)
+# A page not extracted within this many seconds is stored with its title and lead only (its worker
+# is killed and replaced); 0: no limit. Normal pages take well under a second.
+EXTRACTION_TIMEOUT = 30.0
+# Pages over any of these caps are not parsed in full (title and lead only): bytes, tags (count of
+# "<") and links (count of "<a"); each costs tens of microseconds of extraction per element. 0: no cap.
+EXTRACTION_MAX_BYTES = 5 * 1024 * 1024
+EXTRACTION_MAX_TAGS = 100_000
+EXTRACTION_MAX_LINKS = 10_000
 
 # Relevance: minimum alias score (a title hit counts 3, each body hit 1, capped at 5).
 RELEVANCE_MIN_SCORE = 1

@@ -1,4 +1,8 @@
-"""Clean an article's text fields and enforce the crawl's date window.
+"""Clean an article's text fields, bound them, and enforce the crawl's date window.
+
+Every article, from a page, a feed or an API, passes here before it is stored: over-long fields
+are cut (``digestcrawl.caps``; stats ``digestcrawl/capped/<field>``) and implausible dates
+cleared (stats ``digestcrawl/implausible_date/<published|modified>``), per source as well.
 
 Drops (stats ``digestcrawl/dropped/<reason>``): ``empty_page`` (no title and no text),
 ``too_old`` / ``too_new`` (published outside the spider's since/until window).
@@ -11,8 +15,9 @@ import unicodedata
 
 from scrapy.crawler import Crawler
 
+from digestcrawl.caps import cap_fields, drop_implausible_dates
 from digestcrawl.items import Article
-from digestcrawl.stats import drop
+from digestcrawl.stats import count, drop
 
 INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]")
 
@@ -37,6 +42,10 @@ class NormalizePipeline:
         item.title = clean_text(item.title)
         item.text = clean_text(item.text, keep_paragraphs=True)
         item.snippet = clean_text(item.snippet)
+        for name in cap_fields(item):
+            count(self.crawler, item.source, f"capped/{name}")
+        for name in drop_implausible_dates(item):
+            count(self.crawler, item.source, f"implausible_date/{name}")
         if not item.title and not item.text:
             raise drop(self.crawler, item, "empty_page")
         spider = self.crawler.spider

@@ -27,7 +27,8 @@ from digestcrawl.args import CrawlArgs
 from digestcrawl.config import ModelConfig, SourceConfig, SourceProblem, load_models, load_sources
 from digestcrawl.encoding import decode_html
 from digestcrawl.expand import source_urls
-from digestcrawl.extraction_pool import ExtractionPool
+from digestcrawl.extraction import ExtractedPage, extract_head
+from digestcrawl.extraction_pool import ExtractionPool, ExtractionShortfall
 from digestcrawl.feeds import Entry, FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
 from digestcrawl.incremental import ENTRY_CHANGED, UnchangedArticle
 from digestcrawl.items import Article
@@ -199,9 +200,19 @@ class SourceSpider(scrapy.Spider):
             self.logger.warning("Binary response (%s) from %s at %s: no article",
                                 _content_type(response) or "no content type", source.name, response.url)
             return
-        html, _ = decode_html(response.body, _content_type(response))
-        page = await self.extraction.extract(html, response.url, source.zone) if html.strip() else None
-        if page is None or not (page.text or page.title):
+        page, shortfall = await self._extract(response, source)
+        if shortfall is not None:
+            reason, detail = shortfall
+            if not ((page and page.title) or entry.title):
+                count(self.crawler, source.name, f"dropped/{reason}")
+                self.logger.warning("Page not extracted in full from %s at %s (%s: %s), and no title: no article",
+                                    source.name, response.url, reason, detail)
+                return
+            count(self.crawler, source.name, f"headline_only/{reason}")
+            self.logger.warning("Page not extracted in full from %s at %s (%s: %s): storing its title and lead only",
+                                source.name, response.url, reason, detail)
+            page = page or ExtractedPage(title="", text="")
+        elif page is None or not (page.text or page.title):
             count(self.crawler, source.name, "dropped/empty_page")
             self.logger.warning("Empty page from %s at %s: no article", source.name, response.url)
             return
@@ -216,7 +227,22 @@ class SourceSpider(scrapy.Spider):
             feed_url=feed_url,
             published=published, published_from=published_from, modified=page.modified,
             modified_from=page.modified_from, fetched=datetime.now(UTC),
-            entry_changed=self._entry_changed(response))
+            entry_changed=self._entry_changed(response), headline_only=shortfall is not None)
+
+    async def _extract(self, response: TextResponse, source: SourceConfig
+                       ) -> tuple[ExtractedPage | None, tuple[str, str] | None]:
+        """The page's article; or, for a page too large or too slow to extract in full, its
+        title and lead only with (reason, detail) of the shortfall."""
+        html, _ = decode_html(response.body, _content_type(response))
+        too_large = self.extraction.oversize(response.body)
+        if too_large:
+            return extract_head(html, response.url, source.zone), ("page_too_large", too_large)
+        if not html.strip():
+            return None, None
+        try:
+            return await self.extraction.extract(html, response.url, source.zone), None
+        except ExtractionShortfall as exc:
+            return extract_head(html, response.url, source.zone), (exc.reason, exc.detail)
 
     def _entry_changed(self, response: Response) -> datetime | None:
         """The latest feed-entry time of this article: this process's view when it parsed the

@@ -1,26 +1,46 @@
-"""Extraction in worker processes gives what extraction in the crawl process gives, and a worker
-that dies costs no page."""
+"""Extraction in worker processes gives what extraction in the crawl process gives, a worker
+that dies costs no page, and a page that stalls a worker costs only itself."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
 from digestcrawl.extraction import extract_page
-from digestcrawl.extraction_pool import ExtractionPool
+from digestcrawl.extraction_pool import REAP_TIMEOUT, ExtractionPool, ExtractionShortfall
+from tests.hostilepages import many_links
+from tests.processes import alive
 
 PAGE = Path(__file__).parent.parent / "fixtureweb/site/mashdigi/en/google-expands-gemini-3-deep-think.html"
 URL = "http://127.0.0.1/en/google-expands-gemini-3-deep-think.html"
 ZONE = ZoneInfo("Asia/Taipei")
+# Seconds of trafilatura on any machine (tens of microseconds per link): far longer than the
+# tests' time limits, and than a few normal pages.
+STUCK = many_links(100_000)
 
 
-def pool_with(processes: int) -> ExtractionPool:
-    return ExtractionPool.from_crawler(get_crawler(settings_dict={"EXTRACTION_PROCESSES": processes}))
+def pool_with(processes: int, **settings: object) -> ExtractionPool:
+    return ExtractionPool.from_crawler(get_crawler(settings_dict={"EXTRACTION_PROCESSES": processes, **settings}))
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = REAP_TIMEOUT) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` passes (a killed process takes a moment
+    to be reaped)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
 
 
 @deferred_f_from_coro_f
@@ -31,12 +51,12 @@ async def test_workers_extract_what_the_crawl_process_extracts() -> None:
     inline, workers = pool_with(0), pool_with(2)
     try:
         assert await inline.extract(html, URL, ZONE) == expected
-        assert inline._executor is None  # no process started
+        assert inline.pids == []  # no process started
         assert await workers.extract(html, URL, ZONE) == expected
-        assert workers._executor is not None
+        assert await eventually(lambda: len(workers.pids) == 2)  # each started by its own thread
     finally:
         workers.close()
-    assert workers._executor is None
+    assert workers.pids == []
 
 
 @deferred_f_from_coro_f
@@ -46,13 +66,51 @@ async def test_a_dead_worker_costs_no_page() -> None:
     pool = pool_with(1)
     try:
         assert await pool.extract(html, URL, ZONE) == expected
-        assert pool._executor is not None
-        for pid in list(pool._executor._processes):
-            os.kill(pid, signal.SIGKILL)
-        assert await pool.extract(html, URL, ZONE) == expected  # in the crawl process
-        assert await pool.extract(html, URL, ZONE) == expected  # by a new worker
-        assert pool._executor is not None and pool._executor._processes
+        [killed] = pool.pids
+        os.kill(killed, signal.SIGKILL)
+        assert await pool.extract(html, URL, ZONE) == expected  # tried again by a new worker
+        assert await pool.extract(html, URL, ZONE) == expected
+        assert len(pool.pids) == 1 and killed not in pool.pids
     finally:
         pool.close()
     assert pool.crawler.stats is not None
     assert pool.crawler.stats.get_value("digestcrawl/extraction/worker_lost") == 1
+
+
+@deferred_f_from_coro_f
+async def test_a_stuck_page_is_given_up_and_its_worker_replaced() -> None:
+    pool = pool_with(1, EXTRACTION_TIMEOUT=0.05)
+    try:
+        with pytest.raises(ExtractionShortfall) as given_up:
+            await pool.extract(STUCK, URL, ZONE)
+        assert given_up.value.reason == "extraction_timeout"
+        assert given_up.value.detail == "not extracted within 0.05 s"
+        [replacement] = pool.pids  # started at once, not on the next page
+        html = PAGE.read_text(encoding="utf-8")
+        pool.timeout = 60  # the next page is a normal one, on a machine that may be busy
+        assert await pool.extract(html, URL, ZONE) == extract_page(html, URL, ZONE)
+        assert pool.pids == [replacement]
+    finally:
+        pool.close()
+    assert pool.crawler.stats is not None
+    assert pool.crawler.stats.get_value("digestcrawl/extraction/worker_lost") is None  # killed, not lost
+
+
+@deferred_f_from_coro_f
+async def test_pages_behind_a_stuck_page_do_not_wait_and_closing_gives_it_up() -> None:
+    html = PAGE.read_text(encoding="utf-8")
+    expected = extract_page(html, URL, ZONE)
+    pool = pool_with(2, EXTRACTION_TIMEOUT=600)
+    try:
+        stuck = asyncio.ensure_future(pool.extract(STUCK, URL, ZONE))
+        assert await eventually(lambda: len(pool.pids) == 2)
+        normal = [await pool.extract(html, URL, ZONE) for _ in range(3)]
+        assert normal == [expected] * 3
+        assert not stuck.done()
+        busy = pool.pids
+    finally:
+        pool.close()  # kills the busy worker: nothing extracts the stuck page again
+    with pytest.raises(ExtractionShortfall) as given_up:
+        await stuck
+    assert given_up.value.reason == "extraction_cancelled"
+    assert await eventually(lambda: not any(alive(pid) for pid in busy))

@@ -1,0 +1,74 @@
+"""Bounds on what an article may hold: field lengths and plausible dates.
+
+A hostile or broken page can declare a megabyte title, a 400-character site name or the year
+3000; feeds and APIs can too. Every article is bounded here before it is stored (by
+``pipelines.normalize``), so no single field can fail a database batch, bloat a digest or
+break rendering. Pure functions, for every place that needs the same bounds.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from digestcrawl.dates import plausible
+from digestcrawl.items import Article
+
+# Characters per field. A title is a headline, not a paragraph; names are a person or an
+# outlet; 200k characters hold any real article (a long feature is 10-50k).
+FIELD_CAPS = {
+    "title": 300,
+    "author": 200,
+    "site_name": 200,
+    "publisher": 200,
+    "snippet": 1000,
+    "text": 200_000,
+}
+LANGUAGE_MAX = 16  # the longest tag the database stores; longer is no language tag
+ELLIPSIS = "…"
+# A cut goes back to the last space, line break or CJK punctuation within this share of the
+# cap, else (a long word, text without spaces) at a character.
+BOUNDARY_SHARE = 0.2
+BOUNDARY = re.compile(r"[\s\u3000-\u303f\uff01-\uff0f\uff1a-\uff1f]")
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters, cut at a word boundary where there is one near
+    the end, and marked with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    room = limit - len(ELLIPSIS)
+    cut = room
+    floor = int(room * (1 - BOUNDARY_SHARE))
+    for position in range(room, floor, -1):
+        if BOUNDARY.match(text, position):
+            cut = position
+            break
+    return text[:cut].rstrip() + ELLIPSIS
+
+
+def cap_fields(article: Article) -> list[str]:
+    """Cut every over-long field of ``article`` in place; the names of the fields cut."""
+    cut = []
+    for name, limit in FIELD_CAPS.items():
+        value = getattr(article, name)
+        if isinstance(value, str) and len(value) > limit:
+            setattr(article, name, truncate(value, limit))
+            cut.append(name)
+    if article.language is not None and len(article.language) > LANGUAGE_MAX:
+        article.language = None
+        cut.append("language")
+    return cut
+
+
+def drop_implausible_dates(article: Article, now: datetime | None = None) -> list[str]:
+    """Clear, with their provenance, the dates of ``article`` that cannot be an article's
+    (``digestcrawl.dates.plausible``); the names of the dates cleared."""
+    cleared = []
+    for name in ("published", "modified"):
+        value = getattr(article, name)
+        if isinstance(value, datetime) and not plausible(value, now):
+            setattr(article, name, None)
+            setattr(article, f"{name}_from", None)
+            cleared.append(name)
+    return cleared

@@ -1,0 +1,80 @@
+"""The extraction worker process: pages in over a pipe, extracted pages out.
+
+Runs in processes forked from a forkserver that imported this module (and so the extraction
+code) once; ``digestcrawl.extraction_pool`` starts, feeds, times and kills them. Kept apart
+from the pool so that a worker imports neither Scrapy nor Twisted.
+
+A worker never outlives the crawl process, whatever ends it (Ctrl-C, SIGTERM, kill -9):
+
+* it ignores SIGINT and SIGTERM, which a terminal or a service manager sends to the whole
+  process group: the crawl process decides when its workers stop, so a graceful shutdown keeps
+  the pages in flight;
+* it closes its copy of the forkserver's "alive" pipe, which every forked process inherits;
+  the forkserver exits when that pipe has no writer left, so it now exits with the crawl
+  process;
+* it asks the kernel for SIGKILL when its parent, the forkserver, exits (PR_SET_PDEATHSIG):
+  this reaches a worker busy in C code that would never read its pipe;
+* a watchdog thread exits when the crawl process's end of the start pipe closes, should the
+  forkserver outlive the crawl; an idle worker also sees end-of-file on its page pipe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import sys
+import threading
+import traceback
+from multiprocessing import forkserver
+from multiprocessing.connection import Connection
+from typing import Any
+
+from digestcrawl.extraction import extract_page
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def serve(conn: Connection) -> None:
+    """Extract each ``(html, url, zone)`` received; answer ``(True, page)`` or ``(False, traceback)``."""
+    _die_with_parents()
+    while True:
+        try:
+            html, url, zone = conn.recv()
+        except (EOFError, OSError):  # the crawl process closed the pipe or died
+            return
+        try:
+            answer: tuple[bool, object] = (True, extract_page(html, url, zone))
+        except Exception:
+            answer = (False, traceback.format_exc())
+        try:
+            conn.send(answer)
+        except OSError:
+            return
+
+
+def _die_with_parents() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    server: Any = forkserver._forkserver  # type: ignore[attr-defined]
+    if server._forkserver_alive_fd is not None:
+        os.close(server._forkserver_alive_fd)
+        server._forkserver_alive_fd = None
+    forkserver_pid = os.getppid()
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != forkserver_pid:  # the forkserver exited before prctl took effect
+            os._exit(1)
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        threading.Thread(target=_exit_when_ready, args=(parent.sentinel,), name="parent-watchdog",
+                         daemon=True).start()
+
+
+def _exit_when_ready(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
