@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
+
+# The longest value kept per text field: a page can put anything there (a 50,000-character
+# title, 339k characters of link labels as text). The store cuts a row to these before giving
+# up on it when the database refuses it.
+FIELD_CAPS: dict[str, int] = {"title": 300, "author": 200, "site_name": 200, "publisher": 200,
+                              "text": 200_000}
 
 
 @dataclass
@@ -42,3 +49,10 @@ class Article:
     minhash: bytes | None = None
     duplicate_of: str | None = None
     similarity: float | None = None
+
+
+def cap_fields(article: Article) -> tuple[Article, list[str]]:
+    """A copy of ``article`` with every field within FIELD_CAPS, and the names of the fields cut."""
+    cut: dict[str, Any] = {name: value[:limit] for name, limit in FIELD_CAPS.items()
+           if isinstance(value := getattr(article, name), str) and len(value) > limit}
+    return replace(article, **cut), sorted(cut)
