@@ -5,7 +5,8 @@ Each check reads the per-source counters the spiders and pipelines keep
 
 * ``source_silent``: a source that had entries in a recent run has none now;
 * ``blocked``: 403/429 answers are at least MONITOR_BLOCKED_SHARE of a source's fetches;
-* ``layout_changed``: at least MONITOR_EXTRACTION_SHARE of a source's article pages gave no text;
+* ``layout_changed``: at least MONITOR_EXTRACTION_SHARE of a source's article pages gave no text
+  (pages skipped as stored and unchanged count as pages with text);
 * ``every_source_failed``: no source answered at all, only errors (no network, a dead proxy);
 * ``no_relevant_items``: the whole run found no relevant item, and did not list any stored
   article either. A run whose articles were all skipped as stored and unchanged (a rerun with
@@ -50,7 +51,10 @@ def evaluate(sources: dict[str, dict[str, int]], totals: dict[str, int],
         blocked = events.get("errors/http_403", 0) + events.get("errors/http_429", 0)
         if blocked and blocked >= thresholds.blocked_share * fetched:
             failures.append(MonitorFailure("blocked", name, f"{blocked} of {fetched} requests answered 403/429"))
-        pages = events.get("relevant", 0) + events.get("dropped/off_topic", 0) + events.get("dropped/empty_page", 0)
+        # Pages skipped as stored and unchanged count too: they had text when stored, and a
+        # rerun fetches only the few new pages, where one empty page would otherwise be half.
+        pages = (events.get("relevant", 0) + events.get("dropped/off_topic", 0) + events.get("dropped/empty_page", 0)
+                 + events.get("skipped/unchanged", 0))
         empty = events.get("dropped/empty_page", 0)
         if empty and empty >= thresholds.extraction_share * pages:
             failures.append(MonitorFailure("layout_changed", name, f"{empty} of {pages} pages gave no article text"))
