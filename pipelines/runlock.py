@@ -96,15 +96,17 @@ class RunLockPipeline:
             try:
                 kept = await asyncio.to_thread(self.locks.refresh, name, models, day, self.holder)
                 if kept < len(models):
-                    # It expired while the database was out of reach: take it again unless
-                    # another run already has.
+                    # It expired while the database was out of reach (or another worker of a
+                    # distributed crawl released it on closing): take it again unless another
+                    # run already has.
                     held = await asyncio.to_thread(self.locks.acquire, name, models, day, self.holder)
                     if held is not None:
                         self._inc("digestcrawl/runlock/lost")
                         logger.error("Run lock of %s for %s on %s lost to %s: the runs overlap",
                                      name, held.model, held.day, held.holder)
                         return
-                    logger.warning("Run lock of %s on %s had expired: taken again", name, day)
+                    logger.warning("Run lock of %s on %s was gone (expired, or released by another worker): "
+                                   "taken again", name, day)
             except SQLAlchemyError as exc:
                 self._inc("digestcrawl/runlock/heartbeat_failed")
                 logger.warning("Run lock heartbeat failed (%s): the lock expires within %d s unless a "
