@@ -54,5 +54,5 @@ class Article:
 def cap_fields(article: Article) -> tuple[Article, list[str]]:
     """A copy of ``article`` with every field within FIELD_CAPS, and the names of the fields cut."""
     cut: dict[str, Any] = {name: value[:limit] for name, limit in FIELD_CAPS.items()
-           if isinstance(value := getattr(article, name), str) and len(value) > limit}
+                           if isinstance(value := getattr(article, name), str) and len(value) > limit}
     return replace(article, **cut), sorted(cut)

@@ -1,7 +1,8 @@
 """SQLAlchemy models and the article store (SQLite by default, PostgreSQL in production).
 
 Writes are upserts on natural keys (source name, canonical URL, article+model), so storing the
-same crawl twice adds no rows. All methods block: callers run them off the reactor thread.
+same crawl twice adds no rows; ``save_each`` isolates the rows the database refuses and says why
+(``row_error_reason``). All methods block: callers run them off the reactor thread.
 """
 
 from __future__ import annotations
@@ -246,8 +247,6 @@ def ensure_schema(engine: Engine, attempts: int = 3) -> None:
     schema at head."""
     import time
 
-    # Two unlocked creators can collide on a unique key (alembic_version, PostgreSQL's catalog):
-    # IntegrityError below.
     # Imported here: digestcrawl.migrations imports this module's models.
     from digestcrawl.migrations import upgrade
 
@@ -256,6 +255,8 @@ def ensure_schema(engine: Engine, attempts: int = 3) -> None:
             try:
                 upgrade(engine)
                 return
+            # IntegrityError: two unlocked creators can collide on a unique key (alembic_version,
+            # PostgreSQL's catalog).
             except (OperationalError, ProgrammingError, IntegrityError):
                 if attempt + 1 == attempts:
                     raise

@@ -65,13 +65,15 @@ class Command(BaseRunSpiderCommand):
         from digestcrawl.digest.daily import DigestBuilder
 
         builder = DigestBuilder.from_settings(self.settings)
+        day = spider.digest_day(ZoneInfo(self.settings.get("DIGEST_TIMEZONE")))  # type: ignore[attr-defined]
+        written = True
         try:
-            day = spider.digest_day(ZoneInfo(self.settings.get("DIGEST_TIMEZONE")))  # type: ignore[attr-defined]
             for model in spider.args.models:  # type: ignore[attr-defined]
-                print(builder.build(model, day).describe(), flush=True)
-        except Exception:
-            logger.exception("Digest failed")
-            return False
+                try:
+                    print(builder.build(model, day).describe(), flush=True)
+                except Exception:  # one model's failure costs the others nothing
+                    logger.exception("Digest failed for %s on %s", model, day)
+                    written = False
         finally:
             builder.close()
-        return True
+        return written
