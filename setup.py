@@ -1,6 +1,6 @@
 # Automatically created by: scrapyd-deploy
 
-from setuptools import setup, find_packages
+from setuptools import find_packages, setup
 
 setup(
     name         = 'project',

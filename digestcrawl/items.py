@@ -42,3 +42,4 @@ class Article:
     minhash: bytes | None = None
     duplicate_of: str | None = None
     similarity: float | None = None
+

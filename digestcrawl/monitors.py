@@ -5,8 +5,12 @@ Each check reads the per-source counters the spiders and pipelines keep
 
 * ``source_silent``: a source that had entries in a recent run has none now;
 * ``blocked``: 403/429 answers are at least MONITOR_BLOCKED_SHARE of a source's fetches;
-* ``layout_changed``: at least MONITOR_EXTRACTION_SHARE of a source's article pages gave no text;
-* ``no_relevant_items``: the whole run found no relevant item.
+* ``layout_changed``: at least MONITOR_EXTRACTION_SHARE of a source's article pages gave no text
+  (pages skipped as stored and unchanged count as pages with text);
+* ``every_source_failed``: no source answered at all, only errors (no network, a dead proxy);
+* ``no_relevant_items``: the whole run found no relevant item, and did not list any stored
+  article either. A run whose articles were all skipped as stored and unchanged (a rerun with
+  nothing new: ``skipped/unchanged``) is ``nothing_new``, which is no failure.
 
 Settings: MONITOR_BLOCKED_SHARE (0.5), MONITOR_EXTRACTION_SHARE (0.5), MONITOR_HISTORY_RUNS (7).
 """
@@ -47,10 +51,29 @@ def evaluate(sources: dict[str, dict[str, int]], totals: dict[str, int],
         blocked = events.get("errors/http_403", 0) + events.get("errors/http_429", 0)
         if blocked and blocked >= thresholds.blocked_share * fetched:
             failures.append(MonitorFailure("blocked", name, f"{blocked} of {fetched} requests answered 403/429"))
-        pages = events.get("relevant", 0) + events.get("dropped/off_topic", 0) + events.get("dropped/empty_page", 0)
+        # Pages skipped as stored and unchanged count too: they had text when stored, and a
+        # rerun fetches only the few new pages, where one empty page would otherwise be half.
+        pages = (events.get("relevant", 0) + events.get("dropped/off_topic", 0) + events.get("dropped/empty_page", 0)
+                 + events.get("skipped/unchanged", 0))
         empty = events.get("dropped/empty_page", 0)
         if empty and empty >= thresholds.extraction_share * pages:
             failures.append(MonitorFailure("layout_changed", name, f"{empty} of {pages} pages gave no article text"))
-    if totals.get("relevant", 0) == 0:
+    if every_source_failed(sources):
+        failed = sum(v for events in sources.values() for k, v in events.items() if k.startswith("errors/"))
+        failures.append(MonitorFailure("every_source_failed", None, f"no source answered: {failed} request(s) failed"))
+    if totals.get("relevant", 0) == 0 and not nothing_new(sources, totals):
         failures.append(MonitorFailure("no_relevant_items", None, "the run found no relevant item at all"))
     return failures
+
+
+def every_source_failed(sources: dict[str, dict[str, int]]) -> bool:
+    """No source gave a single response (feed, sitemap, API or page) and some gave errors."""
+    return (not any(events.get("fetched", 0) for events in sources.values())
+            and any(key.startswith("errors/") for events in sources.values() for key in events))
+
+
+def nothing_new(sources: dict[str, dict[str, int]], totals: dict[str, int]) -> bool:
+    """Nothing relevant, because the articles the sources listed are stored and unchanged (they
+    were relevant when stored): a rerun with nothing new, not a broken relevance filter."""
+    return (totals.get("relevant", 0) == 0
+            and sum(events.get("skipped/unchanged", 0) for events in sources.values()) > 0)

@@ -1,6 +1,8 @@
 """Per-source run report: a table in the log and a JSON file beside it when a spider closes,
 with the run monitors' verdict (digestcrawl.monitors): each failed monitor is an ERROR line,
-a ``digestcrawl/monitor/failed/<name>`` counter and an entry in the report.
+a ``digestcrawl/monitor/failed/<name>`` counter and an entry in the report. A run with nothing
+new is an INFO line, ``digestcrawl/monitor/nothing_new`` and ``"nothing_new": true``. A run
+refused as already running crawled nothing: its monitors are not run.
 
 Settings: REPORT_DIR (directory for ``<spider>-<UTC time>.json``; None: no file, and no history
 for the monitors), MONITOR_BLOCKED_SHARE, MONITOR_EXTRACTION_SHARE, MONITOR_HISTORY_RUNS.
@@ -18,7 +20,7 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
-from digestcrawl.monitors import Thresholds, evaluate
+from digestcrawl.monitors import Thresholds, evaluate, nothing_new
 
 logger = logging.getLogger(__name__)
 PREFIX = "digestcrawl/source/"
@@ -39,7 +41,7 @@ def format_table(table: dict[str, dict[str, int]]) -> str:
     rows: list[tuple[str, ...]] = [("source", *COLUMNS, "dropped / errors")]
     for source, events in table.items():
         other = ", ".join(f"{k.split('/', 1)[1]} {v}" for k, v in sorted(events.items())
-                          if k.startswith(("dropped/", "errors/")))
+                          if k.startswith(("dropped/", "errors/", "rejected/")))
         rows.append((source, *(str(events.get(c, 0)) for c in COLUMNS), other or "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) + 1)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]
@@ -69,10 +71,15 @@ class SourceReport:
         logger.info("Per-source summary for %s:\n%s", spider.name, format_table(table))
         totals = {k.removeprefix("digestcrawl/"): v for k, v in stats.items()
                   if k.startswith("digestcrawl/") and not k.startswith(PREFIX)}
-        failures = evaluate(table, totals, self._history(spider.name), self.thresholds)
+        refused = reason == "already_running"
+        failures = [] if refused else evaluate(table, totals, self._history(spider.name), self.thresholds)
         for failure in failures:
             logger.error("Monitor failed: %s", failure)
             self.crawler.stats.inc_value(f"digestcrawl/monitor/failed/{failure.monitor}")
+        unchanged = not refused and nothing_new(table, totals)
+        if unchanged:
+            logger.info("Nothing new: every article the sources listed is stored and unchanged")
+            self.crawler.stats.set_value("digestcrawl/monitor/nothing_new", 1)
         if not self.directory:
             return
         finished = datetime.now(UTC)
@@ -84,7 +91,7 @@ class SourceReport:
             "duration_seconds": round((finished - self.started).total_seconds(), 3),
             "sources": table,
             "totals": totals,
-            "monitors": {"passed": not failures, "failed": [
+            "monitors": {"passed": not failures, "nothing_new": unchanged, "failed": [
                 {"monitor": f.monitor, "source": f.source, "detail": f.detail} for f in failures]},
         }
         path = Path(self.directory) / f"{spider.name}-{finished:%Y%m%dT%H%M%S%fZ}.json"

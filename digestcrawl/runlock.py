@@ -1,7 +1,9 @@
 """One run at a time per spider, model and day, across hosts: a lock row in the database.
 
-A lock row is unique on (spider, model, day). A run inserts its rows or finds them held; a
-held lock whose ``expires_at`` has passed belonged to a run that died, and is taken over.
+A lock row is unique on (spider, model, day). A run inserts its rows or finds them held. A live
+run keeps pushing its rows' ``expires_at`` forward (a heartbeat, pipelines.runlock), so a lock
+whose ``expires_at`` has passed belonged to a run that died or lost its database, and is taken
+over: a short TTL, not a long one, is what lets the next run proceed after a crash.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from digestcrawl.storage import RunLockRow
+
+# Set when a run was refused because another holds its lock: its closing components (the
+# digest) then leave the day to the run that holds it.
+REFUSED_STAT = "digestcrawl/runlock/refused"
 
 
 @dataclass(frozen=True)
@@ -46,13 +52,17 @@ def _lock_row(conn: Connection, spider: str, model: str, day: date) -> Row[Any] 
 
 
 class RunLocks:
+    """Lock rows with a time to live; every method takes ``now`` (default: the clock) so that
+    expiry can be tested without waiting."""
+
     def __init__(self, engine: Engine, ttl: timedelta) -> None:
         self.engine = engine
         self.ttl = ttl
 
-    def acquire(self, spider: str, models: list[str], day: date, holder: str) -> LockHeld | None:
+    def acquire(self, spider: str, models: list[str], day: date, holder: str,
+                now: datetime | None = None) -> LockHeld | None:
         """Take every (model, day) lock for ``spider`` or none of them; the lock found held, if any."""
-        now = datetime.now(UTC)
+        now = now or datetime.now(UTC)
         with self.engine.begin() as conn:
             for model in models:
                 row = _lock_row(conn, spider, model, day)
@@ -80,8 +90,20 @@ class RunLocks:
             row = _lock_row(conn, spider, model, day)
         return LockHeld(model, day, row.holder, row.acquired_at) if row else None
 
+    def refresh(self, spider: str, models: list[str], day: date, holder: str,
+                now: datetime | None = None) -> int:
+        """Extend ``holder``'s locks by the TTL from ``now``; how many of them it still held."""
+        now = now or datetime.now(UTC)
+        with self.engine.begin() as conn:
+            result = conn.execute(update(RunLockRow).where(self._mine(spider, models, day, holder))
+                                  .values(expires_at=now + self.ttl))
+        return result.rowcount
+
     def release(self, spider: str, models: list[str], day: date, holder: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(delete(RunLockRow).where(and_(
-                RunLockRow.spider == spider, RunLockRow.model.in_(models), RunLockRow.day == day,
-                RunLockRow.holder == holder)))
+            conn.execute(delete(RunLockRow).where(self._mine(spider, models, day, holder)))
+
+    @staticmethod
+    def _mine(spider: str, models: list[str], day: date, holder: str) -> Any:
+        return and_(RunLockRow.spider == spider, RunLockRow.model.in_(models), RunLockRow.day == day,
+                    RunLockRow.holder == holder)

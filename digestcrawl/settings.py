@@ -121,7 +121,9 @@ LLM_TEMPERATURE = 0.2
 
 # One run per spider, model and day at a time (a lock row in the database).
 RUN_LOCK_ENABLED = True
-RUN_LOCK_TTL_HOURS = 6.0
+# Seconds a lock outlives its run's last heartbeat (one every third of it): how long a run that
+# died, or lost its database, keeps the next one out.
+RUN_LOCK_TTL = 120.0
 
 # Run monitors (digestcrawl.monitors), reported in the log and the run report.
 MONITOR_BLOCKED_SHARE = 0.5

@@ -1,42 +1,101 @@
-"""A write-ahead file for articles the database would not take, replayed on the next run.
+"""A write-ahead file for articles the database would not take, replayed on the next run, and
+the quarantine beside it for what can never be stored.
 
 One JSON line per article, flushed and fsynced, so a database outage mid-crawl loses nothing.
+A spool line that cannot be read back (cut short by a crash, edited, from another version) is
+no article: the spool reports it instead of failing the whole replay, and the store moves it to
+``rejected.jsonl`` with the rows the database refused, each line with its reason.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import dataclasses
 import json
 import os
-from collections.abc import Iterator
-from datetime import datetime
+import types
+import typing
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from digestcrawl.items import Article
 
 DATE_FIELDS = ("published", "modified", "fetched", "entry_changed")
+REJECTED_FILE = "rejected.jsonl"
 
 
-def to_json(article: Article) -> str:
+def to_dict(article: Article) -> dict[str, Any]:
     data: dict[str, Any] = dataclasses.asdict(article)
     for name in DATE_FIELDS:
         if data[name] is not None:
             data[name] = data[name].isoformat()
     if data["minhash"] is not None:
         data["minhash"] = base64.b64encode(data["minhash"]).decode()
-    return json.dumps(data, ensure_ascii=False)
+    return data
+
+
+def to_json(article: Article) -> str:
+    return json.dumps(to_dict(article), ensure_ascii=False)
 
 
 def from_json(line: str) -> Article:
-    data = json.loads(line)
-    for name in DATE_FIELDS:
-        if data[name] is not None:
-            data[name] = datetime.fromisoformat(data[name])
-    if data["minhash"] is not None:
-        data["minhash"] = base64.b64decode(data["minhash"])
-    return Article(**data)
+    """The article of a spool line; ValueError when the line holds none."""
+    try:
+        data = json.loads(line)
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON {type(data).__name__}, not an object")
+        for name in DATE_FIELDS:
+            if data[name] is not None:
+                data[name] = datetime.fromisoformat(data[name])
+        if data["minhash"] is not None:
+            data["minhash"] = base64.b64decode(data["minhash"], validate=True)
+        article = Article(**data)
+    except KeyError as exc:
+        raise ValueError(f"missing field {exc}") from None
+    except (TypeError, binascii.Error) as exc:
+        raise ValueError(str(exc)) from None
+    for name, kinds in _FIELD_TYPES.items():
+        if not isinstance(getattr(article, name), kinds):
+            raise ValueError(f"field {name} holds a {type(getattr(article, name)).__name__}")
+    return article
+
+
+def _field_types() -> dict[str, tuple[type, ...]]:
+    """Each Article field's accepted runtime types, from its annotation (shallow: dict, not
+    dict[str, int]), so that a wrong-typed spool line fails here, not deep in the store."""
+    kinds: dict[str, tuple[type, ...]] = {}
+    for name, hint in typing.get_type_hints(Article).items():
+        options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        accepted = tuple(typing.get_origin(option) or option for option in options)
+        kinds[name] = (*accepted, int) if float in accepted else accepted  # JSON writes 1.0 as 1
+    return kinds
+
+
+_FIELD_TYPES = _field_types()
+
+
+@dataclass(frozen=True)
+class CorruptLine:
+    number: int
+    text: str
+    error: str
+
+
+def _append_line(path: Path, line: str) -> None:
+    """Append one line durably; a last line left without its newline (a crash mid-write) is
+    ended first, so that it does not swallow the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+b") as handle:
+        if handle.seek(0, os.SEEK_END):
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) != b"\n":
+                line = "\n" + line
+        handle.write((line + "\n").encode("utf-8"))
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 class Spool:
@@ -44,19 +103,23 @@ class Spool:
         self.path = path
 
     def append(self, article: Article) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(to_json(article) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        _append_line(self.path, to_json(article))
 
-    def pending(self) -> Iterator[Article]:
+    def read(self) -> tuple[list[Article], list[CorruptLine]]:
+        """The spooled articles, and the lines that hold none."""
+        articles: list[Article] = []
+        corrupt: list[CorruptLine] = []
         if not self.path.exists():
-            return
-        with self.path.open(encoding="utf-8") as handle:
-            for line in handle:
-                if line.strip():
-                    yield from_json(line)
+            return articles, corrupt
+        with self.path.open(encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    articles.append(from_json(line))
+                except ValueError as exc:
+                    corrupt.append(CorruptLine(number, line.rstrip("\n"), str(exc)))
+        return articles, corrupt
 
     def replace(self, articles: list[Article]) -> None:
         """Keep only ``articles`` (those still not stored), atomically."""
@@ -66,3 +129,16 @@ class Spool:
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text("".join(to_json(a) + "\n" for a in articles), encoding="utf-8")
         temporary.replace(self.path)
+
+
+class Rejected:
+    """``rejected.jsonl``: what will never be stored, one JSON line each with its reason, for a
+    person to read (nothing replays it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def add(self, reason: str, detail: str, **record: Any) -> None:
+        entry = {"rejected_at": datetime.now(UTC).isoformat(timespec="seconds"), "reason": reason,
+                 "detail": detail, **record}
+        _append_line(self.path, json.dumps(entry, ensure_ascii=False, default=str))

@@ -1,14 +1,15 @@
 """SQLAlchemy models and the article store (SQLite by default, PostgreSQL in production).
 
 Writes are upserts on natural keys (source name, canonical URL, article+model), so storing the
-same crawl twice adds no rows. All methods block: callers run them off the reactor thread.
+same crawl twice adds no rows; ``save_each`` isolates the rows the database refuses and says why
+(``row_error_reason``). All methods block: callers run them off the reactor thread.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+    StatementError,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from digestcrawl.caps import cap_fields
 from digestcrawl.items import Article
 
 
@@ -239,9 +248,6 @@ def ensure_schema(engine: Engine, attempts: int = 3) -> None:
     schema at head."""
     import time
 
-    # Two unlocked creators can collide on a unique key (alembic_version, PostgreSQL's catalog).
-    from sqlalchemy.exc import IntegrityError
-
     # Imported here: digestcrawl.migrations imports this module's models.
     from digestcrawl.migrations import upgrade
 
@@ -250,10 +256,41 @@ def ensure_schema(engine: Engine, attempts: int = 3) -> None:
             try:
                 upgrade(engine)
                 return
+            # IntegrityError: two unlocked creators can collide on a unique key (alembic_version,
+            # PostgreSQL's catalog).
             except (OperationalError, ProgrammingError, IntegrityError):
                 if attempt + 1 == attempts:
                     raise
                 time.sleep(0.5 * (attempt + 1))
+
+
+def short_error(exc: BaseException) -> str:
+    """A database error's first line, for a log line (SQLAlchemy appends the whole statement)."""
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
+def row_error_reason(exc: BaseException) -> str | None:
+    """Why the database refused a write for what a row holds (a value too long or invalid, a
+    broken constraint, a value that cannot be bound), or None when the failure is the
+    database's own (unreachable, restarting): a row error fails every retry, a connection
+    error may pass on the next."""
+    if isinstance(exc, DataError):
+        return "data_error"
+    if isinstance(exc, IntegrityError):
+        return "integrity_error"
+    if isinstance(exc, StatementError) and not isinstance(exc, DBAPIError):
+        return "unbindable_value"
+    return None
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """What became of one article written on its own (ArticleStore.save_each)."""
+
+    stored: bool
+    truncated: tuple[str, ...] = ()  # fields cut to FIELD_CAPS before it was stored
+    reason: str | None = None  # why the database refused it, when not stored
+    detail: str = ""
 
 
 class ArticleStore:
@@ -315,6 +352,37 @@ class ArticleStore:
             self._source_ids.clear()  # ids learnt in the rolled-back transaction may not exist
             raise
         return [ids[article.url] for article in articles]
+
+    def save_each(self, articles: list[Article], now: datetime | None = None) -> list[RowOutcome]:
+        """Write articles one at a time, so that a row the database refuses costs only itself
+        (after its batch failed). A refused row is tried once more with its fields cut to
+        FIELD_CAPS; refused again, it is reported with the reason. Connection errors propagate."""
+        outcomes = []
+        for article in articles:
+            error = self._row_error(article, now)
+            fitted = replace(article)
+            cut = cap_fields(fitted)
+            if error is not None and cut:
+                error = self._row_error(fitted, now)
+                if error is None:
+                    outcomes.append(RowOutcome(stored=True, truncated=tuple(cut)))
+                    continue
+            if error is None:
+                outcomes.append(RowOutcome(stored=True))
+            else:
+                outcomes.append(RowOutcome(stored=False, reason=row_error_reason(error),
+                                           detail=short_error(error)))
+        return outcomes
+
+    def _row_error(self, article: Article, now: datetime | None) -> StatementError | None:
+        """Save one article: None, or the row error that refused it (other errors propagate)."""
+        try:
+            self.save_many([article], now)
+        except StatementError as exc:
+            if row_error_reason(exc) is None:
+                raise
+            return exc
+        return None
 
     def _source_ids_for(self, conn: Connection, articles: Iterable[Article]) -> dict[str, int]:
         for article in articles:

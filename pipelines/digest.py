@@ -19,6 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from digestcrawl.items import Article
+from digestcrawl.runlock import REFUSED_STAT
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,11 @@ class DigestPipeline:
                 return
         spider = self.crawler.spider
         assert spider is not None and self.crawler.stats is not None
+        if self.crawler.stats.get_value(REFUSED_STAT):
+            # Refused as already running (the close reason is not known yet here): this run
+            # crawled nothing, and the run holding the lock writes the day's post when it closes.
+            logger.info("No digest from a refused run: the run holding the lock writes it")
+            return
         day = spider.digest_day(ZoneInfo(self.crawler.settings.get("DIGEST_TIMEZONE")))  # type: ignore[attr-defined]
         outcomes = await asyncio.to_thread(self._build_all, list(spider.args.models), day)  # type: ignore[attr-defined]
         for outcome in outcomes:

@@ -2,15 +2,22 @@
 
 The lock lives in the database (digestcrawl.runlock), so it holds across Scrapyd nodes and cron
 hosts. A refused run closes at once with the reason ``already_running`` and one error line
-naming the holder; nothing is fetched. The day is the last day of the spider's window.
-Settings: RUN_LOCK_ENABLED (default True), RUN_LOCK_TTL_HOURS (default 6: a lock older than
-this belonged to a run that died), DATABASE_URL, DIGEST_TIMEZONE. When the database is down
-the run goes ahead unlocked, with an error line and ``digestcrawl/runlock/unavailable``.
+naming the holder; nothing is fetched and no digest is written (``digestcrawl/runlock/refused``).
+The day is the last day of the spider's window.
+
+The lock lives RUN_LOCK_TTL seconds and a heartbeat on the event loop extends it every third of
+that while the run is alive, so a run that dies, or cannot release its lock because the
+database is down, holds it up to RUN_LOCK_TTL longer: the next run proceeds. A failed heartbeat
+is a warning (``digestcrawl/runlock/heartbeat_failed``), not the end of the run.
+Settings: RUN_LOCK_ENABLED, RUN_LOCK_TTL, DATABASE_URL, DATABASE_BUSY_TIMEOUT, DIGEST_TIMEZONE,
+JOBDIR, DISTRIBUTED, CRAWL_ID. When the database is down at start the run goes ahead unlocked,
+with an error line and ``digestcrawl/runlock/unavailable``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -21,8 +28,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from digestcrawl.items import Article
-from digestcrawl.runlock import RunLocks, holder_id
-from digestcrawl.storage import ensure_schema, make_engine
+from digestcrawl.runlock import REFUSED_STAT, RunLocks, holder_id
+from digestcrawl.storage import ensure_schema, make_engine, short_error
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +39,15 @@ class RunLockPipeline:
         self.crawler = crawler
         settings = crawler.settings
         self.engine: Engine | None = None
-        self.ttl = timedelta(hours=settings.getfloat("RUN_LOCK_TTL_HOURS", 6))
+        self.locks: RunLocks | None = None
+        self.ttl = timedelta(seconds=settings.getfloat("RUN_LOCK_TTL"))
+        if self.ttl <= timedelta(0):
+            raise ValueError(f"RUN_LOCK_TTL must be a positive number of seconds, not {settings.get('RUN_LOCK_TTL')!r}")
         self.zone = ZoneInfo(settings.get("DIGEST_TIMEZONE"))
         self.holder = holder_id(settings.get("JOBDIR"),
                                 settings.get("CRAWL_ID") if settings.getbool("DISTRIBUTED") else None)
         self.held = False
+        self.heartbeat: asyncio.Task[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunLockPipeline:
@@ -49,34 +60,75 @@ class RunLockPipeline:
         assert spider is not None
         return spider.name, list(spider.args.models), spider.digest_day(self.zone)  # type: ignore[attr-defined]
 
+    def _inc(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key)
+
     async def open_spider(self) -> None:
         name, models, day = self._key()
         self.engine = make_engine(self.crawler.settings.get("DATABASE_URL"),
                                   self.crawler.settings.getfloat("DATABASE_BUSY_TIMEOUT", 5.0))
-        locks = RunLocks(self.engine, self.ttl)
+        self.locks = RunLocks(self.engine, self.ttl)
         try:
             await asyncio.to_thread(ensure_schema, self.engine)
-            held = await asyncio.to_thread(locks.acquire, name, models, day, self.holder)
+            held = await asyncio.to_thread(self.locks.acquire, name, models, day, self.holder)
         except SQLAlchemyError as exc:
             # The store spools what the database won't take and replays are upserts, so an
             # outage costs the overlap guarantee, not the crawl.
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("digestcrawl/runlock/unavailable")
-            logger.error("Database unavailable (%s): running %s without the run lock", str(exc).splitlines()[0], name)
+            self._inc("digestcrawl/runlock/unavailable")
+            logger.error("Database unavailable (%s): running %s without the run lock", short_error(exc), name)
             return
         if held is not None:
             logger.error("Refusing to run %s for %s on %s: already running (%s, since %s)",
                          name, held.model, held.day, held.holder, held.since.isoformat(timespec="seconds"))
+            self._inc(REFUSED_STAT)
             raise CloseSpider("already_running")
         self.held = True
+        self.heartbeat = asyncio.create_task(self._beat(name, models, day))
+
+    async def _beat(self, name: str, models: list[str], day: date) -> None:
+        assert self.locks is not None
+        # A third of the TTL: two heartbeats in a row may fail (a database restart) before the
+        # lock expires under a live run.
+        interval = self.ttl.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                kept = await asyncio.to_thread(self.locks.refresh, name, models, day, self.holder)
+                if kept < len(models):
+                    # It expired while the database was out of reach (or another worker of a
+                    # distributed crawl released it on closing): take it again unless another
+                    # run already has.
+                    held = await asyncio.to_thread(self.locks.acquire, name, models, day, self.holder)
+                    if held is not None:
+                        self._inc("digestcrawl/runlock/lost")
+                        logger.error("Run lock of %s for %s on %s lost to %s: the runs overlap",
+                                     name, held.model, held.day, held.holder)
+                        return
+                    logger.warning("Run lock of %s on %s was gone (expired, or released by another worker): "
+                                   "taken again", name, day)
+            except SQLAlchemyError as exc:
+                self._inc("digestcrawl/runlock/heartbeat_failed")
+                logger.warning("Run lock heartbeat failed (%s): the lock expires within %d s unless a "
+                               "later heartbeat succeeds", short_error(exc), self.ttl.total_seconds())
 
     def process_item(self, item: Article) -> Article:
         return item
 
     async def close_spider(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.heartbeat
         if self.engine is None:
             return
         if self.held:
+            assert self.locks is not None
             name, models, day = self._key()
-            await asyncio.to_thread(RunLocks(self.engine, self.ttl).release, name, models, day, self.holder)
+            try:
+                await asyncio.to_thread(self.locks.release, name, models, day, self.holder)
+            except SQLAlchemyError as exc:
+                self._inc("digestcrawl/runlock/release_failed")
+                logger.error("Could not release the run lock of %s (%s): it expires within %d s",
+                             name, short_error(exc), self.ttl.total_seconds())
         self.engine.dispose()

@@ -2,11 +2,23 @@
 
 Each article is upserted (a second identical crawl adds no rows). Articles arriving together
 are written in one transaction (up to DATABASE_BATCH_SIZE, waiting at most DATABASE_BATCH_WAIT
-seconds for company); each item still waits for its own write. A database error is retried
-DATABASE_RETRY_TIMES times with exponential backoff; then the article goes to a spool file that
-the next run replays before crawling (``digestcrawl/stored``, ``digestcrawl/spooled``,
-``digestcrawl/replayed``). Once the database has failed, later items try once before spooling,
-so an outage does not stall the crawl.
+seconds for company); each item still waits for its own write.
+
+Two kinds of failure, told apart by ``digestcrawl.storage.row_error_reason``:
+
+* the database is unreachable: the batch is retried DATABASE_RETRY_TIMES times with exponential
+  backoff, then its articles go to a spool file that the next run replays before crawling
+  (``digestcrawl/spooled``, ``digestcrawl/replayed``). Once the database has failed, later items
+  try once before spooling, so an outage does not stall the crawl;
+* the database refuses a row (a value too long, invalid, a broken constraint): the batch is
+  written again one article at a time, so the others are stored; the refused one is tried with
+  its fields cut to ``FIELD_CAPS`` (``digestcrawl/truncated``) and, refused again, quarantined
+  in ``SPOOL_DIR/rejected.jsonl`` with its reason (``digestcrawl/rejected/<reason>``), never
+  spooled: it would fail every replay.
+
+A spool line that holds no article is moved to ``rejected.jsonl``
+(``digestcrawl/rejected/corrupt_spool_line``) and the replay goes on.
+Stats also per source (``digestcrawl/source/<name>/...``): stored, spooled, truncated, rejected.
 Settings: DATABASE_URL, DATABASE_BUSY_TIMEOUT, DATABASE_RETRY_TIMES, DATABASE_RETRY_BACKOFF,
 DATABASE_BATCH_SIZE (50), DATABASE_BATCH_WAIT (0.2), SPOOL_DIR.
 """
@@ -16,18 +28,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from scrapy.crawler import Crawler
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 
 from digestcrawl.items import Article
-from digestcrawl.spool import Spool
+from digestcrawl.spool import REJECTED_FILE, CorruptLine, Rejected, Spool, to_dict
 from digestcrawl.stats import count
-from digestcrawl.storage import ArticleStore
+from digestcrawl.storage import ArticleStore, RowOutcome, row_error_reason, short_error
 
 logger = logging.getLogger(__name__)
 DATABASE_ERRORS = (OperationalError, DBAPIError)
+STORED = RowOutcome(stored=True)
+UNAVAILABLE = RowOutcome(stored=False)  # no reason: the database did not answer
 
 
 class StorePipeline:
@@ -39,11 +54,12 @@ class StorePipeline:
         self.retry_times = settings.getint("DATABASE_RETRY_TIMES", 3)
         self.backoff = settings.getfloat("DATABASE_RETRY_BACKOFF", 1.0)
         self.spool_dir = Path(settings.get("SPOOL_DIR"))
+        self.rejected = Rejected(self.spool_dir / REJECTED_FILE)
         self.store: ArticleStore | None = None
         self.database_down = False
         self.batch_size = settings.getint("DATABASE_BATCH_SIZE", 50)
         self.batch_wait = settings.getfloat("DATABASE_BATCH_WAIT", 0.2)
-        self.batch: list[tuple[Article, asyncio.Future[bool]]] = []
+        self.batch: list[tuple[Article, asyncio.Future[RowOutcome]]] = []
         self.flush_timer: asyncio.TimerHandle | None = None
         self.writes: set[asyncio.Future[None]] = set()  # batch writes in progress
         # One writer thread: writes keep their arrival order and SQLite sees no write contention.
@@ -66,40 +82,68 @@ class StorePipeline:
         except DATABASE_ERRORS as exc:
             self.database_down = True
             logger.error("Database unavailable at start (%s): articles will be spooled to %s",
-                         _short(exc), self.spool.path)
+                         short_error(exc), self.spool.path)
             return
         await self._replay()
 
     async def _replay(self) -> None:
-        pending = list(self.spool.pending())
-        if not pending:
+        pending, corrupt = await self._run(self.spool.read)
+        for line in corrupt:
+            await self._reject_line(line)
+        if not pending and not corrupt:
             return
-        left = [article for article in pending if not await self._save([article], attempts=1)]
-        self.spool.replace(left)
-        stored = len(pending) - len(left)
+        left: list[Article] = []
+        stored = 0
+        for start in range(0, len(pending), self.batch_size):
+            chunk = pending[start:start + self.batch_size]
+            # Once the database has failed, the rest waits for the next run.
+            outcomes = [UNAVAILABLE] * len(chunk) if left else await self._save(chunk, attempts=1)
+            for article, outcome in zip(chunk, outcomes, strict=True):
+                if outcome.stored:
+                    stored += 1
+                elif outcome.reason is not None:
+                    await self._reject_article(article, outcome)
+                else:
+                    left.append(article)
+        await self._run(self.spool.replace, left)
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("digestcrawl/replayed", stored)
         logger.info("Replayed %d spooled article(s) from %s; %d still pending", stored, self.spool.path, len(left))
 
-    async def _save(self, articles: list[Article], attempts: int) -> bool:
+    async def _save(self, articles: list[Article], attempts: int) -> list[RowOutcome]:
+        """Write ``articles``; each one's outcome (UNAVAILABLE for all when the database failed
+        ``attempts`` times)."""
         for attempt in range(attempts):
             try:
                 if self.store is None:
                     self.store = await self._run(ArticleStore.connect, self.database_url, self.busy_timeout)
-                await self._run(self.store.save_many, articles)
+                outcomes = await self._save_batch(self.store, articles)
                 self.database_down = False
-                return True
+                return outcomes
             except DATABASE_ERRORS as exc:
                 logger.warning("Database write failed for %d article(s), first %s (attempt %d/%d): %s",
-                               len(articles), articles[0].url, attempt + 1, attempts, _short(exc))
+                               len(articles), articles[0].url, attempt + 1, attempts, short_error(exc))
                 if attempt + 1 < attempts:
                     await asyncio.sleep(self.backoff * 2**attempt)
-        return False
+        return [UNAVAILABLE] * len(articles)
 
-    def _join_batch(self, item: Article) -> asyncio.Future[bool]:
-        """Queue ``item`` for the next batch write; the future says whether it was stored."""
+    async def _save_batch(self, store: ArticleStore, articles: list[Article]) -> list[RowOutcome]:
+        try:
+            await self._run(store.save_many, articles)
+        except StatementError as exc:
+            if row_error_reason(exc) is None:
+                raise
+            # One row's content failed the whole transaction: the others must not pay for it.
+            logger.warning("The database refused a batch of %d article(s) for one row's content (%s): "
+                           "writing them one at a time", len(articles), short_error(exc))
+            outcomes: list[RowOutcome] = await self._run(store.save_each, articles)
+            return outcomes
+        return [STORED] * len(articles)
+
+    def _join_batch(self, item: Article) -> asyncio.Future[RowOutcome]:
+        """Queue ``item`` for the next batch write; the future says what became of it."""
         loop = asyncio.get_running_loop()
-        written: asyncio.Future[bool] = loop.create_future()
+        written: asyncio.Future[RowOutcome] = loop.create_future()
         self.batch.append((item, written))
         if len(self.batch) >= self.batch_size:
             self._flush()
@@ -116,15 +160,28 @@ class StorePipeline:
             self.writes.add(task := asyncio.ensure_future(self._write(batch)))
             task.add_done_callback(self.writes.discard)
 
-    async def _write(self, batch: list[tuple[Article, asyncio.Future[bool]]]) -> None:
+    async def _write(self, batch: list[tuple[Article, asyncio.Future[RowOutcome]]]) -> None:
         attempts = 1 if self.database_down else self.retry_times + 1
-        stored = await self._save([article for article, _ in batch], attempts)
-        for _, written in batch:
-            written.set_result(stored)
+        try:
+            outcomes = await self._save([article for article, _ in batch], attempts)
+        except Exception as exc:
+            # Not a database failure (a bug): each item fails loudly rather than waiting forever.
+            for _, written in batch:
+                written.set_exception(exc)
+            return
+        for (_, written), outcome in zip(batch, outcomes, strict=True):
+            written.set_result(outcome)
 
     async def process_item(self, item: Article) -> Article:
-        if await self._join_batch(item):
+        outcome = await self._join_batch(item)
+        if outcome.stored:
             count(self.crawler, item.source, "stored")
+            if outcome.truncated:
+                count(self.crawler, item.source, "truncated")
+                logger.warning("Stored %s with %s cut to fit the database", item.url, ", ".join(outcome.truncated))
+            return item
+        if outcome.reason is not None:
+            await self._reject_article(item, outcome)
             return item
         self.database_down = True
         await self._run(self.spool.append, item)
@@ -132,11 +189,22 @@ class StorePipeline:
         logger.error("Database unavailable: spooled %s to %s for the next run", item.url, self.spool.path)
         return item
 
+    async def _reject_article(self, article: Article, outcome: RowOutcome) -> None:
+        assert outcome.reason is not None
+        await self._run(partial(self.rejected.add, outcome.reason, outcome.detail, article=to_dict(article)))
+        count(self.crawler, article.source, f"rejected/{outcome.reason}")
+        logger.error("The database refused %s (%s: %s): quarantined in %s",
+                     article.url, outcome.reason, outcome.detail, self.rejected.path)
+
+    async def _reject_line(self, line: CorruptLine) -> None:
+        await self._run(partial(self.rejected.add, "corrupt_spool_line", line.error, spool=str(self.spool.path),
+                                line_number=line.number, line=line.text))
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("digestcrawl/rejected/corrupt_spool_line")
+        logger.error("Skipped line %d of spool %s, which holds no article (%s): moved to %s",
+                     line.number, self.spool.path, line.error, self.rejected.path)
+
     async def close_spider(self) -> None:
         if self.store is not None:
             await self._run(self.store.close)
         self.executor.shutdown(wait=True)
-
-
-def _short(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:200]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 
-from digestcrawl.monitors import MonitorFailure, Thresholds, evaluate
+from digestcrawl.monitors import MonitorFailure, Thresholds, evaluate, nothing_new
 from spiders.news import NewsSpider
 from tests.conftest import FIXTURE_WINDOW, run_crawl
 from tests.fixtureweb.server import SITE_ROOT, FixtureWeb
@@ -26,6 +27,16 @@ from tests.fixtureweb.server import SITE_ROOT, FixtureWeb
     ({"a": {"fetched": 6, "relevant": 1, "dropped/empty_page": 4}}, {"relevant": 1}, [], [("layout_changed", "a")]),
     ({"a": {"fetched": 6, "relevant": 5, "dropped/empty_page": 1}}, {"relevant": 5}, [], []),
     ({}, {"relevant": 0}, [], [("no_relevant_items", None)]),
+    # No source answered (no network): one failure for that, besides finding nothing.
+    ({"a": {"errors/download": 3}, "b": {"errors/http_503": 1}}, {"relevant": 0}, [],
+     [("every_source_failed", None), ("no_relevant_items", None)]),
+    ({"a": {"errors/download": 3}, "b": {"fetched": 1, "entries": 2}}, {"relevant": 1}, [], []),
+    # A rerun with nothing new: every listed article is stored and unchanged. Not a failure.
+    ({"a": {"fetched": 1, "entries": 4, "skipped/unchanged": 4}}, {"relevant": 0}, [], []),
+    ({"a": {"fetched": 3, "entries": 4, "skipped/unchanged": 2, "dropped/off_topic": 2}}, {"relevant": 0}, [], []),
+    # ... where the one new page is empty: not half of the source's pages, which are stored.
+    ({"a": {"fetched": 3, "entries": 5, "skipped/unchanged": 3, "dropped/off_topic": 1, "dropped/empty_page": 1}},
+     {"relevant": 0}, [], []),
 ])
 def test_monitor_table(sources: dict[str, dict[str, int]], totals: dict[str, int],
                        history: list[dict[str, dict[str, int]]], expected: list[tuple[str, str | None]]) -> None:
@@ -68,3 +79,35 @@ async def test_broken_source_fails_its_monitor_in_the_run_report(
     assert report["monitors"]["passed"] is False
     assert {"monitor": scenario, "source": "udn"} in [
         {k: f[k] for k in ("monitor", "source")} for f in report["monitors"]["failed"]]
+
+
+@pytest.mark.parametrize(("sources", "relevant", "expected"), [
+    ({"a": {"skipped/unchanged": 3}}, 0, True),
+    ({"a": {"skipped/unchanged": 3}}, 1, False),  # something new and relevant: a normal run
+    ({"a": {"fetched": 2, "entries": 3}}, 0, False),  # nothing relevant, and nothing known either
+])
+def test_nothing_new_table(sources: dict[str, dict[str, int]], relevant: int, expected: bool) -> None:
+    assert nothing_new(sources, {"relevant": relevant}) is expected
+
+
+@deferred_f_from_coro_f
+async def test_rerun_with_nothing_new_is_not_a_failure(
+        crawl_settings: dict[str, Any], sources_file: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 13: a rerun with nothing new logged ERROR no_relevant_items."""
+    caplog.set_level(logging.INFO, logger="digestcrawl.report")
+    settings = {**crawl_settings, "DIGESTCRAWL_SOURCES_FILE": str(sources_file), "DIGEST_ON_CLOSE": False}
+    first = await run_crawl(NewsSpider, settings, model="qwen", source="udn", **FIXTURE_WINDOW)
+    assert first.stats is not None and first.stats.get_value("digestcrawl/relevant", 0) > 0
+    caplog.clear()
+
+    again = await run_crawl(NewsSpider, settings, model="qwen", source="udn", **FIXTURE_WINDOW)
+
+    assert again.stats is not None
+    stats = again.stats.get_stats()
+    assert stats.get("digestcrawl/relevant", 0) == 0 and stats["digestcrawl/skipped/unchanged"] > 0
+    assert stats["digestcrawl/monitor/nothing_new"] == 1
+    assert not [k for k in stats if k.startswith("digestcrawl/monitor/failed/")]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert [r for r in caplog.records if r.levelname == "INFO" and r.getMessage().startswith("Nothing new")]
+    report = json.loads(Path(stats["digestcrawl/report_file"]).read_text("utf-8"))
+    assert report["monitors"] == {"passed": True, "nothing_new": True, "failed": []}

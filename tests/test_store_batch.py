@@ -1,16 +1,24 @@
 """A batch of articles is upserted with one statement per table: every id, mention and duplicate
-link must land on its own article, on SQLite and on PostgreSQL."""
+link must land on its own article, on SQLite and on PostgreSQL; a row the database refuses costs
+only itself."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from scrapy.utils.defer import deferred_f_from_coro_f
 
 from digestcrawl.items import Article
 from digestcrawl.storage import ArticleRow, ArticleStore, DuplicateRow, MentionRow
+from spiders.news import NewsSpider
+from tests.conftest import FIXTURE_WINDOW, run_crawl
+from tests.fixtureweb.server import SITE_ROOT, FixtureWeb
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -57,3 +65,73 @@ def test_a_url_twice_in_one_batch_is_one_row(store: ArticleStore) -> None:
         store.close()
     assert ids[0] == ids[1]
     assert titles == ["Title 1, updated"]
+
+
+def test_a_refused_row_costs_only_itself(store: ArticleStore) -> None:
+    """save_each, what the pipeline falls back to when a batch fails for one row's content:
+    each row alone, a refused one cut to FIELD_CAPS, or reported with its reason."""
+    naive = datetime(2026, 1, 19, 8, 0)  # every stored time must be timezone-aware
+    batch = [article(1), article(2, author="A" * 400, site_name="S" * 400, title="T" * 400),
+             article(3, published=naive), article(4)]
+    try:
+        outcomes = store.save_each(batch)
+        with store.engine.connect() as conn:
+            rows = {url: (author, site_name, title) for url, author, site_name, title in conn.execute(
+                sa.select(ArticleRow.url, ArticleRow.author, ArticleRow.site_name, ArticleRow.title))}
+    finally:
+        store.close()
+    assert [o.stored for o in outcomes] == [True, True, False, True]
+    assert outcomes[0].truncated == ()
+    if store.engine.dialect.name == "postgresql":  # SQLite does not enforce VARCHAR lengths
+        assert outcomes[1].truncated == ("author", "site_name", "title")
+        assert rows["https://example.com/2"] == ("A" * 200, "S" * 200, "T" * 300)
+    assert outcomes[2].reason == "unbindable_value" and "naive datetime" in outcomes[2].detail
+    assert sorted(rows) == [f"https://example.com/{n}" for n in (1, 2, 4)]
+
+
+@deferred_f_from_coro_f
+async def test_crawl_on_postgresql_stores_the_good_rows_of_a_batch_with_a_bad_one(
+        postgres_url: str, crawl_settings: dict[str, Any], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 13: a 400-character author failed the whole batch on PostgreSQL, and its innocent
+    neighbours were spooled as "Database unavailable". A row still too long after the caps (a
+    2,100-character canonical URL) is quarantined with its reason, not spooled forever."""
+    site = tmp_path / "web"
+    shutil.copytree(SITE_ROOT, site)
+    long_author = site / "mashdigi" / "en" / "alibabas-qianwen-platform-integrates-with-alipay.html"
+    html = long_author.read_text("utf-8").replace('content="Mash Yang"', f'content="{"Mash Yang " * 40}"')
+    long_author.write_text(html.replace('content="mashdigi"', f'content="{"mashdigi " * 45}"'), "utf-8")
+    long_url = site / "aibase" / "tw" / "news" / "24404.html"
+    long_url.write_text(long_url.read_text("utf-8").replace(
+        '/tw/news/24404.html">', f'/tw/news/24404.html?ref={"x" * 2100}">', 1), "utf-8")
+    with FixtureWeb(root=site) as web:
+        sources = web.write_sources(tmp_path / "sources.yaml")
+        # Long batches: the bad rows share theirs with good ones.
+        settings = {**crawl_settings, "DATABASE_URL": postgres_url, "DIGESTCRAWL_SOURCES_FILE": str(sources),
+                    "DIGEST_ON_CLOSE": False, "DATABASE_BATCH_SIZE": 500, "DATABASE_BATCH_WAIT": 1.0}
+        crawler = await run_crawl(NewsSpider, settings, model="qwen", **FIXTURE_WINDOW)
+        mashdigi = web.url("mashdigi", "en/alibabas-qianwen-platform-integrates-with-alipay.html")
+        aibase = web.url("aibase", "tw/news/24404.html"), web.url("aibase", "tw/news/24462.html")
+
+    assert crawler.stats is not None
+    stats = crawler.stats.get_stats()
+    assert stats["finish_reason"] == "finished"
+    assert "digestcrawl/spooled" not in stats
+    assert stats["digestcrawl/rejected/data_error"] == 1
+    assert sum(v for k, v in stats.items() if k.startswith("digestcrawl/source/")  # bing or aibase listed it
+               and k.endswith("/rejected/data_error")) == 1
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "Database unavailable" in m]
+    assert [m for m in messages if "writing them one at a time" in m]
+    [quarantined] = [json.loads(line) for line in (tmp_path / "spool" / "rejected.jsonl").open(encoding="utf-8")]
+    assert quarantined["reason"] == "data_error" and "too long" in quarantined["detail"]
+    assert quarantined["article"]["url"].startswith(aibase[0] + "?ref=xxx")
+    engine = sa.create_engine(postgres_url)
+    with engine.connect() as conn:
+        rows = {url: (author, site_name) for url, author, site_name in conn.execute(
+            sa.select(ArticleRow.url, ArticleRow.author, ArticleRow.site_name))}
+    engine.dispose()
+    assert len(rows) == stats["digestcrawl/stored"] >= 10
+    author, site_name = rows[mashdigi]
+    assert author is not None and author.startswith("Mash Yang") and len(author) <= 200
+    assert site_name is not None and len(site_name) <= 200
+    assert aibase[1] in rows  # its neighbour

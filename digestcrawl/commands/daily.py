@@ -5,8 +5,12 @@
 
 Runs the news, social and finance spiders together in one process (each refuses to start while
 another run of it for the same model and day holds the database lock), then writes each model's
-digest once. Spider arguments (-a) are passed to all three spiders. Exit status 1 when a crawl
-failed to start or a digest failed.
+digest once, from the day's articles in the database, when at least one crawl finished: a crawl
+refused as already running leaves its part to the run that holds it, which rewrites the post
+when it closes. Spider arguments (-a) are passed to all three spiders.
+Exit codes (digestcrawl.exitcodes): 1 when a crawl failed to start or none finished, 5 when a
+crawl was refused as already running, 3 when not one source of the three spiders answered, 4
+when a digest failed.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from zoneinfo import ZoneInfo
 
 from scrapy.commands import BaseRunSpiderCommand
 from scrapy.crawler import Crawler
+
+from digestcrawl.exitcodes import ERROR, announce, exit_code
 
 logger = logging.getLogger(__name__)
 SPIDERS = ("news", "social", "finance")
@@ -44,21 +50,30 @@ class Command(BaseRunSpiderCommand):
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
             return
+        runs = [c.stats.get_stats() for c in crawlers if c.stats is not None]
         finished = [c for c in crawlers if c.stats and c.stats.get_value("finish_reason") == "finished"]
         if not finished:
             logger.error("No crawl finished; no digest written")
-            self.exitcode = 1
+            self.exitcode = announce(exit_code(runs)) or ERROR
             return
-        spider = finished[0].spider
+        self.exitcode = announce(exit_code(runs, digest_failed=not self._digest(finished[0])))
+
+    def _digest(self, crawler: Crawler) -> bool:
+        """Write each model's digest for the crawls' day; whether every one was written."""
+        assert self.settings is not None and crawler.spider is not None
+        spider = crawler.spider
         from digestcrawl.digest.daily import DigestBuilder
 
         builder = DigestBuilder.from_settings(self.settings)
+        day = spider.digest_day(ZoneInfo(self.settings.get("DIGEST_TIMEZONE")))  # type: ignore[attr-defined]
+        written = True
         try:
-            day = spider.digest_day(ZoneInfo(self.settings.get("DIGEST_TIMEZONE")))  # type: ignore[union-attr]
-            for model in spider.args.models:  # type: ignore[union-attr]
-                print(builder.build(model, day).describe(), flush=True)
-        except Exception:
-            logger.exception("Digest failed")
-            self.exitcode = 1
+            for model in spider.args.models:  # type: ignore[attr-defined]
+                try:
+                    print(builder.build(model, day).describe(), flush=True)
+                except Exception:  # one model's failure costs the others nothing
+                    logger.exception("Digest failed for %s on %s", model, day)
+                    written = False
         finally:
             builder.close()
+        return written

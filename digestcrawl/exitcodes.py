@@ -1,0 +1,56 @@
+"""Exit codes of ``scrapy crawl`` and ``scrapy daily``, so that a scheduler (cron, systemd,
+Scrapyd's logs, CI) sees a run that did nothing useful.
+
+====  ==========================================================================================
+0     the run finished (monitors may still have warned, see the run report)
+1     error: bad spider arguments or settings, a crawl that failed to start (Scrapy's own code)
+2     usage error: unknown command-line option (Scrapy's own code)
+3     every source failed: not one source answered, only errors (no network, dead proxy)
+4     the digest failed (stats ``digestcrawl/digest/failed``; ``scrapy daily``: its own digest)
+5     refused: the same crawl is already running (``finish_reason: already_running``)
+====  ==========================================================================================
+
+When several apply, the first of 5, 3, 4 wins: a refused run did nothing else, and with every
+source down the digest is moot.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from digestcrawl.monitors import every_source_failed
+from digestcrawl.report import per_source
+
+logger = logging.getLogger(__name__)
+
+OK = 0
+ERROR = 1
+EVERY_SOURCE_FAILED = 3
+DIGEST_FAILED = 4
+ALREADY_RUNNING = 5
+DIGEST_FAILED_STAT = "digestcrawl/digest/failed"
+MEANING = {EVERY_SOURCE_FAILED: "every source failed", DIGEST_FAILED: "the digest failed",
+           ALREADY_RUNNING: "the crawl is already running"}
+
+
+def exit_code(runs: Iterable[dict[str, Any]], digest_failed: bool = False) -> int:
+    """The exit code of a command from its crawls' stats (one for ``crawl``, one per spider for
+    ``daily``) and whether a digest the command wrote itself failed."""
+    runs = list(runs)
+    if any(stats.get("finish_reason") == "already_running" for stats in runs):
+        return ALREADY_RUNNING
+    sources = {name: events for stats in runs for name, events in per_source(stats).items()}
+    if every_source_failed(sources):
+        return EVERY_SOURCE_FAILED
+    if digest_failed or any(stats.get(DIGEST_FAILED_STAT) for stats in runs):
+        return DIGEST_FAILED
+    return OK
+
+
+def announce(code: int) -> int:
+    """Log why the command exits non-zero, as the last line a scheduler's log shows; ``code``."""
+    if code in MEANING:
+        logger.error("Exit code %d: %s", code, MEANING[code])
+    return code
