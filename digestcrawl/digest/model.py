@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from digestcrawl.config import ModelConfig
 
 Language = Literal["zh-TW", "zh-CN", "en", "ja"]
+STORY_TITLE_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class _Schema(BaseModel):
 
 class StorySummary(_Schema):
     story_key: str
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=STORY_TITLE_MAX)
     paragraph: str = Field(min_length=1)
     cited: list[int] = Field(min_length=1)  # StoryArticle ids the paragraph rests on
 

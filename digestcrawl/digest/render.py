@@ -33,6 +33,7 @@ from markupsafe import Markup
 from scrapy.settings import BaseSettings
 
 from digestcrawl.digest.model import DigestInput, Story, StoryArticle, StorySummary, SummaryResult
+from digestcrawl.digest.sanitize import UNSAFE as CONTROL
 
 MODEL_KEY = re.compile(r"[a-z0-9-]+")
 IMAGE_DIR = "assets/img/posts"
@@ -45,7 +46,6 @@ ALIAS_SCRIPTS: dict[str, tuple[Any, ...]] = {
     "en": ("latin",), "ja": ("latin", "ja"),
 }
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
 HTML_TAG = re.compile(r"</?[A-Za-z!][^<>]*>")
 MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")  # one nesting: (x(1))
 MARKDOWN_BLOCK = re.compile(r"(?m)^[ \t]*(?:#{1,6}|>|[-*+]|\d+[.)])[ \t]+")

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from digestcrawl.digest.model import DayFigures, Story, StoryArticle, SummaryResult
+from digestcrawl.digest.sanitize import clean_article
 from digestcrawl.storage import (
     ArticleRow,
     DigestRow,
@@ -51,11 +52,12 @@ class DigestRepository:
         )
         with Session(self.engine) as session:
             rows = session.execute(query).all()
+        # Cleaned here, once: whatever a page said, the digest is built from sane strings.
         return [
-            StoryArticle(
+            clean_article(StoryArticle(
                 id=row.id, url=row.url, title=row.title, text=row.text, snippet=row.snippet, source=name,
                 category=row.category, publisher=row.publisher or row.site_name or "", language=row.language,
-                published=row.published_at or row.first_seen_at, score=score, duplicate_of=original_url)
+                published=row.published_at or row.first_seen_at, score=score, duplicate_of=original_url))
             for row, name, score, original_url in rows
         ]
 
