@@ -123,6 +123,7 @@ class SummaryResult:
     content: DigestContent
     generator: str  # "extractive" or "llm:<model name>"
     fallback_reason: str | None = None  # why an LLM digest fell back to extractive
+    fallback_kind: str | None = None  # the reason's class (timeout, deadline, malformed_body, …)
     llm_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
