@@ -6,7 +6,10 @@ Each check reads the per-source counters the spiders and pipelines keep
 * ``source_silent``: a source that had entries in a recent run has none now;
 * ``blocked``: 403/429 answers are at least MONITOR_BLOCKED_SHARE of a source's fetches;
 * ``layout_changed``: at least MONITOR_EXTRACTION_SHARE of a source's article pages gave no text;
-* ``no_relevant_items``: the whole run found no relevant item.
+* ``no_relevant_items``: the whole run found no relevant item;
+* ``digest_failed``: a digest could not be written (``digestcrawl/digest/failed``);
+* ``digest_fallback``: a digest was written without the LLM because the LLM failed
+  (``digestcrawl/digest/fallback``, by kind in ``digestcrawl/digest/fallback/<kind>``).
 
 Settings: MONITOR_BLOCKED_SHARE (0.5), MONITOR_EXTRACTION_SHARE (0.5), MONITOR_HISTORY_RUNS (7).
 """
@@ -53,4 +56,12 @@ def evaluate(sources: dict[str, dict[str, int]], totals: dict[str, int],
             failures.append(MonitorFailure("layout_changed", name, f"{empty} of {pages} pages gave no article text"))
     if totals.get("relevant", 0) == 0:
         failures.append(MonitorFailure("no_relevant_items", None, "the run found no relevant item at all"))
+    if failed := totals.get("digest/failed", 0):
+        failures.append(MonitorFailure("digest_failed", None,
+                                       f"{failed} digest(s) not written; the previous posts stand"))
+    if fallback := totals.get("digest/fallback", 0):
+        kinds = ", ".join(f"{key.rsplit('/', 1)[1]} {count}" for key, count in sorted(totals.items())
+                          if key.startswith("digest/fallback/"))
+        failures.append(MonitorFailure("digest_fallback", None,
+                                       f"{fallback} digest(s) written without the LLM ({kinds or 'unknown'})"))
     return failures

@@ -26,12 +26,18 @@ from tests.fixtureweb.server import SITE_ROOT, FixtureWeb
     ({"a": {"fetched": 6, "relevant": 1, "dropped/empty_page": 4}}, {"relevant": 1}, [], [("layout_changed", "a")]),
     ({"a": {"fetched": 6, "relevant": 5, "dropped/empty_page": 1}}, {"relevant": 5}, [], []),
     ({}, {"relevant": 0}, [], [("no_relevant_items", None)]),
+    ({}, {"relevant": 1, "digest/written": 1}, [], []),
+    ({}, {"relevant": 1, "digest/failed": 1}, [], [("digest_failed", None)]),
+    ({}, {"relevant": 1, "digest/written": 2, "digest/fallback": 2, "digest/fallback/deadline": 1,
+          "digest/fallback/malformed_body": 1}, [], [("digest_fallback", None)]),
 ])
 def test_monitor_table(sources: dict[str, dict[str, int]], totals: dict[str, int],
                        history: list[dict[str, dict[str, int]]], expected: list[tuple[str, str | None]]) -> None:
     failures = evaluate(sources, totals, history, Thresholds())
     assert [(f.monitor, f.source) for f in failures] == expected
     assert all(isinstance(f, MonitorFailure) and str(f) for f in failures)
+    if expected == [("digest_fallback", None)]:
+        assert str(failures[0]) == "digest_fallback: 2 digest(s) written without the LLM (deadline 1, malformed_body 1)"
 
 
 def _break(site: Path, scenario: str) -> None:

@@ -102,7 +102,6 @@ class LLMSummaryResult(SummaryResult):
     grounding_failures: int = 0  # stories whose first summary failed the grounding check
     regenerated: int = 0  # of those, stories a focused call fixed
     replaced: list[str] = field(default_factory=list)  # story keys given the fallback's summary
-    malformed: int = 0  # response bodies that were not a chat completion
 
 
 class LLMFault(Exception):

@@ -127,6 +127,7 @@ class SummaryResult:
     llm_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    malformed: int = 0  # LLM response bodies that were no chat completion
 
 
 class Summarizer(Protocol):
