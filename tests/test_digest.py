@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -328,7 +329,8 @@ def test_llm_fault_writes_the_fallback_post(sqlite_url: str, tmp_path: Path, rep
 
 # A failed write leaves the previous post, image and database rows as they were
 
-@pytest.mark.parametrize("broken", ["image-path-is-a-directory", "post-path-is-a-directory"])
+@pytest.mark.parametrize("broken", ["images-dir-is-a-file", "image-path-is-a-directory",
+                                    "post-path-is-a-directory"])
 def test_failed_write_leaves_the_previous_digest(sqlite_url: str, tmp_path: Path, broken: str) -> None:
     site = tmp_path / "site"
     post, image = site / "_posts" / POST_NAME, site / "assets" / "img" / "posts" / IMAGE_NAME
@@ -338,10 +340,13 @@ def test_failed_write_leaves_the_previous_digest(sqlite_url: str, tmp_path: Path
     image.write_bytes(b"previous image")
     post.write_text("previous post", "utf-8")
     store(sqlite_url, [stored_article(2, "千問國際版年內上線", "千問國際版預計在年內上線，支援多種語言。")])
-    if broken == "image-path-is-a-directory":
+    if broken == "images-dir-is-a-file":  # staging fails: nothing is touched
+        shutil.rmtree(image.parent)
+        image.parent.write_text("not a directory", "utf-8")
+    elif broken == "image-path-is-a-directory":  # the first rename fails
         image.unlink()
         image.mkdir()
-    else:  # the image is put in place first, then the post fails: the image is put back
+    else:  # the image is put in place first, then the post's rename fails: the image is put back
         post.unlink()
         post.mkdir()
 
@@ -349,7 +354,7 @@ def test_failed_write_leaves_the_previous_digest(sqlite_url: str, tmp_path: Path
 
     assert outcome.post is None and outcome.failed is not None and "Error" in outcome.failed
     assert "FAILED, previous post unchanged" in outcome.describe()
-    if broken == "image-path-is-a-directory":
+    if broken != "post-path-is-a-directory":
         assert post.read_text("utf-8") == "previous post"
     else:
         assert image.read_bytes() == b"previous image"

@@ -41,6 +41,7 @@ from digestcrawl.digest.model import (
 )
 from digestcrawl.digest.render import (
     RenderOptions,
+    StagedFiles,
     escape_markdown,
     post_paths,
     render_post,
@@ -642,3 +643,24 @@ def test_hostile_titles_and_texts_build_a_sane_post(title: str, text: str) -> No
 def test_title_for(title: str, text: str, url: str, expected: str) -> None:
     assert title_for(title, text, url, "src") == expected
     assert len(expected) <= TITLE_MAX
+
+
+def test_staged_files_publish_in_order_and_restore(tmp_path: Path) -> None:
+    """What DigestBuilder relies on when the database commit fails after the files are in place:
+    ``restore`` puts back every replaced file and removes the ones that were new."""
+    old, new = tmp_path / "img" / "old.png", tmp_path / "posts" / "new.md"
+    old.parent.mkdir()
+    old.write_bytes(b"previous")
+    with StagedFiles() as files:
+        files.add(old, b"next")
+        files.add(new, b"post")
+        assert old.read_bytes() == b"previous" and not new.exists()  # staged only
+        files.publish()
+        assert (old.read_bytes(), new.read_bytes()) == (b"next", b"post")
+        files.restore()
+        assert old.read_bytes() == b"previous" and not new.exists()
+    with StagedFiles() as files:
+        files.add(old, b"next")
+        files.publish()
+    assert old.read_bytes() == b"next"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["img", "old.png", "posts"]  # no temp, no backup
