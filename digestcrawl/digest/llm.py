@@ -366,6 +366,8 @@ class LLMSummarizer:
                 logger.info("%s; retrying in %.1f s", fault, wait)
                 time.sleep(wait)
                 continue
+            except Exception as error:  # anything else the client raises: still only a fallback
+                raise LLMFault(f"LLM error: {type(error).__name__}: {error}", "error") from error
             return self._read(tally, body)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
