@@ -10,6 +10,7 @@ failure"): it is logged with its traceback and counted. Stats: ``digestcrawl/dig
 ``…/empty_day``, ``…/failed`` (the previous post stands), ``…/fallback`` and
 ``…/fallback/<kind>`` (written by the extractive summarizer because the LLM failed),
 ``…/llm/malformed_body`` (LLM response bodies that were no chat completion).
+
 Settings: DIGEST_ON_CLOSE (bool, default True), DISTRIBUTED, CRAWL_ID, REDIS_URL, and those of
 ``digestcrawl.digest.daily``.
 """

@@ -1,6 +1,6 @@
 """Write one model's digest for one day, from the database: the only way a digest is made.
 
-The closing pipeline and ``scrapy digest`` both call ``DigestBuilder.build``. It reads every
+The closing pipeline and ``scrapy digest`` both call ``DigestBuilder.try_build``. It reads every
 spider's stored articles for the day, groups and ranks stories, summarizes (LLM or extractive),
 renders the post and draws its infographic, then writes them with the day's stories and digest
 row as one unit: both files are staged beside their targets first; inside the database
