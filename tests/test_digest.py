@@ -489,3 +489,20 @@ async def test_crawl_counts_and_reports_digest_faults(fault: str, fixture_web: F
         assert not (site / "_posts" / POST_NAME).exists()
         assert stats["digestcrawl/monitor/failed/digest_failed"] == 1 and "digest_failed" in failed_monitors
     assert report["totals"]["digest/failed" if fault != "llm-text-plain" else "digest/fallback"] == 1
+
+
+def test_two_scrapy_digest_runs_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    """The reported race: two `scrapy digest` processes for the same day, at once."""
+    store(postgres_url, [stored_article(n, title) for n, title in
+                         enumerate(["千問春節後將開放第三方入駐", "阿里千問下載量斷層領跑"], start=1)])
+    settings = {"DATABASE_URL": postgres_url, "DIGEST_SITE_DIR": str(tmp_path / "site"),
+                "DIGEST_SUMMARIZER": "extractive"}
+    command = scrapy_command("digest", "--model", "qwen", "--date", "2026-01-19", settings=settings)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    results = [(run.communicate(timeout=300), run.returncode) for run in runs]
+    for (_, stderr), code in results:
+        assert code == 0, stderr[-3000:]
+    digests, stories = digest_rows(postgres_url)
+    assert len(digests) == 1 and len(stories) == len({key for key, _ in stories}) >= 1
