@@ -11,6 +11,9 @@ Each check reads the per-source counters the spiders and pipelines keep
 * ``no_relevant_items``: the whole run found no relevant item, and did not list any stored
   article either. A run whose articles were all skipped as stored and unchanged (a rerun with
   nothing new: ``skipped/unchanged``) is ``nothing_new``, which is no failure.
+* ``digest_failed``: a digest could not be written (``digestcrawl/digest/failed``);
+* ``digest_fallback``: a digest was written without the LLM because the LLM failed
+  (``digestcrawl/digest/fallback``, by kind in ``digestcrawl/digest/fallback/<kind>``).
 
 Settings: MONITOR_BLOCKED_SHARE (0.5), MONITOR_EXTRACTION_SHARE (0.5), MONITOR_HISTORY_RUNS (7).
 """
@@ -63,6 +66,14 @@ def evaluate(sources: dict[str, dict[str, int]], totals: dict[str, int],
         failures.append(MonitorFailure("every_source_failed", None, f"no source answered: {failed} request(s) failed"))
     if totals.get("relevant", 0) == 0 and not nothing_new(sources, totals):
         failures.append(MonitorFailure("no_relevant_items", None, "the run found no relevant item at all"))
+    if failed := totals.get("digest/failed", 0):
+        failures.append(MonitorFailure("digest_failed", None,
+                                       f"{failed} digest(s) not written; the previous posts stand"))
+    if fallback := totals.get("digest/fallback", 0):
+        kinds = ", ".join(f"{key.rsplit('/', 1)[1]} {count}" for key, count in sorted(totals.items())
+                          if key.startswith("digest/fallback/"))
+        failures.append(MonitorFailure("digest_fallback", None,
+                                       f"{fallback} digest(s) written without the LLM ({kinds or 'unknown'})"))
     return failures
 
 

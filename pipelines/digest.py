@@ -4,6 +4,13 @@ The digest is built from the database, so the news, social and finance crawls of
 one post together whichever closes last. The day is the last day of the spider's window
 (``until``, else now) in DIGEST_TIMEZONE. In a distributed crawl, workers count themselves in
 Redis and only the last one to close writes the digest.
+
+A failed digest never raises out of ``close_spider`` (Scrapy would only log "Scraper close
+failure"): it is logged with its traceback and counted. Stats: ``digestcrawl/digest/written``,
+``…/empty_day``, ``…/failed`` (the previous post stands), ``…/fallback`` and
+``…/fallback/<kind>`` (written by the extractive summarizer because the LLM failed),
+``…/llm/malformed_body`` (LLM response bodies that were no chat completion).
+
 Settings: DIGEST_ON_CLOSE (bool, default True), DISTRIBUTED, CRAWL_ID, REDIS_URL, and those of
 ``digestcrawl.digest.daily``.
 """
@@ -62,16 +69,28 @@ class DigestPipeline:
             return
         day = spider.digest_day(ZoneInfo(self.crawler.settings.get("DIGEST_TIMEZONE")))  # type: ignore[attr-defined]
         outcomes = await asyncio.to_thread(self._build_all, list(spider.args.models), day)  # type: ignore[attr-defined]
+        stats = self.crawler.stats
         for outcome in outcomes:
-            written = outcome.post is not None
-            self.crawler.stats.inc_value("digestcrawl/digest/written" if written else "digestcrawl/digest/empty_day")
+            if outcome.failed is not None:
+                stats.inc_value("digestcrawl/digest/failed")
+            else:
+                stats.inc_value("digestcrawl/digest/written" if outcome.post else "digestcrawl/digest/empty_day")
+            if outcome.fallback:
+                stats.inc_value("digestcrawl/digest/fallback")
+                stats.inc_value(f"digestcrawl/digest/fallback/{outcome.fallback}")
+            if outcome.malformed:
+                stats.inc_value("digestcrawl/digest/llm/malformed_body", outcome.malformed)
 
     def _build_all(self, models: list[str], day):  # type: ignore[no-untyped-def]
         # The digest stack (matplotlib, openai) is loaded only when a digest is written.
-        from digestcrawl.digest.daily import DigestBuilder
+        from digestcrawl.digest.daily import DigestBuilder, failed_outcome
 
-        builder = DigestBuilder.from_settings(self.crawler.settings)
         try:
-            return [builder.build(model, day) for model in models]
+            builder = DigestBuilder.from_settings(self.crawler.settings)
+        except Exception as error:  # the database or a setting: no model's digest can be written
+            logger.exception("Digest of %s for %s failed to start", ", ".join(models), day)
+            return [failed_outcome(model, day, error) for model in models]
+        try:
+            return [builder.try_build(model, day) for model in models]
         finally:
             builder.close()

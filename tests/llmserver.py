@@ -1,7 +1,10 @@
 """A scripted OpenAI-compatible Chat Completions server on 127.0.0.1, for the LLM tests.
 
 ``POST /v1/chat/completions`` plays the queued ``Reply`` objects in order: assistant content
-(valid or not), an HTTP error status with headers, or a hang longer than any client timeout.
+(valid or not), an HTTP error status with headers, a raw body that is no chat completion
+(malformed JSON, text/plain, JSON of the wrong shape), or a stall: no answer at all, headers and
+half a body, or a body trickled a byte at a time. Stalls last until the server stops (an Event
+set at teardown) or HANG_SECONDS.
 With the queue empty it answers with ``default_answer``: a valid, grounded ``DigestContent`` (or
 ``StorySummary``, when that schema is requested) built from the story keys, article ids and
 titles found in the prompt. Every request body and its headers are recorded.
@@ -32,11 +35,18 @@ class Reply:
     content: Content | None = None  # None: the default answer
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
-    hang: bool = False
+    hang: bool = False  # no status line at all
+    stall: str | None = None  # "body": headers and half the body; "trickle": a byte per 50 ms
+    body: bytes | None = None  # sent as it is instead of a chat completion
+    content_type: str = "application/json"
 
     @classmethod
     def json(cls, value: Any) -> Reply:
         return cls(content=json.dumps(value, ensure_ascii=False))
+
+    @classmethod
+    def raw(cls, body: str | bytes, content_type: str = "application/json") -> Reply:
+        return cls(body=body.encode() if isinstance(body, str) else body, content_type=content_type)
 
     @classmethod
     def error(cls, status: int, **headers: str) -> Reply:
@@ -126,6 +136,8 @@ class LLMServer:
         if reply.status != 200:
             error = {"error": {"message": f"scripted {reply.status}", "type": "server_error"}}
             return reply.status, reply.headers, json.dumps(error).encode()
+        if reply.body is not None:
+            return 200, reply.headers, reply.body
         content = reply.content if reply.content is not None else edited(lambda answer: None)
         text = content(body) if callable(content) else content
         prompt = sum(len(m["content"]) for m in body["messages"]) // 2
@@ -155,11 +167,23 @@ class LLMServer:
                 status, headers, payload = server._respond(reply, body)
                 try:
                     self.send_response(status)
-                    for name, value in {"Content-Type": "application/json", **headers}.items():
+                    for name, value in {"Content-Type": reply.content_type, **headers}.items():
                         self.send_header(name, value)
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
-                    self.wfile.write(payload)
+                    if reply.stall == "body":
+                        self.wfile.write(payload[: len(payload) // 2])
+                        self.wfile.flush()
+                        server._stopping.wait(HANG_SECONDS)
+                    elif reply.stall == "trickle":
+                        # Each byte comes well within any read timeout; the whole never does.
+                        for byte in payload:
+                            if server._stopping.wait(0.05):
+                                break
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                    else:
+                        self.wfile.write(payload)
                 except OSError:
                     pass  # the client went away
 

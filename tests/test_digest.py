@@ -4,25 +4,38 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from scrapy.settings import Settings
+from scrapy.utils.defer import deferred_f_from_coro_f
+from scrapy.utils.project import get_project_settings
 from sqlalchemy import select
 
 from digestcrawl.config import load_entities
+from digestcrawl.digest.daily import DigestBuilder, DigestOutcome
 from digestcrawl.digest.extractive import ExtractiveSummarizer, split_sentences
+from digestcrawl.digest.model import DigestInput
 from digestcrawl.digest.repository import DigestRepository
+from digestcrawl.digest.sanitize import TITLE_MAX
 from digestcrawl.digest.stories import EntityFinder, group_stories
-from digestcrawl.storage import DigestRow, StoryArticleRow, StoryRow, make_engine
-from tests.conftest import FIXTURE_WINDOW, ROOT
+from digestcrawl.items import Article
+from digestcrawl.storage import ArticleStore, DigestRow, StoryArticleRow, StoryRow, make_engine
+from spiders.news import NewsSpider
+from tests.conftest import FIXTURE_WINDOW, ROOT, run_crawl, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
+from tests.llmserver import LLMServer, Reply
 
 DAY = date(2026, 1, 19)
 EXPECTED = yaml.safe_load((Path(__file__).parent / "fixtureweb" / "expected.yaml").read_text("utf-8"))
@@ -187,3 +200,309 @@ def test_llm_digest_through_the_command_and_its_cache(crawled: Crawled) -> None:
         assert "generator: llm:local-test" in post
         again = crawled.scrapy("digest", "--model", "qwen", "--date", "2026-01-19", *llm)
         assert again.returncode == 0 and server.calls == calls
+
+
+# --- Digests that must not be lost: hostile pages, LLM faults, failed writes, races ---------
+# A small database of hand-made articles (no crawl), the real DigestBuilder, SQLite or the
+# private PostgreSQL cluster.
+
+QWEN_TEXT = ("阿里巴巴旗下AI助手千問宣布，自1月15日起全面接入淘寶、支付寶、飛豬與高德地圖。"
+             "千問App月活躍用戶已突破1億。春節後將開放第三方服務入駐。")
+POST_NAME = "2026-01-19-qwen-daily.md"
+IMAGE_NAME = "2026-01-19-qwen-infographic.png"
+
+
+def stored_article(n: int, title: str, text: str = QWEN_TEXT, source: str = "udn") -> Article:
+    return Article(url=f"https://news.example/{n}", source=source, category="news", title=title, text=text,
+                   language="zh-Hant", published=datetime(2026, 1, 19, 2, tzinfo=UTC),
+                   models={"qwen": ["千問"]}, score={"qwen": 5})
+
+
+def store(url: str, articles: list[Article]) -> None:
+    articles_store = ArticleStore.connect(url)
+    try:
+        articles_store.register_sources(sorted({(a.source, a.category) for a in articles}))
+        articles_store.save_many(articles)
+    finally:
+        articles_store.close()
+
+
+def digest_settings(url: str, site: Path, **extra: object) -> Settings:
+    settings = get_project_settings()
+    settings.setdict({"DATABASE_URL": url, "DIGEST_SITE_DIR": str(site), "DIGEST_SUMMARIZER": "extractive",
+                      **extra}, priority="cmdline")
+    return settings
+
+
+def builder_for(url: str, site: Path, **extra: object) -> DigestBuilder:
+    return DigestBuilder.from_settings(digest_settings(url, site, **extra))
+
+
+def build_once(url: str, site: Path, **extra: object) -> DigestOutcome:
+    builder = builder_for(url, site, **extra)
+    try:
+        return builder.try_build("qwen", DAY)
+    finally:
+        builder.close()
+
+
+def read_post(path: Path) -> tuple[dict[str, Any], str]:
+    head, body = path.read_text("utf-8").removeprefix("---\n").split("\n---\n", 1)
+    front = yaml.safe_load(head)
+    assert isinstance(front, dict)
+    return front, body
+
+
+def digest_rows(url: str) -> tuple[list[Any], list[tuple[str, str]]]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            digests = conn.execute(select(DigestRow.model, DigestRow.day, DigestRow.written_at,
+                                          DigestRow.generator)).all()
+            stories = conn.execute(select(StoryRow.key, StoryRow.title).where(StoryRow.day == DAY)
+                                   .order_by(StoryRow.position)).all()
+    finally:
+        engine.dispose()
+    return digests, [(key, title) for key, title in stories]
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'digest.sqlite3'}"
+
+
+HOSTILE_PAGES = [
+    stored_article(1, ""),
+    stored_article(2, "千問" + "長" * 50_000),
+    stored_article(3, "word " * 200_000, "y" * 1_000_000),
+    stored_article(4, "\u202e\x00\x07{{ site.title }} {% include x %}\n---\ntitle: pwned\n---", QWEN_TEXT + "\x00"),
+    stored_article(5, '"\': [ { & * ! | > % @ `', ""),
+    stored_article(6, "", "", source="blog"),
+]
+
+
+def test_hostile_pages_make_a_sane_digest(sqlite_url: str, tmp_path: Path) -> None:
+    store(sqlite_url, HOSTILE_PAGES)
+    outcome = build_once(sqlite_url, tmp_path / "site")
+    assert outcome.failed is None and outcome.post is not None, outcome.describe()
+    front, body = read_post(outcome.post)
+    assert front["title"] == "QWEN 每日動態 - 2026-01-19"
+    assert (tmp_path / "site" / "assets" / "img" / "posts" / IMAGE_NAME).read_bytes().startswith(b"\x89PNG")
+    assert "{{" not in body and "{%" not in body and "\u202e" not in body and "\x00" not in body
+    _, stories = digest_rows(sqlite_url)
+    for _, title in stories:
+        assert title and len(title) <= TITLE_MAX and "\n" not in title and "\u202e" not in title
+    engine = make_engine(sqlite_url)
+    titles = [a.title for a in DigestRepository(engine, ZoneInfo("Asia/Taipei")).articles("qwen", DAY)]
+    engine.dispose()
+    assert titles[0] == "阿里巴巴旗下AI助手千問宣布，自1月15日起全面接入淘寶、支付寶、飛豬與高德地圖。"  # lead sentence
+    assert titles[1] == "千問" + "長" * (TITLE_MAX - 3) + "…"
+    assert titles[3] == "{{ site.title }} {% include x %} --- title: pwned ---"  # data: escaped when rendered
+    assert titles[5] == "news.example"  # no title, no text: the URL's host
+
+
+# LLM faults: the post is written all the same, by the fallback, and says so
+
+@pytest.mark.parametrize(("reply", "kind"), [
+    (Reply.raw('{"choices": [{"message": '), "malformed_body"),
+    (Reply.raw("Service temporarily unavailable", "text/plain"), "malformed_body"),
+    (Reply.raw('{"choices": "nope"}'), "malformed_body"),
+    (Reply(hang=True), "deadline"),
+], ids=["malformed-json", "text-plain", "wrong-type", "hung"])
+def test_llm_fault_writes_the_fallback_post(sqlite_url: str, tmp_path: Path, reply: Reply, kind: str) -> None:
+    store(sqlite_url, [stored_article(1, "千問春節後將開放第三方入駐")])
+    with LLMServer() as server:
+        server.script(*[reply] * 4)
+        started = time.monotonic()
+        outcome = build_once(sqlite_url, tmp_path / "site", DIGEST_SUMMARIZER="llm", LLM_BASE_URL=server.base_url,
+                             LLM_API_KEY="test-key", LLM_TIMEOUT=30, LLM_DEADLINE=1, LLM_MAX_RETRIES=3)
+        elapsed = time.monotonic() - started
+    assert outcome.failed is None and outcome.post is not None
+    assert (outcome.generator, outcome.fallback) == ("extractive", kind)
+    assert outcome.malformed == (kind == "malformed_body")
+    assert "LLM fallback: " + kind in outcome.describe()
+    front, body = read_post(outcome.post)
+    assert front["generator"] == "extractive"
+    assert "generator: extractive" in body.rstrip().splitlines()[-1]  # the footer says no LLM wrote it
+    assert elapsed < 30  # bounded by LLM_DEADLINE, not by the read timeout
+
+
+# A failed write leaves the previous post, image and database rows as they were
+
+@pytest.mark.parametrize("broken", ["images-dir-is-a-file", "image-path-is-a-directory",
+                                    "post-path-is-a-directory"])
+def test_failed_write_leaves_the_previous_digest(sqlite_url: str, tmp_path: Path, broken: str) -> None:
+    site = tmp_path / "site"
+    post, image = site / "_posts" / POST_NAME, site / "assets" / "img" / "posts" / IMAGE_NAME
+    store(sqlite_url, [stored_article(1, "千問春節後將開放第三方入駐")])
+    assert build_once(sqlite_url, site).post == post
+    rows_before = digest_rows(sqlite_url)
+    image.write_bytes(b"previous image")
+    post.write_text("previous post", "utf-8")
+    store(sqlite_url, [stored_article(2, "千問國際版年內上線", "千問國際版預計在年內上線，支援多種語言。")])
+    if broken == "images-dir-is-a-file":  # staging fails: nothing is touched
+        shutil.rmtree(image.parent)
+        image.parent.write_text("not a directory", "utf-8")
+    elif broken == "image-path-is-a-directory":  # the first rename fails
+        image.unlink()
+        image.mkdir()
+    else:  # the image is put in place first, then the post's rename fails: the image is put back
+        post.unlink()
+        post.mkdir()
+
+    outcome = build_once(sqlite_url, site)
+
+    assert outcome.post is None and outcome.failed is not None and "Error" in outcome.failed
+    assert "FAILED, previous post unchanged" in outcome.describe()
+    if broken != "post-path-is-a-directory":
+        assert post.read_text("utf-8") == "previous post"
+    else:
+        assert image.read_bytes() == b"previous image"
+    assert digest_rows(sqlite_url) == rows_before  # the transaction was rolled back
+    leftovers = [p.name for p in site.rglob(".*")]
+    assert leftovers == [], leftovers  # no temp file or backup is left behind
+
+
+def test_scrapy_digest_exits_non_zero_on_a_failed_digest(sqlite_url: str, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    store(sqlite_url, [stored_article(1, "千問春節後將開放第三方入駐")])
+    (site / "assets" / "img" / "posts" / IMAGE_NAME).mkdir(parents=True)
+    settings = {"DATABASE_URL": sqlite_url, "DIGEST_SITE_DIR": str(site), "DIGEST_SUMMARIZER": "extractive"}
+    result = subprocess.run(scrapy_command("digest", "--model", "qwen", "--date", "2026-01-18..2026-01-19",
+                                           settings=settings),
+                            cwd=ROOT, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "2026-01-18: no relevant items" in result.stdout  # the other day is still tried
+    assert "2026-01-19: FAILED, previous post unchanged: IsADirectoryError" in result.stdout
+    assert "1 of 2 digests failed" in result.stderr
+    assert not (site / "_posts" / POST_NAME).exists()
+
+
+# Concurrent writers of one (model, day) take turns
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_concurrent_digests_of_one_day_never_collide(database: str, sqlite_url: str, tmp_path: Path,
+                                                     request: pytest.FixtureRequest) -> None:
+    url = sqlite_url if database == "sqlite" else request.getfixturevalue("postgres_url")
+    store(url, [stored_article(n, title, QWEN_TEXT.replace("1億", f"{n}億"))
+                for n, title in enumerate(["千問春節後將開放第三方入駐", "阿里千問下載量斷層領跑",
+                                           "傑富瑞看好阿里巴巴AI整合"], start=1)])
+    site = tmp_path / "site"
+    builders = [builder_for(url, site) for _ in range(2)]
+    rounds = 5
+    barrier = threading.Barrier(len(builders))
+    outcomes: list[DigestOutcome] = []
+
+    def write(builder: DigestBuilder) -> None:
+        for _ in range(rounds):
+            barrier.wait(timeout=60)  # both start each round together
+            outcomes.append(builder.try_build("qwen", DAY))
+
+    threads = [threading.Thread(target=write, args=(builder,)) for builder in builders]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+    finally:
+        for builder in builders:
+            builder.close()
+    assert [o.failed for o in outcomes] == [None] * rounds * len(builders)
+    digests, stories = digest_rows(url)
+    assert [(model, day) for model, day, *_ in digests] == [("qwen", DAY)]
+    assert len(stories) == len({key for key, _ in stories}) >= 1
+    front, _ = read_post(site / "_posts" / POST_NAME)
+    assert front["title"] == "QWEN 每日動態 - 2026-01-19"
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_concurrent_saves_take_turns(database: str, sqlite_url: str, tmp_path: Path,
+                                     request: pytest.FixtureRequest) -> None:
+    """The repository's write itself, started at the same instant from two threads: without the
+    lock, PostgreSQL's second transaction inserts the same story keys (UniqueViolation)."""
+    url = sqlite_url if database == "sqlite" else request.getfixturevalue("postgres_url")
+    store(url, [stored_article(1, "千問春節後將開放第三方入駐")])
+    builder = builder_for(url, tmp_path / "site")
+    try:
+        articles = builder.repository.articles("qwen", DAY)
+        stories = group_stories(articles, builder.finder)
+        figures = builder.repository.figures("qwen", DAY, articles, (), [])
+        digest = DigestInput(model_key="qwen", model=builder.models["qwen"], day=DAY, language="zh-TW",
+                             stories=stories, figures=figures)
+        result = builder.summarizer.summarize(digest)
+        repositories = [DigestRepository(make_engine(url), ZoneInfo("Asia/Taipei")) for _ in range(2)]
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def save(repository: DigestRepository) -> None:
+            for _ in range(10):
+                barrier.wait(timeout=60)
+                try:
+                    repository.save("qwen", DAY, stories, result, "post.md")
+                except Exception as error:
+                    errors.append(error)
+
+        threads = [threading.Thread(target=save, args=(r,)) for r in repositories]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        for repository in repositories:
+            repository.engine.dispose()
+    finally:
+        builder.close()
+    assert errors == []
+    digests, saved = digest_rows(url)
+    assert len(digests) == 1 and [key for key, _ in saved] == [s.key for s in stories]
+
+
+# In a crawl: a failed or fallen-back digest is counted, and its monitor fails in the run report
+
+@pytest.mark.parametrize("fault", ["llm-text-plain", "unwritable-image"])
+@deferred_f_from_coro_f
+async def test_crawl_counts_and_reports_digest_faults(fault: str, fixture_web: FixtureWeb, sources_file: Path,
+                                                      crawl_settings: dict[str, Any], tmp_path: Path) -> None:
+    site = Path(crawl_settings["DIGEST_SITE_DIR"])
+    with LLMServer() as server:
+        settings = {**crawl_settings, "DIGESTCRAWL_SOURCES_FILE": str(sources_file)}
+        if fault == "llm-text-plain":
+            server.script(*[Reply.raw("Service temporarily unavailable", "text/plain")] * 3)
+            settings.update(DIGEST_SUMMARIZER="llm", LLM_BASE_URL=server.base_url, LLM_API_KEY="test-key")
+        else:
+            (site / "assets" / "img" / "posts" / IMAGE_NAME).mkdir(parents=True)
+        crawler = await run_crawl(NewsSpider, settings, model="qwen", source="udn", **FIXTURE_WINDOW)
+    assert crawler.stats is not None
+    stats = crawler.stats.get_stats()
+    report = json.loads(Path(stats["digestcrawl/report_file"]).read_text("utf-8"))
+    failed_monitors = {f["monitor"] for f in report["monitors"]["failed"]}
+    if fault == "llm-text-plain":
+        assert stats["digestcrawl/digest/written"] == 1
+        assert stats["digestcrawl/digest/fallback"] == stats["digestcrawl/digest/fallback/malformed_body"] == 1
+        assert stats["digestcrawl/digest/llm/malformed_body"] == 1
+        assert "digestcrawl/digest/failed" not in stats
+        assert "generator: extractive" in (site / "_posts" / POST_NAME).read_text("utf-8")
+        assert stats["digestcrawl/monitor/failed/digest_fallback"] == 1 and "digest_fallback" in failed_monitors
+    else:
+        assert stats["digestcrawl/digest/failed"] == 1
+        assert "digestcrawl/digest/written" not in stats
+        assert not (site / "_posts" / POST_NAME).exists()
+        assert stats["digestcrawl/monitor/failed/digest_failed"] == 1 and "digest_failed" in failed_monitors
+    assert report["totals"]["digest/failed" if fault != "llm-text-plain" else "digest/fallback"] == 1
+
+
+def test_two_scrapy_digest_runs_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    """The reported race: two `scrapy digest` processes for the same day, at once."""
+    store(postgres_url, [stored_article(n, title) for n, title in
+                         enumerate(["千問春節後將開放第三方入駐", "阿里千問下載量斷層領跑"], start=1)])
+    settings = {"DATABASE_URL": postgres_url, "DIGEST_SITE_DIR": str(tmp_path / "site"),
+                "DIGEST_SUMMARIZER": "extractive"}
+    command = scrapy_command("digest", "--model", "qwen", "--date", "2026-01-19", settings=settings)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    results = [(run.communicate(timeout=300), run.returncode) for run in runs]
+    for (_, stderr), code in results:
+        assert code == 0, stderr[-3000:]
+    digests, stories = digest_rows(postgres_url)
+    assert len(digests) == 1 and len(stories) == len({key for key, _ in stories}) >= 1

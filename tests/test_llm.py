@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import socket
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,7 +19,7 @@ from sqlalchemy.engine import Engine
 from digestcrawl.config import ModelConfig
 from digestcrawl.digest.cache import CachedAnswer, LLMCache, cache_key
 from digestcrawl.digest.grounding import check_content, check_story
-from digestcrawl.digest.llm import LLMConfig, LLMSummarizer, LLMSummaryResult
+from digestcrawl.digest.llm import WATCHDOG_GRACE, LLMConfig, LLMSummarizer, LLMSummaryResult
 from digestcrawl.digest.model import (
     Analysis,
     DayFigures,
@@ -212,10 +214,97 @@ def test_timeout_falls_back_to_extractive(server: LLMServer, summarizer: Factory
         result = run(summarizer, timeout=1.0, max_retries=1)
     assert result.generator == "extractive"
     assert result.fallback_reason == "LLM timeout after 1 retry"
+    assert result.fallback_kind == "timeout"
     assert result.content.summary == "fallback"
     assert (result.llm_calls, server.calls) == (1, 2)
     warnings = [r.getMessage() for r in caplog.records if r.name == "digestcrawl.digest.llm"]
     assert len(warnings) == 1 and "timeout" in warnings[0]
+
+
+# (4b) a body that is no chat completion falls back at once, counted
+
+WRONG_TYPE = {"id": "x", "object": "chat.completion", "created": 0, "model": "m"}
+
+
+@pytest.mark.parametrize("body", [
+    Reply.raw('{"id": "x", "choices": [{"message": {"content": "{\\"summary'),  # cut off
+    Reply.raw("Service temporarily unavailable", "text/plain"),
+    Reply.raw("<html><body>502 Bad Gateway</body></html>", "text/html"),
+    Reply.raw(""),
+    Reply.raw("[]"),
+    Reply.raw(json.dumps({**WRONG_TYPE, "choices": "nope"})),
+    Reply.raw(json.dumps({**WRONG_TYPE, "choices": []})),
+    Reply.raw(json.dumps({**WRONG_TYPE, "choices": [{"message": {"content": 42}}]})),
+    Reply.raw(json.dumps({**WRONG_TYPE, "choices": [{"message": "text"}]})),
+    Reply.raw(json.dumps({**WRONG_TYPE, "choices": [{"message": {"content": "{}"}}],
+                          "usage": {"prompt_tokens": "many"}})),
+    Reply.raw(b"\xff\xfe\x00garbage"),
+], ids=["malformed-json", "text-plain", "html", "empty", "json-array", "choices-string",
+        "no-choices", "content-number", "message-string", "usage-string", "binary"])
+def test_malformed_body_falls_back(server: LLMServer, summarizer: Factory, body: Reply,
+                                   caplog: pytest.LogCaptureFixture) -> None:
+    server.script(body)
+    with caplog.at_level(logging.WARNING, logger="digestcrawl.digest.llm"):
+        result = run(summarizer)
+    assert result.generator == "extractive"
+    assert result.fallback_kind == "malformed_body"
+    assert "not a chat completion" in (result.fallback_reason or "")
+    assert result.content.summary == "fallback"
+    assert (result.malformed, result.llm_calls, server.calls) == (1, 1, 1)
+    assert any("malformed_body" in r.getMessage() for r in caplog.records)
+
+
+def test_malformed_body_of_a_focused_call_replaces_only_that_story(server: LLMServer,
+                                                                   summarizer: Factory) -> None:
+    server.script(Reply(content=edited(add_to_story(0, UNGROUNDED))), Reply.raw("oops", "text/plain"))
+    result = run(summarizer)
+    assert result.generator == "llm:test-model" and result.fallback_kind is None
+    assert (result.malformed, result.replaced) == (1, ["s-app"])
+
+
+# (4c) one deadline bounds all of a digest's calls, retries and waits
+
+@pytest.mark.parametrize("stall", [Reply(hang=True), Reply(stall="body"), Reply(stall="trickle")],
+                         ids=["no-answer", "half-body", "trickle"])
+def test_deadline_bounds_a_stalled_endpoint(server: LLMServer, summarizer: Factory,
+                                            stall: Reply) -> None:
+    server.script(*[stall] * 4)
+    started = time.monotonic()
+    result = run(summarizer, timeout=30.0, connect_timeout=30.0, max_retries=3, deadline=1.0)
+    elapsed = time.monotonic() - started
+    assert result.generator == "extractive" and result.content.summary == "fallback"
+    assert result.fallback_kind == "deadline"
+    assert result.fallback_reason == "LLM deadline of 1 s passed after 0 retries"
+    # The read timeout (cut to the deadline) or, for a trickle, the watchdog ends the attempt.
+    assert 1.0 <= elapsed < 1.0 + WATCHDOG_GRACE + 1.5
+    assert server.calls == 1
+
+
+def test_deadline_is_shared_by_the_digests_calls(server: LLMServer, summarizer: Factory) -> None:
+    server.script(Reply(content=edited(add_to_story(0, UNGROUNDED))), Reply(hang=True))
+    started = time.monotonic()
+    result = run(summarizer, timeout=30.0, deadline=1.0)
+    assert time.monotonic() - started < 1.0 + 1.5
+    assert result.generator == "llm:test-model"
+    assert result.replaced == ["s-app"]  # the focused call ran out of time: the fallback's story
+
+
+def test_retry_after_past_the_deadline_falls_back_at_once(server: LLMServer,
+                                                          summarizer: Factory) -> None:
+    server.script(Reply.error(429, **{"Retry-After": "120"}))
+    started = time.monotonic()
+    result = run(summarizer, deadline=5.0)
+    assert time.monotonic() - started < 2.0
+    assert result.fallback_kind == "http_status"
+    assert result.fallback_reason == "LLM HTTP 429 after 0 retries; a retry in 120 s would pass the 5 s deadline"
+    assert server.calls == 1
+
+
+def test_unretryable_status_falls_back_without_retry(server: LLMServer, summarizer: Factory) -> None:
+    server.script(Reply.error(400))
+    result = run(summarizer)
+    assert (result.fallback_kind, result.fallback_reason) == ("http_status", "LLM HTTP 400 after 0 retries")
+    assert server.calls == 1
 
 
 def test_connection_refused_falls_back(summarizer: Factory) -> None:
@@ -446,12 +535,14 @@ def test_config_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "from-env")
     config = LLMConfig.from_settings(BaseSettings({"LLM_TIMEOUT": "5", "LLM_TOKEN_BUDGET": "800"}))
     assert config == LLMConfig(model="gpt-4o-mini", base_url="http://127.0.0.1:9/v1",
-                               api_key="from-env", timeout=5.0, max_retries=3, token_budget=800,
-                               temperature=0.2)
+                               api_key="from-env", timeout=5.0, connect_timeout=10.0, deadline=60.0,
+                               max_retries=3, token_budget=800, temperature=0.2)
     assert "from-env" not in repr(config)
     settings = BaseSettings({"LLM_MODEL": "qwen-plus", "LLM_BASE_URL": "http://127.0.0.1:8/v1",
-                             "LLM_API_KEY": "k", "LLM_MAX_RETRIES": 0, "LLM_TEMPERATURE": 0})
+                             "LLM_API_KEY": "k", "LLM_MAX_RETRIES": 0, "LLM_TEMPERATURE": 0,
+                             "LLM_CONNECT_TIMEOUT": "2.5", "LLM_DEADLINE": 30})
     config = LLMConfig.from_settings(settings)
+    assert (config.connect_timeout, config.deadline) == (2.5, 30.0)
     assert (config.model, config.api_key) == ("qwen-plus", "k")
     assert config.base_url == "http://127.0.0.1:8/v1"
     assert (config.max_retries, config.temperature) == (0, 0.0)

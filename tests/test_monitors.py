@@ -37,12 +37,18 @@ from tests.fixtureweb.server import SITE_ROOT, FixtureWeb
     # ... where the one new page is empty: not half of the source's pages, which are stored.
     ({"a": {"fetched": 3, "entries": 5, "skipped/unchanged": 3, "dropped/off_topic": 1, "dropped/empty_page": 1}},
      {"relevant": 0}, [], []),
+    ({}, {"relevant": 1, "digest/written": 1}, [], []),
+    ({}, {"relevant": 1, "digest/failed": 1}, [], [("digest_failed", None)]),
+    ({}, {"relevant": 1, "digest/written": 2, "digest/fallback": 2, "digest/fallback/deadline": 1,
+          "digest/fallback/malformed_body": 1}, [], [("digest_fallback", None)]),
 ])
 def test_monitor_table(sources: dict[str, dict[str, int]], totals: dict[str, int],
                        history: list[dict[str, dict[str, int]]], expected: list[tuple[str, str | None]]) -> None:
     failures = evaluate(sources, totals, history, Thresholds())
     assert [(f.monitor, f.source) for f in failures] == expected
     assert all(isinstance(f, MonitorFailure) and str(f) for f in failures)
+    if expected == [("digest_fallback", None)]:
+        assert str(failures[0]) == "digest_fallback: 2 digest(s) written without the LLM (deadline 1, malformed_body 1)"
 
 
 def _break(site: Path, scenario: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import os
+import random
 import re
 import shutil
 import struct
@@ -22,10 +23,12 @@ import yaml
 from matplotlib import font_manager
 from scrapy.settings import Settings
 
-from digestcrawl.config import ModelConfig
+from digestcrawl.config import ModelConfig, load_entities
 from digestcrawl.digest import infographic, render
+from digestcrawl.digest.extractive import ExtractiveSummarizer
 from digestcrawl.digest.infographic import CJKFontMissing, cjk_font, draw_infographic
 from digestcrawl.digest.model import (
+    STORY_TITLE_MAX,
     Analysis,
     DayFigures,
     DigestContent,
@@ -38,12 +41,15 @@ from digestcrawl.digest.model import (
 )
 from digestcrawl.digest.render import (
     RenderOptions,
+    StagedFiles,
     escape_markdown,
     post_paths,
     render_post,
     safe_url,
     write_post,
 )
+from digestcrawl.digest.sanitize import TITLE_MAX, UNSAFE, clean_article, title_for
+from digestcrawl.digest.stories import EntityFinder
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = date(2026, 1, 19)
@@ -549,3 +555,112 @@ def test_hostile_posts_build_with_strict_jekyll(tmp_path: Path) -> None:
     assert image.read_bytes() == paths[0].image.read_bytes()
     [en_page] = [p for p in out.rglob("*.html") if "/qwen-en/daily/" in p.as_posix()]
     assert "without an AI language model (generator: extractive)" in en_page.read_text("utf-8")
+
+
+# Hostile page strings: whatever a page's title and text are, the post renders and parses
+
+HOSTILE_PIECES = ["", " ", "\x00", "\x07", "\x1b[31m", "\x7f", "\x85", "\u202e", "\u2066", "\u200f",
+                  "\ufeff", "\ud800", "\u2028", "\r\n", "\n", "\t", "{{ site.title }}",
+                  "{% include x %}", "{%- raw -%}", "---", "\n---\n", "...", "'", '"', ": ",
+                  "key: value", "# ", "- ", "> ", "`", "*", "[x](javascript:alert(1))",
+                  "<script>alert(1)</script>", "&amp;", "|", "!", "@", "%", "\\", "。", "🚀",
+                  "千問升級", "Qwen", "word ", "長"]
+HOSTILE_CASES: list[tuple[str, str]] = [
+    ("", ""),
+    ("", "千問今天發布新版本。第二句。"),
+    ("\x00\x01\u202e\u2066\u200b\ufeff", "\x00"),
+    ("A" * 1_000_000, ""),
+    ("word " * 200_000, "y" * 1_000_000),
+    ("長" * 1_000_000, "長。" * 500_000),
+    ("{{ site.title }} {% raw %}", "{% endraw %} {{ page.x }}"),
+    ("---\ntitle: pwned\nlayout: evil\n---", "---\n---"),
+    ('"\': [ { & * ! | > % @ `', "'\"\n- a\n- b"),
+    ("\u202egpj.exe", "\u202etxt"),
+]
+
+
+def _hostile_string(rng: random.Random) -> str:
+    text = "".join(rng.choice(HOSTILE_PIECES) for _ in range(rng.randint(0, 14)))
+    if rng.random() < 0.15:
+        text += rng.choice(HOSTILE_PIECES[1:]) * rng.choice([300, 20_000])
+    return text
+
+
+_RANDOM = random.Random(13)  # seeded: the same table every run
+HOSTILE_CASES += [(_hostile_string(_RANDOM), _hostile_string(_RANDOM)) for _ in range(40)]
+
+
+def _sane_line(text: str, rendered: bool = False) -> None:
+    assert text and text == text.strip()
+    assert not UNSAFE.search(text) and "\n" not in text
+    if rendered:  # Liquid syntax stays data until the renderer escapes it
+        assert "{{" not in text and "{%" not in text
+
+
+@pytest.mark.parametrize(("title", "text"), HOSTILE_CASES, ids=[f"case{i}" for i in range(len(HOSTILE_CASES))])
+def test_hostile_titles_and_texts_build_a_sane_post(title: str, text: str) -> None:
+    """Cleaned as the repository cleans stored articles, then the offline summary and the post:
+    nothing raises, the front matter is YAML with our title, every story title is one sane line."""
+    urls = ["https://news.example/1", "javascript:alert(1)", "not a url \x00"]
+    articles = [clean_article(StoryArticle(
+        id=n, url=url, title=title, text=text, snippet=text[:50], source="src", category="news",
+        publisher=title[:30], language=text[:20] or None, published=datetime(2026, 1, 19, 9, tzinfo=ZoneInfo("UTC")),
+        score=1)) for n, url in enumerate(urls, start=1)]
+    for cleaned in articles:
+        _sane_line(cleaned.title)
+        assert len(cleaned.title) <= TITLE_MAX
+    stories = [Story(f"s{n}", [a]) for n, a in enumerate(articles)]
+    stories[2].follow_up_day = DAY - timedelta(days=1)
+    figures = DayFigures(mentions_by_category={"news": 3}, trend={DAY - timedelta(days=i): 1 for i in range(7)},
+                         co_mentioned={}, tickers=(), finance_titles=(articles[0].title,))
+    digest = DigestInput(model_key="qwen", model=MODEL, day=DAY, language="zh-TW", stories=stories,
+                         figures=figures)
+    result = ExtractiveSummarizer(EntityFinder(load_entities())).summarize(digest)
+    post = render_post(digest, result, RenderOptions())
+    front, body = split_post(post)
+    assert front["title"] == "QWEN 每日動態 - 2026-01-19" and front["model"] == "qwen"
+    assert list(front) == ["layout", "title", "tagline", "date", "model", "categories", "tags",
+                           "image", "ai_summary", "generator"]
+    assert isinstance(front["ai_summary"], str) and not UNSAFE.search(front["ai_summary"])
+    assert not UNSAFE.search(post)
+    assert [line[3:] for line in body.splitlines() if line.startswith("## ")] == HEADINGS["zh-TW"]
+    bullets = [line[2:] for line in sections(body)["📰 本週新聞焦點"] if line.startswith("- ")]
+    assert len(bullets) == 3
+    for bullet in bullets:
+        _sane_line(bullet, rendered=True)
+        assert len(bullet) <= 6 * STORY_TITLE_MAX  # an escape is at most 6 characters (&#123;)
+
+
+@pytest.mark.parametrize(("title", "text", "url", "expected"), [
+    ("  千問\n升級\u202e ", "", "https://a.example/", "千問 升級"),
+    ("", "千問今天發布新版本。第二句。", "https://a.example/", "千問今天發布新版本。"),
+    ("", "Qwen 3.5 is out. More later.", "https://a.example/", "Qwen 3.5 is out."),
+    ("\x00\u200b", "", "https://news.example/x", "news.example"),
+    ("", "", "javascript:alert(1)", "src"),
+    ("word " * 100, "", "https://a.example/", ("word " * 100)[:TITLE_MAX - 1].rsplit(" ", 1)[0] + "…"),
+    ("長" * 500, "", "https://a.example/", "長" * (TITLE_MAX - 1) + "…"),
+])
+def test_title_for(title: str, text: str, url: str, expected: str) -> None:
+    assert title_for(title, text, url, "src") == expected
+    assert len(expected) <= TITLE_MAX
+
+
+def test_staged_files_publish_in_order_and_restore(tmp_path: Path) -> None:
+    """What DigestBuilder relies on when the database commit fails after the files are in place:
+    ``restore`` puts back every replaced file and removes the ones that were new."""
+    old, new = tmp_path / "img" / "old.png", tmp_path / "posts" / "new.md"
+    old.parent.mkdir()
+    old.write_bytes(b"previous")
+    with StagedFiles() as files:
+        files.add(old, b"next")
+        files.add(new, b"post")
+        assert old.read_bytes() == b"previous" and not new.exists()  # staged only
+        files.publish()
+        assert (old.read_bytes(), new.read_bytes()) == (b"next", b"post")
+        files.restore()
+        assert old.read_bytes() == b"previous" and not new.exists()
+    with StagedFiles() as files:
+        files.add(old, b"next")
+        files.publish()
+    assert old.read_bytes() == b"next"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["img", "old.png", "posts"]  # no temp, no backup

@@ -69,11 +69,9 @@ class Command(BaseRunSpiderCommand):
         written = True
         try:
             for model in spider.args.models:  # type: ignore[attr-defined]
-                try:
-                    print(builder.build(model, day).describe(), flush=True)
-                except Exception:  # one model's failure costs the others nothing
-                    logger.exception("Digest failed for %s on %s", model, day)
-                    written = False
+                outcome = builder.try_build(model, day)  # one model's failure costs the others nothing
+                print(outcome.describe(), flush=True)
+                written = written and not outcome.failed
         finally:
             builder.close()
         return written

@@ -3,8 +3,10 @@
     scrapy digest --model qwen --date 2026-01-19
     scrapy digest --model all --date 2026-01-13..2026-01-19
 
-A progress bar on a terminal; plain log lines otherwise. Exit status 0 when every requested
-digest was written or had nothing to say; 1 on an error.
+A progress bar on a terminal; plain log lines otherwise. Every requested digest is tried even
+when one fails (its previous post stands, and the failure is logged with its traceback).
+Exit status 0 when every requested digest was written or had nothing to say; 1 when any failed
+or none could be started (the database unreachable, a bad setting); 2 on bad arguments.
 """
 
 from __future__ import annotations
@@ -61,17 +63,24 @@ class Command(ScrapyCommand):
         # Imported here so that every other scrapy command starts without the digest stack.
         from digestcrawl.digest.daily import DigestBuilder
 
-        builder = DigestBuilder.from_settings(self.settings)
+        try:
+            builder = DigestBuilder.from_settings(self.settings)
+        except Exception:
+            logger.exception("Digest failed: could not start")
+            self.exitcode = 1
+            return
         progress = _progress(len(jobs))
+        failed = 0
         try:
             for model, day in jobs:
-                outcome = builder.build(model, day)
+                outcome = builder.try_build(model, day)
+                failed += outcome.failed is not None
                 progress(outcome.describe())
-        except Exception:
-            logger.exception("Digest failed")
-            self.exitcode = 1
         finally:
             builder.close()
+        if failed:
+            logger.error("%d of %d digests failed; their previous posts are unchanged", failed, len(jobs))
+            self.exitcode = 1
 
 
 def _progress(total: int):  # type: ignore[no-untyped-def]

@@ -1,8 +1,13 @@
 """Write one model's digest for one day, from the database: the only way a digest is made.
 
-The closing pipeline and ``scrapy digest`` both call ``DigestBuilder.build``. It reads every
+The closing pipeline and ``scrapy digest`` both call ``DigestBuilder.try_build``. It reads every
 spider's stored articles for the day, groups and ranks stories, summarizes (LLM or extractive),
-renders the post and its infographic atomically, and records stories and digest in the database.
+renders the post and draws its infographic, then writes them with the day's stories and digest
+row as one unit: both files are staged beside their targets first; inside the database
+transaction (serialised per model and day, see ``repository``) the image is put in place, then
+the post; the commit comes last. A failure anywhere leaves the previous post, image and rows as
+they were. ``try_build`` reports a failed digest as an outcome instead of raising, for the
+closing pipeline (stats) and ``scrapy digest`` (exit status).
 
 Settings: DATABASE_URL, DIGEST_SITE_DIR, DIGEST_LANGUAGE, DIGEST_TIMEZONE, DIGEST_SUMMARIZER
 (``auto``: the LLM when LLM_API_KEY is set, else extractive; ``llm``; ``extractive``), the LLM_*
@@ -23,10 +28,10 @@ from sqlalchemy.engine import Engine
 from digestcrawl.config import ModelConfig, load_entities, load_models
 from digestcrawl.digest.cache import LLMCache
 from digestcrawl.digest.extractive import ExtractiveSummarizer
-from digestcrawl.digest.infographic import draw_infographic
+from digestcrawl.digest.infographic import infographic_png
 from digestcrawl.digest.llm import LLMConfig, LLMSummarizer
 from digestcrawl.digest.model import DigestInput, Language, Story, Summarizer
-from digestcrawl.digest.render import RenderOptions, write_post
+from digestcrawl.digest.render import RenderOptions, StagedFiles, post_paths, render_post
 from digestcrawl.digest.repository import DigestRepository
 from digestcrawl.digest.stories import EntityFinder, group_stories, mark_follow_ups
 from digestcrawl.storage import ensure_schema, make_engine
@@ -45,12 +50,22 @@ class DigestOutcome:
     articles: int = 0
     generator: str = ""
     llm_calls: int = 0
+    fallback: str | None = None  # the kind of LLM fault the digest fell back to extractive on
+    malformed: int = 0  # LLM response bodies that were no chat completion
+    failed: str | None = None  # why no digest was written (the previous one stands)
 
     def describe(self) -> str:
+        if self.failed is not None:
+            return f"{self.model} {self.day}: FAILED, previous post unchanged: {self.failed}"
         if self.post is None:
             return f"{self.model} {self.day}: no relevant items, no post written"
+        fallback = f", LLM fallback: {self.fallback}" if self.fallback else ""
         return (f"{self.model} {self.day}: {self.articles} articles in {self.stories} stories → {self.post} "
-                f"({self.generator}, {self.llm_calls} LLM calls)")
+                f"({self.generator}, {self.llm_calls} LLM calls{fallback})")
+
+
+def failed_outcome(model: str, day: date, error: BaseException) -> DigestOutcome:
+    return DigestOutcome(model, day, None, failed=f"{type(error).__name__}: {error}"[:500])
 
 
 def build_summarizer(settings: BaseSettings, engine: Engine, finder: EntityFinder) -> Summarizer:
@@ -116,10 +131,28 @@ class DigestBuilder:
             figures=self.repository.figures(model_key, day, articles, model.tickers, list(others)),
             competitors=others)
         result = self.summarizer.summarize(digest)
-        paths = write_post(self.site_dir, digest, result, self.options)
-        draw_infographic(digest, result, paths.image)
-        self.repository.save(model_key, day, stories, result, str(paths.post))
+        paths = post_paths(self.site_dir, model_key, day)
+        post = render_post(digest, result, self.options).encode("utf-8")
+        image = infographic_png(digest, result)
+        with StagedFiles() as files:
+            files.add(paths.image, image)  # first: a post never points at a missing image
+            files.add(paths.post, post)
+            try:
+                self.repository.save(model_key, day, stories, result, str(paths.post), publish=files.publish)
+            except BaseException:
+                files.restore()  # the commit failed after the files were in place
+                raise
         outcome = DigestOutcome(model_key, day, paths.post, len(stories), len(articles), result.generator,
-                                result.llm_calls)
+                                result.llm_calls, result.fallback_kind, result.malformed)
         logger.info("Digest written: %s", outcome.describe())
         return outcome
+
+    def try_build(self, model_key: str, day: date) -> DigestOutcome:
+        """``build``, with a failure logged and returned: one failed digest does not stop the
+        others, and the caller reports it."""
+        try:
+            return self.build(model_key, day)
+        except Exception as error:
+            logger.exception("Digest of %s for %s failed; the previous post, if any, is unchanged",
+                             model_key, day)
+            return failed_outcome(model_key, day, error)

@@ -19,6 +19,7 @@ import yaml
 
 from digestcrawl.dedup import fingerprint
 from digestcrawl.digest.model import (
+    STORY_TITLE_MAX,
     Analysis,
     DigestContent,
     DigestInput,
@@ -27,6 +28,7 @@ from digestcrawl.digest.model import (
     StorySummary,
     SummaryResult,
 )
+from digestcrawl.digest.sanitize import cut
 from digestcrawl.digest.stories import EntityFinder, bigrams
 
 SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+(?=[A-Z0-9\"'“(])|\n+")
@@ -93,10 +95,14 @@ class ExtractiveSummarizer:
         headlines = {fingerprint(a.title) for a in story.articles}
         picked = _pick_sentences(pool, headline_words, headlines)
         cited = list(dict.fromkeys(a.id for a, _ in picked)) or [story.lead.id]
-        paragraph = "".join(s if _is_cjk(s) else f"{s} " for _, s in picked).strip() or story.lead.title
-        title = next((a.title for a in pool if a.title), story.lead.title)
+        title = next((a.title for a in pool if a.title), story.lead.title) or story.key
+        paragraph = "".join(s if _is_cjk(s) else f"{s} " for _, s in picked).strip() or title
+        note = ""
         if story.follow_up_day is not None:
-            title += phrases()[digest.language]["follow_up"].format(day=story.follow_up_day.isoformat())
+            note = phrases()[digest.language]["follow_up"].format(day=story.follow_up_day.isoformat())
+        # Articles come cleaned and capped (digest.sanitize); the cap here keeps the schema's
+        # promise for any caller.
+        title = cut(title, STORY_TITLE_MAX - len(note)) + note
         return StorySummary(story_key=story.key, title=title, paragraph=paragraph, cited=cited)
 
     def _tags(self, digest: DigestInput) -> list[str]:

@@ -95,8 +95,8 @@ def _story_bars(digest: DigestInput, result: SummaryResult,
     return labels, counts
 
 
-def draw_infographic(digest: DigestInput, result: SummaryResult, path: Path) -> None:
-    """Draw the day's infographic and write it to ``path`` atomically."""
+def infographic_png(digest: DigestInput, result: SummaryResult) -> bytes:
+    """The day's infographic as PNG bytes."""
     font = cjk_font(digest.language)
     # A family list gives per-glyph fallback: CJK from the CJK font, the rest from DejaVu.
     with rc_context({"font.family": [font.family, LATIN_FAMILY]}):
@@ -104,7 +104,12 @@ def draw_infographic(digest: DigestInput, result: SummaryResult, path: Path) -> 
         buffer = io.BytesIO()
         # No Software/date metadata: the same digest draws the same bytes.
         figure.savefig(buffer, format="png", metadata={"Software": None})
-    write_atomic(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def draw_infographic(digest: DigestInput, result: SummaryResult, path: Path) -> None:
+    """Draw the day's infographic and write it to ``path`` atomically."""
+    write_atomic(path, infographic_png(digest, result))
 
 
 def _figure(digest: DigestInput, result: SummaryResult, font: CJKFont) -> Figure:

@@ -5,30 +5,44 @@ token budget. An answer that is not valid ``DigestContent`` gets one repair requ
 whose summary fails the grounding check (``digestcrawl.digest.grounding``) is regenerated once
 by a focused call; if it fails again, the fallback's summary of that story replaces it. So a
 digest costs at most stories + 2 calls. When the LLM gives nothing usable (timeout, connection
-error, error status, invalid answers) the fallback writes the whole digest and the result says
-why; an LLM fault never raises. Answers are cached in the database (``LLMCache``), so an
-unchanged re-run makes no call. Retries with backoff (honouring Retry-After) are the client's.
+error, error status, a body that is not a chat completion, invalid answers, the digest's
+deadline passed) the fallback writes the whole digest and the result says why and of which kind;
+an LLM fault never raises. Answers are cached in the database (``LLMCache``), so an unchanged
+re-run makes no call.
+
+Time is bounded per digest: every call has connect and read timeouts, and all of a digest's
+calls, retries and waits share one deadline (LLM_DEADLINE): each attempt's timeouts are cut to
+the time left, an attempt still running at the deadline is abandoned (a server trickling bytes
+defeats a read timeout), and a retry that would wait past it is not made. Retries with
+exponential backoff, honouring Retry-After, are ours (the client's own are off) so that they
+keep to the deadline.
 
 The prompt (``digestcrawl.digest.prompt``) keeps crawled text as delimited data in the user
 message, under a fixed system message that says delimited content is never instructions.
 
 Settings: LLM_MODEL (default gpt-4o-mini), LLM_BASE_URL (default env OPENAI_BASE_URL),
-LLM_API_KEY (default env OPENAI_API_KEY), LLM_TIMEOUT (60 s), LLM_MAX_RETRIES (3),
+LLM_API_KEY (default env OPENAI_API_KEY), LLM_TIMEOUT (read timeout, 60 s),
+LLM_CONNECT_TIMEOUT (10 s), LLM_DEADLINE (60 s for all of a digest's calls), LLM_MAX_RETRIES (3),
 LLM_TOKEN_BUDGET (12000 prompt tokens per call), LLM_TEMPERATURE (0.2), LLM_PROMPT_VERSION
 (default ``PROMPT_VERSION``; changing it invalidates the cache).
 """
 
 from __future__ import annotations
 
+import email.utils
 import logging
+import math
 import os
 import re
+import threading
+import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar, cast
 
 import openai
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scrapy.settings import BaseSettings
 
 from digestcrawl.digest.cache import LLMCache, cache_key
@@ -45,6 +59,12 @@ from digestcrawl.digest.prompt import PROMPT_VERSION, REPAIR, digest_messages, s
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
+RETRY_STATUSES = frozenset({408, 409, 429})  # and every 5xx
+INITIAL_BACKOFF = 0.5
+MAX_BACKOFF = 8.0
+# An attempt's own timeouts fire at the deadline; the watchdog gives them this long first.
+WATCHDOG_GRACE = 0.5
 
 
 @dataclass(frozen=True)
@@ -52,7 +72,9 @@ class LLMConfig:
     model: str = "gpt-4o-mini"
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
-    timeout: float = 60.0
+    timeout: float = 60.0  # read timeout of one attempt
+    connect_timeout: float = 10.0
+    deadline: float = 60.0  # all of one digest's calls, retries and waits
     max_retries: int = 3
     token_budget: int = 12000
     temperature: float = 0.2
@@ -65,6 +87,8 @@ class LLMConfig:
             base_url=settings.get("LLM_BASE_URL") or os.environ.get("OPENAI_BASE_URL") or None,
             api_key=settings.get("LLM_API_KEY") or os.environ.get("OPENAI_API_KEY") or None,
             timeout=settings.getfloat("LLM_TIMEOUT", cls.timeout),
+            connect_timeout=settings.getfloat("LLM_CONNECT_TIMEOUT", cls.connect_timeout),
+            deadline=settings.getfloat("LLM_DEADLINE", cls.deadline),
             max_retries=settings.getint("LLM_MAX_RETRIES", cls.max_retries),
             token_budget=settings.getint("LLM_TOKEN_BUDGET", cls.token_budget),
             temperature=settings.getfloat("LLM_TEMPERATURE", cls.temperature),
@@ -81,7 +105,38 @@ class LLMSummaryResult(SummaryResult):
 
 
 class LLMFault(Exception):
-    """No usable answer from the LLM; the message is the fallback reason."""
+    """No usable answer from the LLM; the message is the fallback reason, ``kind`` its class:
+    timeout, deadline, connection, http_status, malformed_body, invalid_answer or error."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class _Overdue(Exception):
+    """The watchdog gave up on an attempt."""
+
+
+class _Message(BaseModel):
+    content: str | None = None
+
+
+class _Choice(BaseModel):
+    message: _Message
+
+
+class _Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class _Completion(BaseModel):
+    """The part of a Chat Completions response we read, validated: a body that is not JSON,
+    or JSON of the wrong shape or types, fails here rather than deep inside the digest."""
+
+    model_config = ConfigDict(extra="ignore")
+    choices: list[_Choice] = Field(min_length=1)
+    usage: _Usage | None = None
 
 
 # --- the calls --------------------------------------------------------------------------------
@@ -97,6 +152,17 @@ class _Tally:
     grounding_failures: int = 0
     regenerated: int = 0
     replaced: list[str] = field(default_factory=list)
+    malformed: int = 0
+    deadline: float = math.inf  # time.monotonic() by which the digest's calls must be done
+
+    def counts(self) -> dict[str, Any]:
+        """The LLMSummaryResult's fields."""
+        values = asdict(self)
+        del values["deadline"]
+        return values
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
 
 
 def _response_format(schema: type[BaseModel]) -> dict[str, Any]:
@@ -115,17 +181,63 @@ def _describe(error: ValidationError) -> str:
                      for e in error.errors()[:5])[:1000]
 
 
-def _fault(error: openai.OpenAIError) -> LLMFault:
-    request = getattr(error, "request", None)
-    retries = int(request.headers.get("x-stainless-retry-count", 0)) if request is not None else 0
-    after = f"after {retries} {'retry' if retries == 1 else 'retries'}"
+def _after(retries: int) -> str:
+    return f"after {retries} {'retry' if retries == 1 else 'retries'}"
+
+
+def _fault(error: openai.OpenAIError, retries: int) -> tuple[LLMFault, float | None]:
+    """The fault an attempt's error means, and how long to wait before retrying it (None: not
+    worth retrying)."""
+    backoff = min(INITIAL_BACKOFF * 2 ** retries, MAX_BACKOFF)
     if isinstance(error, openai.APITimeoutError):
-        return LLMFault(f"LLM timeout {after}")
+        return LLMFault(f"LLM timeout {_after(retries)}", "timeout"), backoff
     if isinstance(error, openai.APIConnectionError):
-        return LLMFault(f"LLM connection error {after}: {error}")
+        return LLMFault(f"LLM connection error {_after(retries)}: {error}", "connection"), backoff
     if isinstance(error, openai.APIStatusError):
-        return LLMFault(f"LLM HTTP {error.status_code} {after}")
-    return LLMFault(f"LLM error: {error}")
+        fault = LLMFault(f"LLM HTTP {error.status_code} {_after(retries)}", "http_status")
+        if error.status_code in RETRY_STATUSES or error.status_code >= 500:
+            after = _retry_after(error.response.headers)
+            return fault, backoff if after is None else after
+        return fault, None
+    return LLMFault(f"LLM error: {error}", "error"), None
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds from Retry-After-Ms or Retry-After (seconds or an HTTP date), if either is valid."""
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        with suppress(ValueError):
+            seconds = float(value) / scale
+            return seconds if math.isfinite(seconds) and seconds >= 0 else None
+        with suppress(TypeError, ValueError, OverflowError):
+            when = email.utils.parsedate_to_datetime(value)
+            return max(when.timestamp() - time.time(), 0.0)
+    return None
+
+
+def _within(seconds: float, call: Callable[[], R]) -> R:
+    """``call()`` in a daemon thread, given up on (``_Overdue``) after ``seconds``; the thread
+    is left to end on its own timeouts."""
+    outcome: list[tuple[bool, Any]] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as error:  # handed to the caller's thread
+            outcome.append((False, error))
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="llm-call", daemon=True).start()
+    if not done.wait(seconds):
+        raise _Overdue
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return cast(R, value)
 
 
 class LLMSummarizer:
@@ -134,23 +246,25 @@ class LLMSummarizer:
     def __init__(self, config: LLMConfig, fallback: Summarizer, cache: LLMCache) -> None:
         self.config, self.fallback, self.cache = config, fallback, cache
         # A keyless local server still needs some key: the client refuses to start without one.
+        # Retries are ours (_complete), within the digest's deadline.
         self.client = openai.OpenAI(base_url=config.base_url, api_key=config.api_key or "none",
-                                    timeout=config.timeout, max_retries=config.max_retries)
+                                    timeout=openai.Timeout(config.timeout, connect=config.connect_timeout),
+                                    max_retries=0)
 
     def close(self) -> None:
         self.client.close()
 
     def summarize(self, digest: DigestInput) -> SummaryResult:
-        tally = _Tally()
+        tally = _Tally(deadline=time.monotonic() + self.config.deadline)
         try:
             messages = digest_messages(digest, self.config.token_budget)
             content = self._ask(tally, messages, DigestContent)
         except LLMFault as fault:
-            logger.warning("LLM digest of %s for %s fell back to extractive: %s",
-                           digest.model_key, digest.day, fault)
+            logger.warning("LLM digest of %s for %s fell back to extractive (%s): %s",
+                           digest.model_key, digest.day, fault.kind, fault)
             return LLMSummaryResult(content=self.fallback.summarize(digest).content,
                                     generator="extractive", fallback_reason=str(fault),
-                                    **asdict(tally))
+                                    fallback_kind=fault.kind, **tally.counts())
         stories = self._grounded(tally, digest, content)
         if tally.grounding_failures:
             logger.warning("LLM digest of %s for %s: %s of %s stories failed grounding, "
@@ -158,7 +272,7 @@ class LLMSummarizer:
                            digest.day, tally.grounding_failures, len(digest.stories),
                            tally.regenerated, ", ".join(tally.replaced) or "none")
         return LLMSummaryResult(content=content.model_copy(update={"stories": stories}),
-                                generator=f"llm:{self.config.model}", **asdict(tally))
+                                generator=f"llm:{self.config.model}", **tally.counts())
 
     def _grounded(self, tally: _Tally, digest: DigestInput,
                   content: DigestContent) -> list[StorySummary]:
@@ -225,21 +339,66 @@ class LLMSummarizer:
                 continue
             self.cache.put(key, self.config.model, self.config.prompt_version, text, *usage)
             return parsed
-        raise LLMFault(f"LLM answer invalid{' after one repair' if repair else ''}: {error}")
+        raise LLMFault(f"LLM answer invalid{' after one repair' if repair else ''}: {error}",
+                       "invalid_answer")
 
     def _complete(self, tally: _Tally, messages: list[dict[str, str]],
                   schema: type[BaseModel]) -> tuple[str, tuple[int, int]]:
+        """One call: attempts with backoff until an answer, a fault or the deadline."""
         tally.llm_calls += 1
-        try:
-            response = self.client.chat.completions.create(
+        for retries in range(self.config.max_retries + 1):
+            left = tally.left()
+            if left <= 0:
+                raise self._overdue(retries)
+            try:
+                body = self._attempt(messages, schema, retries, left)
+            except _Overdue:
+                raise self._overdue(retries) from None
+            except openai.OpenAIError as error:
+                fault, wait = _fault(error, retries)
+                if tally.left() <= 0:
+                    raise self._overdue(retries) from error
+                if wait is None or retries == self.config.max_retries:
+                    raise fault from error
+                if wait >= tally.left():
+                    raise LLMFault(f"{fault}; a retry in {wait:g} s would pass the "
+                                   f"{self.config.deadline:g} s deadline", fault.kind) from error
+                logger.info("%s; retrying in %.1f s", fault, wait)
+                time.sleep(wait)
+                continue
+            except Exception as error:  # anything else the client raises: still only a fallback
+                raise LLMFault(f"LLM error: {type(error).__name__}: {error}", "error") from error
+            return self._read(tally, body)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _overdue(self, retries: int) -> LLMFault:
+        return LLMFault(f"LLM deadline of {self.config.deadline:g} s passed {_after(retries)}", "deadline")
+
+    def _attempt(self, messages: list[dict[str, str]], schema: type[BaseModel], retries: int,
+                 left: float) -> bytes:
+        """The raw response body of one request, its timeouts cut to the ``left`` seconds."""
+        timeout = openai.Timeout(min(self.config.timeout, left),
+                                 connect=min(self.config.connect_timeout, left))
+
+        def send() -> bytes:
+            return self.client.chat.completions.with_raw_response.create(
                 model=self.config.model, messages=cast(Any, messages),
                 temperature=self.config.temperature,
-                response_format=cast(Any, _response_format(schema)))
-        except openai.OpenAIError as error:
-            raise _fault(error) from error
-        usage = (0, 0)
-        if response.usage:
-            usage = (response.usage.prompt_tokens, response.usage.completion_tokens)
+                response_format=cast(Any, _response_format(schema)), timeout=timeout,
+                extra_headers={"x-stainless-retry-count": str(retries)}).content
+
+        return _within(left + WATCHDOG_GRACE, send)
+
+    def _read(self, tally: _Tally, body: bytes) -> tuple[str, tuple[int, int]]:
+        """The assistant's text and the token usage; a body that is not a chat completion
+        (not JSON, text/plain, wrong shape or types) is counted and is a fault."""
+        try:
+            completion = _Completion.model_validate_json(body)
+        except ValidationError as error:
+            tally.malformed += 1
+            raise LLMFault(f"LLM response is not a chat completion: {_describe(error)} "
+                           f"(body starts {body[:80]!r})", "malformed_body") from None
+        usage = (completion.usage.prompt_tokens, completion.usage.completion_tokens) if completion.usage else (0, 0)
         tally.prompt_tokens += usage[0]
         tally.completion_tokens += usage[1]
-        return (response.choices[0].message.content or "") if response.choices else "", usage
+        return completion.choices[0].message.content or "", usage

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from digestcrawl.config import ModelConfig
 
 Language = Literal["zh-TW", "zh-CN", "en", "ja"]
+STORY_TITLE_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class _Schema(BaseModel):
 
 class StorySummary(_Schema):
     story_key: str
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=STORY_TITLE_MAX)
     paragraph: str = Field(min_length=1)
     cited: list[int] = Field(min_length=1)  # StoryArticle ids the paragraph rests on
 
@@ -122,9 +123,11 @@ class SummaryResult:
     content: DigestContent
     generator: str  # "extractive" or "llm:<model name>"
     fallback_reason: str | None = None  # why an LLM digest fell back to extractive
+    fallback_kind: str | None = None  # the reason's class (timeout, deadline, malformed_body, …)
     llm_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    malformed: int = 0  # LLM response bodies that were no chat completion
 
 
 class Summarizer(Protocol):

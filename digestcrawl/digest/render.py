@@ -14,8 +14,11 @@ written date-only, so Jekyll files it under the same day whatever the site's own
 
 from __future__ import annotations
 
+import itertools
+import logging
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import date
@@ -33,7 +36,9 @@ from markupsafe import Markup
 from scrapy.settings import BaseSettings
 
 from digestcrawl.digest.model import DigestInput, Story, StoryArticle, StorySummary, SummaryResult
+from digestcrawl.digest.sanitize import UNSAFE as CONTROL
 
+logger = logging.getLogger(__name__)
 MODEL_KEY = re.compile(r"[a-z0-9-]+")
 IMAGE_DIR = "assets/img/posts"
 TITLE_LIMIT = 60
@@ -45,7 +50,6 @@ ALIAS_SCRIPTS: dict[str, tuple[Any, ...]] = {
     "en": ("latin",), "ja": ("latin", "ja"),
 }
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
 HTML_TAG = re.compile(r"</?[A-Za-z!][^<>]*>")
 MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")  # one nesting: (x(1))
 MARKDOWN_BLOCK = re.compile(r"(?m)^[ \t]*(?:#{1,6}|>|[-*+]|\d+[.)])[ \t]+")
@@ -113,22 +117,97 @@ def post_paths(site_dir: Path, model_key: str, day: date) -> PostPaths:
     return PostPaths(site_dir / "_posts" / f"{stem}-daily.md", site_dir / image, f"/{image}")
 
 
+class StagedFiles:
+    """Files written beside their targets first, then put in place together.
+
+    ``add`` writes a temp file in the target's directory (a failure there, a full disk or an
+    unwritable directory, changes nothing); ``publish`` renames them over their targets in the
+    order added, keeping a hard link to each file it replaces, and puts the earlier ones back
+    if a later rename fails; ``restore`` puts every replaced file back (a database commit that
+    failed after publishing). Leaving the ``with`` block removes what is left of temps and
+    backups. Temp and backup names start with a dot: Jekyll ignores what a crash leaves.
+    """
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []  # (temp, target)
+        self._replaced: list[tuple[Path | None, Path]] = []  # (backup, target); None: was new
+
+    def __enter__(self) -> StagedFiles:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for temp, _ in self._staged:
+            temp.unlink(missing_ok=True)
+        for backup, _ in self._replaced:
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+        self._staged, self._replaced = [], []
+
+    def add(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        temp = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            temp.chmod(0o644)  # mkstemp's 0600 would hide the file from the web server
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        self._staged.append((temp, path))
+
+    def publish(self) -> None:
+        try:
+            while self._staged:
+                temp, path = self._staged[0]
+                backup = _backup(path)
+                try:
+                    temp.replace(path)
+                except BaseException:
+                    if backup is not None:
+                        backup.unlink(missing_ok=True)
+                    raise
+                self._staged.pop(0)
+                self._replaced.append((backup, path))
+        except BaseException:
+            self.restore()
+            raise
+
+    def restore(self) -> None:
+        while self._replaced:
+            backup, path = self._replaced.pop()
+            try:
+                if backup is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    backup.replace(path)
+            except OSError as error:  # the others are still put back
+                logger.error("Could not restore %s: %s", path, error)
+
+
+def _backup(path: Path) -> Path | None:
+    """A second name for the file at ``path`` (None when there is none), so it survives a rename
+    over it."""
+    if not path.is_file():
+        return None
+    backup = path.with_name(f".{path.name}.{os.getpid()}.{next(_BACKUPS)}.bak")
+    try:
+        os.link(path, backup)
+    except OSError:  # a filesystem without hard links
+        shutil.copy2(path, backup)
+    return backup
+
+
+_BACKUPS = itertools.count()
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` in one step: readers (a Jekyll build) see the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A leading dot: Jekyll ignores a temp file a crash leaves behind.
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    temp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temp.chmod(0o644)  # mkstemp's 0600 would hide the file from the web server
-        temp.replace(path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    with StagedFiles() as files:
+        files.add(path, data)
+        files.publish()
 
 
 @lru_cache(maxsize=1)

@@ -1,16 +1,26 @@
-"""Database reads and writes of the digest: a day's articles and figures, stories, digests."""
+"""Database reads and writes of the digest: a day's articles and figures, stories, digests.
+
+Writes of one (model, day) are serialised, so two ``scrapy digest`` runs or two distributed
+workers never collide on its stories' unique key: PostgreSQL takes a transaction-scoped
+advisory lock on the pair, SQLite's first write takes the database's write lock (waiting up to
+DATABASE_BUSY_TIMEOUT); the digest row is an upsert besides.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from digestcrawl.digest.model import DayFigures, Story, StoryArticle, SummaryResult
+from digestcrawl.digest.sanitize import clean_article
 from digestcrawl.storage import (
     ArticleRow,
     DigestRow,
@@ -34,10 +44,21 @@ def _moment():  # type: ignore[no-untyped-def]
     return func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
 
 
+def lock_key(model: str, day: date) -> int:
+    """The advisory lock of one (model, day) digest: a signed 64-bit number."""
+    digest = hashlib.sha256(f"digestcrawl:digest:{model}:{day.isoformat()}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _nothing() -> None:
+    pass
+
+
 class DigestRepository:
     def __init__(self, engine: Engine, zone: ZoneInfo) -> None:
         self.engine = engine
         self.zone = zone
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
     def articles(self, model: str, day: date) -> list[StoryArticle]:
         start, end = day_bounds(day, self.zone)
@@ -51,11 +72,12 @@ class DigestRepository:
         )
         with Session(self.engine) as session:
             rows = session.execute(query).all()
+        # Cleaned here, once: whatever a page said, the digest is built from sane strings.
         return [
-            StoryArticle(
+            clean_article(StoryArticle(
                 id=row.id, url=row.url, title=row.title, text=row.text, snippet=row.snippet, source=name,
                 category=row.category, publisher=row.publisher or row.site_name or "", language=row.language,
-                published=row.published_at or row.first_seen_at, score=score, duplicate_of=original_url)
+                published=row.published_at or row.first_seen_at, score=score, duplicate_of=original_url))
             for row, name, score, original_url in rows
         ]
 
@@ -84,10 +106,18 @@ class DigestRepository:
             finance_titles=tuple(a.title for a in today if a.category == "finance" and not a.duplicate_of),
         )
 
-    def save(self, model: str, day: date, stories: list[Story], result: SummaryResult, path: str) -> None:
-        """Replace the day's stories and digest row (regenerating is idempotent)."""
+    def save(self, model: str, day: date, stories: list[Story], result: SummaryResult, path: str,
+             publish: Callable[[], None] = _nothing) -> None:
+        """Replace the day's stories and digest row (regenerating is idempotent) in one
+        transaction, serialised per (model, day). ``publish`` (putting the post's files in place)
+        runs last before the commit: if it fails, the rows are rolled back."""
         cited = {i for s in result.content.stories for i in s.cited}
+        values = {"path": path, "generator": result.generator, "fallback_reason": result.fallback_reason,
+                  "llm_calls": result.llm_calls, "prompt_tokens": result.prompt_tokens,
+                  "completion_tokens": result.completion_tokens, "content": result.content.model_dump(),
+                  "written_at": datetime.now(UTC)}
         with self.engine.begin() as conn:
+            self._lock(conn, model, day)
             conn.execute(delete(StoryRow).where(StoryRow.model == model, StoryRow.day == day))
             for position, story in enumerate(stories):
                 story_id = conn.execute(insert(StoryRow).values(
@@ -95,12 +125,14 @@ class DigestRepository:
                     position=position, follow_up_of=story.follow_up_of).returning(StoryRow.id)).scalar_one()
                 conn.execute(insert(StoryArticleRow), [
                     {"story_id": story_id, "article_id": a.id, "cited": a.id in cited} for a in story.articles])
-            conn.execute(delete(DigestRow).where(DigestRow.model == model, DigestRow.day == day))
-            conn.execute(insert(DigestRow).values(
-                model=model, day=day, path=path, generator=result.generator,
-                fallback_reason=result.fallback_reason, llm_calls=result.llm_calls,
-                prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens,
-                content=result.content.model_dump(), written_at=datetime.now(UTC)))
+            upsert = self._insert(DigestRow).values(model=model, day=day, **values)
+            conn.execute(upsert.on_conflict_do_update(index_elements=["model", "day"], set_=values))
+            publish()
+
+    def _lock(self, conn: Connection, model: str, day: date) -> None:
+        # SQLite needs none: the DELETE that follows takes the database's one write lock.
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(model, day)})
 
 
 def _aware(moment: datetime) -> datetime:
