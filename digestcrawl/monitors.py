@@ -7,6 +7,7 @@ Each check reads the per-source counters the spiders and pipelines keep
 * ``blocked``: 403/429 answers are at least MONITOR_BLOCKED_SHARE of a source's fetches;
 * ``layout_changed``: at least MONITOR_EXTRACTION_SHARE of a source's article pages gave no text;
 * ``no_relevant_items``: the whole run found no relevant item.
+* ``redis_lost``: a distributed worker gave up on an unreachable Redis (digestcrawl.scheduler).
 
 Settings: MONITOR_BLOCKED_SHARE (0.5), MONITOR_EXTRACTION_SHARE (0.5), MONITOR_HISTORY_RUNS (7).
 """
@@ -53,4 +54,6 @@ def evaluate(sources: dict[str, dict[str, int]], totals: dict[str, int],
             failures.append(MonitorFailure("layout_changed", name, f"{empty} of {pages} pages gave no article text"))
     if totals.get("relevant", 0) == 0:
         failures.append(MonitorFailure("no_relevant_items", None, "the run found no relevant item at all"))
+    if totals.get("redis/lost", 0):
+        failures.append(MonitorFailure("redis_lost", None, "Redis stayed unreachable: requests queued there were lost"))
     return failures

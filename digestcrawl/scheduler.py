@@ -14,7 +14,8 @@ dupefilter are gone, and the workers would finish "successfully" on part of the 
 * While Redis is unreachable, a request that cannot be queued waits in this worker's memory
   (``digestcrawl/redis/held_requests``). It is pushed when Redis answers again; until then this
   worker crawls it itself. An idle worker stays open for up to SCHEDULER_REDIS_DOWN_TIMEOUT
-  seconds of outage, then closes with reason ``redis_lost`` and one ERROR line.
+  seconds of outage, then closes with reason ``redis_lost``, one ERROR line and
+  ``digestcrawl/redis/lost`` (the ``redis_lost`` monitor fails).
 
 Settings: SCHEDULER_EPOCH_KEY, SCHEDULER_REDIS_DOWN_TIMEOUT (seconds, default 300), and those
 of ``scrapy_redis.scheduler.Scheduler`` (SCHEDULER_QUEUE_KEY, SCHEDULER_PERSIST, REDIS_URL, …).
@@ -101,6 +102,7 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
 
     def spider_idle(self) -> None:
         if self._failed:
+            self._count("lost")
             raise CloseSpider("redis_lost")
         if self._down_since is None:
             return
@@ -109,6 +111,7 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
             raise DontCloseSpider
         logger.error("Redis unreachable for %.0fs (SCHEDULER_REDIS_DOWN_TIMEOUT): closing with reason redis_lost; "
                      "requests queued in Redis are not crawled by this worker", down)
+        self._count("lost")
         raise CloseSpider("redis_lost")
 
     def _current_epoch(self) -> str:

@@ -3,8 +3,8 @@
 Each worker keeps an entry in the Redis sorted set ``digestcrawl:<CRAWL_ID>:workers``: the member
 is the worker's id, the score the moment (Redis server clock, ms) it expires. A heartbeat
 refreshes it every third of DISTRIBUTED_WORKER_TTL, and re-adds it after Redis lost its data;
-the set itself expires with the last heartbeat. A worker killed with -9 stops refreshing, so its
-entry expires instead of counting forever (an INCR/DECR counter kept it).
+the set itself expires two TTLs after the last heartbeat. A worker killed with -9 stops
+refreshing, so its entry expires instead of counting forever (an INCR/DECR counter kept it).
 
 When a worker closes, :meth:`WorkerRegistry.finish` removes its entry and drops expired ones in
 one Lua script; the worker writes the digest when no entry is left and it wins the claim key
@@ -39,13 +39,15 @@ logger = logging.getLogger(__name__)
 _NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
 
 # KEYS: workers, claim. ARGV: worker id, ttl ms, 1 when joining. Returns the server time.
+# Expired entries stay for finish to find and count.
 _BEAT = _NOW + """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if ARGV[3] == '1' and redis.call('ZCARD', KEYS[1]) == 0 then
-    redis.call('DEL', KEYS[2])  -- a new round of this crawl: its digest is not written yet
+if ARGV[3] == '1' and redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf') == 0 then
+    -- a new round of this crawl: its digest is not written yet, the last round's dead are old news
+    redis.call('DEL', KEYS[2])
+    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[2]))  -- dead entries outlive themselves, to be counted
 return now
 """
 

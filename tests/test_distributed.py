@@ -205,4 +205,5 @@ def test_redis_down_for_good_fails_loudly(fixture_web: FixtureWeb, own_redis: Re
     text = log.read_text("utf-8")
     assert "'finish_reason': 'redis_lost'" in text
     assert re.search(r"ERROR.*Redis unreachable for \d+s .*redis_lost", text)
+    assert "'digestcrawl/monitor/failed/redis_lost': 1" in text
     assert "Traceback" not in text

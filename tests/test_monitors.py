@@ -26,6 +26,7 @@ from tests.fixtureweb.server import SITE_ROOT, FixtureWeb
     ({"a": {"fetched": 6, "relevant": 1, "dropped/empty_page": 4}}, {"relevant": 1}, [], [("layout_changed", "a")]),
     ({"a": {"fetched": 6, "relevant": 5, "dropped/empty_page": 1}}, {"relevant": 5}, [], []),
     ({}, {"relevant": 0}, [], [("no_relevant_items", None)]),
+    ({}, {"relevant": 1, "redis/lost": 1}, [], [("redis_lost", None)]),
 ])
 def test_monitor_table(sources: dict[str, dict[str, int]], totals: dict[str, int],
                        history: list[dict[str, dict[str, int]]], expected: list[tuple[str, str | None]]) -> None:
