@@ -32,9 +32,14 @@ from redis.exceptions import RedisError
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider
+from scrapy.statscollectors import StatsCollector
 from scrapy_redis.scheduler import Scheduler
 
 logger = logging.getLogger(__name__)
+
+# While Redis is down it is tried this often, not on every call: each failed call blocks the
+# reactor through redis-py's own retries.
+RETRY_INTERVAL = 1.0
 
 
 class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untyped
@@ -51,6 +56,7 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
         scheduler._waiting = deque()
         scheduler._epoch = None
         scheduler._down_since = None
+        scheduler._tried = 0.0
         scheduler._failed = False
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler
@@ -58,6 +64,7 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
     _waiting: deque[Request]
     _epoch: str | None
     _down_since: float | None  # time.monotonic() of the first failed call of an outage
+    _tried: float  # time.monotonic() of the last call to Redis during an outage
     _failed: bool  # the queue was lost and could not be re-seeded
 
     def open(self, spider: Spider) -> None:
@@ -67,8 +74,10 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
 
     def enqueue_request(self, request: Request) -> bool:
         try:
+            if self._wait_for_redis():
+                raise RedisError("still unreachable")
             self._push_waiting()
-            queued: bool = super().enqueue_request(request)
+            queued = self._enqueue(request)
         except RedisError as exc:
             self._unreachable(exc)
             self._waiting.append(request)
@@ -79,19 +88,25 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
 
     def next_request(self) -> Request | None:
         try:
+            if self._wait_for_redis():
+                raise RedisError("still unreachable")
             self._push_waiting()
             self._reseed_if_lost()
-            request: Request | None = super().next_request()
+            request: Request | None = self.queue.pop(self.idle_before_close)
         except RedisError as exc:
             self._unreachable(exc)
             return self._waiting.popleft() if self._waiting else None
         self._reachable()
+        if request is not None:
+            self._stats.inc_value("scheduler/dequeued/redis")
         return request
 
     def has_pending_requests(self) -> bool:
         if self._waiting:
             return True
         try:
+            if self._wait_for_redis():
+                raise RedisError("still unreachable")
             self._reseed_if_lost()
             pending: bool = super().has_pending_requests()
         except RedisError as exc:
@@ -129,20 +144,37 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
         self._count("data_lost")
         restart = getattr(self.spider, "restart_sources", None)
         if restart is None:
-            logger.error("Redis lost the shared queue (%s gone) and spider %s cannot re-seed it: "
+            logger.error("Redis lost the shared queue (%s missing or replaced) and spider %s cannot re-seed it: "
                          "it will close with reason redis_lost", self.epoch_key, self.spider.name)
             self._failed = True
             return
         requests = list(restart())
-        logger.warning("Redis lost the shared queue (%s gone): re-seeding %d source requests",
+        logger.warning("Redis lost the shared queue (%s missing or replaced): re-seeding %d source requests",
                        self.epoch_key, len(requests))
         for request in requests:
             self.enqueue_request(request)
 
+    def _enqueue(self, request: Request) -> bool:
+        # scrapy-redis's enqueue, without the spider argument Scrapy deprecates in stats calls.
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        self.queue.push(request)
+        self._stats.inc_value("scheduler/enqueued/redis")
+        return True
+
     def _push_waiting(self) -> None:
         while self._waiting:
-            super().enqueue_request(self._waiting[0])
+            self._enqueue(self._waiting[0])
             self._waiting.popleft()
+
+    def _wait_for_redis(self) -> bool:
+        """True while Redis is down and was tried less than RETRY_INTERVAL ago."""
+        now = time.monotonic()
+        if self._down_since is None or now - self._tried >= RETRY_INTERVAL:
+            self._tried = now
+            return False
+        return True
 
     def _unreachable(self, exc: Exception) -> None:
         if self._down_since is None:
@@ -155,5 +187,10 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
             logger.info("Redis reachable again after %.1fs", time.monotonic() - self._down_since)
             self._down_since = None
 
+    @property
+    def _stats(self) -> StatsCollector:
+        assert self.crawler.stats is not None
+        return self.crawler.stats
+
     def _count(self, event: str) -> None:
-        self.crawler.stats.inc_value(f"digestcrawl/redis/{event}")  # type: ignore[union-attr]
+        self._stats.inc_value(f"digestcrawl/redis/{event}")

@@ -6,66 +6,19 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, func, select
 
 from digestcrawl.storage import ArticleRow, DigestRow
 from tests.conftest import FIXTURE_WINDOW, ROOT, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
+from tests.redisserver import RedisServer
 from tests.test_crawl import stored
 
 BASE_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
-
-
-class RedisServer:
-    """A private redis-server on 127.0.0.1 without persistence, which a test may stop and start
-    again on the same port (it comes back empty, as a production Redis without persistence)."""
-
-    def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip("redis-server is not installed")
-        self.binary = binary
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[str] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        assert self.process.stdout is not None
-        for line in self.process.stdout:  # blocks until Redis says it is ready
-            if "Ready to accept connections" in line:
-                return
-        pytest.fail("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-            assert self.process.stdout is not None
-            self.process.stdout.close()
-            self.process = None
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def crawl_command(tmp_path: Path, database: str, log: Path, source_file: Path, **settings: object) -> list[str]:
