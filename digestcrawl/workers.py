@@ -8,7 +8,8 @@ refreshing, so its entry expires instead of counting forever (an INCR/DECR count
 
 When a worker closes, :meth:`WorkerRegistry.finish` removes its entry and drops expired ones in
 one Lua script; the worker writes the digest when no entry is left and it wins the claim key
-``digestcrawl:<CRAWL_ID>:digest`` (two workers closing at once: one writes). Entries left are
+``digestcrawl:<CRAWL_ID>:digest`` (two workers closing at once: one writes; a worker that joins,
+or comes back after its entry expired, clears the claim: the digest is due again). Entries left are
 watched for one TTL: a worker whose entry is refreshed is alive and will write the digest
 itself when it closes; one whose entry expires has died, and the closing worker writes instead.
 When Redis cannot be reached the worker writes the digest anyway (the digest is an upsert,
@@ -39,14 +40,17 @@ logger = logging.getLogger(__name__)
 _NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
 
 # KEYS: workers, claim. ARGV: worker id, ttl ms, 1 when joining. Returns the server time.
-# Expired entries stay for finish to find and count.
+# Expired entries stay for finish to find and count, but a joining worker that finds no live one
+# starts a new round and drops the last round's.
 _BEAT = _NOW + """
 if ARGV[3] == '1' and redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf') == 0 then
-    -- a new round of this crawl: its digest is not written yet, the last round's dead are old news
-    redis.call('DEL', KEYS[2])
     redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+if redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1]) == 1 then
+    -- a worker joined, or came back after its entry expired (a stalled process, a Redis that lost
+    -- its data): the digest is due again when the last one closes
+    redis.call('DEL', KEYS[2])
+end
 redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[2]))  -- dead entries outlive themselves, to be counted
 return now
 """
@@ -67,7 +71,7 @@ if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1, expi
 return {-1, expired}
 """
 
-# The claim outlives any closing worker's wait; a worker joining an empty registry clears it.
+# The claim outlives any closing worker's wait; a worker (re)joining the registry clears it.
 CLAIM_TTL_MS = 24 * 3600 * 1000
 
 

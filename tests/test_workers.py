@@ -62,6 +62,17 @@ async def test_a_crashed_worker_does_not_block_the_digest(redis_url: str) -> Non
 
 
 @deferred_f_from_coro_f
+async def test_a_stalled_worker_that_comes_back_writes_the_digest_again(redis_url: str) -> None:
+    survivor, stalled = registry(redis_url, "stalled"), registry(redis_url, "stalled")
+    await survivor.join()
+    await stalled.join()
+    await crash(stalled)  # e.g. its event loop blocked for longer than the TTL
+    assert await survivor.finish() is True
+    await stalled._refresh(joining=False)  # its next heartbeat: it is back, with more articles stored
+    assert await stalled.finish() is True
+
+
+@deferred_f_from_coro_f
 async def test_a_new_round_of_the_crawl_writes_its_own_digest(redis_url: str) -> None:
     first = registry(redis_url, "rounds")
     await first.join()
