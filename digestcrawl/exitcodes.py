@@ -8,10 +8,11 @@ Scrapyd's logs, CI) sees a run that did nothing useful.
 3     every source failed: not one source answered, only errors (no network, dead proxy)
 4     the digest failed (stats ``digestcrawl/digest/failed``; ``scrapy daily``: its own digest)
 5     refused: the same crawl is already running (``finish_reason: already_running``)
+6     a distributed worker gave up on an unreachable Redis (``finish_reason: redis_lost``)
 ====  ==========================================================================================
 
-When several apply, the first of 5, 3, 4 wins: a refused run did nothing else, and with every
-source down the digest is moot.
+When several apply, the first of 5, 6, 3, 4 wins: a refused run did nothing else, a worker that
+lost Redis lost requests, and with every source down the digest is moot.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ ERROR = 1
 EVERY_SOURCE_FAILED = 3
 DIGEST_FAILED = 4
 ALREADY_RUNNING = 5
+REDIS_LOST = 6
 DIGEST_FAILED_STAT = "digestcrawl/digest/failed"
 MEANING = {EVERY_SOURCE_FAILED: "every source failed", DIGEST_FAILED: "the digest failed",
-           ALREADY_RUNNING: "the crawl is already running"}
+           ALREADY_RUNNING: "the crawl is already running",
+           REDIS_LOST: "Redis stayed unreachable: the shared queue was lost"}
 
 
 def exit_code(runs: Iterable[dict[str, Any]], digest_failed: bool = False) -> int:
@@ -41,6 +44,8 @@ def exit_code(runs: Iterable[dict[str, Any]], digest_failed: bool = False) -> in
     runs = list(runs)
     if any(stats.get("finish_reason") == "already_running" for stats in runs):
         return ALREADY_RUNNING
+    if any(stats.get("finish_reason") == "redis_lost" for stats in runs):
+        return REDIS_LOST
     sources = {name: events for stats in runs for name, events in per_source(stats).items()}
     if every_source_failed(sources):
         return EVERY_SOURCE_FAILED

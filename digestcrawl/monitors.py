@@ -14,6 +14,7 @@ Each check reads the per-source counters the spiders and pipelines keep
 * ``digest_failed``: a digest could not be written (``digestcrawl/digest/failed``);
 * ``digest_fallback``: a digest was written without the LLM because the LLM failed
   (``digestcrawl/digest/fallback``, by kind in ``digestcrawl/digest/fallback/<kind>``).
+* ``redis_lost``: a distributed worker gave up on an unreachable Redis (digestcrawl.scheduler).
 
 Settings: MONITOR_BLOCKED_SHARE (0.5), MONITOR_EXTRACTION_SHARE (0.5), MONITOR_HISTORY_RUNS (7).
 """
@@ -74,6 +75,8 @@ def evaluate(sources: dict[str, dict[str, int]], totals: dict[str, int],
                           if key.startswith("digest/fallback/"))
         failures.append(MonitorFailure("digest_fallback", None,
                                        f"{fallback} digest(s) written without the LLM ({kinds or 'unknown'})"))
+    if totals.get("redis/lost", 0):
+        failures.append(MonitorFailure("redis_lost", None, "Redis stayed unreachable: requests queued there were lost"))
     return failures
 
 

@@ -149,8 +149,14 @@ LOG_FORMATTER = "digestcrawl.logformatter.OneLineLogFormatter"
 # new id starts a fresh queue); the store must then be PostgreSQL (DATABASE_URL).
 DISTRIBUTED = os.environ.get("DIGESTCRAWL_DISTRIBUTED") == "1"
 CRAWL_ID = os.environ.get("DIGESTCRAWL_CRAWL_ID", "default")
+# Distributed: a worker's entry in the crawl's worker registry expires this long after its last
+# heartbeat (digestcrawl.workers), so a crashed worker never blocks the digest.
+DISTRIBUTED_WORKER_TTL = 30.0
+# Distributed: how long an idle worker waits for an unreachable Redis before it closes with
+# reason redis_lost (digestcrawl.scheduler).
+SCHEDULER_REDIS_DOWN_TIMEOUT = 300.0
 if DISTRIBUTED:
-    SCHEDULER = "scrapy_redis.scheduler.Scheduler"
+    SCHEDULER = "digestcrawl.scheduler.RedisScheduler"
     DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
     REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     # The queue outlives any one worker (a closing worker must not flush it for the others);
@@ -159,6 +165,8 @@ if DISTRIBUTED:
     SCHEDULER_IDLE_BEFORE_CLOSE = 3
     SCHEDULER_QUEUE_KEY = f"digestcrawl:{CRAWL_ID}:%(spider)s:requests"
     SCHEDULER_DUPEFILTER_KEY = f"digestcrawl:{CRAWL_ID}:%(spider)s:dupefilter"
+    # Set once per queue: found missing or changed, Redis lost the queue and it is re-seeded.
+    SCHEDULER_EPOCH_KEY = f"digestcrawl:{CRAWL_ID}:%(spider)s:epoch"
 
 FEED_EXPORT_ENCODING = "utf-8"
 # The MinHash signature is for the database, not for feed exports.

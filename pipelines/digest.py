@@ -2,8 +2,8 @@
 
 The digest is built from the database, so the news, social and finance crawls of a day make
 one post together whichever closes last. The day is the last day of the spider's window
-(``until``, else now) in DIGEST_TIMEZONE. In a distributed crawl, workers count themselves in
-Redis and only the last one to close writes the digest.
+(``until``, else now) in DIGEST_TIMEZONE. In a distributed crawl only the last live worker to
+close writes the digest (``digestcrawl.workers``).
 
 A failed digest never raises out of ``close_spider`` (Scrapy would only log "Scraper close
 failure"): it is logged with its traceback and counted. Stats: ``digestcrawl/digest/written``,
@@ -11,8 +11,8 @@ failure"): it is logged with its traceback and counted. Stats: ``digestcrawl/dig
 ``…/fallback/<kind>`` (written by the extractive summarizer because the LLM failed),
 ``…/llm/malformed_body`` (LLM response bodies that were no chat completion).
 
-Settings: DIGEST_ON_CLOSE (bool, default True), DISTRIBUTED, CRAWL_ID, REDIS_URL, and those of
-``digestcrawl.digest.daily``.
+Settings: DIGEST_ON_CLOSE (bool, default True), DISTRIBUTED, those of ``digestcrawl.workers``
+and of ``digestcrawl.digest.daily``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ import asyncio
 import logging
 from zoneinfo import ZoneInfo
 
-from redis import Redis
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from digestcrawl.items import Article
 from digestcrawl.runlock import REFUSED_STAT
+from digestcrawl.workers import WorkerRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +34,7 @@ logger = logging.getLogger(__name__)
 class DigestPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        settings = crawler.settings
-        self.workers: Redis | None = None
-        if settings.getbool("DISTRIBUTED"):
-            self.workers = Redis.from_url(settings.get("REDIS_URL"))
-            self.workers_key = f"digestcrawl:{settings.get('CRAWL_ID')}:workers"
+        self.workers = WorkerRegistry.from_crawler(crawler) if crawler.settings.getbool("DISTRIBUTED") else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DigestPipeline:
@@ -48,18 +44,14 @@ class DigestPipeline:
 
     async def open_spider(self) -> None:
         if self.workers is not None:
-            await asyncio.to_thread(self.workers.incr, self.workers_key)
+            await self.workers.join()
 
     def process_item(self, item: Article) -> Article:
         return item
 
     async def close_spider(self) -> None:
-        if self.workers is not None:
-            left = await asyncio.to_thread(self.workers.decr, self.workers_key)
-            if left > 0:
-                logger.info("%d worker(s) of crawl %s still running: the last one writes the digest",
-                            left, self.crawler.settings.get("CRAWL_ID"))
-                return
+        if self.workers is not None and not await self.workers.finish():
+            return
         spider = self.crawler.spider
         assert spider is not None and self.crawler.stats is not None
         if self.crawler.stats.get_value(REFUSED_STAT):

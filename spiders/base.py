@@ -93,6 +93,16 @@ class SourceSpider(scrapy.Spider):
             self.logger.error("Skipping invalid source entry: %s", problem)
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("digestcrawl/config/invalid_source")
+        for request in self._start_sources():
+            yield request
+
+    def restart_sources(self) -> list[scrapy.Request]:
+        """The source requests again, their entries to be followed anew: the distributed
+        scheduler calls this when Redis lost the shared queue (digestcrawl.scheduler)."""
+        self._requested.clear()
+        return list(self._start_sources())
+
+    def _start_sources(self) -> Iterator[scrapy.Request]:
         for source in self.sources:
             for url in source_urls(source, list(self.models.values()), self.args.since):
                 yield self._source_request(url, source)

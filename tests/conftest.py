@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, text
 
 if TYPE_CHECKING:
     from tests.fixtureweb.server import FixtureWeb
+    from tests.redisserver import RedisServer
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,6 +190,15 @@ def redis_url() -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A private Redis for one test, which the test may stop and start again (empty)."""
+    from tests.redisserver import RedisServer
+
+    with RedisServer() as server:
+        yield server
 
 
 @pytest.fixture

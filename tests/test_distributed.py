@@ -1,46 +1,80 @@
-"""Two workers share one crawl through real Redis, storing into real PostgreSQL."""
+"""Workers share one crawl through real Redis, storing into real PostgreSQL: two workers split
+the work, a Redis restart mid-crawl loses no article, a crashed worker does not block the
+digest, and an outage that lasts fails the run loudly."""
 
 from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select
 
+from digestcrawl.exitcodes import REDIS_LOST
 from digestcrawl.storage import ArticleRow, DigestRow
 from tests.conftest import FIXTURE_WINDOW, ROOT, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
+from tests.redisserver import RedisServer
 from tests.test_crawl import stored
+
+BASE_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def crawl_command(tmp_path: Path, database: str, log: Path, source_file: Path, **settings: object) -> list[str]:
+    """One worker (or the reference crawl): one request at a time, so a gated feed holds it."""
+    return scrapy_command("crawl", "news", spider_args={"model": "qwen", **FIXTURE_WINDOW}, settings={
+        "DATABASE_URL": database, "DIGESTCRAWL_SOURCES_FILE": source_file, "NETGUARD_ALLOW": "127.0.0.1",
+        "DIGEST_SITE_DIR": tmp_path / "site", "LOG_FILE": log, "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": 0, "SPOOL_DIR": tmp_path / "spool", "REPORT_DIR": tmp_path / "reports",
+        "HTTPCACHE_DIR": f"{log}.cache", "CONCURRENT_REQUESTS": 1, **settings})
+
+
+def gated_sources(fixture_web: FixtureWeb, tmp_path: Path) -> tuple[Path, Path]:
+    """The fixture sources, and the same with every source URL waiting at the fixture gate."""
+    fixture_web.reset()
+    sources = fixture_web.write_sources(tmp_path / "sources.yaml")
+    gated = tmp_path / "gated.yaml"
+    gated.write_text(re.sub(r"(http://127\.0\.0\.1:\d+)/", r"\1/gate/", sources.read_text("utf-8")), "utf-8")
+    return sources, gated
+
+
+def reference_urls(tmp_path: Path, sources: Path) -> set[str]:
+    """The healthy set: what one plain crawl stores."""
+    reference = f"sqlite:///{tmp_path / 'reference.sqlite3'}"
+    subprocess.run(crawl_command(tmp_path, reference, tmp_path / "reference.log", sources),
+                   cwd=ROOT, env=BASE_ENV, check=True, timeout=300)
+    return set(stored(reference))
+
+
+def worker_env(redis_url: str, tmp_path: Path) -> dict[str, str]:
+    return {**BASE_ENV, "DIGESTCRAWL_DISTRIBUTED": "1", "REDIS_URL": redis_url, "DIGESTCRAWL_CRAWL_ID": tmp_path.name}
+
+
+def stored_urls_and_digests(postgres_url: str) -> tuple[list[str], int]:
+    engine = create_engine(postgres_url)
+    with engine.connect() as conn:
+        urls = list(conn.execute(select(ArticleRow.url)).scalars().all())
+        digests = conn.execute(select(func.count()).select_from(DigestRow)).scalar_one()
+    engine.dispose()
+    return urls, digests
+
+
+def digests_written(logs: list[Path]) -> int:
+    return sum(log.read_text("utf-8").count("Digest written") for log in logs)
 
 
 def test_two_workers_share_one_crawl(fixture_web: FixtureWeb, redis_url: str, postgres_url: str,
                                      tmp_path: Path) -> None:
-    fixture_web.reset()
-    sources = fixture_web.write_sources(tmp_path / "sources.yaml")
-    reference = f"sqlite:///{tmp_path / 'reference.sqlite3'}"
+    sources, gated = gated_sources(fixture_web, tmp_path)
+    expected = reference_urls(tmp_path, sources)
 
     # Every feed waits at the gate, and a worker runs one request at a time: once two requests
     # wait there, each worker holds one, so both provably share the work.
-    gated = tmp_path / "gated.yaml"
-    gated.write_text(re.sub(r"(http://127\.0\.0\.1:\d+)/", r"\1/gate/", sources.read_text("utf-8")), "utf-8")
-
-    def command(database: str, log: Path, source_file: Path = sources) -> list[str]:
-        return scrapy_command("crawl", "news", spider_args={"model": "qwen", **FIXTURE_WINDOW}, settings={
-            "DATABASE_URL": database, "DIGESTCRAWL_SOURCES_FILE": source_file, "NETGUARD_ALLOW": "127.0.0.1",
-            "DIGEST_SITE_DIR": tmp_path / "site", "LOG_FILE": log, "AUTOTHROTTLE_ENABLED": False,
-            "DOWNLOAD_DELAY": 0, "SPOOL_DIR": tmp_path / "spool", "REPORT_DIR": tmp_path / "reports",
-            "HTTPCACHE_DIR": f"{log}.cache", "CONCURRENT_REQUESTS": 1})
-
-    base_env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run(command(reference, tmp_path / "reference.log"), cwd=ROOT, env=base_env, check=True, timeout=300)
-    expected = set(stored(reference))
-
-    worker_env = {**base_env, "DIGESTCRAWL_DISTRIBUTED": "1", "REDIS_URL": redis_url,
-                  "DIGESTCRAWL_CRAWL_ID": tmp_path.name}
     logs = [tmp_path / f"worker{n}.log" for n in (1, 2)]
-    workers = [subprocess.Popen(command(postgres_url, log, gated), cwd=ROOT, env=worker_env) for log in logs]
+    workers = [subprocess.Popen(crawl_command(tmp_path, postgres_url, log, gated), cwd=ROOT,
+                                env=worker_env(redis_url, tmp_path)) for log in logs]
     try:
         assert fixture_web.wait_for_request("/gate/", timeout=120, count=2)
     finally:
@@ -48,15 +82,82 @@ def test_two_workers_share_one_crawl(fixture_web: FixtureWeb, redis_url: str, po
     for worker in workers:
         assert worker.wait(timeout=300) == 0
 
-    engine = create_engine(postgres_url)
-    with engine.connect() as conn:
-        urls = conn.execute(select(ArticleRow.url)).scalars().all()
-        digests = conn.execute(select(func.count()).select_from(DigestRow)).scalar_one()
-    engine.dispose()
+    urls, digests = stored_urls_and_digests(postgres_url)
     assert sorted(urls) == sorted(expected)  # complete, and no article twice
     fetched = [int(m.group(1)) for log in logs
                for m in [re.search(r"'digestcrawl/fetched': (\d+)", log.read_text("utf-8"))] if m]
     assert len(fetched) == 2 and all(n > 0 for n in fetched), fetched  # both did part of the work
-    written = sum(log.read_text("utf-8").count("Digest written") for log in logs)
-    assert written == 1 and digests == 1
+    assert digests_written(logs) == 1 and digests == 1
     assert (tmp_path / "site" / "_posts" / "2026-01-19-qwen-daily.md").is_file()
+
+
+def test_redis_restart_mid_crawl_loses_no_article(fixture_web: FixtureWeb, own_redis: RedisServer,
+                                                  postgres_url: str, tmp_path: Path) -> None:
+    sources, gated = gated_sources(fixture_web, tmp_path)
+    expected = reference_urls(tmp_path, sources)
+
+    logs = [tmp_path / f"worker{n}.log" for n in (1, 2)]
+    workers = [subprocess.Popen(crawl_command(tmp_path, postgres_url, log, gated, DISTRIBUTED_WORKER_TTL=3),
+                                cwd=ROOT, env=worker_env(own_redis.url, tmp_path)) for log in logs]
+    try:
+        # Each worker holds one feed at the gate; the other feeds wait in Redis's queue. Redis
+        # restarts empty: the queued feeds, the dupefilter and the worker registry are gone.
+        assert fixture_web.wait_for_request("/gate/", timeout=120, count=2)
+        own_redis.stop()
+        own_redis.start()
+    finally:
+        fixture_web.gate.set()
+    for worker in workers:
+        assert worker.wait(timeout=300) == 0
+
+    urls, digests = stored_urls_and_digests(postgres_url)
+    assert sorted(set(urls)) == sorted(expected) and len(urls) == len(expected)
+    text = "".join(log.read_text("utf-8") for log in logs)
+    assert "Redis lost the shared queue" in text
+    assert re.search(r"'digestcrawl/redis/data_lost': [12]\b", text)
+    assert digests_written(logs) == 1 and digests == 1
+
+
+def test_crashed_worker_does_not_block_the_digest(fixture_web: FixtureWeb, redis_url: str, postgres_url: str,
+                                                  tmp_path: Path) -> None:
+    _, gated = gated_sources(fixture_web, tmp_path)
+    logs = [tmp_path / f"worker{n}.log" for n in (1, 2)]
+    # Each worker leads its own process group, so kill -9 takes its extraction workers too.
+    workers = [subprocess.Popen(crawl_command(tmp_path, postgres_url, log, gated, DISTRIBUTED_WORKER_TTL=3),
+                                cwd=ROOT, env=worker_env(redis_url, tmp_path), start_new_session=True)
+               for log in logs]
+    crashed, survivor = workers
+    try:
+        assert fixture_web.wait_for_request("/gate/", timeout=120, count=2)
+        os.killpg(crashed.pid, signal.SIGKILL)
+        assert crashed.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        fixture_web.gate.set()
+    assert survivor.wait(timeout=300) == 0
+
+    _, digests = stored_urls_and_digests(postgres_url)
+    survivor_log = logs[1].read_text("utf-8")
+    assert survivor_log.count("Digest written") == 1 and digests == 1
+    assert "stopped without leaving" in survivor_log
+    assert "'digestcrawl/workers/peer_expired': 1" in survivor_log
+
+
+def test_redis_down_for_good_fails_loudly(fixture_web: FixtureWeb, own_redis: RedisServer, postgres_url: str,
+                                          tmp_path: Path) -> None:
+    _, gated = gated_sources(fixture_web, tmp_path)
+    log = tmp_path / "worker.log"
+    worker = subprocess.Popen(crawl_command(tmp_path, postgres_url, log, gated, DISTRIBUTED_WORKER_TTL=3,
+                                            SCHEDULER_REDIS_DOWN_TIMEOUT=1),
+                              cwd=ROOT, env=worker_env(own_redis.url, tmp_path))
+    try:
+        assert fixture_web.wait_for_request("/gate/", timeout=120)
+        own_redis.stop()
+    finally:
+        fixture_web.gate.set()
+    assert worker.wait(timeout=300) == REDIS_LOST
+
+    text = log.read_text("utf-8")
+    assert "'finish_reason': 'redis_lost'" in text
+    assert re.search(r"ERROR.*Redis unreachable for \d+s .*redis_lost", text)
+    assert "'digestcrawl/monitor/failed/redis_lost': 1" in text
+    assert "Traceback" not in text

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from digestcrawl.exitcodes import ALREADY_RUNNING, DIGEST_FAILED, EVERY_SOURCE_FAILED, OK, exit_code
+from digestcrawl.exitcodes import ALREADY_RUNNING, DIGEST_FAILED, EVERY_SOURCE_FAILED, OK, REDIS_LOST, exit_code
 from tests.conftest import FIXTURE_WINDOW, ROOT, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
 
@@ -29,6 +29,8 @@ SOURCE = "digestcrawl/source/"
     ([{"finish_reason": "finished", SOURCE + "a/fetched": 1, "digestcrawl/digest/failed": 1}], False, DIGEST_FAILED),
     ([{"finish_reason": "finished", SOURCE + "a/fetched": 1}], True, DIGEST_FAILED),
     ([{"finish_reason": "already_running"}], False, ALREADY_RUNNING),
+    ([{"finish_reason": "redis_lost", SOURCE + "a/fetched": 1}], False, REDIS_LOST),
+    ([{"finish_reason": "redis_lost", SOURCE + "a/errors/download": 1}], True, REDIS_LOST),
     # scrapy daily: one source answering in any spider is enough; a refused spider wins.
     ([{"finish_reason": "finished", SOURCE + "a/errors/download": 1},
       {"finish_reason": "finished", SOURCE + "b/fetched": 1}], False, OK),

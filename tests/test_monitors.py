@@ -41,6 +41,7 @@ from tests.fixtureweb.server import SITE_ROOT, FixtureWeb
     ({}, {"relevant": 1, "digest/failed": 1}, [], [("digest_failed", None)]),
     ({}, {"relevant": 1, "digest/written": 2, "digest/fallback": 2, "digest/fallback/deadline": 1,
           "digest/fallback/malformed_body": 1}, [], [("digest_fallback", None)]),
+    ({}, {"relevant": 1, "redis/lost": 1}, [], [("redis_lost", None)]),
 ])
 def test_monitor_table(sources: dict[str, dict[str, int]], totals: dict[str, int],
                        history: list[dict[str, dict[str, int]]], expected: list[tuple[str, str | None]]) -> None:
