@@ -105,5 +105,5 @@ def test_daily_whose_digest_fails_exits_digest_failed(fixture_web: FixtureWeb, t
                                 settings=settings(tmp_path, sources, DIGEST_SITE_DIR=site)))
     assert result.returncode == DIGEST_FAILED, result.stderr[-2000:]
     log = (tmp_path / "log").read_text("utf-8")
-    assert "Digest failed" in log
+    assert "Digest of qwen for 2026-01-19 failed; the previous post, if any, is unchanged" in log
     assert log.rstrip().endswith("Exit code 4: the digest failed")
