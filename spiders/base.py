@@ -29,6 +29,7 @@ from digestcrawl.encoding import decode_html
 from digestcrawl.expand import source_urls
 from digestcrawl.extraction import ExtractedPage, extract_head
 from digestcrawl.extraction_pool import ExtractionPool, ExtractionShortfall
+from digestcrawl.failures import download_error_reason
 from digestcrawl.feeds import Entry, FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
 from digestcrawl.incremental import ENTRY_CHANGED, UnchangedArticle
 from digestcrawl.items import Article
@@ -275,8 +276,9 @@ class SourceSpider(scrapy.Spider):
             count(self.crawler, source, f"errors/http_{status}")
             self.logger.error("HTTP %s from source %s at %s", status, source, request.url)
         else:
-            count(self.crawler, source, "errors/download")
-            self.logger.error("Download failed for source %s at %s: %s", source, request.url,
+            reason = download_error_reason(failure.value)
+            count(self.crawler, source, f"errors/{reason}")
+            self.logger.error("Download failed (%s) for source %s at %s: %s", reason, source, request.url,
                               failure.getErrorMessage())
 
 
