@@ -10,6 +10,7 @@ Drops (stats ``digestcrawl/dropped/<reason>``): ``empty_page`` (no title and no 
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 
@@ -19,6 +20,7 @@ from digestcrawl.caps import cap_fields, drop_implausible_dates
 from digestcrawl.items import Article
 from digestcrawl.stats import count, drop
 
+logger = logging.getLogger(__name__)
 INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]")
 
 
@@ -42,9 +44,13 @@ class NormalizePipeline:
         item.title = clean_text(item.title)
         item.text = clean_text(item.text, keep_paragraphs=True)
         item.snippet = clean_text(item.snippet)
-        for name in cap_fields(item):
+        if capped := cap_fields(item):
+            logger.info("Cut %s of %s to the field caps", ", ".join(capped), item.url)
+        for name in capped:
             count(self.crawler, item.source, f"capped/{name}")
-        for name in drop_implausible_dates(item):
+        if cleared := drop_implausible_dates(item):
+            logger.info("Ignored the implausible %s date of %s", " and ".join(cleared), item.url)
+        for name in cleared:
             count(self.crawler, item.source, f"implausible_date/{name}")
         if not item.title and not item.text:
             raise drop(self.crawler, item, "empty_page")
