@@ -20,7 +20,8 @@ GB2312/GBK → gb18030, Big5 → big5hkscs, Shift_JIS → cp932, latin-1/ASCII �
 
 from __future__ import annotations
 
-import re
+import codecs
+import threading
 
 from charset_normalizer import from_bytes
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
@@ -43,9 +44,26 @@ MAX_INVALID_SHARE = 0.005
 # a wrong label fails on few bytes in all, but on nearly every non-ASCII one.
 MAX_INVALID_OF_NON_ASCII = 0.25
 ASCII_BYTES = bytes(range(128))
-# decode(errors="surrogateescape") turns each invalid byte into one lone surrogate, which no
-# valid decoding produces: counting them counts the invalid bytes exactly.
-ESCAPED = re.compile("[\udc80-\udcff]")
+COUNTING = "digestcrawl-count-invalid"
+_tally = threading.local()  # the running decode's invalid bytes and its limit
+
+
+class _TooManyInvalid(Exception):
+    pass
+
+
+def _count_invalid(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: replace like errors="replace", counting the invalid bytes, and stop
+    the decode as soon as they exceed the limit (a wrong charset fails early and densely)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    _tally.invalid += error.end - error.start
+    if _tally.invalid > _tally.limit:
+        raise _TooManyInvalid
+    return "\ufffd", error.end
+
+
+codecs.register_error(COUNTING, _count_invalid)
 
 
 def normalise(label: str | None) -> str | None:
@@ -54,19 +72,14 @@ def normalise(label: str | None) -> str | None:
     return SUPERSETS.get(name, name) if name else None
 
 
-def _decode(body: bytes, encoding: str) -> tuple[str, int]:
-    """The body decoded with ``encoding``, invalid bytes replaced by U+FFFD, and their count."""
+def _decode(body: bytes, encoding: str, limit: float) -> str | None:
+    """The body decoded with ``encoding``, invalid bytes replaced by U+FFFD; None when more
+    than ``limit`` bytes are invalid."""
+    _tally.invalid, _tally.limit = 0, limit
     try:
-        return body.decode(encoding), 0
-    except UnicodeDecodeError:
-        pass
-    text = body.decode(encoding, errors="surrogateescape")
-    return ESCAPED.subn("\ufffd", text)
-
-
-def _few(invalid: int, body: bytes, non_ascii: int) -> bool:
-    """Whether ``invalid`` bytes are stray ones rather than a wrong charset."""
-    return invalid <= max(1.0, len(body) * MAX_INVALID_SHARE) and invalid <= non_ascii * MAX_INVALID_OF_NON_ASCII
+        return body.decode(encoding, errors=COUNTING)
+    except _TooManyInvalid:
+        return None
 
 
 def _declared(body: bytes, content_type: str | None) -> list[str]:
@@ -84,24 +97,23 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     bom_encoding, bom = read_bom(body)
     if bom_encoding and bom:
         return body[len(bom):].decode(bom_encoding, errors="replace"), bom_encoding
+    try:
+        return body.decode("utf-8"), "utf-8"  # the common case, and ASCII reads alike in any label
+    except UnicodeDecodeError:
+        pass
     declared = _declared(body, content_type)
     non_ascii = len(body.translate(None, ASCII_BYTES))
-    if not non_ascii:
-        # Every ASCII-compatible charset reads it alike; only a declared UTF-16 differs.
-        encoding = declared[0] if declared else "utf-8"
-        if encoding.startswith(("utf-16", "utf-32")):
-            return body.decode(encoding, errors="replace"), encoding
-        return body.decode("ascii"), encoding
-    readings: dict[str, tuple[str, int]] = {}
-    for encoding in dict.fromkeys(["utf-8", *declared]):
-        readings[encoding] = text, invalid = _decode(body, encoding)
-        if _few(invalid, body, non_ascii):
+    # Few: stray bytes rather than a wrong charset.
+    few = min(max(1.0, len(body) * MAX_INVALID_SHARE), non_ascii * MAX_INVALID_OF_NON_ASCII)
+    candidates = list(dict.fromkeys(["utf-8", *declared]))
+    for encoding in candidates:
+        text = _decode(body, encoding, few)
+        if text is not None:
             return text, encoding
     best = from_bytes(body).best()
     guess = normalise(best.encoding if best else None)
-    if guess and guess not in readings:
-        readings[guess] = _decode(body, guess)
     # The detector can guess worse than a failing label (it also guesses on broken bytes):
-    # the reading with the fewest invalid bytes wins, the declared ones first on a tie.
-    encoding = min(readings, key=lambda e: readings[e][1])
-    return readings[encoding][0], encoding
+    # the reading with the fewest replacements wins, the declared ones first on a tie.
+    readings = {e: body.decode(e, errors="replace") for e in dict.fromkeys([*candidates, *filter(None, [guess])])}
+    encoding = min(readings, key=lambda e: readings[e].count("\ufffd"))
+    return readings[encoding], encoding
