@@ -6,10 +6,11 @@ bytes (``MAX_INVALID_SHARE`` of the body, and a minority of its non-ASCII bytes)
 replaced with U+FFFD. One stray byte must not send a whole GB2312 page to the detector, which
 then guesses ptcp154 or cp1250 and turns every character into mojibake. A declaration that fails
 badly, or an unknown label, passes to the next one; the detector (charset-normalizer) runs only
-when nothing declared reads the page.
+when nothing declared reads the page, and its guess is kept only when it leaves fewer
+replacements than every declared reading (it guesses on broken bytes too).
 
-One exception to the order: bytes that read as UTF-8 (with non-ASCII text in them) are UTF-8
-whatever the label says. Legacy text, single- or multi-byte, practically never forms valid
+One exception to the order: bytes that read as UTF-8 (strictly, or with few invalid bytes) are
+UTF-8 whatever the label says. Legacy text, single- or multi-byte, practically never forms valid
 UTF-8 sequences, while a legacy label decodes UTF-8 bytes without errors into mojibake
 (``latin-1`` on a UTF-8 page is a server default, e.g. Tomcat's), so the invalid-byte check
 cannot catch it.
