@@ -90,15 +90,52 @@ def _rows(doc: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     elif b5:
         add(("B5", "memory", b5.get("error") or b5.get("skipped", ""), ""))
     b6 = doc.get("B6", {})
-    if "digestcrawl" in b6:
-        ours = b6["digestcrawl"]
-        add(("B6", f"digestcrawl extractor ({ours['documents']} docs)",
-             f"F1 {ours['f1']:.3f} (P {ours['precision']:.3f} R {ours['recall']:.3f} acc {ours['accuracy']:.3f}), "
-             f"{b6['cpu_ms_per_page']} ms/page", f"≥ 0.970 {_verdict(ours['f1'] >= 0.970)}"))
-        best = sorted(b6["peers"].items(), key=lambda kv: -kv[1]["f1"])[:4]
-        add(("B6", "published peers re-scored (best 4)", ", ".join(f"{k} {v['f1']:.3f}" for k, v in best), ""))
+    if b6 and not (b6.keys() & {"error", "skipped"}):
+        rows.extend(("B6", *row) for row in quality_rows(b6))
     elif b6:
         add(("B6", "extraction quality", b6.get("error") or b6.get("skipped", ""), ""))
+    return rows
+
+
+def _scores(system: dict[str, Any], body: str) -> str:
+    if "skipped" in system:
+        return system["skipped"]
+    parts = [f"{body} {system['f1']:.3f} (P {system['precision']:.3f} R {system['recall']:.3f})"]
+    if "accuracy" in system:
+        parts.append(f"acc {system['accuracy']:.3f}")
+    if system.get("empty"):
+        parts.append(f"{system['empty']} empty")
+    if system.get("dated"):
+        parts.append(f"days {system['days_right']}/{system['dated']} = {system['exact_day']:.3f}")
+    parts.append(f"{system['cpu_ms_per_page']} ms/page")
+    return ", ".join(parts)
+
+
+def quality_rows(b6: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """B6's rows (figure, value, target): each set, each system, from benchmarks/quality.py."""
+    rows: list[tuple[str, str, str]] = []
+    aeb, zh = b6.get("article-extraction-benchmark", {}), b6.get("zh-web-extraction-dev", {})
+    if "systems" in aeb:
+        for name, system in aeb["systems"].items():
+            target = f"≥ 0.970 {_verdict(system['f1'] >= 0.970)}" if name == "digestcrawl" else ""
+            rows.append((f"article benchmark ({aeb['documents']}): {name}", _scores(system, "F1"), target))
+        best = sorted(aeb["published_peers"].items(), key=lambda kv: -kv[1]["f1"])[:4]
+        rows.append(("  published peers re-scored (best 4)", ", ".join(f"{k} {v['f1']:.3f}" for k, v in best), ""))
+    elif aeb:
+        rows.append(("article benchmark", aeb.get("skipped", ""), ""))
+    if "systems" in zh:
+        for name, system in zh["systems"].items():
+            if name == "htmldate":
+                rows.append((f"zh dev pages ({zh['documents']}): {name}",
+                             f"days {system['days_right']}/{system['dated']} = {system['exact_day']:.3f}", ""))
+                continue
+            target = ""
+            if name == "digestcrawl":
+                target = (f"F1 ≥ 0.93 {_verdict(system['f1'] >= 0.93)}, "
+                          f"days ≥ 0.85 {_verdict((system['exact_day'] or 0) >= 0.85)}")
+            rows.append((f"zh dev pages ({zh['documents']}): {name}", _scores(system, "char F1"), target))
+    elif zh:
+        rows.append(("zh dev pages", zh.get("skipped", ""), ""))
     return rows
 
 

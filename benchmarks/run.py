@@ -7,7 +7,8 @@
 
 B1 throughput and B5 memory share one set of crawls of the generated web (benchmarks/localweb.py);
 B2 runs in-process; B3 is benchmarks/dedup_scale.py; B4 crawls the fixture web and digests it with
-the local LLM server; B6 is benchmarks/quality.py on ../shared/data/article-extraction-benchmark.
+the local LLM server; B6 is benchmarks/quality.py on the shared data (article-extraction-benchmark and
+zh-web-extraction-dev under ``--data``, default ../shared/data beside the repository).
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks import quality
 from benchmarks.report import format_table
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
-DATA = ROOT.parent / "shared" / "data" / "article-extraction-benchmark"
+DATA = quality.DATA  # the shared data directory (--data)
 SECTIONS = ("B1", "B2", "B3", "B4", "B5", "B6")
 RSS_TARGET_MB = 400
 
@@ -59,7 +61,7 @@ def machine() -> dict[str, Any]:
             "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)}
 
 
-def crawl_sections(mode: Mode, work: Path, only: set[str]) -> dict[str, Any]:
+def crawl_sections(mode: Mode, work: Path, only: set[str], data: Path) -> dict[str, Any]:
     """B1 and B5 from one generated web; B2's generated pages from the same web."""
     from benchmarks import localweb, overhead, throughput
 
@@ -86,13 +88,13 @@ def crawl_sections(mode: Mode, work: Path, only: set[str]) -> dict[str, Any]:
         if "B2" in only:
             generated = [(web.url(page), page.body) for page in web.pages[: mode.b2_pages]]
             sets = {"generated": generated}
-            if DATA.is_dir():
-                sets["real"] = overhead.benchmark_pages(DATA, mode.real_pages)
+            if (data / quality.AEB).is_dir():
+                sets["real"] = overhead.benchmark_pages(data / quality.AEB, mode.real_pages)
             out["B2"] = overhead.run(sets, mode.repeats)
     return out
 
 
-def run_sections(mode: Mode, work: Path, only: set[str]) -> dict[str, Any]:
+def run_sections(mode: Mode, work: Path, only: set[str], data: Path = DATA) -> dict[str, Any]:
     results: dict[str, Any] = {}
     timings: dict[str, float] = {}
 
@@ -106,7 +108,7 @@ def run_sections(mode: Mode, work: Path, only: set[str]) -> dict[str, Any]:
 
     if only & {"B1", "B2", "B5"}:
         started = time.perf_counter()
-        results.update(crawl_sections(mode, work, only))
+        results.update(crawl_sections(mode, work, only, data))
         timings["B1+B2+B5"] = round(time.perf_counter() - started, 1)
     if "B3" in only:
         from benchmarks import dedup_scale
@@ -117,12 +119,10 @@ def run_sections(mode: Mode, work: Path, only: set[str]) -> dict[str, Any]:
 
         timed("B4", lambda: llmcost.run(work / "b4"))
     if "B6" in only:
-        if DATA.is_dir():
-            from benchmarks import quality
-
-            timed("B6", lambda: quality.run(DATA, mode.real_pages))
+        if data.is_dir():
+            timed("B6", lambda: quality.run(data, mode.real_pages, mode.install_peers))
         else:
-            results["B6"] = {"skipped": f"no data at {DATA} (the shared article-extraction benchmark)"}
+            results["B6"] = {"skipped": f"no shared data at {data}"}
     for name in SECTIONS:
         results.setdefault(name, {"skipped": "not selected (--only)"})
     results["seconds"] = timings
@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma list of sections, e.g. B1,B3")
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory for the JSON results")
     parser.add_argument("--work", type=Path, help="scratch directory (default: a temporary one)")
+    parser.add_argument("--data", type=Path, default=DATA, help=f"the shared data directory (default {DATA})")
     args = parser.parse_args(argv)
     mode = MODES["quick" if args.quick else "smoke" if args.smoke else "full"]
     only = {part.strip().upper() for part in args.only.split(",") if part.strip()}
@@ -146,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="digestcrawl-bench-") as scratch:
         work = args.work or Path(scratch)
-        results = run_sections(mode, work, only)
+        results = run_sections(mode, work, only, args.data)
     document = {"mode": mode.name, "started": started.isoformat(timespec="seconds"),
                 "wall_s": round((datetime.now(UTC) - started).total_seconds(), 1),
                 "machine": machine(), "settings": vars(mode) | {"dedup_sizes": list(mode.dedup_sizes)}, **results}

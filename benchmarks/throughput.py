@@ -132,13 +132,19 @@ def ensure_news_please(install: bool) -> Path | None:
     executable = PEERS_VENV / "bin" / "news-please"
     if executable.exists() or not install:
         return executable if executable.exists() else None
-    subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
-    result = subprocess.run([str(PEERS_VENV / "bin" / "pip"), "install", "-q", NEWS_PLEASE, "jieba", "tinysegmenter"],
+    install_peer([NEWS_PLEASE, "jieba", "tinysegmenter"])
+    return executable if executable.exists() else None
+
+
+def install_peer(packages: list[str]) -> bool:
+    """pip-install a peer's packages into benchmarks/.venv-peers (created when missing)."""
+    if not (PEERS_VENV / "bin" / "pip").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
+    result = subprocess.run([str(PEERS_VENV / "bin" / "pip"), "install", "-q", *packages],
                             capture_output=True, text=True)
     if result.returncode != 0:
-        print(f"news-please install failed: {result.stderr[-500:]}", file=sys.stderr)
-        return None
-    return executable if executable.exists() else None
+        print(f"peer install failed ({' '.join(packages)}): {result.stderr[-500:]}", file=sys.stderr)
+    return result.returncode == 0
 
 
 def _news_please_config(executable: Path, work: Path) -> Path:

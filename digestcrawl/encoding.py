@@ -1,60 +1,120 @@
-"""Decode HTML bytes correctly even when the declared charset lies.
+"""Decode HTML bytes the way the page was written, even when its label or a few bytes are wrong.
 
-Scrapy trusts the HTTP header first and then replaces undecodable bytes, which turns a GB18030
-page labelled UTF-8 into mojibake. Here a charset must decode the body strictly to be used;
-when neither UTF-8 nor a declared one does, it is detected from the bytes (charset-normalizer).
+Order (WHATWG's): a byte-order mark, then the HTTP header's charset, then the ``<meta>`` or XML
+declaration in the first 4 KB. A declared charset wins when it reads the page with few invalid
+bytes (``MAX_INVALID_SHARE`` of the body, and a minority of its non-ASCII bytes); those few are
+replaced with U+FFFD. One stray byte must not send a whole GB2312 page to the detector, which
+then guesses ptcp154 or cp1250 and turns every character into mojibake. A declaration that fails
+badly, or an unknown label, passes to the next one; the detector (charset-normalizer) runs only
+when nothing declared reads the page, and its guess is kept only when it leaves fewer
+replacements than every declared reading (it guesses on broken bytes too).
+
+One exception to the order: bytes that read as UTF-8 (strictly, or with few invalid bytes) are
+UTF-8 whatever the label says. Legacy text, single- or multi-byte, practically never forms valid
+UTF-8 sequences, while a legacy label decodes UTF-8 bytes without errors into mojibake
+(``latin-1`` on a UTF-8 page is a server default, e.g. Tomcat's), so the invalid-byte check
+cannot catch it.
+
+Labels are read as the superset that servers really send (as WHATWG and w3lib do):
+GB2312/GBK → gb18030, Big5 → big5hkscs, Shift_JIS → cp932, latin-1/ASCII → cp1252.
 """
 
 from __future__ import annotations
 
 import codecs
+import threading
 
 from charset_normalizer import from_bytes
-from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 
-# Labels that servers use for an encoding whose superset is what they really send.
+# Codec names → the superset to decode with (w3lib maps most labels already; these are the rest).
 SUPERSETS = {
     "big5": "big5hkscs",
     "cp950": "big5hkscs",
     "gb2312": "gb18030",
     "gbk": "gb18030",
-    "cp936": "gb18030",
     "shift_jis": "cp932",
-    "sjis": "cp932",
     "euc_jp": "euc_jis_2004",
-    "ascii": "utf-8",
-    "latin-1": "cp1252",
+    "euc_kr": "cp949",
+    "ascii": "cp1252",
     "iso8859-1": "cp1252",
 }
+# A declared charset that leaves more invalid bytes than this share of the body fails badly.
+MAX_INVALID_SHARE = 0.005
+# ... or when more than this share of its non-ASCII bytes are invalid: on a mostly-ASCII page
+# a wrong label fails on few bytes in all, but on nearly every non-ASCII one.
+MAX_INVALID_OF_NON_ASCII = 0.25
+ASCII_BYTES = bytes(range(128))
+COUNTING = "digestcrawl-count-invalid"
+_tally = threading.local()  # the running decode's invalid bytes and its limit
 
 
-def _normalise(label: str | None) -> str | None:
-    if not label:
-        return None
+class _TooManyInvalid(Exception):
+    pass
+
+
+def _count_invalid(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: replace like errors="replace", counting the invalid bytes, and stop
+    the decode as soon as they exceed the limit (a wrong charset fails early and densely)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    _tally.invalid += error.end - error.start
+    if _tally.invalid > _tally.limit:
+        raise _TooManyInvalid
+    return "\ufffd", error.end
+
+
+codecs.register_error(COUNTING, _count_invalid)
+
+
+def normalise(label: str | None) -> str | None:
+    """The codec to decode a charset label with, or None for an unknown label."""
+    name = resolve_encoding(label) if label else None  # w3lib: aliases, most supersets, no UTF-7
+    return SUPERSETS.get(name, name) if name else None
+
+
+def _decode(body: bytes, encoding: str, limit: float) -> str | None:
+    """The body decoded with ``encoding``, invalid bytes replaced by U+FFFD; None when more
+    than ``limit`` bytes are invalid."""
+    _tally.invalid, _tally.limit = 0, limit
     try:
-        name = codecs.lookup(label).name
-    except LookupError:
+        return body.decode(encoding, errors=COUNTING)
+    except _TooManyInvalid:
         return None
-    return SUPERSETS.get(name, name)
+
+
+def _declared(body: bytes, content_type: str | None) -> list[str]:
+    """The declared encodings in order of authority: HTTP header, then <meta>/XML declaration."""
+    header = normalise(http_content_type_encoding(content_type or ""))
+    in_body = normalise(html_body_declared_encoding(body))
+    if in_body and in_body.startswith(("utf-16", "utf-32")):
+        # A page that can declare itself in ASCII is not UTF-16 (WHATWG reads this as UTF-8).
+        in_body = "utf-8"
+    return list(dict.fromkeys(e for e in (header, in_body) if e))
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """Return (text, encoding used)."""
+    """Return (text, encoding used); see the module docstring for the order."""
     bom_encoding, bom = read_bom(body)
     if bom_encoding and bom:
         return body[len(bom):].decode(bom_encoding, errors="replace"), bom_encoding
-    # Strict UTF-8 first: other multi-byte text practically never decodes as UTF-8, while
-    # single-byte labels (latin-1) decode anything and would hide a UTF-8 page.
-    candidates = [
-        "utf-8",
-        _normalise(http_content_type_encoding(content_type or "")),
-        _normalise(html_body_declared_encoding(body)),
-    ]
-    for encoding in dict.fromkeys(c for c in candidates if c):
-        try:
-            return body.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
+    try:
+        return body.decode("utf-8"), "utf-8"  # the common case, and ASCII reads alike in any label
+    except UnicodeDecodeError:
+        pass
+    declared = _declared(body, content_type)
+    non_ascii = len(body.translate(None, ASCII_BYTES))
+    # Few: stray bytes rather than a wrong charset.
+    few = min(max(1.0, len(body) * MAX_INVALID_SHARE), non_ascii * MAX_INVALID_OF_NON_ASCII)
+    candidates = list(dict.fromkeys(["utf-8", *declared]))
+    for encoding in candidates:
+        text = _decode(body, encoding, few)
+        if text is not None:
+            return text, encoding
     best = from_bytes(body).best()
-    encoding = _normalise(best.encoding if best else None) or "utf-8"
-    return body.decode(encoding, errors="replace"), encoding
+    guess = normalise(best.encoding if best else None)
+    # The detector can guess worse than a failing label (it also guesses on broken bytes):
+    # the reading with the fewest replacements wins, the declared ones first on a tie.
+    readings = {e: body.decode(e, errors="replace") for e in dict.fromkeys([*candidates, *filter(None, [guess])])}
+    encoding = min(readings, key=lambda e: readings[e].count("\ufffd"))
+    return readings[encoding], encoding

@@ -2,12 +2,19 @@
 
 Pure functions over bytes or text, so they are tested on saved responses; the spiders only
 call them. A document that cannot be read raises ``FeedError`` with the reason.
+
+Feeds and sitemaps are read as real servers send them (``xml_document``): gzipped (``.xml.gz``
+served without a Content-Encoding, which Scrapy's HttpCompressionMiddleware leaves alone), with
+whitespace, a BOM or junk before the XML declaration (most Chinese feeds we saw start with a
+newline, which XML parsers reject and which made feedparser fall back to latin-1), and in the
+encoding their declaration names, read as its superset with a stray byte replaced.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -18,12 +25,19 @@ import feedparser
 import jmespath
 from lxml import etree
 from parsel import Selector
+from w3lib.encoding import read_bom
 from w3lib.html import remove_tags, replace_entities
 
 from digestcrawl.config import FieldMap, Selectors
 from digestcrawl.dates import parse_datetime
+from digestcrawl.encoding import decode_html
 
 AD_TITLE = re.compile(r"^\s*[\[【(（]?\s*(廣告|广告|AD|Ad|Sponsored|贊助|赞助|PR)\s*[\]】)）:：]", re.UNICODE)
+GZIP_MAGIC = b"\x1f\x8b"
+# Without DOWNLOAD_MAXSIZE, the sitemap protocol's own limit on an uncompressed file.
+PROTOCOL_MAX_BYTES = 50 * 1024 * 1024
+XML_DECLARATION = re.compile(r"<\?xml[^>]*?\?>")
+DECLARED_ENCODING = re.compile(r"""\s+encoding\s*=\s*["'][^"']*["']""")
 SITEMAP_NS = {
     "sm": "http://www.sitemaps.org/schemas/sitemap/0.9",
     "news": "http://www.google.com/schemas/sitemap-news/0.9",
@@ -64,9 +78,51 @@ def plain_text(html: str | None) -> str:
     return re.sub(r"\s+", " ", replace_entities(remove_tags(html))).strip()
 
 
-def parse_feed(body: bytes, base_url: str, zone: tzinfo) -> list[Entry]:
-    """RSS 0.9x/1.0/2.0 and Atom. Google News titles lose their ' - Publisher' suffix."""
-    parsed = feedparser.parse(body, response_headers={"content-location": base_url})
+def gunzip(body: bytes, max_size: int) -> bytes:
+    """Inflate every gzip member of ``body``, never past ``max_size`` bytes of output (a bomb
+    raises FeedError instead of taking memory). A truncated stream gives what it holds."""
+    out = bytearray()
+    while body[:2] == GZIP_MAGIC:
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        try:
+            out += inflater.decompress(body, max_size + 1 - len(out))
+        except zlib.error as exc:
+            raise FeedError(f"corrupt gzip: {exc}") from None
+        if len(out) > max_size:
+            raise FeedError(f"too large: inflates past {max_size} bytes (DOWNLOAD_MAXSIZE)")
+        if not inflater.eof:
+            break
+        body = inflater.unused_data
+    return bytes(out)
+
+
+def xml_document(body: bytes, max_size: int | None = None) -> bytes:
+    """A feed's or sitemap's bytes as UTF-8 XML that starts with its declaration or root.
+
+    Gzip (by its magic bytes) is inflated up to ``max_size`` (0 or None: the sitemap protocol's
+    50 MB). Anything before ``<?xml`` (or, without one, before the first tag) is cut. The text is
+    decoded as ``decode_html`` does (BOM, the declaration's encoding as its superset, a stray byte
+    replaced) and the declaration's encoding is dropped, since the bytes are now UTF-8.
+    """
+    if body[:2] == GZIP_MAGIC:
+        body = gunzip(body, max_size or PROTOCOL_MAX_BYTES)
+    bom_encoding, _ = read_bom(body)
+    if not bom_encoding or bom_encoding == "utf-8":  # UTF-16/32 text has no ASCII "<" to look for
+        head = body[:1024]
+        start = head.find(b"<?xml")
+        start = start if start >= 0 else head.find(b"<")
+        body = body[start:] if start > 0 else body
+    text, _ = decode_html(body)
+    declaration = XML_DECLARATION.match(text)
+    if declaration:
+        text = DECLARED_ENCODING.sub("", declaration.group()) + text[declaration.end():]
+    return text.encode("utf-8")
+
+
+def parse_feed(body: bytes, base_url: str, zone: tzinfo, max_size: int | None = None) -> list[Entry]:
+    """RSS 0.9x/1.0/2.0 and Atom. Google News titles lose their ' - Publisher' suffix.
+    ``max_size`` caps a gzipped feed's inflated size (see ``xml_document``)."""
+    parsed = feedparser.parse(xml_document(body, max_size), response_headers={"content-location": base_url})
     entries = []
     for item in parsed.entries:
         link = item.get("link") or ""
@@ -97,12 +153,13 @@ def parse_feed(body: bytes, base_url: str, zone: tzinfo) -> list[Entry]:
     return entries
 
 
-def parse_sitemap(body: bytes, zone: tzinfo) -> tuple[list[Entry], list[str]]:
+def parse_sitemap(body: bytes, zone: tzinfo, max_size: int | None = None) -> tuple[list[Entry], list[str]]:
     """A news sitemap's entries (news:title, news:publication_date) and, for a sitemap index,
-    the child sitemaps to fetch."""
+    the child sitemaps to fetch. ``max_size`` caps a gzipped sitemap's inflated size."""
+    document = xml_document(body, max_size)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=False, huge_tree=False)
     try:
-        root = etree.fromstring(body, parser=etree.XMLParser(resolve_entities=False, no_network=True,
-                                                            recover=False, huge_tree=False))
+        root = etree.fromstring(document, parser=parser)
     except etree.XMLSyntaxError as exc:
         raise FeedError(f"not a sitemap: {exc}") from None
     tag = etree.QName(root).localname

@@ -5,7 +5,8 @@ window; default the last day), ``source`` (comma list of source names; default a
 category). Callbacks stay thin: parsing lives in ``digestcrawl.feeds`` and
 ``digestcrawl.extraction``.
 
-Settings read: DIGESTCRAWL_MODELS_FILE, DIGESTCRAWL_SOURCES_FILE, DIGEST_TIMEZONE.
+Settings read: DIGESTCRAWL_MODELS_FILE, DIGESTCRAWL_SOURCES_FILE, DIGEST_TIMEZONE, DOWNLOAD_MAXSIZE (also
+the cap on a gzipped feed's or sitemap's inflated size).
 """
 
 from __future__ import annotations
@@ -135,10 +136,12 @@ class SourceSpider(scrapy.Spider):
             yield from self._follow_entry(entry, source, response.url)
 
     def _entries(self, response: Response, source: SourceConfig) -> tuple[list[Entry], list[str]]:
+        # A gzipped feed or sitemap inflates no larger than a download may be.
+        max_size = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
         if source.kind in ("feed", "search_feed"):
-            return parse_feed(response.body, response.url, source.zone), []
+            return parse_feed(response.body, response.url, source.zone, max_size), []
         if source.kind == "sitemap":
-            return parse_sitemap(response.body, source.zone)
+            return parse_sitemap(response.body, source.zone, max_size)
         if source.kind == "json_api":
             assert source.fields is not None
             return parse_json_api(response.body, source.fields, source.zone), []
