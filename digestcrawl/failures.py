@@ -21,7 +21,7 @@ REASONS: tuple[tuple[type[BaseException], str], ...] = (
 )
 
 
-def download_error_reason(error: BaseException) -> str:
+def download_error_reason(error: BaseException | None) -> str:
     """The counted reason for a failed download (``download`` when no kind fits)."""
     for kind, reason in REASONS:
         if isinstance(error, kind):
