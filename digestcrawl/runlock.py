@@ -79,16 +79,15 @@ class RunLocks:
                             spider=spider, model=model, day=day, holder=holder, acquired_at=now,
                             expires_at=now + self.ttl))
                 except IntegrityError:
-                    # Another run inserted it between our read and our insert.
+                    # Another run inserted it between our read and our insert; a worker of the
+                    # same distributed crawl (the same holder) shares it.
+                    row = _lock_row(conn, spider, model, day)
+                    if row is not None and row.holder == holder:
+                        continue
                     conn.rollback()
-                    held = self._holder(spider, model, day)
-                    return held or LockHeld(model, day, "another run", now)
+                    return (LockHeld(model, day, row.holder, row.acquired_at) if row is not None
+                            else LockHeld(model, day, "another run", now))
         return None
-
-    def _holder(self, spider: str, model: str, day: date) -> LockHeld | None:
-        with self.engine.connect() as conn:
-            row = _lock_row(conn, spider, model, day)
-        return LockHeld(model, day, row.holder, row.acquired_at) if row else None
 
     def refresh(self, spider: str, models: list[str], day: date, holder: str,
                 now: datetime | None = None) -> int:

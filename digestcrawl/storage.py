@@ -365,7 +365,7 @@ class ArticleStore:
             if error is not None and cut:
                 error = self._row_error(fitted, now)
                 if error is None:
-                    outcomes.append(RowOutcome(stored=True, truncated=tuple(cut)))
+                    outcomes.append(RowOutcome(stored=True, truncated=tuple(sorted(cut))))
                     continue
             if error is None:
                 outcomes.append(RowOutcome(stored=True))

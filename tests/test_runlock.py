@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -111,6 +113,34 @@ def test_short_lock_expires_unless_its_heartbeat_refreshes_it(database_url: str)
         locks.release("news", ["qwen", "llama"], day, "next:3")
         with engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(RunLockRow)).scalar_one() == 0
+    finally:
+        engine.dispose()
+
+
+def take(locks: RunLocks, day: date, holder: str, start: threading.Barrier) -> str | None:
+    """Acquire once every thread is ready; the holder found in the way, if any."""
+    start.wait()
+    held = locks.acquire("news", ["qwen", "llama"], day, holder)
+    return held.holder if held else None
+
+
+def test_workers_of_one_crawl_starting_together_share_the_lock(database_url: str) -> None:
+    """Distributed workers share one holder id: whichever inserts the lock row first, the other
+    takes it as its own, and a run of another crawl is refused whoever won."""
+    engine = make_engine(database_url)
+    ensure_schema(engine)
+    locks, day = RunLocks(engine, timedelta(seconds=60)), date(2026, 1, 19)
+    try:
+        for round_ in range(5):
+            holders = ["crawl:a", "crawl:a", "crawl:b"] if round_ % 2 else ["crawl:a", "crawl:a"]
+            start = threading.Barrier(len(holders))
+            with ThreadPoolExecutor(len(holders)) as pool:
+                results = list(pool.map(lambda holder, barrier=start: take(locks, day, holder, barrier), holders))
+            winners = {h for h, r in zip(holders, results, strict=True) if r is None}
+            assert len(winners) == 1, results  # one crawl holds the lock, all of its workers with it
+            assert results.count(None) == holders.count(winners.pop())
+            for holder in set(holders):
+                locks.release("news", ["qwen", "llama"], day, holder)
     finally:
         engine.dispose()
 
