@@ -237,7 +237,7 @@ def _json_ld_article(tree: HtmlElement) -> dict[str, Any]:
             continue
         try:
             data = json.loads(script.text)
-        except ValueError:
+        except (ValueError, RecursionError):  # malformed, or nested deeper than the parser goes
             continue
         pending = [data]
         while pending:

@@ -68,6 +68,12 @@ class ExtractionShortfall(Exception):
 class ExtractionError(Exception):
     """Extraction raised in a worker; the message is the worker's traceback."""
 
+    @property
+    def last_line(self) -> str:
+        """The exception itself, as the traceback's last line says it."""
+        lines = str(self).strip().splitlines()
+        return lines[-1] if lines else "extraction failed"
+
 
 @dataclass
 class _Job:
@@ -149,7 +155,10 @@ class ExtractionPool:
         """The extracted page, None when the HTML cannot be parsed at all. Raises
         ExtractionShortfall when the page was given up, ExtractionError when extraction raised."""
         if self.processes == 0:
-            return extract_page(html, url, zone)
+            try:
+                return extract_page(html, url, zone)
+            except Exception as exc:  # as a worker reports it: one page, not the crawl
+                raise ExtractionError(f"{type(exc).__name__}: {exc}") from exc
         if not self._threads:
             self._start()
         job = _Job(html, url, zone)

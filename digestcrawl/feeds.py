@@ -202,23 +202,27 @@ def parse_json_api(body: bytes, fields: FieldMap, zone: tzinfo) -> list[Entry]:
     """A JSON API answer mapped to entries with the source's JMESPath expressions."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise FeedError(f"not JSON: {exc}") from None
     items = jmespath.search(fields.items, data)
     if not isinstance(items, list):
         raise FeedError(f"no list at {fields.items!r}")
     entries = []
     for item in items:
-        url = _field(fields.url, item)
-        if not isinstance(url, str) or not url:
+        if not isinstance(item, dict):
             continue
-        text = plain_text(_field(fields.text, item))
-        title = plain_text(_field(fields.title, item)) or text[:120]
+        url = _field(fields.url, item, str)
+        if not url:
+            continue
+        text = plain_text(_field(fields.text, item, str))
+        title = plain_text(_field(fields.title, item, str)) or text[:120]
         entries.append(Entry(url=url, title=title, text=text, snippet=text[:1000],
-                             published=parse_datetime(_field(fields.published, item), zone),
-                             author=_field(fields.author, item)))
+                             published=parse_datetime(_field(fields.published, item, (str, int, float)), zone),
+                             author=_field(fields.author, item, str) or None))
     return entries
 
 
-def _field(expression: str | None, item: Any) -> Any:
-    return jmespath.search(expression, item) if expression else None
+def _field(expression: str | None, item: dict[str, Any], kinds: type | tuple[type, ...]) -> Any:
+    """The value at ``expression`` when it is of ``kinds``; an API's other shapes read as missing."""
+    value = jmespath.search(expression, item) if expression else None
+    return value if isinstance(value, kinds) and not isinstance(value, bool) else None

@@ -344,7 +344,7 @@ class PrivateAddressGuard:
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         parts = urlsplit(request.url)
         if parts.scheme.lower() not in ALLOWED_SCHEMES:
-            raise refuse(self.crawler, BadScheme, request.url, f"scheme {parts.scheme!r} is not http(s)")
+            raise refuse(self.crawler, BadScheme, request, f"scheme {parts.scheme!r} is not http(s)")
         host = parts.hostname or ""
         literal = parse_ip(host)
         if literal is not None:
@@ -356,7 +356,7 @@ class PrivateAddressGuard:
             why = self.resolver.refusal(host) if self.resolver else None
             why = f"{host}: {why}" if why else None
         if why:
-            raise refuse(self.crawler, RefusedAddress, request.url, why)
+            raise refuse(self.crawler, RefusedAddress, request, why)
         return None
 
 
@@ -385,7 +385,7 @@ class DownloadGuard:
             host = urlsplit(request.url).hostname or ""
             why = self.resolver.refusal(host)
             if why:
-                raise refuse(self.crawler, RefusedAddress, request.url, f"{host}: {why}") from exception
+                raise refuse(self.crawler, RefusedAddress, request, f"{host}: {why}") from exception
         return None
 
     def process_response(self, request: Request, response: Response,
@@ -395,17 +395,19 @@ class DownloadGuard:
             target = urljoin(request.url, location.decode("latin-1").strip())
             scheme = scheme_of(target)
             if scheme not in ALLOWED_SCHEMES:
-                raise refuse(self.crawler, BadScheme, request.url,
+                raise refuse(self.crawler, BadScheme, request,
                              f"redirected to scheme {scheme!r} ({target[:200]})")
         return response
 
 
-def refuse(crawler: Crawler, kind: type[GuardRefusal], url: str, why: str) -> GuardRefusal:
-    """Count and log a refused request; return the exception to raise."""
+def refuse(crawler: Crawler, kind: type[GuardRefusal], request: Request, why: str) -> GuardRefusal:
+    """Count and log a refused request (naming where a redirect came from, which is what the
+    crawl asked for); return the exception to raise."""
     assert crawler.stats is not None
     crawler.stats.inc_value(f"digestcrawl/refused/{_STATS_NAME[kind]}")
-    logger.warning("Refused %s: %s; see NETGUARD_ALLOW" if kind is RefusedAddress else "Refused %s: %s",
-                   url[:500], why)
+    origin = (request.meta.get("redirect_urls") or [None])[0]
+    logger.warning("Refused %s%s: %s%s", request.url[:500], f" (redirected from {origin[:500]})" if origin else "",
+                   why, "; see NETGUARD_ALLOW" if kind is RefusedAddress else "")
     return kind(why)
 
 

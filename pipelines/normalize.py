@@ -45,11 +45,11 @@ class NormalizePipeline:
         item.text = clean_text(item.text, keep_paragraphs=True)
         item.snippet = clean_text(item.snippet)
         if capped := cap_fields(item):
-            logger.info("Cut %s of %s to the field caps", ", ".join(capped), item.url)
+            logger.info("Cut %s of %s from %s to the field caps", ", ".join(capped), item.url, item.source)
         for name in capped:
             count(self.crawler, item.source, f"capped/{name}")
         if cleared := drop_implausible_dates(item):
-            logger.info("Ignored the implausible %s date of %s", " and ".join(cleared), item.url)
+            logger.info("Ignored the implausible %s date of %s from %s", " and ".join(cleared), item.url, item.source)
         for name in cleared:
             count(self.crawler, item.source, f"implausible_date/{name}")
         if not item.title and not item.text:

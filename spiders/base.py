@@ -29,7 +29,7 @@ from digestcrawl.config import ModelConfig, SourceConfig, SourceProblem, load_mo
 from digestcrawl.encoding import decode_html
 from digestcrawl.expand import source_urls
 from digestcrawl.extraction import ExtractedPage, extract_head
-from digestcrawl.extraction_pool import ExtractionPool, ExtractionShortfall
+from digestcrawl.extraction_pool import ExtractionError, ExtractionPool, ExtractionShortfall
 from digestcrawl.failures import download_error_reason
 from digestcrawl.feeds import Entry, FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
 from digestcrawl.incremental import ENTRY_CHANGED, UnchangedArticle
@@ -209,7 +209,7 @@ class SourceSpider(scrapy.Spider):
     async def parse_article(self, response: Response, source: SourceConfig, entry: Entry,
                             feed_url: str) -> AsyncIterator[Article]:
         count(self.crawler, source.name, "fetched")
-        if not isinstance(response, TextResponse):
+        if not isinstance(response, TextResponse) or not _is_markup(_content_type(response)):
             count(self.crawler, source.name, "dropped/binary_response")
             self.logger.warning("Binary response (%s) from %s at %s: no article",
                                 _content_type(response) or "no content type", source.name, response.url)
@@ -257,6 +257,8 @@ class SourceSpider(scrapy.Spider):
             return await self.extraction.extract(html, response.url, source.zone), None
         except ExtractionShortfall as exc:
             return extract_head(html, response.url, source.zone), (exc.reason, exc.detail)
+        except ExtractionError as exc:  # a page that breaks the extractor costs only itself
+            return extract_head(html, response.url, source.zone), ("extraction_error", exc.last_line)
 
     def _entry_changed(self, response: Response) -> datetime | None:
         """The latest feed-entry time of this article: this process's view when it parsed the
@@ -283,6 +285,16 @@ class SourceSpider(scrapy.Spider):
             count(self.crawler, source, f"errors/{reason}")
             self.logger.error("Download failed (%s) for source %s at %s: %s", reason, source, request.url,
                               failure.getErrorMessage())
+
+
+def _is_markup(content_type: str | None) -> bool:
+    """Whether a page of this Content-Type can hold an article: HTML, XML or text, or no usable
+    type at all (then the body decides); never a PDF, an image or a download."""
+    media = (content_type or "").split(";")[0].strip().lower()
+    if "/" not in media:
+        return True
+    kind, _, subtype = media.partition("/")
+    return kind == "text" or subtype in ("html", "xhtml+xml", "xml") or subtype.endswith("+xml")
 
 
 def _content_type(response: Response) -> str | None:
