@@ -329,18 +329,23 @@ def _tags(digest: DigestInput, result: SummaryResult) -> list[str]:
 
 
 def _front_matter(digest: DigestInput, result: SummaryResult, options: RenderOptions,
-                  sources: int) -> str:
+                  sources: list[Link]) -> str:
     words, display = headings()[digest.language], digest.model.display
+    summary = generated_text(result.content.summary, digest.language)
+    # Theme keys (minima, Chirpy, jekyll-seo-tag, jekyll-feed): layout, title, date, categories,
+    # tags, image (the og:image), description; the skeleton's layouts also read the rest.
     data = {
         "layout": options.layout,
         "title": f"{display} {words['daily']} - {digest.day:%Y-%m-%d}",
-        "tagline": words["tagline"].format(n=sources, display=display),
+        "tagline": words["tagline"].format(n=len(sources), display=display),
         "date": digest.day,
         "model": digest.model_key,
         "categories": [digest.model_key, "daily"],
         "tags": _tags(digest, result),
         "image": post_paths(Path(), digest.model_key, digest.day).image_url,
-        "ai_summary": generated_text(result.content.summary, digest.language),
+        "description": summary,
+        "ai_summary": summary,
+        "sources": [{"title": link.text, "url": str(link.url)} for link in sources if link.url],
         "generator": result.generator,
     }
     dumped = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=None,
@@ -400,7 +405,7 @@ def render_post(digest: DigestInput, result: SummaryResult, options: RenderOptio
         sources=sources,
         footer=_footer(language, len(sources), result.generator),
     )
-    return _front_matter(digest, result, options, len(sources)) + body
+    return _front_matter(digest, result, options, sources) + body
 
 
 def write_post(site_dir: Path, digest: DigestInput, result: SummaryResult,
