@@ -109,9 +109,9 @@ def _build(site_dir: Path) -> bool:
         logger.warning("--build: Jekyll is not installed (apt-get install jekyll ruby-jekyll-feed "
                        "ruby-jekyll-seo-tag); the site was not built")
         return True
-    if build.ok:
-        logger.info("Site built: %s (%d Jekyll warnings); open %s, or preview: jekyll serve --source %s",
-                    build.destination, len(build.warnings), build.destination / "index.html", site_dir)
+    if build.ok:  # printed like the progress lines: this command configures no log handler
+        print(f"Site built: {build.destination} ({len(build.warnings)} Jekyll warnings); open "
+              f"{build.destination / 'index.html'}, or preview: jekyll serve --source {site_dir}", flush=True)
     return build.ok
 
 
