@@ -288,9 +288,10 @@ def test_post_shows_title_date_model_infographic_and_every_source(in_browser: An
         assert og_image == f"{ORIGIN}{BASEURL}/assets/img/posts/2026-01-19-qwen-infographic.png"
         links = set(page.eval_on_selector_all(".post-content a", "links => links.map(a => a.href)"))
         assert len(published.sources) >= 5
-        assert {url for url in published.sources} <= links, set(published.sources) - links
+        assert set(published.sources) <= links, set(published.sources) - links
         headings = page.eval_on_selector_all(".post-content h2", "hs => hs.map(h => h.innerText)")
-        assert headings == ["本週模型趨勢", "📰 本週新聞焦點", "🔍 深度分析", "📌 重點摘要", "💡 延伸思考", "🔗 資料來源"]
+        assert headings == ["本週模型趨勢", "📰 本週新聞焦點", "🔍 深度分析", "📌 重點摘要", "💡 延伸思考",
+                            "🔗 資料來源"]
 
     in_browser(check)
 
@@ -357,5 +358,23 @@ def test_axe_finds_no_serious_violation(in_browser: Any, published: Published, p
                    if v["impact"] in ("serious", "critical")]
         assert serious == []
         assert results["passes"] or results["violations"] is not None  # axe really ran
+
+    in_browser(check)
+
+
+def test_built_site_opens_from_disk(in_browser: Any, published: Published) -> None:
+    """The path the demo prints works: a file:// page finds its CSS, images and other pages."""
+    def check(browser: Any) -> None:
+        opened = open_page(browser, (published.site / "_site" / "index.html").as_uri())
+        page = opened.page
+        assert page.eval_on_selector(".site-header", "h => getComputedStyle(h).backgroundColor") == "rgb(31, 78, 121)"
+        assert page.eval_on_selector("article.card img", "i => i.naturalWidth") > 0
+        page.click("article.card a.model")
+        page.wait_for_load_state()
+        assert page.url.endswith("/_site/qwen/index.html") and page.inner_text("h1") == "QWEN"
+        page.click(".archive li:first-child a")
+        page.wait_for_load_state()
+        assert page.eval_on_selector("figure.infographic img", "i => i.naturalWidth") == 1000
+        assert opened.problems == []
 
     in_browser(check)
