@@ -22,7 +22,7 @@ import pytest
 import yaml
 from scrapy.utils.project import get_project_settings
 
-from digestcrawl.digest.site import create_skeleton, jekyll_build, skeleton_files
+from digestcrawl.digest.site import Site, create_skeleton, jekyll_build, skeleton_files
 from tests.conftest import FIXTURE_WINDOW, ROOT, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
 
@@ -67,6 +67,35 @@ def test_skeleton_keeps_every_file_a_user_has(tmp_path: Path) -> None:
         assert (tmp_path / name).read_text() == text
         assert tmp_path / name not in created
     assert create_skeleton(tmp_path) == []  # a second time: nothing left to create
+
+
+def test_a_site_with_its_own_config_gets_no_skeleton_and_no_model_page(tmp_path: Path) -> None:
+    (tmp_path / "_config.yml").write_text("theme: minima\n")
+    site = Site(tmp_path)
+    assert site.ensure_model_page("qwen", "QWEN") is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_config.yml"]
+
+
+def test_model_pages_are_written_once_and_never_over_a_users_page(tmp_path: Path) -> None:
+    site = Site(tmp_path)
+    page = site.ensure_model_page("qwen", "QWEN")
+    assert page == tmp_path / "models" / "qwen.md"
+    assert yaml.safe_load(page.read_text("utf-8").split("---\n")[1]) == {
+        "layout": "model", "title": "QWEN", "model": "qwen", "permalink": "/qwen/"}
+    page.write_text("---\nlayout: model\ntitle: 千問\nmodel: qwen\n---\nmine\n", "utf-8")
+    assert Site(tmp_path).ensure_model_page("qwen", "QWEN") == page
+    assert page.read_text("utf-8").endswith("mine\n")
+    assert Site(tmp_path, skeleton=False).ensure_model_page("deepseek", "DEEPSEEK") is not None
+
+
+def test_jekyll_warnings_are_reported(tmp_path: Path) -> None:
+    _require(shutil.which("jekyll"), "jekyll")
+    create_skeleton(tmp_path)
+    (tmp_path / "_posts").mkdir()
+    (tmp_path / "_posts" / "2026-01-19-x.md").write_text("---\nlayout: nowhere\ntitle: x\n---\nx\n")
+    build = jekyll_build(tmp_path)
+    assert build is not None and build.ok
+    assert any("Layout 'nowhere'" in line for line in build.warnings), build.output
 
 
 def test_skeleton_loads_from_the_scrapyd_egg(tmp_path: Path) -> None:
