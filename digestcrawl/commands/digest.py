@@ -57,7 +57,7 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--model", required=True, help="a model key, a comma list, or all")
         parser.add_argument("--date", required=True, dest="days", help="YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD")
-        parser.add_argument("--site", metavar="DIR", help="the Jekyll site to write into (default: DIGEST_SITE_DIR)")
+        parser.add_argument("--site", metavar="DIR", help="write into this Jekyll site instead of DIGEST_SITE_DIR")
         parser.add_argument("--build", action="store_true", help="run jekyll build on the site afterwards")
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -86,7 +86,10 @@ class Command(ScrapyCommand):
         progress = _progress(len(jobs))
         failed = 0
         try:
-            builder.site.prepare()
+            try:
+                builder.site.prepare()
+            except OSError:  # each digest below fails the same way and is reported
+                logger.exception("Could not create the site skeleton in %s", builder.site_dir)
             for model, day in jobs:
                 outcome = builder.try_build(model, day)
                 failed += outcome.failed is not None

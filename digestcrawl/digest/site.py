@@ -91,11 +91,10 @@ class Site:
         """Create the skeleton once, when enabled and the folder has no Jekyll config."""
         if self._prepared:
             return
-        self._prepared = True
-        if not self.skeleton or has_config(self.root):
-            return
-        created = create_skeleton(self.root)
-        logger.info("Created the Jekyll site skeleton in %s (%d files)", self.root, len(created))
+        if self.skeleton and not has_config(self.root):
+            created = create_skeleton(self.root)
+            logger.info("Created the Jekyll site skeleton in %s (%d files)", self.root, len(created))
+        self._prepared = True  # only once it worked: a failure is tried again by the next digest
 
     def ensure_model_page(self, key: str, display: str) -> Path | None:
         """Write ``models/KEY.md`` when the site has the ``model`` layout and no page for the
