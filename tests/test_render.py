@@ -175,7 +175,7 @@ def post() -> str:
 
 def test_front_matter_has_exactly_the_required_keys(post: str) -> None:
     front, _ = split_post(post)
-    assert list(front) == ["layout", "title", "tagline", "date", "model", "categories", "tags",
+    assert list(front) == ["layout", "title", "tagline", "date", "lang", "model", "categories", "tags",
                            "image", "description", "ai_summary", "sources", "generator"]
     assert front["layout"] == "post"
     assert front["title"] == "QWEN 每日動態 - 2026-01-19"
@@ -563,6 +563,7 @@ def test_hostile_posts_build_with_strict_jekyll(tmp_path: Path) -> None:
     assert image.read_bytes() == paths[0].image.read_bytes()
     [en_page] = [p for p in out.rglob("*.html") if "/qwen-en/daily/" in p.as_posix()]
     assert "without an AI language model (generator: extractive)" in en_page.read_text("utf-8")
+    assert '<html lang="en">' in en_page.read_text("utf-8") and '<html lang="zh-Hant">' in text
 
 
 # Hostile page strings: whatever a page's title and text are, the post renders and parses
@@ -627,7 +628,7 @@ def test_hostile_titles_and_texts_build_a_sane_post(title: str, text: str) -> No
     post = render_post(digest, result, RenderOptions())
     front, body = split_post(post)
     assert front["title"] == "QWEN 每日動態 - 2026-01-19" and front["model"] == "qwen"
-    assert list(front) == ["layout", "title", "tagline", "date", "model", "categories", "tags",
+    assert list(front) == ["layout", "title", "tagline", "date", "lang", "model", "categories", "tags",
                            "image", "description", "ai_summary", "sources", "generator"]
     assert isinstance(front["ai_summary"], str) and not UNSAFE.search(front["ai_summary"])
     assert not UNSAFE.search(post)
