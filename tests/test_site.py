@@ -9,6 +9,8 @@ import http.server
 import os
 import re
 import shutil
+import subprocess
+import sys
 import threading
 import urllib.request
 import zipfile
@@ -100,9 +102,6 @@ def test_jekyll_warnings_are_reported(tmp_path: Path) -> None:
 
 def test_skeleton_loads_from_the_scrapyd_egg(tmp_path: Path) -> None:
     """Scrapyd runs jobs from a zipped egg: the skeleton is read through importlib.resources."""
-    import subprocess
-    import sys
-
     egg = tmp_path / "digestcrawl.egg"
     subprocess.run([str(Path(sys.executable).parent / "scrapyd-deploy"), "--build-egg", str(egg)], cwd=ROOT,
                    check=True, capture_output=True)
@@ -135,8 +134,6 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def published(fixture_web: FixtureWeb, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
     _require(shutil.which("jekyll"), "jekyll")
-    import subprocess
-
     workdir = tmp_path_factory.mktemp("published")
     fixture_web.reset()
     settings = {"DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}", "NETGUARD_ALLOW": "127.0.0.1",
