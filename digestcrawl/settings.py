@@ -105,6 +105,8 @@ SPOOL_DIR = os.environ.get("DIGESTCRAWL_SPOOL_DIR", "data/spool")
 # Digest: written when a crawl closes (DIGEST_ON_CLOSE) and by `scrapy digest`.
 DIGEST_ON_CLOSE = True
 DIGEST_SITE_DIR = os.environ.get("DIGEST_SITE_DIR", "data/site")
+# Copy the shipped Jekyll skeleton into DIGEST_SITE_DIR when it has no _config.yml (no file is overwritten).
+DIGEST_SITE_SKELETON = True
 DIGEST_LANGUAGE = "zh-TW"
 DIGEST_LAYOUT = "post"
 DIGEST_MAX_STORIES = 5

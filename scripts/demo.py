@@ -2,8 +2,11 @@
 
 Serves the fixture web (tests/fixtureweb) on 127.0.0.1, runs `scrapy crawl` for the news, social
 and finance spiders for `qwen` over the fixture's week, which also writes the 2026-01-19 digest
-(the closing pipeline), then prints the per-source summary and where the post is. Everything goes
-under data/demo/, recreated on every run so the figures are the same each time.
+(the closing pipeline) into a Jekyll site made from the shipped skeleton, builds the site when
+Jekyll is installed, then prints the per-source summary, where the post is, how to open the site,
+and the `scrapy digest` command (with the demo's database) that regenerates the post. Everything
+goes under data/demo/, recreated on every run so the figures are the same each time; the default
+database (data/digestcrawl.sqlite3) is left alone.
 """
 
 from __future__ import annotations
@@ -18,19 +21,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from digestcrawl.digest.site import jekyll_build  # noqa: E402
 from digestcrawl.report import format_table  # noqa: E402
 from tests.fixtureweb.server import FixtureWeb  # noqa: E402
 
 OUT = ROOT / "data" / "demo"
+DATABASE = OUT / "digestcrawl.sqlite3"
+SITE = OUT / "site"
 WINDOW = ["-a", "since=2026-01-12T00:00:00+08:00", "-a", "until=2026-01-20T00:00:00+08:00"]
 
 
 def crawl(spider: str, web_sources: Path) -> dict[str, dict[str, int]]:
     settings = {
-        "DATABASE_URL": f"sqlite:///{OUT / 'digestcrawl.sqlite3'}",
+        "DATABASE_URL": f"sqlite:///{DATABASE}",
         "DIGESTCRAWL_SOURCES_FILE": str(web_sources),
         "NETGUARD_ALLOW": "127.0.0.1",
-        "DIGEST_SITE_DIR": str(OUT / "site"),
+        "DIGEST_SITE_DIR": str(SITE),
         "REPORT_DIR": str(OUT / "reports" / spider),
         "SPOOL_DIR": str(OUT / "spool"),
         "LOG_FILE": str(OUT / f"{spider}.log"),
@@ -59,14 +65,31 @@ def main() -> None:
             table.update(crawl(spider, sources_file))
     print("\nPer-source summary (qwen, 2026-01-12 … 2026-01-19):\n")
     print(format_table(dict(sorted(table.items()))))
-    posts = sorted((OUT / "site" / "_posts").glob("*.md"))
-    if posts:
-        print(f"\nDigest post: {posts[-1].relative_to(ROOT)}")
-        for image in sorted((OUT / "site" / "assets" / "img" / "posts").glob("*.png")):
-            print(f"Infographic: {image.relative_to(ROOT)}")
-    else:
+    posts = sorted((SITE / "_posts").glob("*.md"))
+    if not posts:
         print("\nNo digest post was written (see data/demo/*.log).")
-    print(f"Database: {(OUT / 'digestcrawl.sqlite3').relative_to(ROOT)}; logs: data/demo/*.log")
+        return
+    print(f"\nDigest post: {posts[-1].relative_to(ROOT)}")
+    for image in sorted((SITE / "assets" / "img" / "posts").glob("*.png")):
+        print(f"Infographic: {image.relative_to(ROOT)}")
+    print(f"Database: {DATABASE.relative_to(ROOT)}; logs: data/demo/*.log")
+    site = SITE.relative_to(ROOT)
+    build = jekyll_build(SITE)
+    if build is None:
+        print("\nJekyll is not installed (apt-get install jekyll ruby-jekyll-feed ruby-jekyll-seo-tag): "
+              f"the site in {site} was not built.")
+    elif not build.ok:
+        sys.exit(f"\njekyll build failed:\n{build.output[-2000:]}")
+    else:
+        warned = "".join(f"\n  {line}" for line in build.warnings) or " none"
+        print(f"\nSite built: {build.destination.relative_to(ROOT)} (Jekyll warnings:{warned})")
+        print(f"  open it in a browser: {(build.destination / 'index.html').as_uri()}")
+        print(f"  or serve it: jekyll serve --source {site} --destination {site}/_site  "
+              "(then http://127.0.0.1:4000/)")
+    day = posts[-1].name[:10]
+    print("\nRegenerate this post from the demo's database (and rebuild the site):")
+    print(f"  .venv/bin/scrapy digest --model qwen --date {day} --site {site} --build "
+          f"-s DATABASE_URL=sqlite:///{DATABASE.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

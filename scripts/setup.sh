@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(chromium postgresql redis-server jekyll fonts-noto-cjk)
+# jekyll-feed and jekyll-seo-tag: the site skeleton's plugins; the fonts: CJK text and emoji headings.
+APT_PACKAGES=(chromium postgresql redis-server jekyll ruby-jekyll-feed ruby-jekyll-seo-tag fonts-noto-cjk
+              fonts-noto-color-emoji)
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -24,4 +26,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -r requirements.txt
+# axe-core, for the site's accessibility test (tests/test_site.py), in a git-ignored folder.
+if [ -f .cache/node/node_modules/axe-core/axe.min.js ]; then
+  :
+elif command -v npm >/dev/null; then
+  npm install --silent --no-audit --no-fund --no-save --prefix .cache/node axe-core@4.14.1
+else
+  echo "npm not found: the accessibility test will be skipped (fails under CI)" >&2
+fi
 echo "Setup done: .venv is ready."

@@ -49,6 +49,7 @@ from digestcrawl.digest.render import (
     write_post,
 )
 from digestcrawl.digest.sanitize import TITLE_MAX, UNSAFE, clean_article, title_for
+from digestcrawl.digest.site import create_skeleton
 from digestcrawl.digest.stories import EntityFinder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,8 +175,8 @@ def post() -> str:
 
 def test_front_matter_has_exactly_the_required_keys(post: str) -> None:
     front, _ = split_post(post)
-    assert list(front) == ["layout", "title", "tagline", "date", "model", "categories", "tags",
-                           "image", "ai_summary", "generator"]
+    assert list(front) == ["layout", "title", "tagline", "date", "lang", "model", "categories", "tags",
+                           "image", "description", "ai_summary", "sources", "generator"]
     assert front["layout"] == "post"
     assert front["title"] == "QWEN 每日動態 - 2026-01-19"
     assert front["tagline"] == "彙整 6 則 QWEN 相關新聞"
@@ -183,7 +184,10 @@ def test_front_matter_has_exactly_the_required_keys(post: str) -> None:
     assert front["model"] == "qwen"
     assert front["categories"] == ["qwen", "daily"]
     assert front["image"] == "/assets/img/posts/2026-01-19-qwen-infographic.png"
-    assert front["ai_summary"] == "千問App全面升級，接入淘寶與支付寶。 開源下載量領先。"
+    assert front["ai_summary"] == front["description"] == "千問App全面升級，接入淘寶與支付寶。 開源下載量領先。"
+    # The body's source list, as data for layouts: every listed link, in the same order.
+    assert [source["url"] for source in front["sources"]] == SOURCE_LIST_URLS
+    assert front["sources"][0] == {"title": "千問春節後將開放第三方入駐", "url": "https://news.example/13"}
     assert front["generator"] == "llm:test-model"
 
 
@@ -511,7 +515,7 @@ def _jekyll_or_skip() -> str:
 def test_hostile_posts_build_with_strict_jekyll(tmp_path: Path) -> None:
     jekyll = _jekyll_or_skip()
     site, out = tmp_path / "site", tmp_path / "out"
-    shutil.copytree(ROOT / "tests" / "jekyll_site", site)
+    create_skeleton(site)  # the site users get: its layouts, includes and plugins
     display = 'QWEN "Max": #1 --- 🚀'
     summary = ('Quotes "like this": #hash\n---\nkey: value\n<script>alert(1)</script> 🚀 '
                "{{ site.title }}")
@@ -536,12 +540,16 @@ def test_hostile_posts_build_with_strict_jekyll(tmp_path: Path) -> None:
     text = page.read_text("utf-8")
     h1 = re.search(r'<h1 class="post-title">(.*?)</h1>', text)
     assert h1 and html.unescape(h1[1]) == f"{display} 每日動態 - 2026-01-19"
-    described = re.search(r'<p class="ai-summary">(.*?)</p>', text)
+    described = re.search(r'<aside class="ai-summary"[^>]*>\s*<p><strong[^>]*>[^<]*</strong> (.*?)</p>', text)
     assert described and html.unescape(described[1]) == (
         'Quotes "like this": #hash --- key: value alert(1) 🚀 {{ site.title }}')
-    assert "<script" not in text.lower()
+    # jekyll-seo-tag's JSON-LD is the only script; the summary inside it cannot end it early.
+    [json_ld] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', text, re.DOTALL)
+    assert "<" not in json_ld and "{{ site.title }}" in json_ld
+    assert text.lower().count("<script") == 1
     assert not re.search(r"href=[\"']?\s*javascript:", text, re.IGNORECASE)
-    assert "digestcrawl test site" not in text  # {{ site.title }} stayed text
+    site_title = yaml.safe_load((site / "_config.yml").read_text("utf-8"))["title"]
+    assert site_title not in text.split('<div class="post-content">', 1)[1]  # {{ site.title }} stayed text
     content = html.unescape(text.split('<div class="post-content">', 1)[1])
     # Shown as text, quotes intact (not made typographic).
     assert '<script>alert("x")</script> [click](javascript:' in content
@@ -555,6 +563,7 @@ def test_hostile_posts_build_with_strict_jekyll(tmp_path: Path) -> None:
     assert image.read_bytes() == paths[0].image.read_bytes()
     [en_page] = [p for p in out.rglob("*.html") if "/qwen-en/daily/" in p.as_posix()]
     assert "without an AI language model (generator: extractive)" in en_page.read_text("utf-8")
+    assert '<html lang="en">' in en_page.read_text("utf-8") and '<html lang="zh-Hant">' in text
 
 
 # Hostile page strings: whatever a page's title and text are, the post renders and parses
@@ -619,8 +628,8 @@ def test_hostile_titles_and_texts_build_a_sane_post(title: str, text: str) -> No
     post = render_post(digest, result, RenderOptions())
     front, body = split_post(post)
     assert front["title"] == "QWEN 每日動態 - 2026-01-19" and front["model"] == "qwen"
-    assert list(front) == ["layout", "title", "tagline", "date", "model", "categories", "tags",
-                           "image", "ai_summary", "generator"]
+    assert list(front) == ["layout", "title", "tagline", "date", "lang", "model", "categories", "tags",
+                           "image", "description", "ai_summary", "sources", "generator"]
     assert isinstance(front["ai_summary"], str) and not UNSAFE.search(front["ai_summary"])
     assert not UNSAFE.search(post)
     assert [line[3:] for line in body.splitlines() if line.startswith("## ")] == HEADINGS["zh-TW"]

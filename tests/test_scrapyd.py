@@ -118,6 +118,9 @@ def test_deploy_schedule_and_digest(scrapyd: str, fixture_web: FixtureWeb, tmp_p
     post = tmp_path / "site" / "_posts" / "2026-01-19-qwen-daily.md"
     assert post.is_file() and "QWEN 每日動態 - 2026-01-19" in post.read_text("utf-8")
     assert (tmp_path / "site" / "assets" / "img" / "posts" / "2026-01-19-qwen-infographic.png").is_file()
+    # The site skeleton, read from inside the zipped egg, and the model's page.
+    assert (tmp_path / "site" / "_layouts" / "post.html").is_file()
+    assert (tmp_path / "site" / "models" / "qwen.md").is_file()
 
 
 def test_schedule_script_schedules_every_category(scrapyd: str) -> None:

@@ -2,6 +2,11 @@
 
     scrapy digest --model qwen --date 2026-01-19
     scrapy digest --model all --date 2026-01-13..2026-01-19
+    scrapy digest --model qwen --date 2026-01-19 --site ~/blog --build
+
+``--site DIR`` writes into DIR instead of DIGEST_SITE_DIR (creating the Jekyll skeleton when DIR
+has no config, see ``digestcrawl.digest.site``); ``--build`` then runs ``jekyll build`` on it
+and logs each of its warnings (a failed build exits 1; no Jekyll installed: a warning only).
 
 A progress bar on a terminal; plain log lines otherwise. Every requested digest is tried even
 when one fails (its previous post stands, and the failure is logged with its traceback).
@@ -15,6 +20,7 @@ import argparse
 import logging
 import sys
 from datetime import date, timedelta
+from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
@@ -42,7 +48,7 @@ class Command(ScrapyCommand):
     requires_crawler_process = False
 
     def syntax(self) -> str:
-        return "--model MODEL|all --date DAY[..DAY]"
+        return "--model MODEL|all --date DAY[..DAY] [--site DIR] [--build]"
 
     def short_desc(self) -> str:
         return "Write digest posts from the stored articles"
@@ -51,6 +57,14 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--model", required=True, help="a model key, a comma list, or all")
         parser.add_argument("--date", required=True, dest="days", help="YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD")
+        parser.add_argument("--site", metavar="DIR", help="write into this Jekyll site instead of DIGEST_SITE_DIR")
+        parser.add_argument("--build", action="store_true", help="run jekyll build on the site afterwards")
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        if opts.site:
+            self.settings.set("DIGEST_SITE_DIR", opts.site, priority="cmdline")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -72,6 +86,10 @@ class Command(ScrapyCommand):
         progress = _progress(len(jobs))
         failed = 0
         try:
+            try:
+                builder.site.prepare()
+            except OSError:  # each digest below fails the same way and is reported
+                logger.exception("Could not create the site skeleton in %s", builder.site_dir)
             for model, day in jobs:
                 outcome = builder.try_build(model, day)
                 failed += outcome.failed is not None
@@ -81,6 +99,23 @@ class Command(ScrapyCommand):
         if failed:
             logger.error("%d of %d digests failed; their previous posts are unchanged", failed, len(jobs))
             self.exitcode = 1
+        if opts.build and not _build(builder.site_dir):
+            self.exitcode = 1
+
+
+def _build(site_dir: Path) -> bool:
+    """``jekyll build`` on the site; False when it failed."""
+    from digestcrawl.digest.site import jekyll_build
+
+    build = jekyll_build(site_dir)
+    if build is None:
+        logger.warning("--build: Jekyll is not installed (apt-get install jekyll ruby-jekyll-feed "
+                       "ruby-jekyll-seo-tag); the site was not built")
+        return True
+    if build.ok:  # printed like the progress lines: this command configures no log handler
+        print(f"Site built: {build.destination} ({len(build.warnings)} Jekyll warnings); open "
+              f"{build.destination / 'index.html'}, or preview: jekyll serve --source {site_dir}", flush=True)
+    return build.ok
 
 
 def _progress(total: int):  # type: ignore[no-untyped-def]

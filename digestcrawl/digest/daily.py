@@ -9,7 +9,9 @@ the post; the commit comes last. A failure anywhere leaves the previous post, im
 they were. ``try_build`` reports a failed digest as an outcome instead of raising, for the
 closing pipeline (stats) and ``scrapy digest`` (exit status).
 
-Settings: DATABASE_URL, DIGEST_SITE_DIR, DIGEST_LANGUAGE, DIGEST_TIMEZONE, DIGEST_SUMMARIZER
+The site folder gets the Jekyll skeleton and a page per model first (``digestcrawl.digest.site``).
+
+Settings: DATABASE_URL, DIGEST_SITE_DIR, DIGEST_SITE_SKELETON, DIGEST_LANGUAGE, DIGEST_TIMEZONE, DIGEST_SUMMARIZER
 (``auto``: the LLM when LLM_API_KEY is set, else extractive; ``llm``; ``extractive``), the LLM_*
 settings of ``digestcrawl.digest.llm`` and the DIGEST_* settings of ``digestcrawl.digest.render``.
 """
@@ -33,6 +35,7 @@ from digestcrawl.digest.llm import LLMConfig, LLMSummarizer
 from digestcrawl.digest.model import DigestInput, Language, Story, Summarizer
 from digestcrawl.digest.render import RenderOptions, StagedFiles, post_paths, render_post
 from digestcrawl.digest.repository import DigestRepository
+from digestcrawl.digest.site import Site
 from digestcrawl.digest.stories import EntityFinder, group_stories, mark_follow_ups
 from digestcrawl.storage import ensure_schema, make_engine
 
@@ -81,9 +84,10 @@ def build_summarizer(settings: BaseSettings, engine: Engine, finder: EntityFinde
 class DigestBuilder:
     def __init__(self, engine: Engine, models: dict[str, ModelConfig], summarizer: Summarizer,
                  finder: EntityFinder, site_dir: Path, language: Language, options: RenderOptions,
-                 zone: ZoneInfo) -> None:
+                 zone: ZoneInfo, skeleton: bool = True) -> None:
         self.engine, self.models, self.summarizer, self.finder = engine, models, summarizer, finder
         self.site_dir, self.language, self.options = site_dir, language, options
+        self.site = Site(site_dir, skeleton)
         self.repository = DigestRepository(engine, zone)
 
     @classmethod
@@ -97,7 +101,7 @@ class DigestBuilder:
         return cls(engine, load_models(settings.get("DIGESTCRAWL_MODELS_FILE")),
                    build_summarizer(settings, engine, finder), finder,
                    Path(settings.get("DIGEST_SITE_DIR")), language, RenderOptions.from_settings(settings),
-                   ZoneInfo(settings.get("DIGEST_TIMEZONE")))
+                   ZoneInfo(settings.get("DIGEST_TIMEZONE")), settings.getbool("DIGEST_SITE_SKELETON"))
 
     def close(self) -> None:
         close = getattr(self.summarizer, "close", None)
@@ -132,6 +136,7 @@ class DigestBuilder:
             competitors=others)
         result = self.summarizer.summarize(digest)
         paths = post_paths(self.site_dir, model_key, day)
+        self.site.ensure_model_page(model_key, model.display)  # once; a page that exists stands
         post = render_post(digest, result, self.options).encode("utf-8")
         image = infographic_png(digest, result)
         with StagedFiles() as files:

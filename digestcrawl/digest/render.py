@@ -45,6 +45,8 @@ TITLE_LIMIT = 60
 MAX_TAGS = 10
 MAX_KEY_POINTS = 8
 OPENCC_CONFIGS = {"zh-TW": "s2tw", "zh-CN": "t2s"}
+# The post's ``lang`` (BCP 47, as <html lang> and og:locale want it) per DIGEST_LANGUAGE.
+PAGE_LANGS = {"zh-TW": "zh-Hant", "zh-CN": "zh-Hans", "en": "en", "ja": "ja"}
 ALIAS_SCRIPTS: dict[str, tuple[Any, ...]] = {
     "zh-TW": ("latin", "zh-Hant", "zh-Hans"), "zh-CN": ("latin", "zh-Hans", "zh-Hant"),
     "en": ("latin",), "ja": ("latin", "ja"),
@@ -329,18 +331,24 @@ def _tags(digest: DigestInput, result: SummaryResult) -> list[str]:
 
 
 def _front_matter(digest: DigestInput, result: SummaryResult, options: RenderOptions,
-                  sources: int) -> str:
+                  sources: list[Link]) -> str:
     words, display = headings()[digest.language], digest.model.display
+    summary = generated_text(result.content.summary, digest.language)
+    # Theme keys (minima, Chirpy, jekyll-seo-tag, jekyll-feed): layout, title, date, lang,
+    # categories, tags, image (the og:image), description; the skeleton's layouts read the rest.
     data = {
         "layout": options.layout,
         "title": f"{display} {words['daily']} - {digest.day:%Y-%m-%d}",
-        "tagline": words["tagline"].format(n=sources, display=display),
+        "tagline": words["tagline"].format(n=len(sources), display=display),
         "date": digest.day,
+        "lang": PAGE_LANGS[digest.language],
         "model": digest.model_key,
         "categories": [digest.model_key, "daily"],
         "tags": _tags(digest, result),
         "image": post_paths(Path(), digest.model_key, digest.day).image_url,
-        "ai_summary": generated_text(result.content.summary, digest.language),
+        "description": summary,
+        "ai_summary": summary,
+        "sources": [{"title": link.text, "url": str(link.url)} for link in sources if link.url],
         "generator": result.generator,
     }
     dumped = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=None,
@@ -400,7 +408,7 @@ def render_post(digest: DigestInput, result: SummaryResult, options: RenderOptio
         sources=sources,
         footer=_footer(language, len(sources), result.generator),
     )
-    return _front_matter(digest, result, options, len(sources)) + body
+    return _front_matter(digest, result, options, sources) + body
 
 
 def write_post(site_dir: Path, digest: DigestInput, result: SummaryResult,
