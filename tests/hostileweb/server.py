@@ -53,8 +53,14 @@ class Reply:
         self.rest = rest  # the path after /page/<name> or /src/<name>
         self.web: HostileWeb = handler.server.web
 
-    def send(self, body: bytes, content_type: str | None = "text/html; charset=utf-8", status: int = 200,
-             headers: dict[str, str] | None = None, length: int | None = None) -> None:
+    def send(
+        self,
+        body: bytes,
+        content_type: str | None = "text/html; charset=utf-8",
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        length: int | None = None,
+    ) -> None:
         handler = self.handler
         handler.send_response(status)
         if content_type is not None:
@@ -77,8 +83,12 @@ class Reply:
         self.handler.wfile.write(data)
         self.handler.close_connection = True
 
-    def stream(self, chunks: Iterator[bytes], content_type: str = "text/html; charset=utf-8",
-               headers: dict[str, str] | None = None) -> None:
+    def stream(
+        self,
+        chunks: Iterator[bytes],
+        content_type: str = "text/html; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         """An answer without Content-Length, its body written until the client hangs up."""
         handler = self.handler
         handler.send_response(200)
@@ -96,12 +106,14 @@ class Reply:
 
     def trickle(self, prefix: bytes, interval: float) -> None:
         """Headers, then one byte every ``interval`` seconds until the server stops."""
+
         def drip() -> Iterator[bytes]:
             yield prefix
             waited = 0.0
             while waited < SLOW_LIMIT_SECONDS and not self.web.stopping.wait(interval):
                 waited += interval
                 yield b" "
+
         self.stream(drip())
 
     def hang(self) -> None:
@@ -127,20 +139,28 @@ class Case:
 
 # -- page builders ---------------------------------------------------------------------------
 
-def article(title: str = "Qwen 新模型發布，開源社群熱議", body: str = "", head: str = "",
-            charset: str = "utf-8") -> str:
+
+def article(
+    title: str = "Qwen 新模型發布，開源社群熱議", body: str = "", head: str = "", charset: str = "utf-8"
+) -> str:
     paragraphs = "".join(f"<p>{p}</p>" for p in [LEAD, *PARAGRAPHS])
-    return (f'<!DOCTYPE html><html lang="zh-Hant"><head><meta charset="{charset}"><title>{title}</title>'
-            f'<meta property="og:title" content="{title}">{head}</head><body><article><h1>{title}</h1>'
-            f"{paragraphs}{body}</article></body></html>")
+    return (
+        f'<!DOCTYPE html><html lang="zh-Hant"><head><meta charset="{charset}"><title>{title}</title>'
+        f'<meta property="og:title" content="{title}">{head}</head><body><article><h1>{title}</h1>'
+        f"{paragraphs}{body}</article></body></html>"
+    )
 
 
 def rss(items: list[tuple[str, str, str]]) -> bytes:
     """An RSS 2.0 document of (title, link, pubDate) items."""
-    entries = "".join(f"<item><title>{t}</title><link>{link}</link><pubDate>{d}</pubDate>"
-                      f"<description>{LEAD}</description></item>" for t, link, d in items)
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>hostile</title>'
-            f"<link>http://example.invalid/</link><description>x</description>{entries}</channel></rss>").encode()
+    entries = "".join(
+        f"<item><title>{t}</title><link>{link}</link><pubDate>{d}</pubDate><description>{LEAD}</description></item>"
+        for t, link, d in items
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>hostile</title>'
+        f"<link>http://example.invalid/</link><description>x</description>{entries}</channel></rss>"
+    ).encode()
 
 
 def gzipped(data: bytes) -> bytes:
@@ -158,8 +178,11 @@ def zeros_gzip(size: int) -> bytes:
 def png() -> bytes:
     def block(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + block(b"IHDR", header) + block(b"IDAT", zlib.compress(b"\0\0\0\0")) + block(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + block(b"IHDR", header) + block(b"IDAT", zlib.compress(b"\0\0\0\0")) + block(b"IEND", b"")
+    )
 
 
 def nested_json(depth: int) -> str:
@@ -168,10 +191,11 @@ def nested_json(depth: int) -> str:
 
 def _fifty_mb(reply: Reply) -> None:
     def chunks() -> Iterator[bytes]:
-        yield article().encode()[:-len("</article></body></html>")]
+        yield article().encode()[: -len("</article></body></html>")]
         filler = ("<p>" + "Qwen 千問 " * 100 + "</p>").encode()
         for _ in range(HUGE_BYTES // len(filler)):
             yield filler
+
     reply.stream(chunks())
 
 
@@ -222,23 +246,35 @@ def _truncated_gzip(reply: Reply) -> None:
 
 
 def _feed_bad_schemes(reply: Reply) -> None:
-    reply.send(rss([(f"Qwen via {scheme}", link, PUBLISHED) for scheme, link in BAD_LINKS]),
-               "application/rss+xml; charset=utf-8")
+    reply.send(
+        rss([(f"Qwen via {scheme}", link, PUBLISHED) for scheme, link in BAD_LINKS]),
+        "application/rss+xml; charset=utf-8",
+    )
 
 
 def _sitemap_index_bad_children(reply: Reply) -> None:
     if reply.rest == "/ok.xml":
         base = reply.web.base
-        reply.send((f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-                    f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"><url><loc>{base}/page/plain'
-                    f"</loc><news:news><news:title>Qwen 新模型</news:title><news:publication_date>"
-                    f"2026-01-19T10:00:00+08:00</news:publication_date></news:news></url></urlset>").encode(),
-                   "application/xml")
+        reply.send(
+            (
+                f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+                f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"><url><loc>{base}/page/plain'
+                f"</loc><news:news><news:title>Qwen 新模型</news:title><news:publication_date>"
+                f"2026-01-19T10:00:00+08:00</news:publication_date></news:news></url></urlset>"
+            ).encode(),
+            "application/xml",
+        )
         return
-    children = [link for _, link in BAD_LINKS] + ["file:///dev/zero", f"{reply.web.base}/src/sitemap_index_bad_children/ok.xml"]
+    children = [link for _, link in BAD_LINKS] + [
+        "file:///dev/zero",
+        f"{reply.web.base}/src/sitemap_index_bad_children/ok.xml",
+    ]
     locs = "".join(f"<sitemap><loc>{c}</loc></sitemap>" for c in children)
-    reply.send(f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}'
-               "</sitemapindex>".encode(), "application/xml")
+    reply.send(
+        f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}'
+        "</sitemapindex>".encode(),
+        "application/xml",
+    )
 
 
 BAD_LINKS = [
@@ -248,25 +284,32 @@ BAD_LINKS = [
     ("data", "data:text/html,<title>Qwen</title><p>Qwen injected</p>"),
     ("javascript", "javascript:alert('Qwen')"),
 ]
-XXE = ('<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-       '<rss version="2.0"><channel><title>x</title><item><title>Qwen &xxe;</title>'
-       "<link>{base}/page/plain</link><pubDate>" + PUBLISHED + "</pubDate></item></channel></rss>")
-LAUGHS = ('<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "Qwen Qwen Qwen Qwen Qwen Qwen Qwen Qwen">'
-          + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
-          + ']><rss version="2.0"><channel><title>x</title><item><title>&j;</title>'
-          "<link>{base}/page/plain</link><pubDate>" + PUBLISHED + "</pubDate></item></channel></rss>")
+XXE = (
+    '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    '<rss version="2.0"><channel><title>x</title><item><title>Qwen &xxe;</title>'
+    "<link>{base}/page/plain</link><pubDate>" + PUBLISHED + "</pubDate></item></channel></rss>"
+)
+LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "Qwen Qwen Qwen Qwen Qwen Qwen Qwen Qwen">'
+    + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
+    + ']><rss version="2.0"><channel><title>x</title><item><title>&j;</title>'
+    "<link>{base}/page/plain</link><pubDate>" + PUBLISHED + "</pubDate></item></channel></rss>"
+)
 
 
-def _page(body: Callable[[], str | bytes], content_type: str = "text/html; charset=utf-8",
-          **kwargs: Any) -> Callable[[Reply], None]:
+def _page(
+    body: Callable[[], str | bytes], content_type: str = "text/html; charset=utf-8", **kwargs: Any
+) -> Callable[[Reply], None]:
     return lambda reply: reply.html(body(), content_type, **kwargs)
 
 
-def _source(body: Callable[[Reply], str | bytes], content_type: str, status: int = 200,
-            headers: dict[str, str] | None = None) -> Callable[[Reply], None]:
+def _source(
+    body: Callable[[Reply], str | bytes], content_type: str, status: int = 200, headers: dict[str, str] | None = None
+) -> Callable[[Reply], None]:
     def respond(reply: Reply) -> None:
         data = body(reply)
         reply.send(data.encode() if isinstance(data, str) else data, content_type, status, headers)
+
     return respond
 
 
@@ -283,150 +326,474 @@ CASES: list[Case] = [
     # --- pages that are fine: the control group ------------------------------------------
     Case("plain", "page", STORED, _page(article), "an ordinary article"),
     # --- oversized and pathological markup -------------------------------------------------
-    Case("links_50k", "page", "headline_only/page_too_large", _page(lambda: article(body="".join(
-        f'<a href="/x/{i}">相關連結 {i}</a>' for i in range(50_000)))), "50,000 links after the article"),
-    Case("nested_divs_100k", "page", "headline_only/page_too_large", _page(lambda: article(body="<div>" * 100_000 + "Qwen" + "</div>" * 100_000)),
-         "100,000 nested divs"),
+    Case(
+        "links_50k",
+        "page",
+        "headline_only/page_too_large",
+        _page(lambda: article(body="".join(f'<a href="/x/{i}">相關連結 {i}</a>' for i in range(50_000)))),
+        "50,000 links after the article",
+    ),
+    Case(
+        "nested_divs_100k",
+        "page",
+        "headline_only/page_too_large",
+        _page(lambda: article(body="<div>" * 100_000 + "Qwen" + "</div>" * 100_000)),
+        "100,000 nested divs",
+    ),
     Case("page_50mb", "page", "errors/too_large", _fifty_mb, "a 50 MB page streamed without Content-Length"),
     Case("title_1mb", "page", "capped/title", _page(lambda: article(title="Qwen " + "長" * 1_000_000)), "a 1 MB title"),
-    Case("title_50k", "page", "capped/title", _page(lambda: article(title="Qwen " + "title " * 8_000)), "a 50k-character title"),
+    Case(
+        "title_50k",
+        "page",
+        "capped/title",
+        _page(lambda: article(title="Qwen " + "title " * 8_000)),
+        "a 50k-character title",
+    ),
     Case("title_empty", "page", STORED, _page(lambda: article(title="")), "an empty title"),
-    Case("huge_attribute", "page", STORED, _page(lambda: article(head=f'<meta name="x" content="{"q" * 5_000_000}">')),
-         "a 5 MB attribute"),
-    Case("text_300k", "page", "capped/text", _page(lambda: article(body="".join(
-        f"<p>Qwen 第 {i} 段：{PARAGRAPHS[i % 4]}</p>" for i in range(6_000)))), "300k characters of text"),
-    Case("author_400", "page", "capped/author", _page(lambda: article(head=f'<meta name="author" content="{"作者" * 200}">')),
-         "a 400-character author"),
-    Case("site_name_400", "page", "capped/site_name",
-         _page(lambda: article(head=f'<meta property="og:site_name" content="{"站" * 400}">')), "a 400-character og:site_name"),
-    Case("many_iframes", "page", STORED, _page(lambda: article(body='<iframe src="/x"></iframe>' * 5_000)), "5,000 iframes"),
-    Case("deep_tables", "page", STORED, _page(lambda: article(body="<table><tr><td>" * 5_000 + "Qwen" + "</td></tr></table>" * 5_000)),
-         "5,000 nested tables"),
+    Case(
+        "huge_attribute",
+        "page",
+        STORED,
+        _page(lambda: article(head=f'<meta name="x" content="{"q" * 5_000_000}">')),
+        "a 5 MB attribute",
+    ),
+    Case(
+        "text_300k",
+        "page",
+        "capped/text",
+        _page(lambda: article(body="".join(f"<p>Qwen 第 {i} 段：{PARAGRAPHS[i % 4]}</p>" for i in range(6_000)))),
+        "300k characters of text",
+    ),
+    Case(
+        "author_400",
+        "page",
+        "capped/author",
+        _page(lambda: article(head=f'<meta name="author" content="{"作者" * 200}">')),
+        "a 400-character author",
+    ),
+    Case(
+        "site_name_400",
+        "page",
+        "capped/site_name",
+        _page(lambda: article(head=f'<meta property="og:site_name" content="{"站" * 400}">')),
+        "a 400-character og:site_name",
+    ),
+    Case(
+        "many_iframes",
+        "page",
+        STORED,
+        _page(lambda: article(body='<iframe src="/x"></iframe>' * 5_000)),
+        "5,000 iframes",
+    ),
+    Case(
+        "deep_tables",
+        "page",
+        STORED,
+        _page(lambda: article(body="<table><tr><td>" * 5_000 + "Qwen" + "</td></tr></table>" * 5_000)),
+        "5,000 nested tables",
+    ),
     # --- dates -----------------------------------------------------------------------------
-    Case("year_3000", "page", STORED, _page(lambda: article(head='<meta property="article:published_time" content="3000-01-01T00:00:00Z">')),
-         "a publication date in the year 3000"),
-    Case("year_1970", "page", STORED, _page(lambda: article(head='<meta property="article:published_time" content="1970-01-01T00:00:00Z">')),
-         "a publication date of 1970"),
-    Case("jsonld_malformed", "page", STORED, _page(lambda: article(head='<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": </script>')),
-         "malformed JSON-LD"),
-    Case("jsonld_deep", "page", STORED, _page(lambda: article(head=f'<script type="application/ld+json">{nested_json(50_000)}</script>')),
-         "JSON-LD nested 50,000 deep"),
-    Case("jsonld_wrong_types", "page", STORED, _page(lambda: article(head='<script type="application/ld+json">{"@type": ["NewsArticle"], "datePublished": {"x": 1}, "headline": 7, "author": [null, 3]}</script>')),
-         "JSON-LD fields of the wrong types"),
+    Case(
+        "year_3000",
+        "page",
+        STORED,
+        _page(lambda: article(head='<meta property="article:published_time" content="3000-01-01T00:00:00Z">')),
+        "a publication date in the year 3000",
+    ),
+    Case(
+        "year_1970",
+        "page",
+        STORED,
+        _page(lambda: article(head='<meta property="article:published_time" content="1970-01-01T00:00:00Z">')),
+        "a publication date of 1970",
+    ),
+    Case(
+        "jsonld_malformed",
+        "page",
+        STORED,
+        _page(
+            lambda: article(
+                head='<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": </script>'
+            )
+        ),
+        "malformed JSON-LD",
+    ),
+    Case(
+        "jsonld_deep",
+        "page",
+        STORED,
+        _page(lambda: article(head=f'<script type="application/ld+json">{nested_json(50_000)}</script>')),
+        "JSON-LD nested 50,000 deep",
+    ),
+    Case(
+        "jsonld_wrong_types",
+        "page",
+        STORED,
+        _page(
+            lambda: article(
+                head='<script type="application/ld+json">{"@type": ["NewsArticle"], '
+                '"datePublished": {"x": 1}, "headline": 7, "author": [null, 3]}</script>'
+            )
+        ),
+        "JSON-LD fields of the wrong types",
+    ),
     # --- encodings and bytes -----------------------------------------------------------------
-    Case("utf8_labelled_latin1", "page", STORED, _page(article, "text/html; charset=iso-8859-1"), "UTF-8 bytes labelled latin-1"),
-    Case("gbk_labelled_utf8", "page", STORED, _page(lambda: article(charset="gbk").replace("通義千問", "通义千问").encode("gbk", "replace")),
-         "GBK bytes labelled utf-8"),
-    Case("utf16_no_bom", "page", STORED, _page(lambda: article().encode("utf-16-le"), "text/html"), "UTF-16 without a BOM or label"),
+    Case(
+        "utf8_labelled_latin1",
+        "page",
+        STORED,
+        _page(article, "text/html; charset=iso-8859-1"),
+        "UTF-8 bytes labelled latin-1",
+    ),
+    Case(
+        "gbk_labelled_utf8",
+        "page",
+        STORED,
+        _page(lambda: article(charset="gbk").replace("通義千問", "通义千问").encode("gbk", "replace")),
+        "GBK bytes labelled utf-8",
+    ),
+    Case(
+        "utf16_no_bom",
+        "page",
+        STORED,
+        _page(lambda: article().encode("utf-16-le"), "text/html"),
+        "UTF-16 without a BOM or label",
+    ),
     Case("bogus_charset", "page", STORED, _page(article, "text/html; charset=x-no-such-charset"), "an unknown charset"),
-    Case("stray_bytes", "page", STORED, _page(lambda: article().encode().replace("新版本".encode(), b"\xff\xfe\xfd")),
-         "stray invalid bytes in UTF-8"),
+    Case(
+        "stray_bytes",
+        "page",
+        STORED,
+        _page(lambda: article().encode().replace("新版本".encode(), b"\xff\xfe\xfd")),
+        "stray invalid bytes in UTF-8",
+    ),
     Case("nul_bytes", "page", STORED, _page(lambda: article().replace("。", "\0。")), "NUL characters in the text"),
-    Case("control_title", "page", STORED, _page(lambda: article(title="Qwen \u202e\u0007\u001b[31m 發布\u2066")),
-         "control and bidi characters in the title"),
-    Case("liquid_title", "page", STORED, _page(lambda: article(title="Qwen {{ site.secret }} {% include x %} {%raw%}")),
-         "Liquid syntax in the title"),
-    Case("yaml_title", "page", STORED, _page(lambda: article(title="Qwen\n---\nlayout: evil\ntitle: 'x\" #")),
-         "front-matter breakers in the title"),
-    Case("binary_as_html", "page", "dropped/empty_page", _page(lambda: png() * 50, "text/html"), "PNG bytes labelled text/html"),
+    Case(
+        "control_title",
+        "page",
+        STORED,
+        _page(lambda: article(title="Qwen \u202e\u0007\u001b[31m 發布\u2066")),
+        "control and bidi characters in the title",
+    ),
+    Case(
+        "liquid_title",
+        "page",
+        STORED,
+        _page(lambda: article(title="Qwen {{ site.secret }} {% include x %} {%raw%}")),
+        "Liquid syntax in the title",
+    ),
+    Case(
+        "yaml_title",
+        "page",
+        STORED,
+        _page(lambda: article(title="Qwen\n---\nlayout: evil\ntitle: 'x\" #")),
+        "front-matter breakers in the title",
+    ),
+    Case(
+        "binary_as_html",
+        "page",
+        "dropped/empty_page",
+        _page(lambda: png() * 50, "text/html"),
+        "PNG bytes labelled text/html",
+    ),
     Case("png", "page", "dropped/binary_response", _page(png, "image/png"), "an image"),
-    Case("pdf", "page", "dropped/binary_response", _page(lambda: b"%PDF-1.4\n%\xe2\xe3\n" + b"0" * 1000, "application/pdf"), "a PDF"),
-    Case("octet_stream", "page", "dropped/binary_response", _page(lambda: b"\x00\x01Qwen" * 100, "application/octet-stream"),
-         "application/octet-stream"),
+    Case(
+        "pdf",
+        "page",
+        "dropped/binary_response",
+        _page(lambda: b"%PDF-1.4\n%\xe2\xe3\n" + b"0" * 1000, "application/pdf"),
+        "a PDF",
+    ),
+    Case(
+        "octet_stream",
+        "page",
+        "dropped/binary_response",
+        _page(lambda: b"\x00\x01Qwen" * 100, "application/octet-stream"),
+        "application/octet-stream",
+    ),
     Case("content_type_garbage", "page", STORED, _page(article, ";;;==; charset==="), "a garbage Content-Type"),
     Case("empty_body", "page", "dropped/empty_page", _page(lambda: b""), "an empty 200"),
     Case("whitespace_body", "page", "dropped/empty_page", _page(lambda: " \n\t " * 1000), "only whitespace"),
-    Case("script_only", "page", "dropped/empty_page", _page(lambda: "<html><body><script>document.write('Qwen')</script></body></html>"),
-         "text only JavaScript would write"),
-    Case("no_html_wrapper", "page", STORED, _page(lambda: "<title>Qwen 新模型</title>" + "".join(f"<p>{p}</p>" for p in [LEAD, *PARAGRAPHS])),
-         "no <html> or <head>"),
-    Case("off_topic", "page", "dropped/off_topic", _page(lambda: article(title="天氣預報").replace("Qwen", "").replace("通義千問", "")),
-         "a page about something else"),
+    Case(
+        "script_only",
+        "page",
+        "dropped/empty_page",
+        _page(lambda: "<html><body><script>document.write('Qwen')</script></body></html>"),
+        "text only JavaScript would write",
+    ),
+    Case(
+        "no_html_wrapper",
+        "page",
+        STORED,
+        _page(lambda: "<title>Qwen 新模型</title>" + "".join(f"<p>{p}</p>" for p in [LEAD, *PARAGRAPHS])),
+        "no <html> or <head>",
+    ),
+    Case(
+        "off_topic",
+        "page",
+        "dropped/off_topic",
+        _page(lambda: article(title="天氣預報").replace("Qwen", "").replace("通義千問", "")),
+        "a page about something else",
+    ),
     # --- compression ---------------------------------------------------------------------------
     Case("truncated_gzip", "page", "errors/download", _truncated_gzip, "a gzip body cut in half"),
-    Case("gzip_bomb", "page", "errors/too_large", _page(lambda: zeros_gzip(200 << 20), headers={"Content-Encoding": "gzip"}),
-         "gzip inflating to 200 MB"),
-    Case("deflate_garbage", "page", "errors/download", _page(lambda: b"\x00garbage" * 100, headers={"Content-Encoding": "deflate"}),
-         "Content-Encoding deflate over garbage"),
-    Case("unknown_encoding", "page", STORED, _page(article, headers={"Content-Encoding": "x-snappy-framed"}),
-         "an unknown Content-Encoding"),
+    Case(
+        "gzip_bomb",
+        "page",
+        "errors/too_large",
+        _page(lambda: zeros_gzip(200 << 20), headers={"Content-Encoding": "gzip"}),
+        "gzip inflating to 200 MB",
+    ),
+    Case(
+        "deflate_garbage",
+        "page",
+        "errors/download",
+        _page(lambda: b"\x00garbage" * 100, headers={"Content-Encoding": "deflate"}),
+        "Content-Encoding deflate over garbage",
+    ),
+    Case(
+        "unknown_encoding",
+        "page",
+        STORED,
+        _page(article, headers={"Content-Encoding": "x-snappy-framed"}),
+        "an unknown Content-Encoding",
+    ),
     # --- redirects -----------------------------------------------------------------------------
     Case("redirect_loop", "page", "errors/redirect_loop", _redirect_loop, "a → b → a"),
     Case("redirect_chain", "page", "errors/redirect_loop", _redirect_chain, "an endless chain of redirects"),
-    Case("redirect_file", "page", "dropped/bad_scheme", lambda r: r.redirect("file:///etc/passwd"), "a redirect to file:"),
-    Case("redirect_data", "page", "dropped/bad_scheme", lambda r: r.redirect("data:text/html,<title>Qwen</title>"),
-         "a redirect to data:"),
-    Case("redirect_ftp", "page", "dropped/bad_scheme", lambda r: r.redirect("ftp://127.0.0.1/qwen"), "a redirect to ftp:"),
-    Case("redirect_gopher", "page", "dropped/bad_scheme", lambda r: r.redirect("gopher://127.0.0.1:70/"), "a redirect to gopher:"),
-    Case("redirect_private", "page", "dropped/refused_address", lambda r: r.redirect("http://127.0.0.2:9/qwen"),
-         "a redirect to a non-public address"),
-    Case("redirect_metadata", "page", "dropped/refused_address", lambda r: r.redirect("http://169.254.169.254/latest/meta-data/"),
-         "a redirect to a cloud metadata address"),
-    Case("redirect_mapped", "page", "dropped/refused_address", lambda r: r.redirect("http://[::ffff:127.0.0.2]:9/"),
-         "a redirect to an IPv4-mapped loopback address"),
-    Case("meta_refresh_file", "page", "dropped/bad_scheme",
-         _page(lambda: '<html><head><meta http-equiv="refresh" content="0;url=file:///etc/passwd"></head><body>Qwen</body></html>'),
-         "a meta refresh to file:"),
+    Case(
+        "redirect_file", "page", "dropped/bad_scheme", lambda r: r.redirect("file:///etc/passwd"), "a redirect to file:"
+    ),
+    Case(
+        "redirect_data",
+        "page",
+        "dropped/bad_scheme",
+        lambda r: r.redirect("data:text/html,<title>Qwen</title>"),
+        "a redirect to data:",
+    ),
+    Case(
+        "redirect_ftp", "page", "dropped/bad_scheme", lambda r: r.redirect("ftp://127.0.0.1/qwen"), "a redirect to ftp:"
+    ),
+    Case(
+        "redirect_gopher",
+        "page",
+        "dropped/bad_scheme",
+        lambda r: r.redirect("gopher://127.0.0.1:70/"),
+        "a redirect to gopher:",
+    ),
+    Case(
+        "redirect_private",
+        "page",
+        "dropped/refused_address",
+        lambda r: r.redirect("http://127.0.0.2:9/qwen"),
+        "a redirect to a non-public address",
+    ),
+    Case(
+        "redirect_metadata",
+        "page",
+        "dropped/refused_address",
+        lambda r: r.redirect("http://169.254.169.254/latest/meta-data/"),
+        "a redirect to a cloud metadata address",
+    ),
+    Case(
+        "redirect_mapped",
+        "page",
+        "dropped/refused_address",
+        lambda r: r.redirect("http://[::ffff:127.0.0.2]:9/"),
+        "a redirect to an IPv4-mapped loopback address",
+    ),
+    Case(
+        "meta_refresh_file",
+        "page",
+        "dropped/bad_scheme",
+        _page(
+            lambda: (
+                '<html><head><meta http-equiv="refresh" content="0;url=file:///etc/passwd"></head><body>Qwen</body></html>'
+            )
+        ),
+        "a meta refresh to file:",
+    ),
     Case("meta_refresh_loop", "page", "errors/redirect_loop", _meta_refresh_loop, "a meta refresh loop"),
-    Case("canonical_file", "page", STORED, _page(lambda: article(head='<link rel="canonical" href="file:///etc/passwd">')),
-         "a canonical link to file:"),
+    Case(
+        "canonical_file",
+        "page",
+        STORED,
+        _page(lambda: article(head='<link rel="canonical" href="file:///etc/passwd">')),
+        "a canonical link to file:",
+    ),
     # --- HTTP faults ---------------------------------------------------------------------------
     Case("status_500", "page", "errors/http_500", _status(500), "500"),
     Case("status_404", "page", "errors/http_404", _status(404), "404"),
     Case("status_403", "page", "errors/http_403", _status(403), "403"),
     Case("status_410", "page", "errors/http_410", _status(410), "410"),
-    Case("retry_after_long", "page", "errors/http_429", _status(429, {"Retry-After": "86400"}),
-         "429 asking for a day's wait"),
+    Case(
+        "retry_after_long",
+        "page",
+        "errors/http_429",
+        _status(429, {"Retry-After": "86400"}),
+        "429 asking for a day's wait",
+    ),
     Case("retry_after_garbage", "page", "errors/http_503", _retry_after_garbage, "503 with a meaningless Retry-After"),
     Case("huge_header", "page", "errors/download", _huge_header, "a 300 kB header line"),
     Case("many_headers", "page", STORED, _many_headers, "5,000 header lines"),
-    Case("slow_trickle", "page", "errors/timeout", lambda r: r.trickle(b"<html><title>Qwen</title>", 0.5),
-         "one byte every half second"),
+    Case(
+        "slow_trickle",
+        "page",
+        "errors/timeout",
+        lambda r: r.trickle(b"<html><title>Qwen</title>", 0.5),
+        "one byte every half second",
+    ),
     Case("hang", "page", "errors/timeout", lambda r: r.hang(), "never answers"),
     Case("reset_mid_body", "page", "errors/data_loss", _reset_mid_body, "the connection closes mid-body"),
     Case("invalid_status", "page", "errors/download", _invalid_status, "an invalid status line"),
     Case("not_http", "page", "errors/download", _not_http, "a server that does not speak HTTP"),
     # --- source documents ----------------------------------------------------------------------
-    Case("feed_malformed", "feed", "errors/malformed_feed", _source(lambda r: b"<rss><channel><item><title>Qwen", RSS),
-         "truncated RSS"),
-    Case("feed_xxe", "feed", "entries", _source(lambda r: XXE.format(base=r.web.base), RSS),
-         "an external entity naming /etc/passwd"),
-    Case("feed_billion_laughs", "feed", "errors/malformed_feed", _source(lambda r: LAUGHS.format(base=r.web.base), RSS),
-         "exponential entity expansion"),
+    Case(
+        "feed_malformed",
+        "feed",
+        "errors/malformed_feed",
+        _source(lambda r: b"<rss><channel><item><title>Qwen", RSS),
+        "truncated RSS",
+    ),
+    Case(
+        "feed_xxe",
+        "feed",
+        "entries",
+        _source(lambda r: XXE.format(base=r.web.base), RSS),
+        "an external entity naming /etc/passwd",
+    ),
+    Case(
+        "feed_billion_laughs",
+        "feed",
+        "errors/malformed_feed",
+        _source(lambda r: LAUGHS.format(base=r.web.base), RSS),
+        "exponential entity expansion",
+    ),
     Case("feed_empty", "feed", "errors/malformed_feed", _source(lambda r: b"", RSS), "an empty feed"),
-    Case("feed_is_html", "feed", "errors/malformed_feed", _source(lambda r: article(), "text/html; charset=utf-8"),
-         "HTML where a feed should be"),
-    Case("feed_binary", "feed", "errors/malformed_feed", _source(lambda r: png(), RSS), "binary where a feed should be"),
+    Case(
+        "feed_is_html",
+        "feed",
+        "errors/malformed_feed",
+        _source(lambda r: article(), "text/html; charset=utf-8"),
+        "HTML where a feed should be",
+    ),
+    Case(
+        "feed_binary", "feed", "errors/malformed_feed", _source(lambda r: png(), RSS), "binary where a feed should be"
+    ),
     Case("feed_500", "feed", "errors/http_500", _status(500), "a feed answering 500"),
-    Case("feed_redirect_file", "feed", "dropped/bad_scheme", lambda r: r.redirect("file:///etc/passwd"),
-         "a feed redirecting to file:"),
+    Case(
+        "feed_redirect_file",
+        "feed",
+        "dropped/bad_scheme",
+        lambda r: r.redirect("file:///etc/passwd"),
+        "a feed redirecting to file:",
+    ),
     Case("feed_hang", "feed", "errors/timeout", lambda r: r.hang(), "a feed that never answers"),
-    Case("feed_bad_schemes", "feed", "dropped/bad_scheme", _feed_bad_schemes,
-         "entries linking to file:, ftp:, gopher:, data:, javascript:"),
-    Case("feed_huge_title", "feed", "capped/title", _source(lambda r: rss([("Qwen " + "長" * 1_000_000, f"{r.web.base}/x/1", PUBLISHED)]), RSS),
-         "a headline-only entry with a 1 MB title", follow=False),
-    Case("feed_year_3000", "feed", STORED, _source(lambda r: rss([("Qwen 3000", f"{r.web.base}/x/2", "Wed, 01 Jan 3000 00:00:00 GMT")]), RSS),
-         "a headline-only entry dated 3000", follow=False),
-    Case("feed_gzip_bomb", "feed", "errors/too_large", _source(lambda r: zeros_gzip(200 << 20), RSS, headers={"Content-Encoding": "gzip"}),
-         "a feed inflating to 200 MB"),
-    Case("sitemap_index_bad_children", "sitemap", "dropped/bad_scheme", _sitemap_index_bad_children,
-         "a sitemap index whose children are file:, ftp:, gopher:, data:, javascript: and /dev/zero"),
-    Case("sitemap_xxe", "sitemap", "errors/malformed_feed", _source(lambda r: XXE.replace("rss", "urlset").format(base=r.web.base), XML),
-         "a sitemap with an external entity"),
-    Case("sitemap_truncated_gzip", "sitemap", "errors/malformed_feed",
-         _source(lambda r: gzipped(b'<?xml version="1.0"?><urlset>' + b"<url><loc>x</loc></url>" * 1000)[:300], "application/x-gzip"),
-         "a truncated .xml.gz"),
-    Case("api_not_json", "json_api", "errors/malformed_feed", _source(lambda r: b"<html>not json</html>", JSON),
-         "HTML where JSON should be", fields={"items": "hits", "url": "url", "title": "title"}),
-    Case("api_deep", "json_api", "errors/malformed_feed", _source(lambda r: nested_json(100_000), JSON),
-         "JSON nested 100,000 deep", fields={"items": "hits", "url": "url", "title": "title"}),
-    Case("api_wrong_types", "json_api", "entries",
-         _source(lambda r: json.dumps({"hits": [{"url": 7, "title": {"a": 1}}, None, "x", {"url": ["y"]},
-                                                 {"url": f"{r.web.base}/page/plain", "title": ["Qwen"], "created": "3000-01-01"}]}), JSON),
-         "items of the wrong types", fields={"items": "hits", "url": "url", "title": "title", "published": "created"}),
-    Case("listing_50k", "listing", "entries",
-         _source(lambda r: "<html><body>" + "".join(f'<div class="c"><a href="/x/{i % 20}">Qwen {i}</a></div>' for i in range(50_000)) + "</body></html>",
-                 "text/html; charset=utf-8"), "a listing of 50,000 cards"),
+    Case(
+        "feed_bad_schemes",
+        "feed",
+        "dropped/bad_scheme",
+        _feed_bad_schemes,
+        "entries linking to file:, ftp:, gopher:, data:, javascript:",
+    ),
+    Case(
+        "feed_huge_title",
+        "feed",
+        "capped/title",
+        _source(lambda r: rss([("Qwen " + "長" * 1_000_000, f"{r.web.base}/x/1", PUBLISHED)]), RSS),
+        "a headline-only entry with a 1 MB title",
+        follow=False,
+    ),
+    Case(
+        "feed_year_3000",
+        "feed",
+        STORED,
+        _source(lambda r: rss([("Qwen 3000", f"{r.web.base}/x/2", "Wed, 01 Jan 3000 00:00:00 GMT")]), RSS),
+        "a headline-only entry dated 3000",
+        follow=False,
+    ),
+    Case(
+        "feed_gzip_bomb",
+        "feed",
+        "errors/too_large",
+        _source(lambda r: zeros_gzip(200 << 20), RSS, headers={"Content-Encoding": "gzip"}),
+        "a feed inflating to 200 MB",
+    ),
+    Case(
+        "sitemap_index_bad_children",
+        "sitemap",
+        "dropped/bad_scheme",
+        _sitemap_index_bad_children,
+        "a sitemap index whose children are file:, ftp:, gopher:, data:, javascript: and /dev/zero",
+    ),
+    Case(
+        "sitemap_xxe",
+        "sitemap",
+        "errors/malformed_feed",
+        _source(lambda r: XXE.replace("rss", "urlset").format(base=r.web.base), XML),
+        "a sitemap with an external entity",
+    ),
+    Case(
+        "sitemap_truncated_gzip",
+        "sitemap",
+        "errors/malformed_feed",
+        _source(
+            lambda r: gzipped(b'<?xml version="1.0"?><urlset>' + b"<url><loc>x</loc></url>" * 1000)[:300],
+            "application/x-gzip",
+        ),
+        "a truncated .xml.gz",
+    ),
+    Case(
+        "api_not_json",
+        "json_api",
+        "errors/malformed_feed",
+        _source(lambda r: b"<html>not json</html>", JSON),
+        "HTML where JSON should be",
+        fields={"items": "hits", "url": "url", "title": "title"},
+    ),
+    Case(
+        "api_deep",
+        "json_api",
+        "errors/malformed_feed",
+        _source(lambda r: nested_json(100_000), JSON),
+        "JSON nested 100,000 deep",
+        fields={"items": "hits", "url": "url", "title": "title"},
+    ),
+    Case(
+        "api_wrong_types",
+        "json_api",
+        "entries",
+        _source(
+            lambda r: json.dumps(
+                {
+                    "hits": [
+                        {"url": 7, "title": {"a": 1}},
+                        None,
+                        "x",
+                        {"url": ["y"]},
+                        {"url": f"{r.web.base}/page/plain", "title": ["Qwen"], "created": "3000-01-01"},
+                    ]
+                }
+            ),
+            JSON,
+        ),
+        "items of the wrong types",
+        fields={"items": "hits", "url": "url", "title": "title", "published": "created"},
+    ),
+    Case(
+        "listing_50k",
+        "listing",
+        "entries",
+        _source(
+            lambda r: (
+                "<html><body>"
+                + "".join(f'<div class="c"><a href="/x/{i % 20}">Qwen {i}</a></div>' for i in range(50_000))
+                + "</body></html>"
+            ),
+            "text/html; charset=utf-8",
+        ),
+        "a listing of 50,000 cards",
+    ),
 ]
 CASES_BY_NAME = {case.name: case for case in CASES}
 
@@ -501,8 +868,13 @@ class HostileWeb:
         entries = []
         for case in CASES:
             url = f"{self.base}/feed/{case.name}" if case.kind == "page" else f"{self.base}{case.path}"
-            entry: dict[str, Any] = {"name": case.name, "kind": "feed" if case.kind == "page" else case.kind,
-                                     "category": "news", "url": url, "locale": "zh-TW"}
+            entry: dict[str, Any] = {
+                "name": case.name,
+                "kind": "feed" if case.kind == "page" else case.kind,
+                "category": "news",
+                "url": url,
+                "locale": "zh-TW",
+            }
             if not case.follow:
                 entry["follow"] = False
             if case.fields:
