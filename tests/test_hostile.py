@@ -4,6 +4,7 @@ time, logs no traceback, reads no local file, and counts what became of each cas
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from typing import Any
 
@@ -70,8 +71,10 @@ def test_each_case_counted(hostile_crawl: dict[str, Any], case: Any) -> None:
     events = hostile_crawl["report"]["sources"].get(case.name, {})
     assert events.get(case.expect, 0) >= 1, f"{case.name} ({case.doc}): expected {case.expect}, got {events}"
     if case.expect.startswith(NOTICED):
-        lines = [line for line in hostile_crawl["log"].splitlines() if case.path in line]
-        assert lines, f"no log line names {case.path}"
+        # A page is named by its URL, a source document's outcome by the source's name.
+        name = case.path if case.kind == "page" else case.name
+        lines = [line for line in hostile_crawl["log"].splitlines() if re.search(rf"{name}\b", line)]
+        assert lines, f"no log line names {name}"
 
 
 def test_no_local_file_read(hostile_crawl: dict[str, Any]) -> None:

@@ -536,7 +536,7 @@ CASES: list[Case] = [
         "a page about something else",
     ),
     # --- compression ---------------------------------------------------------------------------
-    Case("truncated_gzip", "page", "errors/download", _truncated_gzip, "a gzip body cut in half"),
+    Case("truncated_gzip", "page", STORED, _truncated_gzip, "a gzip body cut in half"),
     Case(
         "gzip_bomb",
         "page",
@@ -605,7 +605,7 @@ CASES: list[Case] = [
     Case(
         "meta_refresh_file",
         "page",
-        "dropped/bad_scheme",
+        STORED,
         _page(
             lambda: (
                 '<html><head><meta http-equiv="refresh" content="0;url=file:///etc/passwd"></head><body>Qwen</body></html>'
@@ -645,7 +645,7 @@ CASES: list[Case] = [
     ),
     Case("hang", "page", "errors/timeout", lambda r: r.hang(), "never answers"),
     Case("reset_mid_body", "page", "errors/data_loss", _reset_mid_body, "the connection closes mid-body"),
-    Case("invalid_status", "page", "errors/download", _invalid_status, "an invalid status line"),
+    Case("invalid_status", "page", "errors/http_999", _invalid_status, "an invalid status line"),
     Case("not_http", "page", "errors/download", _not_http, "a server that does not speak HTTP"),
     # --- source documents ----------------------------------------------------------------------
     Case(
@@ -729,7 +729,7 @@ CASES: list[Case] = [
     Case(
         "sitemap_xxe",
         "sitemap",
-        "errors/malformed_feed",
+        "fetched",
         _source(lambda r: XXE.replace("rss", "urlset").format(base=r.web.base), XML),
         "a sitemap with an external entity",
     ),
