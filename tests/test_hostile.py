@@ -1,0 +1,97 @@
+"""The hostile web (tests/hostileweb): a real crawl over every bad shape finishes in bounded
+time, logs no traceback, reads no local file, and counts what became of each case."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import scrapy_command
+from tests.hostileweb.server import CASES, WINDOW, HostileWeb
+
+# Every slow case is bounded by DOWNLOAD_TIMEOUT (and one retry); the crawl must end well within this.
+CRAWL_LIMIT_SECONDS = 300
+# Outcomes that must also be said in the log, naming the case's URL.
+NOTICED = ("dropped/", "errors/", "capped/", "headline_only/")
+
+
+@pytest.fixture(scope="module")
+def hostile_crawl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("hostile")
+    with HostileWeb() as web:
+        sources = web.write_sources(tmp / "sources.yaml")
+        settings = {
+            "DIGESTCRAWL_SOURCES_FILE": sources,
+            "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
+            "DIGEST_SITE_DIR": tmp / "site",
+            "HTTPCACHE_ENABLED": False,
+            "SPOOL_DIR": tmp / "spool",
+            "REPORT_DIR": tmp / "reports",
+            "NETGUARD_ALLOW": "127.0.0.1/32",
+            "AUTOTHROTTLE_ENABLED": False,
+            "DOWNLOAD_DELAY": 0,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+            "DOWNLOAD_TIMEOUT": 5,
+            "RETRY_TIMES": 1,
+            "LOG_FILE": tmp / "crawl.log",
+            "TELNETCONSOLE_ENABLED": False,
+        }
+        command = scrapy_command("crawl", "news", spider_args={"model": "qwen", **WINDOW}, settings=settings)
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=CRAWL_LIMIT_SECONDS, check=False)
+        requests = list(web.requests)
+    [report_file] = sorted((tmp / "reports").glob("news-*.json"))
+    engine = create_engine(f"sqlite:///{tmp / 'db.sqlite3'}")
+    with engine.connect() as conn:
+        rows = [dict(row._mapping) for row in conn.execute(text("SELECT * FROM articles"))]
+    engine.dispose()
+    return {
+        "process": finished,
+        "log": (tmp / "crawl.log").read_text("utf-8", "replace"),
+        "report": json.loads(report_file.read_text("utf-8")),
+        "rows": rows,
+        "requests": requests,
+        "posts": sorted((tmp / "site" / "_posts").glob("*.md")),
+    }
+
+
+def test_no_traceback_and_a_post(hostile_crawl: dict[str, Any]) -> None:
+    log = hostile_crawl["log"]
+    assert "Traceback" not in log, log[log.find("Traceback") - 2000 :][:6000]
+    assert "Unhandled error" not in log
+    assert hostile_crawl["posts"], "the day's digest must be written despite hostile titles"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_each_case_counted(hostile_crawl: dict[str, Any], case: Any) -> None:
+    events = hostile_crawl["report"]["sources"].get(case.name, {})
+    assert events.get(case.expect, 0) >= 1, f"{case.name} ({case.doc}): expected {case.expect}, got {events}"
+    if case.expect.startswith(NOTICED):
+        # A page is named by its URL, a source document's outcome by the source's name.
+        name = case.path if case.kind == "page" else case.name
+        lines = [line for line in hostile_crawl["log"].splitlines() if re.search(rf"{name}\b", line)]
+        assert lines, f"no log line names {name}"
+
+
+def test_no_local_file_read(hostile_crawl: dict[str, Any]) -> None:
+    for row in hostile_crawl["rows"]:
+        blob = " ".join(str(v) for v in row.values())
+        assert "root:x:0:0" not in blob
+        assert not str(row["url"]).startswith(("file:", "data:", "ftp:", "gopher:", "javascript:"))
+        assert not str(row.get("feed_url") or "").startswith("file:")
+
+
+def test_field_caps(hostile_crawl: dict[str, Any]) -> None:
+    rows = hostile_crawl["rows"]
+    assert rows
+    for row in rows:
+        assert 0 < len(row["title"]) <= 300, row["url"]
+        assert len(row["author"] or "") <= 200 and len(row["site_name"] or "") <= 200
+        assert len(row["text"] or "") <= 210_000
+        published = row["published_at"]
+        if published is not None:
+            assert "1990" <= str(published)[:4] <= "2027", (row["url"], published)
