@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, tzinfo
+from datetime import datetime, tzinfo
 from html import unescape
 from typing import Any
 
@@ -20,7 +20,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from digestcrawl.dates import date_from_url, parse_datetime
+from digestcrawl.dates import Dated, best_date, dates_in_text, parse_datetime, url_date, written_in
 from digestcrawl.relevance import fold
 
 ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
@@ -44,6 +44,100 @@ KANA = re.compile(r"[\u3040-\u30ff]")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
+# Elements whose text no reader sees as the page's.
+UNSEEN = frozenset({"script", "style", "noscript", "template", "select", "option", "textarea", "title"})
+# A run of text this long (UTF-8 bytes) outside a link is a paragraph's, not a menu's: their sum
+# is what the page offers as main text, whatever its markup (<p>, table cells, <br> lines).
+PARAGRAPH_RUN_BYTES = 80
+# A date is read from the text this close to the headline or to the article's first line:
+# after the headline (a byline, a source, "发布时间：") or just before it or the article.
+DATE_AFTER_CHARS = 160
+DATE_BEFORE_CHARS = 40
+# The title's first part (before "_site", " - site", "| site") must be found in the page this
+# far to stand for the headline.
+HEADLINE_SHARE = 0.5
+TITLE_PARTS = re.compile(r"\s*(?:[_|｜]|\s[-–—]\s)\s*")
+
+
+@dataclass
+class PageText:
+    """What a reader sees of a page, read once before extraction (which mutates the tree)."""
+
+    text: str  # visible text, whitespace-folded, in reading order
+    headings: list[str]
+    paragraph_bytes: int
+    first_paragraph: str  # the start of the first paragraph-long run
+
+    @classmethod
+    def read(cls, tree: HtmlElement) -> PageText:
+        parts: list[str] = []
+        runs: list[str] = []
+        body = tree.find("body")
+        for element in (body if body is not None else tree).iter():
+            tag = element.tag
+            if isinstance(tag, str) and tag not in UNSEEN and element.text:
+                parts.append(element.text)
+                if tag != "a" and _is_run(element.text):
+                    runs.append(element.text)
+            if element.tail:
+                parts.append(element.tail)
+                if _is_run(element.tail):
+                    runs.append(element.tail)
+        headings = [_clean(h.text_content()) for h in tree.iter("h1", "h2")]
+        return cls(_clean(" ".join(parts)), [h for h in headings if len(h) >= 4],
+                   sum(len(run.strip().encode()) for run in runs), _clean(runs[0])[:30] if runs else "")
+
+    def date_near(self, title: str, article: str, zone: tzinfo) -> datetime | None:
+        """The date written right after the headline (or just before it), else just before the
+        article's first line: where pages put a byline, a source and "发布时间". Dates further
+        away are a related story's, a comment's or one the article mentions."""
+        found = dates_in_text(self.text, zone)
+        if not found:
+            return None
+        for start, end in self._headline(title):
+            after = [moment for at, _, moment in found if end <= at < end + DATE_AFTER_CHARS]
+            before = [moment for _, until, moment in found if start - DATE_BEFORE_CHARS <= until <= start]
+            if after or before:
+                return after[0] if after else before[-1]
+        for first_line in (_clean(article.strip().partition("\n")[0])[:30], self.first_paragraph):
+            begins = self.text.find(first_line) if len(first_line) >= 4 else -1
+            # A byline may open the first paragraph itself.
+            before = [moment for at, _, moment in found if begins - DATE_AFTER_CHARS <= at <= begins]
+            opening = [moment for at, _, moment in found if begins < at <= begins + DATE_BEFORE_CHARS]
+            if begins >= 0 and (before or opening):
+                return before[-1] if before else opening[0]
+        return None
+
+    def _headline(self, title: str) -> list[tuple[int, int]]:
+        """Where the headline stands in the text (start, end), first occurrences first: a
+        heading that the title contains, else the longest start of the title's first part."""
+        for heading in self.headings:
+            if heading in title and (start := self.text.find(heading)) >= 0:
+                return self._occurrences(heading, start)
+        first = TITLE_PARTS.split(title, maxsplit=1)[0]
+        low, high = 0, len(first)
+        while low < high:  # the longest prefix found (every shorter one is found too)
+            middle = (low + high + 1) // 2
+            if first[:middle] in self.text:
+                low = middle
+            else:
+                high = middle - 1
+        if low < 4 or low < HEADLINE_SHARE * len(first):
+            return []
+        return self._occurrences(first[:low], self.text.find(first[:low]))
+
+    def _occurrences(self, needle: str, start: int, most: int = 3) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+        while start >= 0 and len(found) < most:
+            found.append((start, start + len(needle)))
+            start = self.text.find(needle, start + len(needle))
+        return found
+
+
+def _is_run(text: str) -> bool:
+    return len(text) * 3 >= PARAGRAPH_RUN_BYTES and len(text.strip().encode()) >= PARAGRAPH_RUN_BYTES
+
+
 @dataclass
 class ExtractedPage:
     title: str
@@ -58,20 +152,26 @@ class ExtractedPage:
     modified: datetime | None = None
     modified_from: str | None = None
 
+    def dated(self, published: Dated | None) -> None:
+        self.published, self.published_from = (published.moment, published.origin) if published else (None, None)
+
 
 def extract_page(html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
     """Extract an article page; None when the HTML cannot be parsed at all."""
-    tree = load_html(html)
+    tree = _parse(html)
     if tree is None:
         return None
-    page, article_body, declared_language = _metadata(tree, url, zone, search_text=True)
-    # Extraction mutates what it is given; the metadata has been read already.
+    page, article_body, declared_language = _metadata(tree, url, zone)
+    # Extraction mutates what it is given: what a reader sees is read first.
+    seen = PageText.read(tree)
     text = _body_text(html, tree, url, page.title)
     # The publisher's own articleBody wins only when extraction clearly missed the article.
     if isinstance(article_body, str) and len(article_body.strip()) > 2 * len(text):
         text = article_body.strip()
     page.text = text.strip()
     page.language = guess_language(text or page.title, declared_language)
+    if page.published is None:
+        page.dated(_guessed_date(html, seen, page.title, page.text, zone))
     return page
 
 
@@ -80,10 +180,10 @@ def extract_head(html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
     HEAD_SIZE characters: for a page not to be extracted in full. Parses at most that much and
     runs neither trafilatura nor htmldate, so it costs milliseconds whatever the page."""
     head = html[:HEAD_SIZE]
-    tree = load_html(head)
+    tree = _parse(head)
     if tree is None:
         return None
-    page, _, declared_language = _metadata(tree, url, zone, search_text=False)
+    page, _, declared_language = _metadata(tree, url, zone)
     if not page.title:  # a <title> longer than the head, which the parser drops unclosed
         opened = TITLE_OPENED.search(head)
         page.title = _clean(unescape(opened.group(1))) if opened else ""
@@ -117,34 +217,40 @@ def oversize(body: bytes, limits: PageLimits) -> str | None:
     return None
 
 
-def _metadata(tree: HtmlElement, url: str, zone: tzinfo,
-              search_text: bool) -> tuple[ExtractedPage, Any, str | None]:
-    """What a page declares (JSON-LD, meta tags, its <title>), as a page without text; also its
-    JSON-LD articleBody and declared language. ``search_text`` lets htmldate look for a date in
-    the text when none is declared and the URL has none."""
+def _metadata(tree: HtmlElement, url: str, zone: tzinfo) -> tuple[ExtractedPage, Any, str | None]:
+    """What a page declares (JSON-LD, meta tags, its <title>) and its URL's date, as a page
+    without text; also its JSON-LD articleBody and declared language."""
     ld = _json_ld_article(tree)
     meta = _meta(tree)
-    published, published_from = _first_date(
-        [("jsonld", ld.get("datePublished"))] + [("meta", meta.get(k)) for k in PUBLISHED_META], zone)
-    modified, modified_from = _first_date(
-        [("jsonld", ld.get("dateModified"))] + [("meta", meta.get(k)) for k in MODIFIED_META], zone)
-    if published is None:
-        published, published_from = _date_fallback(tree, url, zone, search_text)
     canonical = meta.get("canonical") or meta.get("og:url")
+    # A canonical URL longer than any we store is not one.
+    canonical = canonical if canonical and len(canonical) <= MAX_URL_CHARS else None
+    published = best_date([_declared("jsonld", [ld.get("datePublished")], zone),
+                           _declared("meta", [meta.get(k) for k in PUBLISHED_META], zone),
+                           url_date([url, canonical], zone)], zone)
+    modified = best_date([_declared("jsonld", [ld.get("dateModified")], zone),
+                          _declared("meta", [meta.get(k) for k in MODIFIED_META], zone)], zone)
     page = ExtractedPage(
         title=_clean(ld.get("headline") or meta.get("og:title") or _title_tag(tree)),
         text="",
-        # A canonical URL longer than any we store is not one.
-        canonical=canonical if canonical and len(canonical) <= MAX_URL_CHARS else None,
+        canonical=canonical,
         author=_name(ld.get("author")) or meta.get("author"),
         site_name=_name(ld.get("publisher")) or meta.get("og:site_name"),
         description=meta.get("description") or meta.get("og:description"),
-        published=published,
-        published_from=published_from,
-        modified=modified,
-        modified_from=modified_from,
     )
+    page.dated(published)
+    if modified is not None:
+        page.modified, page.modified_from = modified.moment, modified.origin
     return page, ld.get("articleBody"), meta.get("lang")
+
+
+def _parse(html: str) -> HtmlElement | None:
+    """The page's tree; a page without <html> (a fragment, or <title> then the body) too, which
+    trafilatura's loader rejects when its tree has a single child."""
+    tree = load_html(html)
+    if tree is None and html.strip():
+        tree = load_html("<html>" + html)
+    return tree
 
 
 def _body_text(html: str, tree: HtmlElement, url: str, title: str) -> str:
@@ -189,26 +295,31 @@ def guess_language(text: str, declared: str | None = None) -> str | None:
     return None
 
 
-def _first_date(candidates: list[tuple[str, Any]], zone: tzinfo) -> tuple[datetime | None, str | None]:
-    for origin, value in candidates:
+def _declared(origin: str, values: list[Any], zone: tzinfo) -> Dated | None:
+    """The first of ``values`` that parses as a date, as read from ``origin``."""
+    for value in values:
         parsed = parse_datetime(value, zone)
         if parsed is not None:
-            return parsed, origin
-    return None, None
+            return Dated(parsed, origin)
+    return None
 
 
-def _date_fallback(tree: HtmlElement, url: str, zone: tzinfo,
-                   search_text: bool) -> tuple[datetime | None, str | None]:
-    from_url = date_from_url(url)
-    if from_url is not None:
-        return datetime.combine(from_url, time(), zone), "url"
-    if not search_text:
-        return None, None
-    found = htmldate.find_date(tree, url=url, original_date=True, extensive_search=True,
+def _guessed_date(html: str, page: PageText, title: str, article: str, zone: tzinfo) -> Dated | None:
+    """A date for a page that declares none and has none in its URL: htmldate's reading of the
+    markup (``<time>``, date classes and attributes; on the raw HTML, as htmldate parses it),
+    else the date written next to the headline or just above the article (``text``).
+
+    htmldate's answer on the first of a month must be written as a full date in the page: it
+    answers 2006-01-01 for a page that only says 2006.
+    """
+    # Bytes: htmldate would download a str that looks like a URL.
+    found = htmldate.find_date(html.encode(), original_date=True, extensive_search=False,
                                outputformat="%Y-%m-%dT%H:%M:%S")
-    if found:
-        return parse_datetime(found, zone), "text"
-    return None, None
+    guessed = parse_datetime(found, zone) if found else None
+    if guessed is not None and (guessed.day != 1 or written_in(html, guessed.date())):
+        return Dated(guessed, "htmldate")
+    moment = page.date_near(title, article, zone)
+    return Dated(moment, "text") if moment is not None else None
 
 
 def _meta(tree: HtmlElement) -> dict[str, str]:
