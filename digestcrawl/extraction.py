@@ -35,6 +35,12 @@ MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "la
 # a CJK character (three bytes, about a word's worth of text) weighs like a short word.
 RECHECK_BELOW_BYTES = 1000
 PRECISION_SHARE = 0.6
+# A text mostly in table rows is a layout table's; a block found inside it by the fallback
+# extractors replaces it when it holds this share of it.
+LAYOUT_TABLE_SHARE = 0.5
+LAYOUT_BLOCK_SHARE = 0.5
+# A text under this share of the page's paragraph-long runs missed the article's container.
+SPARSE_SHARE = 0.15
 # extract_head reads this many characters of a page: the <head> of any real page, inline styles
 # and scripts included.
 HEAD_SIZE = 256 * 1024
@@ -164,7 +170,7 @@ def extract_page(html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
     page, article_body, declared_language = _metadata(tree, url, zone)
     # Extraction mutates what it is given: what a reader sees is read first.
     seen = PageText.read(tree)
-    text = _body_text(html, tree, url, page.title)
+    text = _body_text(html, tree, url, page.title, seen)
     # The publisher's own articleBody wins only when extraction clearly missed the article.
     if isinstance(article_body, str) and len(article_body.strip()) > 2 * len(text):
         text = article_body.strip()
@@ -253,30 +259,50 @@ def _parse(html: str) -> HtmlElement | None:
     return tree
 
 
-def _body_text(html: str, tree: HtmlElement, url: str, title: str) -> str:
-    """The article text: precision mode, unless a recall-mode pass shows it cut the article.
+def _body_text(html: str, tree: HtmlElement, url: str, title: str, seen: PageText) -> str:
+    """The article text: trafilatura's fast precision pass, unless it shows one of three
+    failures, each checked by one more pass on those pages only.
 
-    Both passes skip trafilatura's fallback extractors (``fast``), which cost half the time and
-    no accuracy here. A precision text well short of the recall text means precision dropped
-    part of the article; only short precision texts are checked, as only they ever were so cut.
-    On benchmarks/quality.py this scores F1 0.971 (precision mode with fallbacks: 0.966) at
-    two thirds of the CPU; any share from 0.5 to 0.7 and any RECHECK_BELOW_BYTES from 500 to 5,000
-    scores the same.
+    * Short (under RECHECK_BELOW_BYTES): a fast recall pass replaces it when precision kept
+      under PRECISION_SHARE of it (precision dropped part of the article).
+    * A layout table (most of the text is table rows: old sites lay the whole page out in one
+      table, navigation included): a pass with trafilatura's fallback extractors and without
+      tables finds the article's own block inside it; kept when it holds LAYOUT_BLOCK_SHARE of
+      the table's text (else the table was the article, or the fallbacks found nothing).
+    * Sparse (under SPARSE_SHARE of the page's paragraph-long text runs): the fast passes
+      missed the article's container; a full pass with the fallback extractors decides.
+
+    Fast passes skip trafilatura's fallback extractors (readability, jusText), which cost half
+    the time and no accuracy on other pages.
     """
     text = _without_headline(_trafilatura_text(tree, url, precision=True), title).strip()
     if len(text.encode()) < RECHECK_BELOW_BYTES:
-        fresh = load_html(html)
-        recall = "" if fresh is None else _without_headline(_trafilatura_text(fresh, url, precision=False), title)
-        recall = recall.strip()
+        recall = _without_headline(_trafilatura_text(_parse(html), url, precision=False), title).strip()
         if len(text) < PRECISION_SHARE * len(recall):
-            return recall
+            text = recall
+    if _table_share(text) > LAYOUT_TABLE_SHARE:
+        block = _without_headline(_trafilatura_text(_parse(html), url, precision=True, fast=False, tables=False),
+                                  title).strip()
+        return block if len(block) >= LAYOUT_BLOCK_SHARE * len(text) else text
+    if len(text.encode()) < SPARSE_SHARE * seen.paragraph_bytes:
+        full = _without_headline(_trafilatura_text(_parse(html), url, precision=None, fast=False), title).strip()
+        return full or text
     return text
 
 
-def _trafilatura_text(tree: HtmlElement, url: str, precision: bool) -> str:
-    document = trafilatura.bare_extraction(tree, url=url, include_comments=False, include_tables=True,
-                                           with_metadata=False, fast=True, favor_precision=precision,
-                                           favor_recall=not precision)
+def _table_share(text: str) -> float:
+    """The share of ``text`` in table rows (trafilatura writes a row as ``| cell | cell |``)."""
+    return sum(len(line) for line in text.splitlines() if line.startswith("| ")) / len(text) if text else 0.0
+
+
+def _trafilatura_text(tree: HtmlElement | None, url: str, precision: bool | None, fast: bool = True,
+                      tables: bool = True) -> str:
+    """trafilatura's text in precision mode, recall mode (False) or its default (None)."""
+    if tree is None:
+        return ""
+    document = trafilatura.bare_extraction(tree, url=url, include_comments=False, include_tables=tables,
+                                           with_metadata=False, fast=fast, favor_precision=precision is True,
+                                           favor_recall=precision is False)
     return (document.text if isinstance(document, Document) else "") or ""
 
 
