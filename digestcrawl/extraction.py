@@ -39,6 +39,9 @@ PRECISION_SHARE = 0.6
 # extractors replaces it when it holds this share of it.
 LAYOUT_TABLE_SHARE = 0.5
 LAYOUT_BLOCK_SHARE = 0.5
+INNER_BLOCK_SHARE = 0.2
+INSIDE_SHARE = 0.95
+TABLE_SPACING = re.compile(r"[\s|]+")
 # A text under this share of the page's paragraph-long runs missed the article's container.
 SPARSE_SHARE = 0.15
 # extract_head reads this many characters of a page: the <head> of any real page, inline styles
@@ -267,8 +270,9 @@ def _body_text(html: str, tree: HtmlElement, url: str, title: str, seen: PageTex
       under PRECISION_SHARE of it (precision dropped part of the article).
     * A layout table (most of the text is table rows: old sites lay the whole page out in one
       table, navigation included): a pass with trafilatura's fallback extractors and without
-      tables finds the article's own block inside it; kept when it holds LAYOUT_BLOCK_SHARE of
-      the table's text (else the table was the article, or the fallbacks found nothing).
+      tables finds the article's own block; kept when it holds LAYOUT_BLOCK_SHARE of the
+      table's text, or INNER_BLOCK_SHARE when it lies inside the table (else the table was the
+      article, a data table, or the fallbacks found something else or nothing).
     * Sparse (under SPARSE_SHARE of the page's paragraph-long text runs): the fast passes
       missed the article's container; a full pass with the fallback extractors decides.
 
@@ -281,13 +285,24 @@ def _body_text(html: str, tree: HtmlElement, url: str, title: str, seen: PageTex
         if len(text) < PRECISION_SHARE * len(recall):
             text = recall
     if _table_share(text) > LAYOUT_TABLE_SHARE:
-        block = _without_headline(_trafilatura_text(_parse(html), url, precision=True, fast=False, tables=False),
+        block = _without_headline(_trafilatura_text(_parse(html), url, precision=None, fast=False, tables=False),
                                   title).strip()
-        return block if len(block) >= LAYOUT_BLOCK_SHARE * len(text) else text
+        share = len(block) / len(text)
+        if share >= LAYOUT_BLOCK_SHARE or (share >= INNER_BLOCK_SHARE and _inside(block, text)):
+            return block
+        return text
     if len(text.encode()) < SPARSE_SHARE * seen.paragraph_bytes:
         full = _without_headline(_trafilatura_text(_parse(html), url, precision=None, fast=False), title).strip()
         return full or text
     return text
+
+
+def _inside(block: str, text: str) -> bool:
+    """Whether the lines of ``block`` are found in ``text`` (cells and spacing aside)."""
+    folded = TABLE_SPACING.sub("", text)
+    lines = [line for line in (TABLE_SPACING.sub("", raw) for raw in block.splitlines()) if line]
+    inside = sum(len(line) for line in lines if line in folded)
+    return bool(lines) and inside >= INSIDE_SHARE * sum(len(line) for line in lines)
 
 
 def _table_share(text: str) -> float:
@@ -331,21 +346,25 @@ def _declared(origin: str, values: list[Any], zone: tzinfo) -> Dated | None:
 
 
 def _guessed_date(html: str, page: PageText, title: str, article: str, zone: tzinfo) -> Dated | None:
-    """A date for a page that declares none and has none in its URL: htmldate's reading of the
-    markup (``<time>``, date classes and attributes; on the raw HTML, as htmldate parses it),
-    else the date written next to the headline or just above the article (``text``).
+    """A date for a page that declares none and has none in its URL: the date written next to
+    the headline or just above the article (``text``: where people look, and what old pages
+    offer), else htmldate's reading of the markup (``<time>``, date classes and attributes; on
+    the raw HTML, as htmldate parses it itself).
 
     htmldate's answer on the first of a month must be written as a full date in the page: it
-    answers 2006-01-01 for a page that only says 2006.
+    answers 2006-01-01 for a page that only says 2006. Its extensive search (any date in the
+    text) is not used: it answers a related story's or a comment's date as readily.
     """
+    moment = page.date_near(title, article, zone)
+    if moment is not None:
+        return Dated(moment, "text")
     # Bytes: htmldate would download a str that looks like a URL.
     found = htmldate.find_date(html.encode(), original_date=True, extensive_search=False,
                                outputformat="%Y-%m-%dT%H:%M:%S")
     guessed = parse_datetime(found, zone) if found else None
     if guessed is not None and (guessed.day != 1 or written_in(html, guessed.date())):
         return Dated(guessed, "htmldate")
-    moment = page.date_near(title, article, zone)
-    return Dated(moment, "text") if moment is not None else None
+    return None
 
 
 def _meta(tree: HtmlElement) -> dict[str, str]:
