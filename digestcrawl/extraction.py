@@ -2,7 +2,10 @@
 
 The HTML is parsed once. Structured data (JSON-LD, meta tags) is read from that tree first, as it
 is what publishers declare on purpose; trafilatura then extracts the body text from the same
-tree. Dates record where they came from: ``jsonld``, ``meta``, ``url`` or ``text``.
+tree (``_body_text``: one fast pass, and another only on pages that show a failure). Dates
+record where they came from (``digestcrawl.dates.ORIGINS``): ``jsonld``, ``meta``, ``url``,
+else a guess, ``text`` (the date written next to the headline or above the article) or
+``htmldate`` (its reading of the markup, on the raw HTML).
 """
 
 from __future__ import annotations
