@@ -1,6 +1,6 @@
 """Article pages → clean text and metadata.
 
-The HTML is parsed once. Structured data (JSON-LD, meta tags) is read from that tree first, as it
+The HTML is parsed once for the metadata and the first pass. Structured data (JSON-LD, meta tags) is read first, as it
 is what publishers declare on purpose; trafilatura then extracts the body text from the same
 tree (``_body_text``: one fast pass, and another only on pages that show a failure). Dates
 record where they came from (``digestcrawl.dates.ORIGINS``): ``jsonld``, ``meta``, ``url``,
