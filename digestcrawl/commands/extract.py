@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -228,10 +229,14 @@ class Command(ScrapyCommand):
             self._fetch(to_fetch)
         limits = _limits(self.settings)
         failed = False
-        for page in pages:
-            result = extract(page, zone, limits)
-            failed = failed or "error" in result
-            print(json.dumps(result, ensure_ascii=False) if opts.json else _readable(result), flush=True)
+        try:
+            for page in pages:
+                result = extract(page, zone, limits)
+                failed = failed or "error" in result
+                print(json.dumps(result, ensure_ascii=False) if opts.json else _readable(result), flush=True)
+        except BrokenPipeError:  # the reader went away (| head): nothing more to print, no traceback
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return
         self.exitcode = 1 if failed else 0
 
     def _fetch(self, pages: list[Page]) -> None:
