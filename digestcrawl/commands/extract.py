@@ -193,7 +193,7 @@ class Command(ScrapyCommand):
     requires_project = True
 
     def syntax(self) -> str:
-        return "FILE_OR_URL... [--url URL] [--json]"
+        return "FILE_OR_URL... [--url URL] [--json] [--zone TZ]"
 
     def short_desc(self) -> str:
         return "Extract pages (files, URLs, or - for JSON lines) the way a crawl does"
