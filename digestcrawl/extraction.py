@@ -363,8 +363,8 @@ def _guessed_date(html: str, page: PageText, title: str, article: str, zone: tzi
     moment = page.date_near(title, article, zone)
     if moment is not None:
         return Dated(moment, "text")
-    # Bytes: htmldate would download a str that looks like a URL.
-    found = htmldate.find_date(html.encode(), original_date=True, extensive_search=False,
+    # Bytes (htmldate reads them as UTF-8 first): a str that looks like a URL it would download.
+    found = htmldate.find_date(html.encode("utf-8", "replace"), original_date=True, extensive_search=False,
                                outputformat="%Y-%m-%dT%H:%M:%S")
     guessed = parse_datetime(found, zone) if found else None
     if guessed is not None and (guessed.day != 1 or written_in(html, guessed.date())):
