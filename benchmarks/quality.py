@@ -6,7 +6,9 @@ Two sets under the shared data directory (default ``../shared/data`` beside the 
 * ``article-extraction-benchmark`` (181 English-language pages): \\w+ tokens, case-insensitive,
   4-token shingles as multisets, macro precision and recall, F1 of the two means, accuracy = share
   of documents whose token lists are identical. The published peer outputs are re-scored first
-  (they must reproduce the README's figures).
+  (they must reproduce the README's figures). Its truth has no dates: days are scored on the
+  pages whose URL names one (2019/11/18), each page given a neutral URL, so that the day must
+  come from the page itself (its canonical link included, as htmldate reads it too).
 * ``zh-web-extraction-dev`` (23 Chinese pages, 2004–2022): bag-of-characters precision, recall
   and F1 per page (non-space characters, multiset overlap), averaged over pages, an empty result
   scoring 0; and the exact publication day, over the pages whose truth names a day.
@@ -119,8 +121,8 @@ def crawl_path(zone: ZoneInfo) -> Extractor:
         page = extract_page(html, url, zone)
         if page is None:
             return "", None
-        return clean_text(page.text, keep_paragraphs=True), page.published.astimezone(zone).date() \
-            if page.published else None
+        # The day in the page's own offset: the day the publisher wrote (naive dates are in zone).
+        return clean_text(page.text, keep_paragraphs=True), page.published.date() if page.published else None
     return extract
 
 
@@ -237,6 +239,24 @@ def zh_set(data_dir: Path, readability: Path | None) -> dict[str, Any]:
     return {"documents": len(keys), "metric": "bag-of-characters F1 (macro); exact day", "systems": systems}
 
 
+def url_days(urls: dict[str, str]) -> dict[str, date | None]:
+    """The day each URL names, for the pages whose URL names one."""
+    from digestcrawl.dates import date_from_url
+
+    return {key: day for key, url in urls.items() if (day := date_from_url(url)) is not None}
+
+
+def aeb_days(pages: dict[str, tuple[bytes, str]]) -> dict[str, Any]:
+    """Exact days on the pages with a dated URL, each given a neutral URL: digestcrawl, htmldate."""
+    truth = url_days({key: url for key, (_, url) in pages.items()})
+    hidden = {key: (pages[key][0], f"http://en-dev.invalid/{key}.html") for key in truth}
+    out: dict[str, Any] = {}
+    for name, extractor in (("digestcrawl", crawl_path(ZoneInfo("UTC"))), ("htmldate", htmldate_day)):
+        _, found, cpu = run_in_process(hidden, extractor)
+        out[name] = {**day_score(dict(truth), found), "cpu_ms_per_page": round(cpu * 1000, 2)}
+    return out
+
+
 def aeb_set(data_dir: Path, readability: Path | None, limit: int | None) -> dict[str, Any]:
     raw_truth = load_truth(data_dir)
     truth = {key: value["articleBody"] for key, value in raw_truth.items()}
@@ -256,7 +276,7 @@ def aeb_set(data_dir: Path, readability: Path | None, limit: int | None) -> dict
     else:
         systems["readability-lxml"] = {"skipped": NO_READABILITY}
     return {"documents": len(keys), "metric": "4-token shingle F1 (the benchmark's)", "systems": systems,
-            "published_peers": published}
+            "published_peers": published, "days": aeb_days(pages)}
 
 
 def run(data: Path = DATA, limit: int | None = None, install: bool = False) -> dict[str, Any]:

@@ -121,6 +121,10 @@ def quality_rows(b6: dict[str, Any]) -> list[tuple[str, str, str]]:
             rows.append((f"article benchmark ({aeb['documents']}): {name}", _scores(system, "F1"), target))
         best = sorted(aeb["published_peers"].items(), key=lambda kv: -kv[1]["f1"])[:4]
         rows.append(("  published peers re-scored (best 4)", ", ".join(f"{k} {v['f1']:.3f}" for k, v in best), ""))
+        for name, system in aeb.get("days", {}).items():
+            target = f"≥ 0.890 {_verdict((system['exact_day'] or 0) >= 0.890)}" if name == "digestcrawl" else ""
+            rows.append((f"  days, dated-URL pages, URL hidden: {name}",
+                         f"{system['days_right']}/{system['dated']} = {system['exact_day'] or 0:.3f}", target))
     elif aeb:
         rows.append(("article benchmark", aeb.get("skipped", ""), ""))
     if "systems" in zh:

@@ -1,13 +1,17 @@
-"""Turn the many ways pages and feeds write dates into timezone-aware datetimes.
+"""Turn the many ways pages and feeds write dates into timezone-aware datetimes, and choose an
+article's publication date among them (``best_date``), keeping where it was read.
 
 A date before 1990-01-01 or more than a day ahead of now is no article's date (a placeholder, a
-typo, a hostile page's year 3000): it reads as no date at all.
+typo, a hostile page's year 3000): it reads as no date at all. A year or a month alone is no
+publication day either: nothing here turns "2006" into 2006-01-01.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -90,3 +94,150 @@ def date_from_url(url: str) -> date | None:
     except ValueError:
         return None
     return found if plausible(datetime.combine(found, time(), UTC)) else None
+
+
+# --- Choosing a publication date among what a page, its URL and its listings say -------------
+
+# Best first. Declared dates (JSON-LD, meta tags) are what the publisher states on purpose; a
+# feed, sitemap or API entry is the publisher's too, and an instant; a URL names the local day;
+# htmldate's and our own reading of the text are guesses.
+ORIGINS: tuple[str, ...] = ("jsonld", "meta", "feed", "url", "htmldate", "text")
+INSTANT_ORIGINS = frozenset({"jsonld", "meta", "feed"})
+# 2005-04-27 14:32, 2005年03月31日03:18, 2005/3/11, 2022.02.13: year first, day required.
+TEXT_YMD = re.compile(
+    r"(?<![\d.])((?:19|20)\d\d)\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})(?!\d)\s*日?"
+    r"(?:[T\s]*(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?(?:\s*([AaPp])\.?[Mm]\b)?)?"
+)
+# 9/17/2004 5:54:13 AM: a month or a day first. Read month first only when the day is over 12 or
+# a 12-hour clock follows (the en-US form, which ASP servers write in any language); a
+# day-first date with a day over 12 reads as such; anything else is ambiguous and skipped.
+TEXT_MDY = re.compile(
+    r"(?<![\d/.])(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)(?![\d/])"
+    r"(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp])\.?[Mm]\b)?)?"
+)
+MONTHS = {name: number for number, names in enumerate(
+    ("jan january", "feb february", "mar march", "apr april", "may", "jun june", "jul july",
+     "aug august", "sep sept september", "oct october", "nov november", "dec december"), 1)
+    for name in names.split()}
+_MONTH = (r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+          r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+# November 19, 2019 / Nov. 19, 2019 / 19 November 2019: the day only (English clocks come with
+# zone abbreviations we would have to guess).
+TEXT_MONTH_DAY = re.compile(rf"\b{_MONTH}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+TEXT_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}\.?,?\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Dated:
+    """A publication time and where it was read (one of ``ORIGINS``)."""
+
+    moment: datetime
+    origin: str
+
+    @property
+    def rank(self) -> int:
+        return ORIGINS.index(self.origin)
+
+
+def best_date(candidates: Iterable[Dated | None], zone: tzinfo, now: datetime | None = None) -> Dated | None:
+    """The publication date to keep among ``candidates``: the best origin (``ORIGINS``), and
+    among dates of one origin (an article listed by several feeds, sitemaps and APIs) one with
+    a clock time before a bare day, then the earliest, so the answer never depends on the order
+    the listings were read. Implausible dates are ignored.
+
+    A URL's day beats an instant written in UTC that falls on the neighbouring day: the
+    publisher's local day is the URL's, and UTC moved the instant across midnight. The instant
+    is kept, in the source's zone when that puts it on the URL's day, else in the nearest
+    whole-hour offset that does.
+    """
+    found = [c for c in candidates if c is not None and plausible(c.moment, now)]
+    if not found:
+        return None
+    best = min(found, key=_preference)
+    url = next((c for c in found if c.origin == "url"), None)
+    if url is not None and best.origin in INSTANT_ORIGINS:
+        return Dated(_on_day(best.moment, url.moment.date(), zone), best.origin)
+    return best
+
+
+def _preference(candidate: Dated) -> tuple[int, bool, datetime]:
+    moment = candidate.moment
+    day_only = (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0)
+    return candidate.rank, day_only, moment
+
+
+def _on_day(moment: datetime, day: date, zone: tzinfo) -> datetime:
+    """``moment`` as the local time of the day ``day`` when it is a UTC instant one day off."""
+    if moment.utcoffset() != timedelta(0) or abs((moment.date() - day).days) != 1:
+        return moment
+    local = moment.astimezone(zone)
+    if local.date() == day:
+        return local
+    hours = 24 - moment.hour if day > moment.date() else -(moment.hour + 1)
+    if not -12 <= hours <= 14:  # no zone puts it there
+        return moment
+    return moment.astimezone(timezone(timedelta(hours=hours)))
+
+
+def url_date(urls: Iterable[str | None], zone: tzinfo) -> Dated | None:
+    """The day the first dated URL of ``urls`` names (its start, in ``zone``), as ``url``."""
+    for url in urls:
+        day = date_from_url(url) if url else None
+        if day is not None:
+            return Dated(datetime.combine(day, time(), zone), "url")
+    return None
+
+
+def dates_in_text(text: str, zone: tzinfo) -> list[tuple[int, int, datetime]]:
+    """Every full, plausible date written in ``text`` (a year or a month alone is none), as
+    (start, end, moment) in reading order; naive values are in ``zone``."""
+    found: list[tuple[int, int, datetime]] = []
+    for pattern in (TEXT_YMD, TEXT_MDY, TEXT_MONTH_DAY, TEXT_DAY_MONTH):
+        for match in pattern.finditer(text):
+            moment = _text_match(pattern, match)
+            if moment is not None and plausible(moment.replace(tzinfo=zone)):
+                found.append((match.start(), match.end(), moment.replace(tzinfo=zone)))
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+def _text_match(pattern: re.Pattern[str], match: re.Match[str]) -> datetime | None:
+    groups = match.groups()
+    try:
+        if pattern is TEXT_MONTH_DAY:
+            return datetime(int(groups[2]), MONTHS[groups[0].lower()[:3]], int(groups[1]))
+        if pattern is TEXT_DAY_MONTH:
+            return datetime(int(groups[2]), MONTHS[groups[1].lower()[:3]], int(groups[0]))
+        if pattern is TEXT_YMD:
+            year, month, day = int(groups[0]), int(groups[1]), int(groups[2])
+        else:
+            first, second, year = int(groups[0]), int(groups[1]), int(groups[2])
+            if second > 12 or (first <= 12 and groups[6]):
+                month, day = first, second
+            elif first > 12:
+                month, day = second, first
+            else:
+                return None
+        hour = int(groups[3]) if groups[3] else 0
+        if groups[6] and groups[6].lower() == "p" and hour < 12:
+            hour += 12
+        elif groups[6] and groups[6].lower() == "a" and hour == 12:
+            hour = 0
+        return datetime(year, month, day, hour, int(groups[4] or 0), int(groups[5] or 0))
+    except (ValueError, KeyError):
+        return None
+
+
+def written_in(html: str, day: date) -> bool:
+    """Whether ``day`` is written as a full date anywhere in ``html``: a guess of the first of a
+    month or a year may stand for a month or a year alone (htmldate answers 2006-01-01 for a
+    page that only says 2006), which is no publication day."""
+    y, m, d = day.year, day.month, day.day
+    numeric = re.compile(rf"(?<!\d){y}\s*[-/.年]\s*0?{m}\s*[-/.月]\s*0?{d}(?!\d)|(?<!\d){y}{m:02d}{d:02d}(?!\d)"
+                         rf"|(?<![\d/])0?{m}/0?{d}/{y}|(?<![\d/])0?{d}[./]0?{m}[./]{y}")
+    if numeric.search(html):
+        return True
+    words = "|".join(name for name, number in MONTHS.items() if number == m)
+    worded = (rf"\b(?:{words})\.?\s+0?{d}(?:st|nd|rd|th)?,?\s+{y}\b"
+              rf"|\b0?{d}(?:st|nd|rd|th)?\s+(?:{words})\.?,?\s+{y}\b")
+    return re.search(worded, html, re.IGNORECASE) is not None

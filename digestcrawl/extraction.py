@@ -1,8 +1,11 @@
 """Article pages → clean text and metadata.
 
-The HTML is parsed once. Structured data (JSON-LD, meta tags) is read from that tree first, as it
+The HTML is parsed once for the metadata and the first pass. Structured data (JSON-LD, meta tags) is read first, as it
 is what publishers declare on purpose; trafilatura then extracts the body text from the same
-tree. Dates record where they came from: ``jsonld``, ``meta``, ``url`` or ``text``.
+tree (``_body_text``: one fast pass, and another only on pages that show a failure). Dates
+record where they came from (``digestcrawl.dates.ORIGINS``): ``jsonld``, ``meta``, ``url``,
+else a guess, ``text`` (the date written next to the headline or above the article) or
+``htmldate`` (its reading of the markup, on the raw HTML).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, tzinfo
+from datetime import datetime, tzinfo
 from html import unescape
 from typing import Any
 
@@ -20,7 +23,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from digestcrawl.dates import date_from_url, parse_datetime
+from digestcrawl.dates import Dated, best_date, dates_in_text, parse_datetime, url_date, written_in
 from digestcrawl.relevance import fold
 
 ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
@@ -35,6 +38,15 @@ MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "la
 # a CJK character (three bytes, about a word's worth of text) weighs like a short word.
 RECHECK_BELOW_BYTES = 1000
 PRECISION_SHARE = 0.6
+# A text mostly in table rows is a layout table's; a block found inside it by the fallback
+# extractors replaces it when it holds this share of it.
+LAYOUT_TABLE_SHARE = 0.5
+LAYOUT_BLOCK_SHARE = 0.5
+INNER_BLOCK_SHARE = 0.2
+INSIDE_SHARE = 0.95
+TABLE_SPACING = re.compile(r"[\s|]+")
+# A text under this share of the page's paragraph-long runs missed the article's container.
+SPARSE_SHARE = 0.15
 # extract_head reads this many characters of a page: the <head> of any real page, inline styles
 # and scripts included.
 HEAD_SIZE = 256 * 1024
@@ -42,6 +54,101 @@ MAX_URL_CHARS = 2048  # the longest URL the database stores
 TITLE_OPENED = re.compile(r"<title\b[^>]*>([^<]*)", re.IGNORECASE)
 KANA = re.compile(r"[\u3040-\u30ff]")
 HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+# Elements whose text no reader sees as the page's.
+UNSEEN = frozenset({"script", "style", "noscript", "template", "select", "option", "textarea", "title"})
+# A run of text this long (UTF-8 bytes) outside a link is a paragraph's, not a menu's: their sum
+# is what the page offers as main text, whatever its markup (<p>, table cells, <br> lines).
+PARAGRAPH_RUN_BYTES = 80
+# A date is read from the text this close to the headline or to the article's first line:
+# after the headline (a byline, a source, "发布时间：") or just before it or the article.
+DATE_AFTER_CHARS = 160
+DATE_BEFORE_CHARS = 40
+# The title's first part (before "_site", " - site", "| site") must be found in the page this
+# far to stand for the headline.
+HEADLINE_SHARE = 0.5
+TITLE_PARTS = re.compile(r"\s*(?:[_|｜]|\s[-–—]\s)\s*")
+
+
+@dataclass
+class PageText:
+    """What a reader sees of a page, read once before extraction (which mutates the tree)."""
+
+    text: str  # visible text, whitespace-folded, in reading order
+    headings: list[str]
+    paragraph_bytes: int
+    first_paragraph: str  # the start of the first paragraph-long run
+
+    @classmethod
+    def read(cls, tree: HtmlElement) -> PageText:
+        parts: list[str] = []
+        runs: list[str] = []
+        body = tree.find("body")
+        for element in (body if body is not None else tree).iter():
+            tag, text, tail = element.tag, element.text, element.tail
+            if text and isinstance(tag, str) and tag not in UNSEEN:
+                parts.append(text)
+                # A character is at most 3 bytes of UTF-8: shorter strings are no run, unencoded.
+                if tag != "a" and len(text) * 3 >= PARAGRAPH_RUN_BYTES and _is_run(text):
+                    runs.append(text)
+            if tail:
+                parts.append(tail)
+                if len(tail) * 3 >= PARAGRAPH_RUN_BYTES and _is_run(tail):
+                    runs.append(tail)
+        headings = [_clean(h.text_content()) for h in tree.iter("h1", "h2")]
+        return cls(_clean(" ".join(parts)), [h for h in headings if len(h) >= 4],
+                   sum(len(run.strip().encode()) for run in runs), _clean(runs[0])[:30] if runs else "")
+
+    def date_near(self, title: str, article: str, zone: tzinfo) -> datetime | None:
+        """The date written right after the headline (or just before it), else just before the
+        article's first line: where pages put a byline, a source and "发布时间". Dates further
+        away are a related story's, a comment's or one the article mentions."""
+        found = dates_in_text(self.text, zone)
+        if not found:
+            return None
+        for start, end in self._headline(title):
+            after = [moment for at, _, moment in found if end <= at < end + DATE_AFTER_CHARS]
+            before = [moment for _, until, moment in found if start - DATE_BEFORE_CHARS <= until <= start]
+            if after or before:
+                return after[0] if after else before[-1]
+        for first_line in (_clean(article.strip().partition("\n")[0])[:30], self.first_paragraph):
+            begins = self.text.find(first_line) if len(first_line) >= 4 else -1
+            # A byline may open the first paragraph itself.
+            before = [moment for at, _, moment in found if begins - DATE_AFTER_CHARS <= at <= begins]
+            opening = [moment for at, _, moment in found if begins < at <= begins + DATE_BEFORE_CHARS]
+            if begins >= 0 and (before or opening):
+                return before[-1] if before else opening[0]
+        return None
+
+    def _headline(self, title: str) -> list[tuple[int, int]]:
+        """Where the headline stands in the text (start, end), first occurrences first: a
+        heading that the title contains, else the longest start of the title's first part."""
+        for heading in self.headings:
+            if heading in title and (start := self.text.find(heading)) >= 0:
+                return self._occurrences(heading, start)
+        first = TITLE_PARTS.split(title, maxsplit=1)[0]
+        low, high = 0, len(first)
+        while low < high:  # the longest prefix found (every shorter one is found too)
+            middle = (low + high + 1) // 2
+            if first[:middle] in self.text:
+                low = middle
+            else:
+                high = middle - 1
+        if low < 4 or low < HEADLINE_SHARE * len(first):
+            return []
+        return self._occurrences(first[:low], self.text.find(first[:low]))
+
+    def _occurrences(self, needle: str, start: int, most: int = 3) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+        while start >= 0 and len(found) < most:
+            found.append((start, start + len(needle)))
+            start = self.text.find(needle, start + len(needle))
+        return found
+
+
+def _is_run(text: str) -> bool:
+    return len(text.strip().encode()) >= PARAGRAPH_RUN_BYTES
 
 
 @dataclass
@@ -58,20 +165,26 @@ class ExtractedPage:
     modified: datetime | None = None
     modified_from: str | None = None
 
+    def dated(self, published: Dated | None) -> None:
+        self.published, self.published_from = (published.moment, published.origin) if published else (None, None)
+
 
 def extract_page(html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
     """Extract an article page; None when the HTML cannot be parsed at all."""
-    tree = load_html(html)
+    tree = _parse(html)
     if tree is None:
         return None
-    page, article_body, declared_language = _metadata(tree, url, zone, search_text=True)
-    # Extraction mutates what it is given; the metadata has been read already.
-    text = _body_text(html, tree, url, page.title)
+    page, article_body, declared_language = _metadata(tree, url, zone)
+    # Extraction mutates what it is given: what a reader sees is read first.
+    seen = PageText.read(tree)
+    text = _body_text(html, tree, url, page.title, seen)
     # The publisher's own articleBody wins only when extraction clearly missed the article.
     if isinstance(article_body, str) and len(article_body.strip()) > 2 * len(text):
         text = article_body.strip()
     page.text = text.strip()
     page.language = guess_language(text or page.title, declared_language)
+    if page.published is None:
+        page.dated(_guessed_date(html, seen, page.title, page.text, zone))
     return page
 
 
@@ -80,10 +193,10 @@ def extract_head(html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
     HEAD_SIZE characters: for a page not to be extracted in full. Parses at most that much and
     runs neither trafilatura nor htmldate, so it costs milliseconds whatever the page."""
     head = html[:HEAD_SIZE]
-    tree = load_html(head)
+    tree = _parse(head)
     if tree is None:
         return None
-    page, _, declared_language = _metadata(tree, url, zone, search_text=False)
+    page, _, declared_language = _metadata(tree, url, zone)
     if not page.title:  # a <title> longer than the head, which the parser drops unclosed
         opened = TITLE_OPENED.search(head)
         page.title = _clean(unescape(opened.group(1))) if opened else ""
@@ -117,60 +230,98 @@ def oversize(body: bytes, limits: PageLimits) -> str | None:
     return None
 
 
-def _metadata(tree: HtmlElement, url: str, zone: tzinfo,
-              search_text: bool) -> tuple[ExtractedPage, Any, str | None]:
-    """What a page declares (JSON-LD, meta tags, its <title>), as a page without text; also its
-    JSON-LD articleBody and declared language. ``search_text`` lets htmldate look for a date in
-    the text when none is declared and the URL has none."""
+def _metadata(tree: HtmlElement, url: str, zone: tzinfo) -> tuple[ExtractedPage, Any, str | None]:
+    """What a page declares (JSON-LD, meta tags, its <title>) and its URL's date, as a page
+    without text; also its JSON-LD articleBody and declared language."""
     ld = _json_ld_article(tree)
     meta = _meta(tree)
-    published, published_from = _first_date(
-        [("jsonld", ld.get("datePublished"))] + [("meta", meta.get(k)) for k in PUBLISHED_META], zone)
-    modified, modified_from = _first_date(
-        [("jsonld", ld.get("dateModified"))] + [("meta", meta.get(k)) for k in MODIFIED_META], zone)
-    if published is None:
-        published, published_from = _date_fallback(tree, url, zone, search_text)
     canonical = meta.get("canonical") or meta.get("og:url")
+    # A canonical URL longer than any we store is not one.
+    canonical = canonical if canonical and len(canonical) <= MAX_URL_CHARS else None
+    published = best_date([_declared([("jsonld", ld.get("datePublished"))]
+                                     + [("meta", meta.get(k)) for k in PUBLISHED_META], zone),
+                           url_date([url, canonical], zone)], zone)
+    modified = _declared([("jsonld", ld.get("dateModified"))] + [("meta", meta.get(k)) for k in MODIFIED_META],
+                         zone)
     page = ExtractedPage(
         title=_clean(ld.get("headline") or meta.get("og:title") or _title_tag(tree)),
         text="",
-        # A canonical URL longer than any we store is not one.
-        canonical=canonical if canonical and len(canonical) <= MAX_URL_CHARS else None,
+        canonical=canonical,
         author=_name(ld.get("author")) or meta.get("author"),
         site_name=_name(ld.get("publisher")) or meta.get("og:site_name"),
         description=meta.get("description") or meta.get("og:description"),
-        published=published,
-        published_from=published_from,
-        modified=modified,
-        modified_from=modified_from,
     )
+    page.dated(published)
+    if modified is not None:
+        page.modified, page.modified_from = modified.moment, modified.origin
     return page, ld.get("articleBody"), meta.get("lang")
 
 
-def _body_text(html: str, tree: HtmlElement, url: str, title: str) -> str:
-    """The article text: precision mode, unless a recall-mode pass shows it cut the article.
+def _parse(html: str) -> HtmlElement | None:
+    """The page's tree; a page without <html> (a fragment, or <title> then the body) too, which
+    trafilatura's loader rejects when its tree has a single child."""
+    tree = load_html(html)
+    if tree is None and html.strip():
+        tree = load_html("<html>" + html)
+    return tree
 
-    Both passes skip trafilatura's fallback extractors (``fast``), which cost half the time and
-    no accuracy here. A precision text well short of the recall text means precision dropped
-    part of the article; only short precision texts are checked, as only they ever were so cut.
-    On benchmarks/quality.py this scores F1 0.971 (precision mode with fallbacks: 0.966) at
-    two thirds of the CPU; any share from 0.5 to 0.7 and any RECHECK_BELOW_BYTES from 500 to 5,000
-    scores the same.
+
+def _body_text(html: str, tree: HtmlElement, url: str, title: str, seen: PageText) -> str:
+    """The article text: trafilatura's fast precision pass, unless it shows one of three
+    failures, each checked by one more pass on those pages only.
+
+    * Short (under RECHECK_BELOW_BYTES): a fast recall pass replaces it when precision kept
+      under PRECISION_SHARE of it (precision dropped part of the article).
+    * A layout table (most of the text is table rows: old sites lay the whole page out in one
+      table, navigation included): a pass with trafilatura's fallback extractors and without
+      tables finds the article's own block; kept when it holds LAYOUT_BLOCK_SHARE of the
+      table's text, or INNER_BLOCK_SHARE when it lies inside the table (else the table was the
+      article, a data table, or the fallbacks found something else or nothing).
+    * Sparse (under SPARSE_SHARE of the page's paragraph-long text runs): the fast passes
+      missed the article's container; a full pass with the fallback extractors decides.
+
+    Fast passes skip trafilatura's fallback extractors (readability, jusText), which cost half
+    the time and no accuracy on other pages.
     """
     text = _without_headline(_trafilatura_text(tree, url, precision=True), title).strip()
     if len(text.encode()) < RECHECK_BELOW_BYTES:
-        fresh = load_html(html)
-        recall = "" if fresh is None else _without_headline(_trafilatura_text(fresh, url, precision=False), title)
-        recall = recall.strip()
+        recall = _without_headline(_trafilatura_text(_parse(html), url, precision=False), title).strip()
         if len(text) < PRECISION_SHARE * len(recall):
-            return recall
+            text = recall
+    if _table_share(text) > LAYOUT_TABLE_SHARE:
+        block = _without_headline(_trafilatura_text(_parse(html), url, precision=None, fast=False, tables=False),
+                                  title).strip()
+        share = len(block) / len(text)
+        if share >= LAYOUT_BLOCK_SHARE or (share >= INNER_BLOCK_SHARE and _inside(block, text)):
+            return block
+        return text
+    if len(text.encode()) < SPARSE_SHARE * seen.paragraph_bytes:
+        full = _without_headline(_trafilatura_text(_parse(html), url, precision=None, fast=False), title).strip()
+        return full or text
     return text
 
 
-def _trafilatura_text(tree: HtmlElement, url: str, precision: bool) -> str:
-    document = trafilatura.bare_extraction(tree, url=url, include_comments=False, include_tables=True,
-                                           with_metadata=False, fast=True, favor_precision=precision,
-                                           favor_recall=not precision)
+def _inside(block: str, text: str) -> bool:
+    """Whether the lines of ``block`` are found in ``text`` (cells and spacing aside)."""
+    folded = TABLE_SPACING.sub("", text)
+    lines = [line for line in (TABLE_SPACING.sub("", raw) for raw in block.splitlines()) if line]
+    inside = sum(len(line) for line in lines if line in folded)
+    return bool(lines) and inside >= INSIDE_SHARE * sum(len(line) for line in lines)
+
+
+def _table_share(text: str) -> float:
+    """The share of ``text`` in table rows (trafilatura writes a row as ``| cell | cell |``)."""
+    return sum(len(line) for line in text.splitlines() if line.startswith("| ")) / len(text) if text else 0.0
+
+
+def _trafilatura_text(tree: HtmlElement | None, url: str, precision: bool | None, fast: bool = True,
+                      tables: bool = True) -> str:
+    """trafilatura's text in precision mode, recall mode (False) or its default (None)."""
+    if tree is None:
+        return ""
+    document = trafilatura.bare_extraction(tree, url=url, include_comments=False, include_tables=tables,
+                                           with_metadata=False, fast=fast, favor_precision=precision is True,
+                                           favor_recall=precision is False)
     return (document.text if isinstance(document, Document) else "") or ""
 
 
@@ -189,26 +340,36 @@ def guess_language(text: str, declared: str | None = None) -> str | None:
     return None
 
 
-def _first_date(candidates: list[tuple[str, Any]], zone: tzinfo) -> tuple[datetime | None, str | None]:
+def _declared(candidates: list[tuple[str, Any]], zone: tzinfo) -> Dated | None:
+    """The first (origin, value) whose value parses as a plausible date: JSON-LD before meta
+    tags, so the meta tags are not parsed (dateparser costs milliseconds) when JSON-LD has one."""
     for origin, value in candidates:
         parsed = parse_datetime(value, zone)
         if parsed is not None:
-            return parsed, origin
-    return None, None
+            return Dated(parsed, origin)
+    return None
 
 
-def _date_fallback(tree: HtmlElement, url: str, zone: tzinfo,
-                   search_text: bool) -> tuple[datetime | None, str | None]:
-    from_url = date_from_url(url)
-    if from_url is not None:
-        return datetime.combine(from_url, time(), zone), "url"
-    if not search_text:
-        return None, None
-    found = htmldate.find_date(tree, url=url, original_date=True, extensive_search=True,
+def _guessed_date(html: str, page: PageText, title: str, article: str, zone: tzinfo) -> Dated | None:
+    """A date for a page that declares none and has none in its URL: the date written next to
+    the headline or just above the article (``text``: where people look, and what old pages
+    offer), else htmldate's reading of the markup (``<time>``, date classes and attributes; on
+    the raw HTML, as htmldate parses it itself).
+
+    htmldate's answer on the first of a month must be written as a full date in the page: it
+    answers 2006-01-01 for a page that only says 2006. Its extensive search (any date in the
+    text) is not used: it answers a related story's or a comment's date as readily.
+    """
+    moment = page.date_near(title, article, zone)
+    if moment is not None:
+        return Dated(moment, "text")
+    # Bytes (htmldate reads them as UTF-8 first): a str that looks like a URL it would download.
+    found = htmldate.find_date(html.encode("utf-8", "replace"), original_date=True, extensive_search=False,
                                outputformat="%Y-%m-%dT%H:%M:%S")
-    if found:
-        return parse_datetime(found, zone), "text"
-    return None, None
+    guessed = parse_datetime(found, zone) if found else None
+    if guessed is not None and (guessed.day != 1 or written_in(html, guessed.date())):
+        return Dated(guessed, "htmldate")
+    return None
 
 
 def _meta(tree: HtmlElement) -> dict[str, str]:

@@ -26,7 +26,8 @@ class Article:
     site_name: str | None = None
     publisher: str | None = None
     feed_url: str | None = None
-    # Dates are timezone-aware; *_from says where each came from: feed, jsonld, meta, url, text.
+    # Dates are timezone-aware; *_from says where each came from: jsonld, meta, feed, url, htmldate,
+    # text (digestcrawl.dates.ORIGINS).
     published: datetime | None = None
     published_from: str | None = None
     modified: datetime | None = None

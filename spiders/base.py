@@ -26,6 +26,7 @@ from twisted.python.failure import Failure
 
 from digestcrawl.args import CrawlArgs
 from digestcrawl.config import ModelConfig, SourceConfig, SourceProblem, load_models, load_sources
+from digestcrawl.dates import Dated, best_date, url_date
 from digestcrawl.encoding import decode_html
 from digestcrawl.expand import source_urls
 from digestcrawl.extraction import ExtractedPage, extract_head
@@ -56,12 +57,16 @@ class SourceSpider(scrapy.Spider):
     # decides what is fetched again, not Scrapy's persisted dupefilter: a request in flight when
     # the process was killed is marked seen but was never stored.
     _requested: dict[str, datetime | None]
+    # Article URL → the best publication date of the entries listing it (``best_date``: the
+    # same whichever listing was read first).
+    _listed: dict[str, Dated]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Every -a argument is validated by CrawlArgs; Scrapyd's own (_job) pass through.
         self._raw_args = {k: kwargs.pop(k) for k in list(kwargs) if not k.startswith("_") and k != "name"}
         super().__init__(*args, **kwargs)
         self._requested = {}
+        self._listed = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
@@ -102,6 +107,7 @@ class SourceSpider(scrapy.Spider):
         """The source requests again, their entries to be followed anew: the distributed
         scheduler calls this when Redis lost the shared queue (digestcrawl.scheduler)."""
         self._requested.clear()
+        self._listed.clear()
         return list(self._start_sources())
 
     def _start_sources(self) -> Iterator[scrapy.Request]:
@@ -164,6 +170,10 @@ class SourceSpider(scrapy.Spider):
             return
         url = strip_tracking(entry.url)
         changed = entry.updated or entry.published
+        listed = best_date([self._listed.get(url), Dated(entry.published, "feed") if entry.published else None],
+                           source.zone)
+        if listed is not None:
+            self._listed[url] = listed
         if url in self._requested:  # listed by another feed of this run: fetched once
             self._requested[url] = max(filter(None, (self._requested[url], changed)), default=None)
             return
@@ -230,9 +240,12 @@ class SourceSpider(scrapy.Spider):
             count(self.crawler, source.name, "dropped/empty_page")
             self.logger.warning("Empty page from %s at %s: no article", source.name, response.url)
             return
-        published, published_from = page.published, page.published_from
-        if entry.published is not None and published_from not in ("jsonld", "meta"):
-            published, published_from = entry.published, "feed"
+        requested = (response.meta.get("redirect_urls") or [response.url])[0]
+        listed = self._listed.get(requested) or (Dated(entry.published, "feed") if entry.published else None)
+        # A feed's date beats one guessed from the page, and a dated URL fixes a UTC instant's day.
+        dated = best_date([Dated(page.published, page.published_from or "text") if page.published else None,
+                           listed, url_date([response.url, requested], source.zone)], source.zone)
+        published, published_from = (dated.moment, dated.origin) if dated else (None, None)
         yield Article(
             url=canonical_url(response.url, page.canonical), source=source.name, category=source.category,
             title=page.title or entry.title, text=page.text, snippet=entry.snippet or page.description or "",

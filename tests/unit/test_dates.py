@@ -1,0 +1,123 @@
+"""Choosing a publication date (issue 15): provenance, partial dates, a URL's local day against a
+UTC instant, feeds before guesses, order-independent merging, dates written in page text."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from itertools import permutations
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from digestcrawl.dates import Dated, best_date, dates_in_text, parse_datetime, url_date, written_in
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NEW_YORK = ZoneInfo("America/New_York")
+NOW = datetime(2026, 1, 20, tzinfo=UTC)
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@pytest.mark.parametrize(("candidates", "zone", "expected"), [
+    # Declared dates beat a feed's, a feed's beats the URL's day, the URL's beats guesses.
+    ([Dated(at("2026-01-19T08:00+08:00"), "text"), Dated(at("2026-01-18T10:00+08:00"), "jsonld")], SHANGHAI,
+     ("2026-01-18T10:00:00+08:00", "jsonld")),
+    ([Dated(at("2026-01-19T08:00+08:00"), "htmldate"), Dated(at("2026-01-18T10:00+08:00"), "feed")], SHANGHAI,
+     ("2026-01-18T10:00:00+08:00", "feed")),
+    ([Dated(at("2026-01-19T08:00+08:00"), "text"), None, Dated(at("2026-01-18T00:00+08:00"), "url")], SHANGHAI,
+     ("2026-01-18T00:00:00+08:00", "url")),
+    ([Dated(at("2026-01-19T08:00+08:00"), "meta"), Dated(at("2026-01-19T09:00+08:00"), "jsonld")], SHANGHAI,
+     ("2026-01-19T09:00:00+08:00", "jsonld")),
+    # A URL's local day beats a UTC instant on the neighbouring day: the instant is kept, in the
+    # source's zone when that puts it on the URL's day ...
+    ([Dated(at("2019-11-19T03:05:46+00:00"), "jsonld"), Dated(at("2019-11-18T00:00-05:00"), "url")], NEW_YORK,
+     ("2019-11-18T22:05:46-05:00", "jsonld")),
+    # ... else in the nearest whole-hour offset that does.
+    ([Dated(at("2019-11-19T03:05:46+00:00"), "meta"), Dated(at("2019-11-18T00:00+08:00"), "url")], SHANGHAI,
+     ("2019-11-18T23:05:46-04:00", "meta")),
+    ([Dated(at("2019-11-18T22:30:00+00:00"), "feed"), Dated(at("2019-11-19T00:00+08:00"), "url")], SHANGHAI,
+     ("2019-11-19T06:30:00+08:00", "feed")),
+    # Not a UTC instant, the same day, or no offset reaches the URL's day: unchanged.
+    ([Dated(at("2019-11-19T03:05:46+01:00"), "jsonld"), Dated(at("2019-11-18T00:00+08:00"), "url")], SHANGHAI,
+     ("2019-11-19T03:05:46+01:00", "jsonld")),
+    ([Dated(at("2019-11-19T03:05:46+00:00"), "jsonld"), Dated(at("2019-11-19T00:00+08:00"), "url")], SHANGHAI,
+     ("2019-11-19T03:05:46+00:00", "jsonld")),
+    ([Dated(at("2019-11-19T15:00:00+00:00"), "jsonld"), Dated(at("2019-11-18T00:00+08:00"), "url")], SHANGHAI,
+     ("2019-11-19T15:00:00+00:00", "jsonld")),
+    # Outside [1990, now + 1 day]: no date, whatever its origin.
+    ([Dated(at("1985-06-01T00:00+00:00"), "jsonld"), Dated(at("2026-01-18T08:00+08:00"), "text")], SHANGHAI,
+     ("2026-01-18T08:00:00+08:00", "text")),
+    ([Dated(at("3000-01-01T00:00+00:00"), "jsonld")], SHANGHAI, None),
+    ([], SHANGHAI, None),
+])
+def test_best_date(candidates: list[Dated | None], zone: ZoneInfo, expected: tuple[str, str] | None) -> None:
+    found = best_date(candidates, zone, NOW)
+    assert ((found.moment.isoformat(), found.origin) if found else None) == expected
+
+
+def test_merged_listings_keep_the_same_date_whatever_the_order() -> None:
+    """A page listed by a feed (with a time), a sitemap (a day) and an API (a later update)."""
+    listed = [Dated(at("2026-01-19T10:00+08:00"), "feed"), Dated(at("2026-01-19T00:00+08:00"), "feed"),
+              Dated(at("2026-01-19T18:30+08:00"), "feed")]
+    answers = {best_date(order, SHANGHAI, NOW) for order in permutations(listed)}
+    assert answers == {Dated(at("2026-01-19T10:00+08:00"), "feed")}
+    merged = None
+    for entry in reversed(listed):  # merged one listing at a time, as the spider does
+        merged = best_date([merged, entry], SHANGHAI, NOW)
+    assert merged == Dated(at("2026-01-19T10:00+08:00"), "feed")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("BUSINESS.SOHU.COM 2005年3月11日12:12 来源：人民网", "2005-03-11T12:12:00+08:00"),
+    ("http://house.sina.com.cn 2005年03月31日03:18 北京娱乐信报", "2005-03-31T03:18:00+08:00"),
+    ("发布时间：2012-3-5", "2012-03-05T00:00:00+08:00"),
+    ("2005-04-27 14:32更新 来源：千龙新闻网", "2005-04-27T14:32:00+08:00"),
+    ("发表于 2005-9-15 11:46:00", "2005-09-15T11:46:00+08:00"),
+    ("2022.02.13 07:00", "2022-02-13T07:00:00+08:00"),
+    ("发布日期： 9/17/2004 5:54:13 AM", "2004-09-17T05:54:13+08:00"),  # en-US, as ASP writes it
+    ("发布日期： 7/5/2005 9:23:57 PM", "2005-07-05T21:23:57+08:00"),  # a 12-hour clock: month first
+    ("Posted 19/11/2019", "2019-11-19T00:00:00+08:00"),  # a day over 12: day first
+    ("By Reuters, Nov. 19, 2019 3:05 AM ET", "2019-11-19T00:00:00+08:00"),
+    ("Tuesday 19 November 2019", "2019-11-19T00:00:00+08:00"),
+    # A year or a month alone, a range, an ambiguous day, an implausible year: no date.
+    ("Vol. 8 No. 2 (May 2018)", None),
+    ("CopyRight@2004-2008 All rights reserved", None),
+    ("2006年8月", None),
+    ("05/07/2005", None),
+    ("1985-01-01", None),
+    ("2005-13-01 or 2005-02-30", None),
+])
+def test_dates_in_text(text: str, expected: str | None) -> None:
+    found = dates_in_text(text, SHANGHAI)
+    assert (found[0][2].isoformat() if found else None) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2026", None), ("2026-01", None), ("2026年1月", None), ("January 2026", None),
+    ("2026-01-05", "2026-01-05T00:00:00+08:00"), ("2026-01-05T10:00:00Z", "2026-01-05T10:00:00+00:00"),
+])
+def test_a_year_or_a_month_alone_is_no_day(value: str, expected: str | None) -> None:
+    parsed = parse_datetime(value, SHANGHAI)
+    assert (parsed.isoformat() if parsed else None) == expected
+
+
+@pytest.mark.parametrize(("html", "day", "expected"), [
+    ("<p>Copyright 2006</p>", date(2006, 1, 1), False),
+    ("<p>2006-01-01</p>", date(2006, 1, 1), True),
+    ("<p>2006年1月1日</p>", date(2006, 1, 1), True),
+    ("<p>January 1, 2006</p>", date(2006, 1, 1), True),
+    ("<p>1 Jan 2006</p>", date(2006, 1, 1), True),
+    ("<p>01/01/2006</p>", date(2006, 1, 1), True),
+    ("<p>2006-01-11</p>", date(2006, 1, 1), False),
+])
+def test_written_in(html: str, day: date, expected: bool) -> None:
+    assert written_in(html, day) is expected
+
+
+def test_url_date_first_dated_url() -> None:
+    found = url_date([None, "https://example.com/news/1", "https://example.com/2019/11/18/a.html"], NEW_YORK)
+    assert found == Dated(datetime(2019, 11, 18, tzinfo=NEW_YORK), "url")
+    assert url_date(["https://example.com/2019/11/a.html"], NEW_YORK) is None
+    assert found is not None and found.moment.utcoffset() == timedelta(hours=-5)
