@@ -128,9 +128,9 @@ def pair_features(pairs: Sequence[Pair], finder: EntityFinder) -> np.ndarray:
 
 
 def _design(features: np.ndarray) -> np.ndarray:
+    """Columns: 1, √word cosine, √anchor cosine (as similarity.probability reads them)."""
     words, anchors = np.sqrt(np.clip(features[:, 0], 0, 1)), np.sqrt(np.clip(features[:, 1], 0, 1))
-    cross = features[:, 2]
-    return np.column_stack([np.ones(len(features)), words, anchors, cross, cross * anchors])
+    return np.column_stack([np.ones(len(features)), words, anchors])
 
 
 def fit_logistic(design: np.ndarray, labels: np.ndarray, l2: float = 0.1) -> np.ndarray:
@@ -146,22 +146,34 @@ def fit_logistic(design: np.ndarray, labels: np.ndarray, l2: float = 0.1) -> np.
 
 
 def fit(pairs: Sequence[Pair], finder: EntityFinder, seeds: int = 3) -> list[str]:
-    """Coefficients on all pairs, then on random halves: how stable they are, and the F1 each
-    half's fit reaches on the other half (cross-validated, not tuned to the pairs scored)."""
-    design = _design(pair_features(pairs, finder))
+    """Coefficients of the same-language and the cross-language model on all pairs, then on
+    random halves: how stable they are, and the F1 each half's fit reaches on the other half
+    (cross-validated, not tuned to the pairs scored)."""
+    features = pair_features(pairs, finder)
+    design = _design(features)
+    cross = features[:, 2] > 0
     labels = np.asarray([p.same for p in pairs], dtype=float)
-    names = ["B0", "B_WORDS", "B_ANCHORS", "B_CROSS", "B_CROSS_ANCHORS"]
-    coefficients = fit_logistic(design, labels)
-    lines = ["all pairs: " + "  ".join(f"{n}={b:.2f}" for n, b in zip(names, coefficients, strict=True))]
+
+    def fitted(rows: np.ndarray) -> dict[bool, np.ndarray]:
+        return {kind: fit_logistic(design[rows & (cross == kind)], labels[rows & (cross == kind)])
+                for kind in (False, True)}
+
+    everything = fitted(np.ones(len(pairs), dtype=bool))
+    lines = [f"SAME_LANGUAGE = {tuple(round(float(b), 2) for b in everything[False])}",
+             f"CROSS_LANGUAGE = {tuple(round(float(b), 2) for b in everything[True])}"]
     rng = np.random.default_rng(0)
     for seed in range(seeds):
         order = rng.permutation(len(pairs))
-        halves = order[: len(order) // 2], order[len(order) // 2:]
+        halves = [np.isin(np.arange(len(pairs)), order[: len(order) // 2])]
+        halves.append(~halves[0])
         predicted = np.zeros(len(pairs), dtype=bool)
         for train, test in (halves, halves[::-1]):
-            beta = fit_logistic(design[train], labels[train])
-            lines.append(f"  split {seed} half: " + "  ".join(f"{b:.2f}" for b in beta))
-            predicted[test] = 1.0 / (1.0 + np.exp(-design[test] @ beta)) >= similarity.MERGE_PROBABILITY
+            models = fitted(train)
+            lines.append(f"  split {seed} half: same {np.round(models[False], 2)}  cross {np.round(models[True], 2)}")
+            for kind in (False, True):
+                rows = test & (cross == kind)
+                probability = 1.0 / (1.0 + np.exp(-design[rows] @ models[kind]))
+                predicted[rows] = probability >= similarity.MERGE_PROBABILITY
         cv = score([p.same for p in pairs], predicted.tolist())
         lines.append(f"  split {seed} cross-validated F1 {cv.f1:.3f}")
     return lines
@@ -170,7 +182,7 @@ def fit(pairs: Sequence[Pair], finder: EntityFinder, seeds: int = 3) -> list[str
 def synthetic_day(count: int, seed: int = 7) -> list[StoryArticle]:
     """A day of generated articles in the four digest languages, with copies and headlines."""
     rng = random.Random(seed)
-    languages = ("en", "zh-TW", "zh-CN", "ja")
+    languages = ("en", "zh-Hant", "zh-Hans", "ja")
     articles: list[StoryArticle] = []
     for number in range(1, count + 1):
         language = languages[number % len(languages)]

@@ -40,35 +40,38 @@ from digestcrawl.dedup import CJK_RUN, LATIN_WORD
 from digestcrawl.relevance import fold
 
 LEAD_CHARS = 2000  # the lead says what the event is; the tail is background and costs time
-TITLE_REPEAT = 2  # a title's words count as often as if written twice
+TITLE_REPEAT = 1  # title then text, as the labelled pairs the model was fitted on were crawled
 DOC_TOKENS = 300  # typical tokens per lead: turns a word's frequency into a document frequency
 FLOOR_FREQUENCY = 1e-6  # a word not in the background table is about as rare as a name
-COMMON_NAME_FREQUENCY = 3e-5  # a capitalised word this common is a sentence start, not a name
-# A token carried by this share of the day's articles or more says nothing about which story.
-DAY_COMMON_SHARE = 0.05
+COMMON_NAME_FREQUENCY = 1e-5  # a capitalised word this common is a sentence start, not a name
+# A token carried by more than this share of the day's articles (the watched model's own name) tells
+# little about which story; a big story alone stays under it.
+DAY_COMMON_SHARE = 0.2
 DAY_MIN_ARTICLES = 20  # fewer articles than this say too little about what is common today
 
-# Logistic model on the square roots of the cosines (they spread the low end, where stories
-# part): p(same) = sigmoid(B0 + B_WORDS·√words + B_ANCHORS·√anchors + cross·(B_CROSS +
-# B_CROSS_ANCHORS·√anchors)), cross = 1 when the articles' languages differ. Fitted by
+# Logistic models on the square roots of the cosines (they spread the low end, where stories
+# part): p(same) = sigmoid(b0 + b_words·√words + b_anchors·√anchors), one model for articles in
+# one language and one for articles in two (where only names and numbers can agree). Fitted by
 # `python -m benchmarks.stories --fit` (L2-regularised logistic regression) on the labelled
-# development pairs; fits on either half of them land within about ±1 of these values.
-B0 = -4.0
-B_WORDS = 9.0
-B_ANCHORS = 0.8
-B_CROSS = 1.3
-B_CROSS_ANCHORS = 0.7
+# development pairs; fits on random halves of them land within about ±1 of these values.
+# Within one language the names are among the words already: their own coefficient fits to about
+# zero (either sign on halves), and is held at zero, since a shared name is never evidence against.
+SAME_LANGUAGE = (-4.5, 12.0, 0.0)  # (b0, b_words, b_anchors)
+CROSS_LANGUAGE = (-2.2, 1.8, 4.1)
 MERGE_PROBABILITY = 0.5
 
 MULTIPLIERS = {"萬": 1e4, "万": 1e4, "億": 1e8, "亿": 1e8, "千": 1e3, "百": 1e2, "thousand": 1e3,
                "million": 1e6, "millionen": 1e6, "millions": 1e6, "billion": 1e9, "billions": 1e9,
                "milliarden": 1e9, "trillion": 1e12, "k": 1e3, "m": 1e6, "bn": 1e9, "b": 1e9}
 QUANTITY = re.compile(
-    r"(?<![\d.,])(\d+(?:[.,]\d+)*)\s*(%|％|萬|万|億|亿|千|百|thousand|millions?|millionen|billions?|milliarden"
+    r"(?<![\d.,A-Za-z])(\d+(?:[.,]\d+)*)\s*(%|％|萬|万|億|亿|千|百|thousand|millions?|millionen|billions?|milliarden"
     r"|trillion|(?:k|m|bn|b)(?![a-z]))?",
     re.IGNORECASE)
 # A name: starts with a capital, or mixes letters and digits (GPT-4o, Qwen3, A100).
-NAME = re.compile(r"(?<![\w])(?:[A-Z][\w'’\-]*|[^\W\d_]+[\-]?\d[\w\-.]*|\d+[^\W\d_][\w\-]*)")
+_LETTER = r"[^\W\d_\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]"  # a letter, not CJK or kana
+NAME = re.compile(rf"(?<![\w])(?:[A-Z](?:{_LETTER}|\d|['’\-])*|{_LETTER}+-?\d(?:{_LETTER}|\d|[\-.])*"
+                  rf"|\d+{_LETTER}(?:{_LETTER}|\d|-)*)")
+POSSESSIVE = re.compile(r"['’]s$")
 
 
 @lru_cache(maxsize=1)
@@ -85,11 +88,12 @@ def background() -> dict[str, float]:
 
 
 def _frequency(token: str, table: dict[str, float]) -> float:
+    if len(token) == 2 and CJK_RUN.fullmatch(token):
+        # Also a bigram across a word boundary: as common as its two characters side by side.
+        chance = table.get(token[0], 0.0) * table.get(token[1], 0.0)
+        return max(FLOOR_FREQUENCY, table.get(token, 0.0), chance)
     if token in table:
         return table[token]
-    if len(token) == 2 and CJK_RUN.fullmatch(token):
-        # A bigram across a word boundary: as common as its two characters side by side.
-        return max(FLOOR_FREQUENCY, table.get(token[0], 0.0) * table.get(token[1], 0.0) * DOC_TOKENS)
     if token.isdigit():
         # Numbers are as common as their size: 12 is everywhere, 1,234,567 is one story's.
         return 1e-3 / 10 ** min(len(token), 4)
@@ -132,13 +136,20 @@ def word_tokens(text: str) -> Counter[str]:
     return grams
 
 
-def anchor_tokens(text: str, entities: set[str]) -> Counter[str]:
-    """Names, quantities and entities: the tokens that read the same in any language."""
+@lru_cache(maxsize=100_000)
+def _fold_name(name: str) -> str:
+    return POSSESSIVE.sub("", fold(name)).strip("-.'’")
+
+
+def anchor_tokens(text: str, entities: set[str], spellings: frozenset[str] = frozenset()) -> Counter[str]:
+    """Names, quantities and entities: the tokens that read the same in any language. A name
+    that spells an entity counts once, as the entity (which the other language spells its way)."""
     anchors: Counter[str] = Counter()
     table = background()
     for name in NAME.findall(text):
-        token = fold(name).strip("-.'’")
-        if len(token) > 1 and _frequency(token, table) < COMMON_NAME_FREQUENCY:
+        token = _fold_name(name)
+        if (len(token) > 1 and token not in spellings and not QUANTITY.fullmatch(token)
+                and _frequency(token, table) < COMMON_NAME_FREQUENCY):
             anchors[token] += 1
     anchors.update(f"#{q}" for q in quantities(text))
     anchors.update(f"@{e}" for e in entities)
@@ -154,9 +165,10 @@ class Profile:
     language: str | None
 
 
-def profile(title: str, text: str, language: str | None, entities: set[str]) -> Profile:
+def profile(title: str, text: str, language: str | None, entities: set[str],
+            spellings: frozenset[str] = frozenset()) -> Profile:
     lead = "\n".join([title] * TITLE_REPEAT + [text[:LEAD_CHARS]])
-    return Profile(word_tokens(lead), anchor_tokens(lead, entities), _language_family(language))
+    return Profile(word_tokens(lead), anchor_tokens(lead, entities, spellings), _language_family(language))
 
 
 def _language_family(language: str | None) -> str | None:
@@ -164,8 +176,8 @@ def _language_family(language: str | None) -> str | None:
     return language.split("-")[0].lower() if language else None
 
 
-def _matrix(bags: Sequence[Counter[str]], day_weighting: bool) -> sparse.csr_matrix:
-    """Rows: L2-normalised (1 + ln tf) · idf vectors."""
+def _weighted(bags: Sequence[Counter[str]], day_weighting: bool) -> sparse.csr_matrix:
+    """Rows: (1 + ln tf) · idf vectors, idf from the background and, on a big enough day, the day."""
     vocabulary: dict[str, int] = {}
     rows, cols, values = [], [], []
     for row, bag in enumerate(bags):
@@ -180,16 +192,52 @@ def _matrix(bags: Sequence[Counter[str]], day_weighting: bool) -> sparse.csr_mat
         share = documents / len(bags)
         # 1 for tokens rarer than DAY_COMMON_SHARE, falling to 0 for a token every article has.
         factor = np.clip(np.log(1.0 / np.maximum(share, 1e-9)) / math.log(1.0 / DAY_COMMON_SHARE), 0.0, 1.0)
-        matrix = matrix @ sparse.diags(factor)
+        matrix = sparse.csr_matrix(matrix @ sparse.diags(factor))
+    return matrix
+
+
+def _matrix(bags: Sequence[Counter[str]], day_weighting: bool) -> sparse.csr_matrix:
+    """Rows: L2-normalised weighted vectors."""
+    matrix = _weighted(bags, day_weighting)
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix)
 
 
+def containment(profiles: Sequence[Profile], day_weighting: bool = True) -> np.ndarray:
+    """All pairs: the weighted share of i's words and anchors that j also has. For a headline,
+    which a cosine against a whole article undervalues (it is short, the article long)."""
+    weighted = _weighted([p.words + p.anchors for p in profiles], day_weighting)
+    present = weighted.copy()
+    present.data[:] = 1.0
+    totals = np.asarray(weighted.sum(axis=1)).ravel()
+    totals[totals == 0] = 1.0
+    return np.asarray((weighted @ present.T).todense()) / totals[:, None]
+
+
+def shared_names(profiles: Sequence[Profile]) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs: how many entities and quantities two articles share, and their Jaccard."""
+    vocabulary: dict[str, int] = {}
+    rows, cols = [], []
+    for row, p in enumerate(profiles):
+        for token in p.anchors:
+            if token[0] in "@#":
+                rows.append(row)
+                cols.append(vocabulary.setdefault(token, len(vocabulary)))
+    shape = (len(profiles), max(1, len(vocabulary)))
+    present = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
+    shared = np.asarray((present @ present.T).todense())
+    sizes = np.diag(shared)
+    union = sizes[:, None] + sizes[None, :] - shared
+    return shared, shared / np.maximum(union, 1.0)
+
+
 def probability(words: np.ndarray, anchors: np.ndarray, cross: np.ndarray) -> np.ndarray:
     """The logistic model on cosines (any shape); cross is 1.0 where the languages differ."""
     root_words, root_anchors = np.sqrt(np.clip(words, 0.0, 1.0)), np.sqrt(np.clip(anchors, 0.0, 1.0))
-    z = B0 + B_WORDS * root_words + B_ANCHORS * root_anchors + cross * (B_CROSS + B_CROSS_ANCHORS * root_anchors)
+    same, other = SAME_LANGUAGE, CROSS_LANGUAGE
+    z = np.where(cross > 0, other[0] + other[1] * root_words + other[2] * root_anchors,
+                 same[0] + same[1] * root_words + same[2] * root_anchors)
     return 1.0 / (1.0 + np.exp(-z))
 
 

@@ -22,10 +22,13 @@ import numpy as np
 
 from digestcrawl.dedup import CJK_RUN, LATIN_WORD
 from digestcrawl.digest.model import Story, StoryArticle
-from digestcrawl.digest.similarity import MERGE_PROBABILITY, Profile, profile, similarity
+from digestcrawl.digest.similarity import MERGE_PROBABILITY, Profile, containment, profile, similarity
 from digestcrawl.relevance import fold, term_pattern
 
 COPY = 1.0  # a copy and its original: certain
+# A headline-only item joins the story one of whose articles holds this weighted share of its
+# words and names. Not fitted: the labelled pairs hold no headlines; half is the plain reading.
+HEADLINE_CONTAINMENT = 0.35
 
 
 class EntityFinder:
@@ -33,6 +36,8 @@ class EntityFinder:
 
     def __init__(self, entities: dict[str, tuple[str, ...]]) -> None:
         self._patterns = [(name, [term_pattern(s) for s in spellings]) for name, spellings in entities.items()]
+        # Folded spellings of entities: such a word is counted as its entity, not again as a name.
+        self.spellings = frozenset(fold(s) for name, spellings in entities.items() for s in (name, *spellings))
 
     def find(self, text: str) -> set[str]:
         folded = fold(text)
@@ -51,12 +56,23 @@ def bigrams(text: str) -> Counter[str]:
 
 def article_profile(article: StoryArticle, finder: EntityFinder) -> Profile:
     text = article.text or article.snippet
-    return profile(article.title, text, article.language, finder.find(f"{article.title}\n{text}"))
+    return profile(article.title, text, article.language, finder.find(f"{article.title}\n{text}"), finder.spellings)
 
 
 def _scores(articles: Sequence[StoryArticle], finder: EntityFinder) -> np.ndarray:
-    """Pairwise probability of one story, with copies linked to their originals for certain."""
-    scores = similarity([article_profile(a, finder) for a in articles])
+    """Pairwise probability of one story, with copies linked to their originals for certain.
+    A headline-only item's row and column read its containment in the other article instead:
+    0 below HEADLINE_CONTAINMENT, else above MERGE_PROBABILITY by how much it is contained."""
+    profiles = [article_profile(a, finder) for a in articles]
+    scores = similarity(profiles)
+    headlines = np.asarray([not a.text for a in articles])
+    if headlines.any():
+        contained = containment(profiles)
+        contained = np.where(contained >= HEADLINE_CONTAINMENT,
+                             MERGE_PROBABILITY + (1 - MERGE_PROBABILITY) * contained * 0.99, 0.0)
+        contained = np.maximum(contained, contained.T)
+        either = headlines[:, None] | headlines[None, :]
+        scores = np.where(either, contained, scores)
     index = {a.url: i for i, a in enumerate(articles)}
     for i, article in enumerate(articles):
         j = index.get(article.duplicate_of or "")
@@ -69,26 +85,29 @@ def _average_linkage(scores: np.ndarray, members: Sequence[int]) -> list[list[in
     """Groups of ``members`` whose average pairwise score is at least MERGE_PROBABILITY.
 
     Pairs are taken from the most to the least likely; two groups join when the mean score
-    between all their members reaches the bar. Certain links (copies) always join.
+    between all their members reaches the bar. Certain links (copies) always join. The sums of
+    scores between groups are kept up to date on each join, so each check costs one lookup.
     """
-    group_of = {i: i for i in members}
-    groups: dict[int, list[int]] = {i: [i] for i in members}
     chosen = np.asarray(members, dtype=np.int64)
-    sub = scores[np.ix_(chosen, chosen)]
-    rows, cols = np.nonzero(np.triu(sub >= MERGE_PROBABILITY, k=1))
-    order = np.lexsort((cols, rows, -sub[rows, cols]))  # most likely first; ties in index order
-    for k in order:
-        a, b = group_of[int(chosen[rows[k]])], group_of[int(chosen[cols[k]])]
+    sums = scores[np.ix_(chosen, chosen)].astype(np.float64)
+    rows, cols = np.nonzero(np.triu(sums >= MERGE_PROBABILITY, k=1))
+    order = np.lexsort((cols, rows, -sums[rows, cols]))  # most likely first; ties in index order
+    certain = (sums[rows, cols] >= COPY)[order].tolist()
+    group_of = list(range(len(chosen)))
+    groups: dict[int, list[int]] = {i: [i] for i in range(len(chosen))}
+    for row, col, is_copy in zip(rows[order].tolist(), cols[order].tolist(), certain, strict=True):
+        a, b = group_of[row], group_of[col]
         if a == b:
             continue
-        left, right = groups[a], groups[b]
-        if sub[rows[k], cols[k]] < COPY and scores[np.ix_(left, right)].mean() < MERGE_PROBABILITY:
+        if not is_copy and sums[a, b] < MERGE_PROBABILITY * len(groups[a]) * len(groups[b]):
             continue
         keep, gone = min(a, b), max(a, b)
-        groups[keep] = groups[keep] + groups.pop(gone)
-        for i in groups[keep]:
+        sums[keep, :] += sums[gone, :]
+        sums[:, keep] += sums[:, gone]
+        for i in groups[gone]:
             group_of[i] = keep
-    return list(groups.values())
+        groups[keep] += groups.pop(gone)
+    return [[int(chosen[i]) for i in group] for group in groups.values()]
 
 
 def story_key(articles: Iterable[StoryArticle]) -> str:
@@ -109,10 +128,10 @@ def group_stories(articles: Sequence[StoryArticle], finder: EntityFinder) -> lis
     full = [i for i, a in enumerate(ordered) if a.text]
     groups = _average_linkage(scores, full)
     for i in (i for i, a in enumerate(ordered) if not a.text):
-        # A copy joins its original's story however the rest of that story reads.
-        means = [COPY if scores[i, group].max() >= COPY else float(scores[i, group].mean()) for group in groups]
-        best = int(np.argmax(means)) if means else -1  # the first of equals: deterministic
-        if best >= 0 and means[best] >= MERGE_PROBABILITY:
+        # The story of the article that holds the headline best (a copy: its original's).
+        best_of = [float(scores[i, group].max()) for group in groups]
+        best = int(np.argmax(best_of)) if best_of else -1  # the first of equals: deterministic
+        if best >= 0 and best_of[best] >= MERGE_PROBABILITY:
             groups[best].append(i)
         else:
             groups.append([i])
