@@ -16,10 +16,11 @@ articles cannot tell that "the" or "的" is common. On a day with many articles,
 them carry (the watched model's own name) is weighed down further, since it tells no story
 from another.
 
-The two cosines go through a logistic model whose coefficients were fitted on labelled news
-pairs (``python -m benchmarks.stories --fit``): the result is a probability, and two articles are the
-same story when it is at least one half. Across languages only the anchors can agree, so the
-model weighs them by whether the two texts share a language.
+The two cosines go through a logistic model fitted on labelled news pairs (``python -m
+benchmarks.stories --fit``), one for articles in one language and one for articles in two
+(where little but the anchors can agree): the result is a probability, and two articles are the
+same story when it is at least one half. For a headline without text, ``containment`` tells
+how much of it an article holds.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ DAY_MIN_ARTICLES = 20  # fewer articles than this say too little about what is c
 # part): p(same) = sigmoid(b0 + b_words·√words + b_anchors·√anchors), one model for articles in
 # one language and one for articles in two (where only names and numbers can agree). Fitted by
 # `python -m benchmarks.stories --fit` (L2-regularised logistic regression) on the labelled
-# development pairs; fits on random halves of them land within about ±1 of these values.
+# development pairs; fits on random halves of them land within about ±1.5 of these values.
 # Within one language the names are among the words already: their own coefficient fits to about
 # zero (either sign on halves), and is held at zero, since a shared name is never evidence against.
 SAME_LANGUAGE = (-4.5, 12.0, 0.0)  # (b0, b_words, b_anchors)

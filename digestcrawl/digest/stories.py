@@ -16,6 +16,7 @@ import hashlib
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -116,6 +117,13 @@ def story_key(articles: Iterable[StoryArticle]) -> str:
     return hashlib.sha1(first.url.encode()).hexdigest()[:12]
 
 
+def _with_originals_text(articles: Sequence[StoryArticle]) -> list[StoryArticle]:
+    """A copy is stored without text (it is its original's): compared with its original's."""
+    texts = {a.url: a.text for a in articles if a.text}
+    return [replace(a, text=texts[a.duplicate_of]) if not a.text and a.duplicate_of in texts else a
+            for a in articles]
+
+
 def group_stories(articles: Sequence[StoryArticle], finder: EntityFinder) -> list[Story]:
     """The day's stories, best first; every article in exactly one of them.
 
@@ -124,10 +132,11 @@ def group_stories(articles: Sequence[StoryArticle], finder: EntityFinder) -> lis
     that says only "1億 users" would otherwise chain unrelated events together.
     """
     ordered = sorted(articles, key=lambda a: a.id)
-    scores = _scores(ordered, finder)
-    full = [i for i, a in enumerate(ordered) if a.text]
+    compared = _with_originals_text(ordered)
+    scores = _scores(compared, finder)
+    full = [i for i, a in enumerate(compared) if a.text]
     groups = _average_linkage(scores, full)
-    for i in (i for i, a in enumerate(ordered) if not a.text):
+    for i in (i for i, a in enumerate(compared) if not a.text):
         # The story of the article that holds the headline best (a copy: its original's).
         best_of = [float(scores[i, group].max()) for group in groups]
         best = int(np.argmax(best_of)) if best_of else -1  # the first of equals: deterministic
@@ -164,7 +173,7 @@ def mark_follow_ups(stories: Sequence[Story], earlier: Sequence[tuple[date, Stor
         return
     today = [(story, a) for story in stories for a in story.articles]
     before = sorted(((d, s, a) for d, s in earlier for a in s.articles), key=lambda x: x[0], reverse=True)
-    scores = _scores([a for _, a in today] + [a for _, _, a in before], finder)
+    scores = _scores(_with_originals_text([a for _, a in today] + [a for _, _, a in before]), finder)
     for i, (story, _article) in enumerate(today):
         if story.follow_up_of is not None:
             continue

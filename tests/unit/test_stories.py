@@ -50,6 +50,13 @@ def test_a_copy_joins_its_original_whatever_its_text() -> None:
     assert story_sets(day) == [{1, 2}]
 
 
+def test_a_copy_stored_without_text_is_compared_as_its_original() -> None:
+    day = [article(1, "千問接入淘寶支付寶 月活破億", LAUNCH), article(2, "千问App打通淘宝支付宝", LAUNCH_HANS, "zh-CN"),
+           article(3, "轉載：千問月活破億", "", duplicate_of="https://site1.example/a"),
+           article(4, "輝達財報優於預期", EARNINGS)]
+    assert story_sets(day) == [{1, 2, 3}, {4}]
+
+
 def test_a_headline_joins_the_story_that_holds_it_and_never_links_two() -> None:
     day = [article(1, "千問接入淘寶支付寶 月活破億", LAUNCH), article(2, "輝達財報優於預期", EARNINGS),
            article(3, "千問App接入淘寶、支付寶 月活躍用戶突破1億", ""),
