@@ -45,6 +45,8 @@ class ContextRules(_Strict):
 
     require: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    # Product words that, right after an ambiguous alias, name the model ("Gemini … Pro").
+    family: tuple[str, ...] = ()
 
 
 class ModelConfig(_Strict):

@@ -39,6 +39,9 @@ class Article:
     headline_only: bool = False
     models: dict[str, list[str]] = field(default_factory=dict)
     score: dict[str, int] = field(default_factory=dict)
+    # Per model: where it is first named (title, lead, body) and how many mentions in all.
+    placement: dict[str, str] = field(default_factory=dict)
+    hits: dict[str, int] = field(default_factory=dict)
     text_hash: str | None = None
     minhash: bytes | None = None
     duplicate_of: str | None = None

@@ -4,7 +4,9 @@ Text and aliases are both folded to Simplified Chinese (OpenCC) and lower case b
 so 通義千問 in a zh-Hant page and 通义千问 in a zh-Hans page are the same hit. Latin aliases match
 on word boundaries (``Qwen3`` is Qwen, ``Geminids`` is not Gemini). An ambiguous alias (the
 animal, the zodiac sign, a first name) counts only when the AI context words outnumber the
-everyday ones.
+everyday ones, a product name built on it ("Gemini 3 Pro", "2.5 Flash", "Claude Opus")
+counting as AI context. A match records where the model is first named (title, the lead of the
+text, or further down) and how often.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from digestcrawl.config import ModelConfig
 
 TITLE_WEIGHT = 3
 BODY_HIT_CAP = 5
+LEAD_CHARS = 400  # the lead: the opening of the main text, where a story names its subject
+# Right after an ambiguous alias, a version ("Gemini 3", "Gemini 2.5 Flash") names the product.
+VERSION = r"[\s\-_]*\d(?:\.\d{1,2})?(?![\d%])"
+FAMILY_GAP = r"[^\n。！？!?]{0,15}?"  # "gemini … pro": a family word a few characters on
 
 
 @lru_cache(maxsize=1)
@@ -58,6 +64,8 @@ class Match:
     aliases: tuple[str, ...]
     score: int
     in_title: bool
+    placement: str = "body"  # where the first mention is: title, lead (opening of the text) or body
+    hits: int = 0  # mentions in title and text, all aliases
 
 
 @dataclass(frozen=True)
@@ -87,33 +95,49 @@ class ModelMatcher:
         self._ambiguous = frozenset(model.ambiguous)
         self._require = any_term(model.context.require)
         self._exclude = any_term(model.context.exclude)
+        self._product = self._product_pattern(model)
+
+    @staticmethod
+    def _product_pattern(model: ModelConfig) -> re.Pattern[str]:
+        """An ambiguous alias followed by a version or, a few characters on, a family word."""
+        if not model.ambiguous:
+            return re.compile(r"(?!)")
+        aliases = "|".join(term_pattern(alias).pattern for alias in model.ambiguous)
+        after = VERSION
+        if model.context.family:
+            after += f"|{FAMILY_GAP}(?:{any_term(model.context.family).pattern})"
+        return re.compile(f"(?:{aliases})(?:{after})")
 
     def match(self, folded_title: str, folded_body: str) -> Match | bool | None:
         """A Match; None when no alias occurs; False when only ambiguous aliases occur and the
         context says they mean something else."""
         if not (self._any_alias.search(folded_title) or self._any_alias.search(folded_body)):
             return None
+        original_title, original_body = folded_title, folded_body
+        lead, rest = folded_body[:LEAD_CHARS], folded_body[LEAD_CHARS:]
         found: list[str] = []
-        score = 0
-        in_title = False
+        score = hits = 0
+        places: set[str] = set()
         for alias, pattern in self._aliases:
             folded_title, title_hits = pattern.subn(" ", folded_title)
-            folded_body, body_hits = pattern.subn(" ", folded_body)
-            title_hit = title_hits > 0
-            body_hits = min(body_hits, BODY_HIT_CAP)
-            if title_hit or body_hits:
+            lead, lead_hits = pattern.subn(" ", lead)
+            rest, rest_hits = pattern.subn(" ", rest)
+            if title_hits or lead_hits or rest_hits:
                 found.append(alias)
-                score += TITLE_WEIGHT * title_hit + body_hits
-                in_title |= title_hit
+                score += TITLE_WEIGHT * (title_hits > 0) + min(lead_hits + rest_hits, BODY_HIT_CAP)
+                hits += title_hits + lead_hits + rest_hits
+                places |= {place for place, n in (("title", title_hits), ("lead", lead_hits), ("body", rest_hits)) if n}
         if not found:
             return None
-        if self._ambiguous.issuperset(found) and not self._about_ai(folded_title, folded_body):
+        if self._ambiguous.issuperset(found) and not self._about_ai(original_title, original_body):
             return False
-        return Match(self.key, tuple(found), score, in_title)
+        placement = next(place for place in ("title", "lead", "body") if place in places)
+        return Match(self.key, tuple(found), score, "title" in places, placement, hits)
 
     def _about_ai(self, folded_title: str, folded_body: str) -> bool:
         text = f"{folded_title}\n{folded_body}"
-        return len(self._require.findall(text)) > len(self._exclude.findall(text))
+        context = len(self._require.findall(text)) + len(self._product.findall(text))
+        return context > len(self._exclude.findall(text))
 
 
 class RelevanceMatcher:

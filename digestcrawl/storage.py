@@ -117,6 +117,9 @@ class MentionRow(Base):
     model: Mapped[str] = mapped_column(String(40), index=True)
     aliases: Mapped[list[str]] = mapped_column(JSON)
     score: Mapped[int] = mapped_column(Integer)
+    # Where the model is first named (title, lead, body) and how often: None for older rows.
+    placement: Mapped[str | None] = mapped_column(String(8))
+    hits: Mapped[int | None] = mapped_column(Integer)
 
 
 class DuplicateRow(Base):
@@ -339,7 +342,8 @@ class ArticleStore:
                 # Matched by URL: RETURNING order is not the parameters' order for updated rows.
                 ids: dict[str, int] = {url: id_ for url, id_ in conn.execute(self._article_upsert, rows)}
                 mentions = [{"article_id": ids[url], "model": model, "aliases": aliases,
-                             "score": article.score.get(model, 0)}
+                             "score": article.score.get(model, 0), "placement": article.placement.get(model),
+                             "hits": article.hits.get(model)}
                             for url, article in latest.items() for model, aliases in article.models.items()]
                 if mentions:
                     conn.execute(self._mention_upsert, mentions)
@@ -416,7 +420,8 @@ class ArticleStore:
         mention = self._insert(MentionRow)
         self._mention_upsert = mention.on_conflict_do_update(
             index_elements=["article_id", "model"],
-            set_={"aliases": mention.excluded.aliases, "score": mention.excluded.score})
+            set_={"aliases": mention.excluded.aliases, "score": mention.excluded.score,
+                  "placement": mention.excluded.placement, "hits": mention.excluded.hits})
         link = self._insert(DuplicateRow)
         self._duplicate_upsert = link.on_conflict_do_update(
             index_elements=["article_id"],

@@ -1,6 +1,6 @@
 """Drop repeats of the same URL; link copies of the same text to their original.
 
-Same canonical URL twice in a run: dropped (``duplicate_url``). Same folded text, or a
+Same canonical URL twice in a run: dropped (``duplicate_url``). Same folded title and text, or a
 near-duplicate (MinHash Jaccard ≥ DEDUP_NEAR_THRESHOLD) of an article from this run or stored in
 the last DEDUP_LOOKBACK_DAYS days, under another URL: kept, with ``duplicate_of`` naming the
 original, so a story can cite every outlet (``digestcrawl/duplicate`` and
@@ -59,7 +59,9 @@ class DedupPipeline:
         if item.url in self.seen_urls:
             raise drop(self.crawler, item, "duplicate_url")
         self.seen_urls.add(item.url)
-        body = item.text or item.title
+        # Title and text together: pages that share only a template (a wall, an error page)
+        # under different headlines are not copies of each other.
+        body = f"{item.title}\n{item.text}" if item.text else item.title
         item.text_hash = fingerprint(body)
         signature = None if item.headline_only else self.index.signature(body)
         item.minhash = NearDuplicateIndex.to_bytes(signature) if signature is not None else None

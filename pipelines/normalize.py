@@ -5,6 +5,8 @@ are cut (``digestcrawl.caps``; stats ``digestcrawl/capped/<field>``) and implaus
 cleared (stats ``digestcrawl/implausible_date/<published|modified>``), per source as well.
 
 Drops (stats ``digestcrawl/dropped/<reason>``): ``empty_page`` (no title and no text),
+``boilerplate_page`` (a cookie wall, bot check, login wall or error page in place of the article,
+``digestcrawl.boilerplate``; also counted as ``digestcrawl/boilerplate/<kind>``),
 ``too_old`` / ``too_new`` (published outside the spider's since/until window).
 """
 
@@ -16,6 +18,7 @@ import unicodedata
 
 from scrapy.crawler import Crawler
 
+from digestcrawl.boilerplate import boilerplate_kind
 from digestcrawl.caps import cap_fields, drop_implausible_dates
 from digestcrawl.items import Article
 from digestcrawl.stats import count, drop
@@ -54,6 +57,9 @@ class NormalizePipeline:
             count(self.crawler, item.source, f"implausible_date/{name}")
         if not item.title and not item.text:
             raise drop(self.crawler, item, "empty_page")
+        if kind := boilerplate_kind(item.title, item.text):
+            count(self.crawler, item.source, f"boilerplate/{kind}")
+            raise drop(self.crawler, item, "boilerplate_page", kind)
         spider = self.crawler.spider
         if item.published is not None and not spider.in_window(item.published):  # type: ignore[union-attr]
             since = spider.args.since  # type: ignore[union-attr]

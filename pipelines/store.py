@@ -18,7 +18,11 @@ Two kinds of failure, told apart by ``digestcrawl.storage.row_error_reason``:
 
 A spool line that holds no article is moved to ``rejected.jsonl``
 (``digestcrawl/rejected/corrupt_spool_line``) and the replay goes on.
-Stats also per source (``digestcrawl/source/<name>/...``): stored, spooled, truncated, rejected.
+A copy (``duplicate_of`` set by the dedup pipeline) is stored as a link to its original: its
+row keeps outlet, URL and title, not the text, and counts as ``digestcrawl/copies``, apart
+from ``digestcrawl/stored``.
+Stats also per source (``digestcrawl/source/<name>/...``): stored, copies, spooled, truncated,
+rejected.
 Settings: DATABASE_URL, DATABASE_BUSY_TIMEOUT, DATABASE_RETRY_TIMES, DATABASE_RETRY_BACKOFF,
 DATABASE_BATCH_SIZE (50), DATABASE_BATCH_WAIT (0.2), SPOOL_DIR.
 """
@@ -173,9 +177,13 @@ class StorePipeline:
             written.set_result(outcome)
 
     async def process_item(self, item: Article) -> Article:
+        if item.duplicate_of:
+            # A copy is a link to its original (its outlet, URL and title): the text is the
+            # original's, stored once; without a signature it is never matched as an original.
+            item.text, item.minhash = "", None
         outcome = await self._join_batch(item)
         if outcome.stored:
-            count(self.crawler, item.source, "stored")
+            count(self.crawler, item.source, "copies" if item.duplicate_of else "stored")
             if outcome.truncated:
                 count(self.crawler, item.source, "truncated")
                 logger.warning("Stored %s with %s cut to fit the database", item.url, ", ".join(outcome.truncated))

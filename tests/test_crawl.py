@@ -118,11 +118,16 @@ async def test_crawl_stores_exactly_the_expected_articles(
     # AMP pages, tracking-parameter links and repeats collapse into their canonical URL.
     assert {url_of(fixture_web, t) for t in (outcome_of(e)[1] for e in EXPECTED["links"]
                                              if outcome_of(e)[0] == "same_as") if t} <= fetched
-    # The syndicated copy is stored and linked to its original.
+    # The syndicated copy is stored as a link to its original (title, no second text), counted apart.
+    copies = 0
     for entry in EXPECTED["links"]:
         kind, original = outcome_of(entry)
         if kind == "duplicate_of":
-            assert articles[url_of(fixture_web, entry)]["duplicate_of"] == url_of(fixture_web, str(original))
+            copy = articles[url_of(fixture_web, entry)]
+            assert copy["duplicate_of"] == url_of(fixture_web, str(original))
+            assert copy["row"].title and copy["row"].text == "" and copy["row"].minhash is None
+            copies += 1
+    assert stats.get("digestcrawl/copies", 0) == copies
     # Traditional and Simplified spellings are both matched, as whichever alias they fold to.
     for entry in EXPECTED["links"]:
         if outcome_of(entry)[0] in ("stored", "duplicate_of"):

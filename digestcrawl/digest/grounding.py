@@ -18,7 +18,7 @@ import unicodedata
 from decimal import Decimal
 
 from digestcrawl.digest.model import DigestContent, DigestInput, StoryArticle, StorySummary
-from digestcrawl.digest.stories import MULTIPLIERS
+from digestcrawl.digest.similarity import MULTIPLIERS
 
 THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(%|萬|万|億|亿|千|百|thousand|million|billion|trillion)?",

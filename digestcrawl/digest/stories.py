@@ -1,41 +1,35 @@
 """Group a day's articles into stories, rank them, and spot follow-ups of earlier days' stories.
 
-Two articles are about the same event when the dedup pipeline linked them, when their folded
-character bigrams are close (TF-IDF cosine, so zh-Hans and zh-Hant wording compare), or when
-they share enough names and quantities: ``淘寶`` and ``Taobao`` are one entity, ``1億`` and
-``100 million`` one quantity, which is what ties an English or Japanese report to a Chinese one.
-Everything is deterministic: same articles in, same stories out.
+Two articles are one story when the dedup pipeline linked them (a copy and its original), or
+when ``similarity`` finds it likely (at least ``MERGE_PROBABILITY``) from their text and the
+names and quantities they share: ``淘寶`` and ``Taobao`` are one entity, ``1億`` and ``100
+million`` one quantity, which is what ties an English or Japanese report to a Chinese one.
+Stories grow by average linkage: two groups join only when their articles are, on average, as
+likely the same story as a pair must be, so one loose pair cannot chain two events together.
+A title is part of the text compared, never a reason to merge by itself. Every article is in
+exactly one story. Everything is deterministic: same articles in, same stories out.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
+
+import numpy as np
 
 from digestcrawl.dedup import CJK_RUN, LATIN_WORD
 from digestcrawl.digest.model import Story, StoryArticle
+from digestcrawl.digest.similarity import MERGE_PROBABILITY, Profile, containment, profile, similarity
 from digestcrawl.relevance import fold, term_pattern
 
-TEXT_CHARS = 800  # the lead of an article says what the event is; the tail is background
-COSINE_MERGE = 0.32
-TITLE_COSINE_MERGE = 0.5
-HEADLINE_CONTAINMENT = 0.8  # a feed headline's names found in a full article's names
-ENTITY_MERGE_MIN = 2
-# IDF-weighted Jaccard of names and quantities. Across languages or scripts names are the only
-# bridge; within one language the texts themselves compare, so names must agree more.
-NAMES_ACROSS_LANGUAGES = 0.25
-NAMES_SAME_LANGUAGE = 0.4
-
-MULTIPLIERS = {"萬": 1e4, "万": 1e4, "億": 1e8, "亿": 1e8, "千": 1e3, "百": 1e2, "thousand": 1e3,
-               "million": 1e6, "billion": 1e9, "trillion": 1e12, "k": 1e3, "m": 1e6, "bn": 1e9, "b": 1e9}
-QUANTITY = re.compile(
-    r"(\d+(?:[.,]\d+)*)\s*(%|％|萬|万|億|亿|千|百|thousand|million|billion|trillion|(?:k|m|bn|b)(?![a-z]))?",
-    re.IGNORECASE)
+COPY = 1.0  # a copy and its original: certain
+# A headline-only item joins the story one of whose articles holds this weighted share of its
+# words and names. Not fitted: the labelled pairs hold no headlines; half is the plain reading.
+HEADLINE_CONTAINMENT = 0.35
 
 
 class EntityFinder:
@@ -43,31 +37,16 @@ class EntityFinder:
 
     def __init__(self, entities: dict[str, tuple[str, ...]]) -> None:
         self._patterns = [(name, [term_pattern(s) for s in spellings]) for name, spellings in entities.items()]
+        # Folded spellings of entities: such a word is counted as its entity, not again as a name.
+        self.spellings = frozenset(fold(s) for name, spellings in entities.items() for s in (name, *spellings))
 
     def find(self, text: str) -> set[str]:
         folded = fold(text)
         return {name for name, patterns in self._patterns if any(p.search(folded) for p in patterns)}
 
 
-def quantities(text: str) -> set[str]:
-    """Normalised quantities: '1億' and '100 million' are both '1e+08'; '20%' is '20%'.
-    Bare years, days of the month and small counts are left out: they tie unrelated stories."""
-    found = set()
-    for number, unit in QUANTITY.findall(text):
-        try:
-            value = float(number.replace(",", ""))
-        except ValueError:
-            continue
-        if unit in ("%", "％"):
-            found.add(f"{value:g}%")
-        elif unit:
-            found.add(f"{value * MULTIPLIERS[unit.lower()]:.0e}")
-        elif value >= 100 and not (1900 <= value <= 2100 and number.isdigit()):
-            found.add(f"{value:g}")
-    return found
-
-
 def bigrams(text: str) -> Counter[str]:
+    """Folded CJK character bigrams and Latin words of three letters or more."""
     folded = fold(text)
     grams: Counter[str] = Counter()
     for run in CJK_RUN.findall(folded):
@@ -76,69 +55,60 @@ def bigrams(text: str) -> Counter[str]:
     return grams
 
 
-@dataclass
-class _Profile:
-    grams: Counter[str]
-    names: set[str]
-    headline_only: bool = False
-    language: str | None = None
+def article_profile(article: StoryArticle, finder: EntityFinder) -> Profile:
+    text = article.text or article.snippet
+    return profile(article.title, text, article.language, finder.find(f"{article.title}\n{text}"), finder.spellings)
 
 
-def _profile(article: StoryArticle, finder: EntityFinder) -> _Profile:
-    lead = f"{article.title}\n{article.title}\n{(article.text or article.snippet)[:TEXT_CHARS]}"
-    return _Profile(bigrams(lead), finder.find(lead) | quantities(lead), headline_only=not article.text,
-                    language=article.language)
+def _scores(articles: Sequence[StoryArticle], finder: EntityFinder) -> np.ndarray:
+    """Pairwise probability of one story, with copies linked to their originals for certain.
+    A headline-only item's row and column read its containment in the other article instead:
+    0 below HEADLINE_CONTAINMENT, else above MERGE_PROBABILITY by how much it is contained."""
+    profiles = [article_profile(a, finder) for a in articles]
+    scores = similarity(profiles)
+    headlines = np.asarray([not a.text for a in articles])
+    if headlines.any():
+        contained = containment(profiles)
+        contained = np.where(contained >= HEADLINE_CONTAINMENT,
+                             MERGE_PROBABILITY + (1 - MERGE_PROBABILITY) * contained * 0.99, 0.0)
+        contained = np.maximum(contained, contained.T)
+        either = headlines[:, None] | headlines[None, :]
+        scores = np.where(either, contained, scores)
+    index = {a.url: i for i, a in enumerate(articles)}
+    for i, article in enumerate(articles):
+        j = index.get(article.duplicate_of or "")
+        if j is not None:
+            scores[i, j] = scores[j, i] = COPY
+    return scores
 
 
-def _name_weights(profiles: Sequence[_Profile]) -> dict[str, float]:
-    """IDF of each name over the articles compared: a name every article has says little."""
-    documents = Counter(n for p in profiles for n in p.names)
-    return {name: math.log(1 + len(profiles) / count) for name, count in documents.items()}
+def _average_linkage(scores: np.ndarray, members: Sequence[int]) -> list[list[int]]:
+    """Groups of ``members`` whose average pairwise score is at least MERGE_PROBABILITY.
 
-
-def _tfidf(profiles: Sequence[_Profile]) -> list[dict[str, float]]:
-    documents = Counter(g for p in profiles for g in p.grams)
-    total = len(profiles)
-    vectors = []
-    for profile in profiles:
-        vector = {g: (1 + math.log(n)) * math.log(1 + total / documents[g]) for g, n in profile.grams.items()}
-        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-        vectors.append({g: v / norm for g, v in vector.items()})
-    return vectors
-
-
-def cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(g, 0.0) for g, v in a.items())
-
-
-def _same_names(a: _Profile, b: _Profile, weights: dict[str, float]) -> bool:
-    shared = a.names & b.names
-    if len(shared) < ENTITY_MERGE_MIN:
-        return False
-    if a.headline_only or b.headline_only:
-        # A headline names few things: enough when nearly all of them are in the other article.
-        return len(shared) / min(len(a.names), len(b.names)) >= HEADLINE_CONTAINMENT
-    overlap = sum(weights[n] for n in shared) / sum(weights[n] for n in a.names | b.names)
-    same_language = a.language is not None and a.language == b.language
-    return overlap >= (NAMES_SAME_LANGUAGE if same_language else NAMES_ACROSS_LANGUAGES)
-
-
-class _UnionFind:
-    def __init__(self, size: int) -> None:
-        self.parent = list(range(size))
-
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
-
-    def union(self, i: int, j: int) -> None:
-        a, b = self.find(i), self.find(j)
-        if a != b:
-            self.parent[max(a, b)] = min(a, b)
+    Pairs are taken from the most to the least likely; two groups join when the mean score
+    between all their members reaches the bar. Certain links (copies) always join. The sums of
+    scores between groups are kept up to date on each join, so each check costs one lookup.
+    """
+    chosen = np.asarray(members, dtype=np.int64)
+    sums = scores[np.ix_(chosen, chosen)].astype(np.float64)
+    rows, cols = np.nonzero(np.triu(sums >= MERGE_PROBABILITY, k=1))
+    order = np.lexsort((cols, rows, -sums[rows, cols]))  # most likely first; ties in index order
+    certain = (sums[rows, cols] >= COPY)[order].tolist()
+    group_of = list(range(len(chosen)))
+    groups: dict[int, list[int]] = {i: [i] for i in range(len(chosen))}
+    for row, col, is_copy in zip(rows[order].tolist(), cols[order].tolist(), certain, strict=True):
+        a, b = group_of[row], group_of[col]
+        if a == b:
+            continue
+        if not is_copy and sums[a, b] < MERGE_PROBABILITY * len(groups[a]) * len(groups[b]):
+            continue
+        keep, gone = min(a, b), max(a, b)
+        sums[keep, :] += sums[gone, :]
+        sums[:, keep] += sums[:, gone]
+        for i in groups[gone]:
+            group_of[i] = keep
+        groups[keep] += groups.pop(gone)
+    return [[int(chosen[i]) for i in group] for group in groups.values()]
 
 
 def story_key(articles: Iterable[StoryArticle]) -> str:
@@ -147,50 +117,35 @@ def story_key(articles: Iterable[StoryArticle]) -> str:
     return hashlib.sha1(first.url.encode()).hexdigest()[:12]
 
 
+def _with_originals_text(articles: Sequence[StoryArticle]) -> list[StoryArticle]:
+    """A copy is stored without text (it is its original's): compared with its original's."""
+    texts = {a.url: a.text for a in articles if a.text}
+    return [replace(a, text=texts[a.duplicate_of]) if not a.text and a.duplicate_of in texts else a
+            for a in articles]
+
+
 def group_stories(articles: Sequence[StoryArticle], finder: EntityFinder) -> list[Story]:
-    """The day's stories, best first.
+    """The day's stories, best first; every article in exactly one of them.
 
     Full articles are grouped first. A headline-only item (a search-feed or social entry) then
-    joins the one story it matches best: it never links two stories, since a headline that says
-    only "1億 users" would otherwise chain unrelated events together.
+    joins the one story it matches best, if any: it never links two stories, since a headline
+    that says only "1億 users" would otherwise chain unrelated events together.
     """
     ordered = sorted(articles, key=lambda a: a.id)
-    profiles = [_profile(a, finder) for a in ordered]
-    vectors = _tfidf(profiles)
-    titles = _tfidf([_Profile(bigrams(a.title), set()) for a in ordered])
-    weights = _name_weights(profiles)
-    groups = _UnionFind(len(ordered))
-    by_url = {a.url: i for i, a in enumerate(ordered)}
-
-    def related(i: int, j: int) -> float:
-        """0 when unrelated, else how strongly (for choosing among candidates)."""
-        if ordered[i].duplicate_of == ordered[j].url or ordered[j].duplicate_of == ordered[i].url:
-            return 10.0
-        body, title = cosine(vectors[i], vectors[j]), cosine(titles[i], titles[j])
-        if (body >= COSINE_MERGE or title >= TITLE_COSINE_MERGE
-                or _same_names(profiles[i], profiles[j], weights)):
-            return 1.0 + body + title
-        return 0.0
-
-    full = [i for i, p in enumerate(profiles) if not p.headline_only]
-    for n, i in enumerate(full):
-        original = ordered[i].duplicate_of
-        if original is not None and original in by_url:
-            groups.union(i, by_url[original])
-        for j in full[:n]:
-            if related(i, j):
-                groups.union(i, j)
-    attached: list[int] = []
-    for i in (i for i, p in enumerate(profiles) if p.headline_only):
-        scores = [(related(i, j), j) for j in full + attached]
-        best, j = max(scores, default=(0.0, i))
-        if best:
-            groups.union(i, j)
-        attached.append(i)
-    members: dict[int, list[StoryArticle]] = {}
-    for i, article in enumerate(ordered):
-        members.setdefault(groups.find(i), []).append(article)
-    stories = [Story(key=story_key(group), articles=sorted(group, key=_lead_order)) for group in members.values()]
+    compared = _with_originals_text(ordered)
+    scores = _scores(compared, finder)
+    full = [i for i, a in enumerate(compared) if a.text]
+    groups = _average_linkage(scores, full)
+    for i in (i for i, a in enumerate(compared) if not a.text):
+        # The story of the article that holds the headline best (a copy: its original's).
+        best_of = [float(scores[i, group].max()) for group in groups]
+        best = int(np.argmax(best_of)) if best_of else -1  # the first of equals: deterministic
+        if best >= 0 and best_of[best] >= MERGE_PROBABILITY:
+            groups[best].append(i)
+        else:
+            groups.append([i])
+    stories = [Story(key=story_key(ordered[i] for i in group),
+                     articles=sorted((ordered[i] for i in group), key=_lead_order)) for group in groups]
     for story in stories:
         story.rank = rank(story)
     return sorted(stories, key=lambda s: (-s.rank, s.key))
@@ -212,21 +167,17 @@ def rank(story: Story) -> float:
 
 
 def mark_follow_ups(stories: Sequence[Story], earlier: Sequence[tuple[date, Story]], finder: EntityFinder) -> None:
-    """A story continues an earlier day's story when any of their articles are related by the
-    same rules that group a day (shared text, title, names); the most recent such day wins."""
+    """A story continues an earlier day's story when any of their articles are likely the same
+    story by the similarity that groups a day, or are copies; the most recent such day wins."""
     if not earlier:
         return
     today = [(story, a) for story in stories for a in story.articles]
     before = sorted(((d, s, a) for d, s in earlier for a in s.articles), key=lambda x: x[0], reverse=True)
-    profiles = [_profile(a, finder) for _, a in today] + [_profile(a, finder) for _, _, a in before]
-    vectors = _tfidf(profiles)
-    weights = _name_weights(profiles)
-    for i, (story, article) in enumerate(today):
+    scores = _scores(_with_originals_text([a for _, a in today] + [a for _, _, a in before]), finder)
+    for i, (story, _article) in enumerate(today):
         if story.follow_up_of is not None:
             continue
-        for j, (day, previous, old) in enumerate(before, start=len(today)):
-            shared_url = article.duplicate_of == old.url or old.duplicate_of == article.url
-            if (shared_url or cosine(vectors[i], vectors[j]) >= COSINE_MERGE
-                    or _same_names(profiles[i], profiles[j], weights)):
+        for j, (day, previous, _old) in enumerate(before, start=len(today)):
+            if scores[i, j] >= MERGE_PROBABILITY:
                 story.follow_up_of, story.follow_up_day = previous.key, day
                 break

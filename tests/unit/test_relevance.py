@@ -62,3 +62,35 @@ def test_any_term_counts_each_occurrence_once() -> None:
     pattern = any_term(("model", "language model", "AI"))
     assert pattern.findall("a language model is an ai model") == ["language model", "ai", "model"]
     assert any_term(()).findall("anything") == []
+
+
+@pytest.mark.parametrize(("title", "body", "model"), [
+    # Posts about the product, with no context word: the version or family word says it.
+    ("用一下 gemini 3 pro 生成投影片", "效果比想像中好", "gemini"),
+    ("Gemini 2.5 Flash is cheap now", "Half the price of last month.", "gemini"),
+    ("用一下 gemini … pro", "還不錯", "gemini"),
+    ("Claude Opus writes my tests", "Took ten minutes.", "claude"),
+    ("Llama 4 Maverick on my laptop", "Runs at 20 tokens/s.", "llama"),
+])
+def test_product_names_decide_ambiguous_aliases(title: str, body: str, model: str) -> None:
+    verdict = RelevanceMatcher({model: MODELS[model]}).judge(title, body)
+    assert model in verdict.matches, verdict
+
+
+@pytest.mark.parametrize(("title", "body", "model"), [
+    ("Gemini 3 weekly horoscope", "Gemini, your zodiac week: astrology says rest.", "gemini"),
+    ("Gemini 21 May – 20 June", "", "gemini"),
+    ("Claude Monet's Water Lilies", "The painter's exhibition opens.", "claude"),
+])
+def test_everyday_senses_stay_everyday_next_to_numbers(title: str, body: str, model: str) -> None:
+    assert RelevanceMatcher({model: MODELS[model]}).judge(title, body).drop_reason == "ambiguous_alias"
+
+
+@pytest.mark.parametrize(("title", "body", "placement", "hits"), [
+    ("Alibaba's Qwen3-Max tops the leaderboard", "Qwen3-Max scored 1st. Qwen again.", "title", 3),
+    ("阿里巴巴發表新模型", "通義千問新版本今日上線，千問團隊表示……", "lead", 2),
+    ("Cloud revenue grows", "x" * 500 + " Qwen models drove demand.", "body", 1),
+])
+def test_match_records_where_and_how_often(title: str, body: str, placement: str, hits: int) -> None:
+    match = RelevanceMatcher({"qwen": MODELS["qwen"]}).judge(title, body).matches["qwen"]
+    assert (match.placement, match.hits) == (placement, hits)

@@ -1,0 +1,235 @@
+"""Story grouping scored on labelled same-story pairs, and timed on a generated 2,000-article day.
+
+    python -m benchmarks.stories [--pairs FILE]      # P/R/F1; last line "F1 0.xxx"
+    python -m benchmarks.stories --fit               # refit similarity's logistic coefficients
+    python -m benchmarks.stories --speed 2000        # seconds to group a day of 2,000 articles
+
+A pairs file has one JSON object a line: ``{"lang1", "lang2", "text1", "text2", "same",
+"translated"}`` (the default is ../shared/data/same-story-pairs/pairs.jsonl beside the repo).
+Each pair is grouped the way the digest groups a day: ``group_stories`` on a day of those two
+articles; the pair is "same" when they end in one story. Scores are pairwise precision, recall
+and F1 of the "same" class, overall, for the original-language pairs, the pairs machine
+translated into Chinese, the cross-language pairs, and per language pair.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks import textgen
+from digestcrawl.config import load_entities
+from digestcrawl.digest import similarity
+from digestcrawl.digest.model import StoryArticle
+from digestcrawl.digest.stories import EntityFinder, article_profile, group_stories
+
+ROOT = Path(__file__).resolve().parent.parent
+PAIRS = ROOT.parent / "shared" / "data" / "same-story-pairs" / "pairs.jsonl"
+SPEED_TARGET_S = 10.0
+
+
+@dataclass(frozen=True)
+class Pair:
+    lang1: str
+    lang2: str
+    text1: str
+    text2: str
+    same: bool
+    translated: bool
+
+    @property
+    def cross(self) -> bool:
+        return self.lang1 != self.lang2
+
+
+def load(path: Path) -> list[Pair]:
+    pairs = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            pairs.append(Pair(row["lang1"], row["lang2"], row["text1"], row["text2"], bool(row["same"]),
+                              bool(row.get("translated", False))))
+    return pairs
+
+
+def _article(number: int, text: str, language: str) -> StoryArticle:
+    # The pairs' text is title and body run together, as crawled: all of it is the text.
+    return StoryArticle(id=number, url=f"https://example.org/{number}", title="", text=text, snippet="",
+                        source="pairs", category="news", publisher=f"outlet{number}", language=language,
+                        published=None, score=1)
+
+
+def grouped(pair: Pair, finder: EntityFinder) -> bool:
+    """Does the digest put the two articles of a two-article day in one story?"""
+    day = [_article(1, pair.text1, pair.lang1), _article(2, pair.text2, pair.lang2)]
+    return len(group_stories(day, finder)) == 1
+
+
+@dataclass(frozen=True)
+class Score:
+    pairs: int
+    positives: int
+    precision: float
+    recall: float
+    f1: float
+
+    def line(self, name: str) -> str:
+        return (f"{name:<24} {self.pairs:>5} {self.positives:>5}  P {self.precision:.3f}  R {self.recall:.3f}"
+                f"  F1 {self.f1:.3f}")
+
+
+def score(truth: Sequence[bool], predicted: Sequence[bool]) -> Score:
+    tp = sum(t and p for t, p in zip(truth, predicted, strict=True))
+    precision = tp / max(1, sum(predicted))
+    recall = tp / max(1, sum(truth))
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return Score(len(truth), sum(truth), precision, recall, f1)
+
+
+def subsets(pairs: Sequence[Pair]) -> dict[str, Callable[[Pair], bool]]:
+    named: dict[str, Callable[[Pair], bool]] = {
+        "all": lambda p: True,
+        "original languages": lambda p: not p.translated,
+        "chinese (translated)": lambda p: p.translated,
+        "cross-language": lambda p: p.cross,
+    }
+    for lang1, lang2 in sorted({(p.lang1, p.lang2) for p in pairs}):
+        named[f"{lang1}-{lang2}"] = lambda p, a=lang1, b=lang2: (p.lang1, p.lang2) == (a, b)
+    return named
+
+
+def evaluate(pairs: Sequence[Pair], finder: EntityFinder) -> dict[str, Score]:
+    predicted = [grouped(p, finder) for p in pairs]
+    out = {}
+    for name, member in subsets(pairs).items():
+        chosen = [i for i, p in enumerate(pairs) if member(p)]
+        if chosen:
+            out[name] = score([pairs[i].same for i in chosen], [predicted[i] for i in chosen])
+    return out
+
+
+def pair_features(pairs: Sequence[Pair], finder: EntityFinder) -> np.ndarray:
+    """Rows of (word cosine, anchor cosine, cross) for each pair, as similarity computes them."""
+    rows = []
+    for pair in pairs:
+        profiles = [article_profile(a, finder) for a in
+                    (_article(1, pair.text1, pair.lang1), _article(2, pair.text2, pair.lang2))]
+        words, anchors, cross = similarity.features(profiles)
+        rows.append((words[0, 1], anchors[0, 1], cross[0, 1]))
+    return np.asarray(rows)
+
+
+def _design(features: np.ndarray) -> np.ndarray:
+    """Columns: 1, √word cosine, √anchor cosine (as similarity.probability reads them)."""
+    words, anchors = np.sqrt(np.clip(features[:, 0], 0, 1)), np.sqrt(np.clip(features[:, 1], 0, 1))
+    return np.column_stack([np.ones(len(features)), words, anchors])
+
+
+def fit_logistic(design: np.ndarray, labels: np.ndarray, l2: float = 0.1) -> np.ndarray:
+    """L2-regularised logistic regression (intercept not penalised), by Newton's method."""
+    beta = np.zeros(design.shape[1])
+    penalty = l2 * np.diag([0.0] + [1.0] * (design.shape[1] - 1))
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-design @ beta))
+        gradient = design.T @ (p - labels) + penalty @ beta
+        hessian = (design * (p * (1 - p))[:, None]).T @ design + penalty
+        beta -= np.linalg.solve(hessian, gradient)
+    return beta
+
+
+def fit(pairs: Sequence[Pair], finder: EntityFinder, seeds: int = 3) -> list[str]:
+    """Coefficients of the same-language and the cross-language model on all pairs, then on
+    random halves: how stable they are, and the F1 each half's fit reaches on the other half
+    (cross-validated, not tuned to the pairs scored)."""
+    features = pair_features(pairs, finder)
+    design = _design(features)
+    cross = features[:, 2] > 0
+    labels = np.asarray([p.same for p in pairs], dtype=float)
+
+    def fitted(rows: np.ndarray) -> dict[bool, np.ndarray]:
+        return {kind: fit_logistic(design[rows & (cross == kind)], labels[rows & (cross == kind)])
+                for kind in (False, True)}
+
+    everything = fitted(np.ones(len(pairs), dtype=bool))
+    lines = [f"SAME_LANGUAGE = {tuple(round(float(b), 2) for b in everything[False])}",
+             f"CROSS_LANGUAGE = {tuple(round(float(b), 2) for b in everything[True])}"]
+    rng = np.random.default_rng(0)
+    for seed in range(seeds):
+        order = rng.permutation(len(pairs))
+        halves = [np.isin(np.arange(len(pairs)), order[: len(order) // 2])]
+        halves.append(~halves[0])
+        predicted = np.zeros(len(pairs), dtype=bool)
+        for train, test in (halves, halves[::-1]):
+            models = fitted(train)
+            lines.append(f"  split {seed} half: same {np.round(models[False], 2)}  cross {np.round(models[True], 2)}")
+            for kind in (False, True):
+                rows = test & (cross == kind)
+                probability = 1.0 / (1.0 + np.exp(-design[rows] @ models[kind]))
+                predicted[rows] = probability >= similarity.MERGE_PROBABILITY
+        cv = score([p.same for p in pairs], predicted.tolist())
+        lines.append(f"  split {seed} cross-validated F1 {cv.f1:.3f}")
+    return lines
+
+
+def synthetic_day(count: int, seed: int = 7) -> list[StoryArticle]:
+    """A day of generated articles in the four digest languages, with copies and headlines."""
+    rng = random.Random(seed)
+    languages = ("en", "zh-Hant", "zh-Hans", "ja")
+    articles: list[StoryArticle] = []
+    for number in range(1, count + 1):
+        language = languages[number % len(languages)]
+        title, paragraphs = textgen.article(rng, language, on_topic=rng.random() < 0.8)
+        headline_only = rng.random() < 0.15
+        articles.append(StoryArticle(
+            id=number, url=f"https://site{number % 50}.example/{number}", title=title,
+            text="" if headline_only else "\n".join(paragraphs), snippet=paragraphs[0][:200], source="bench",
+            category="news", publisher=f"site{number % 50}", language=language, published=None, score=3))
+    return articles
+
+
+def speed(count: int, finder: EntityFinder) -> dict[str, Any]:
+    day = synthetic_day(count)
+    started = time.perf_counter()
+    stories = group_stories(day, finder)
+    seconds = time.perf_counter() - started
+    return {"articles": count, "stories": len(stories), "seconds": round(seconds, 2), "target_s": SPEED_TARGET_S,
+            "every_article_once": sorted(a.id for s in stories for a in s.articles) == [a.id for a in day]}
+
+
+def report(scores: dict[str, Score]) -> Iterable[str]:
+    yield f"{'pairs':<24} {'n':>5} {'same':>5}"
+    for name, result in scores.items():
+        yield result.line(name)
+    yield f"F1 {scores['all'].f1:.3f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.stories", description=__doc__.split("\n")[0])
+    parser.add_argument("--pairs", type=Path, default=PAIRS, help="labelled pairs (JSON lines)")
+    parser.add_argument("--fit", action="store_true", help="fit the similarity model and show its stability")
+    parser.add_argument("--speed", type=int, metavar="N", help="time grouping a generated day of N articles")
+    args = parser.parse_args(argv)
+    finder = EntityFinder(load_entities())
+    if args.speed:
+        print(json.dumps(speed(args.speed, finder)))
+        return 0
+    if not args.pairs.is_file():
+        parser.error(f"no pairs file at {args.pairs}")
+    pairs = load(args.pairs)
+    if args.fit:
+        print("\n".join(fit(pairs, finder)))
+        return 0
+    print("\n".join(report(evaluate(pairs, finder))))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

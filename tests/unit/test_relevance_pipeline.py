@@ -1,0 +1,42 @@
+"""The relevance pipeline reads the title and the main text, not the page's description."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from digestcrawl.config import load_models
+from digestcrawl.items import Article
+from pipelines.relevance import RelevancePipeline
+
+
+def pipeline() -> RelevancePipeline:
+    crawler = get_crawler()
+    crawler.spider = SimpleNamespace(models={"qwen": load_models()["qwen"]})  # type: ignore[assignment]
+    relevance = RelevancePipeline.from_crawler(crawler)
+    relevance.open_spider()
+    return relevance
+
+
+def item(title: str, text: str, snippet: str = "") -> Article:
+    return Article(url="https://news.example/a", source="news", category="news", title=title, text=text,
+                   snippet=snippet)
+
+
+def test_a_mention_only_in_the_description_is_off_topic() -> None:
+    with pytest.raises(DropItem, match="off_topic"):
+        pipeline().process_item(item("Cloud revenue grows", "Revenue rose 20% on AI demand.",
+                                     snippet="Related: Qwen3 tops leaderboard"))
+
+
+def test_a_feed_entry_is_judged_on_its_summary() -> None:
+    kept = pipeline().process_item(item("Alibaba cloud update", "", snippet="通義千問推出新版本"))
+    assert kept.models == {"qwen": ["通義千問"]} and kept.placement == {"qwen": "lead"}
+
+
+def test_placement_and_hits_are_recorded() -> None:
+    kept = pipeline().process_item(item("Qwen3 tops the leaderboard", "Qwen3 scored first; Qwen again."))
+    assert kept.placement == {"qwen": "title"} and kept.hits == {"qwen": 3}

@@ -1,0 +1,103 @@
+"""Story grouping on hand-made days: nothing merged on a title alone, nothing lost, copies join."""
+
+from __future__ import annotations
+
+import pytest
+
+from digestcrawl.config import load_entities
+from digestcrawl.digest.model import StoryArticle
+from digestcrawl.digest.similarity import anchor_tokens, quantities, token_idf
+from digestcrawl.digest.stories import EntityFinder, group_stories
+
+FINDER = EntityFinder(load_entities())
+
+LAUNCH = ("阿里巴巴旗下千問App宣布接入淘寶、支付寶、飛豬與高德，月活躍用戶突破1億，春節後開放第三方服務入駐，"
+          "國際版預計年內上線。分析師指出，這是千問從聊天工具走向代辦助理的關鍵一步。")
+LAUNCH_HANS = ("千问App重磅升级：打通淘宝、支付宝、飞猪和高德，月活跃用户突破1亿。"
+               "阿里巴巴表示春节后将开放第三方服务入驻，国际版预计年内上线，千问正从聊天工具走向代办助理。")
+EARNINGS = ("輝達公布第四季財報，資料中心營收年增112%，達到184億美元，執行長黃仁勳表示新一代晶片需求強勁，"
+            "供應吃緊將延續至明年，股價盤後上漲5%。")
+WEATHER = ("中央氣象署發布低溫特報，明晨北部與宜蘭最低氣溫降至8度，山區可能降雪，民眾外出請注意保暖，"
+           "農委會提醒農民做好寒害防範措施。")
+
+
+def article(number: int, title: str, text: str, language: str = "zh-TW", duplicate_of: str | None = None,
+            snippet: str = "") -> StoryArticle:
+    return StoryArticle(id=number, url=f"https://site{number}.example/a", title=title, text=text, snippet=snippet,
+                        source=f"site{number}", category="news", publisher=f"site{number}", language=language,
+                        published=None, score=3, duplicate_of=duplicate_of)
+
+
+def story_sets(articles: list[StoryArticle]) -> list[set[int]]:
+    stories = group_stories(articles, FINDER)
+    return sorted(({a.id for a in s.articles} for s in stories), key=min)
+
+
+def test_same_event_across_scripts_is_one_story_and_other_events_are_apart() -> None:
+    day = [article(1, "千問接入淘寶支付寶 月活破億", LAUNCH), article(2, "千问App打通淘宝支付宝", LAUNCH_HANS, "zh-CN"),
+           article(3, "輝達財報優於預期", EARNINGS), article(4, "低溫特報", WEATHER)]
+    assert story_sets(day) == [{1, 2}, {3}, {4}]
+
+
+def test_same_generic_title_is_never_enough() -> None:
+    """Two different articles both titled 顯示 stay two stories, and neither disappears."""
+    day = [article(1, "顯示", EARNINGS), article(2, "顯示", WEATHER)]
+    assert story_sets(day) == [{1}, {2}]
+
+
+def test_a_copy_joins_its_original_whatever_its_text() -> None:
+    day = [article(1, "輝達財報", EARNINGS), article(2, "轉載", WEATHER, duplicate_of="https://site1.example/a")]
+    assert story_sets(day) == [{1, 2}]
+
+
+def test_a_copy_stored_without_text_is_compared_as_its_original() -> None:
+    day = [article(1, "千問接入淘寶支付寶 月活破億", LAUNCH), article(2, "千问App打通淘宝支付宝", LAUNCH_HANS, "zh-CN"),
+           article(3, "轉載：千問月活破億", "", duplicate_of="https://site1.example/a"),
+           article(4, "輝達財報優於預期", EARNINGS)]
+    assert story_sets(day) == [{1, 2, 3}, {4}]
+
+
+def test_a_headline_joins_the_story_that_holds_it_and_never_links_two() -> None:
+    day = [article(1, "千問接入淘寶支付寶 月活破億", LAUNCH), article(2, "輝達財報優於預期", EARNINGS),
+           article(3, "千問App接入淘寶、支付寶 月活躍用戶突破1億", ""),
+           article(4, "火星探測器傳回新影像", "")]
+    assert story_sets(day) == [{1, 3}, {2}, {4}]
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 7, 40])
+def test_every_article_is_in_exactly_one_story(size: int) -> None:
+    texts = [LAUNCH, LAUNCH_HANS, EARNINGS, WEATHER]
+    day = [article(n, f"標題{n % 3}", texts[n % 4] if n % 5 else "", snippet=texts[n % 4][:30])
+           for n in range(1, size + 1)]
+    stories = group_stories(day, FINDER)
+    assert sorted(a.id for s in stories for a in s.articles) == [a.id for a in day]
+    assert len({s.key for s in stories}) == len(stories)
+
+
+def test_grouping_is_deterministic() -> None:
+    day = [article(n, f"t{n}", t) for n, t in enumerate([LAUNCH, LAUNCH_HANS, EARNINGS, WEATHER] * 3, start=1)]
+    first = [(s.key, [a.id for a in s.articles]) for s in group_stories(day, FINDER)]
+    assert first == [(s.key, [a.id for a in s.articles]) for s in group_stories(list(reversed(day)), FINDER)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("月活突破1億", {"1.00e+08"}),
+    ("passes 100 million monthly users", {"1.00e+08"}),
+    ("100M users", {"1.00e+08"}),
+    ("up 20% on the year 2026", {"20%"}),
+    ("A100 chips, 3 days", set()),
+])
+def test_quantities_read_the_same_in_any_language(text: str, expected: set[str]) -> None:
+    assert quantities(text) == expected
+
+
+def test_names_are_rare_capitalised_or_versioned_words_and_entities_count_once() -> None:
+    anchors = anchor_tokens("The Analysts said Alibaba's Qwen3 and GPT-4o beat Llama; Taobao grows", {"Taobao"},
+                            FINDER.spellings)
+    assert {"qwen3", "gpt-4o", "@Taobao"} <= set(anchors)
+    assert "the" not in anchors and "taobao" not in anchors
+
+
+def test_common_words_weigh_less_than_names() -> None:
+    assert token_idf("the") < 0.5 < token_idf("announced") < token_idf("qwen3")
+    assert token_idf("的中") < token_idf("千问")
