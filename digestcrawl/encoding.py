@@ -67,6 +67,26 @@ def _count_invalid(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error(COUNTING, _count_invalid)
 
 
+# Bytes no text encoding but UTF-16/32 puts in a page: C0 controls other than tab, line feed,
+# form feed and carriage return. A served image or archive is full of them.
+BINARY_BYTES = bytes(set(range(32)) - {9, 10, 12, 13})
+BINARY_SNIFF = 1024
+BINARY_SHARE = 0.1
+
+
+def looks_binary(body: bytes) -> bool:
+    """Whether ``body`` is no text at all (an image, PDF or archive served as a page), judged on
+    its first kilobyte; UTF-16 text, with or without a BOM, is text."""
+    head = body[:BINARY_SNIFF]
+    if not head or head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        return False
+    even, odd = sorted((head[0::2].count(0), head[1::2].count(0)))
+    if odd > 0.1 * len(head) / 2 and even < 0.01 * len(head) / 2:
+        return False  # UTF-16 without a BOM: NULs, beside ASCII characters, on one side only
+    controls = len(head) - len(head.translate(None, BINARY_BYTES))
+    return controls > BINARY_SHARE * len(head)
+
+
 def normalise(label: str | None) -> str | None:
     """The codec to decode a charset label with, or None for an unknown label."""
     name = resolve_encoding(label) if label else None  # w3lib: aliases, most supersets, no UTF-7

@@ -27,7 +27,7 @@ from twisted.python.failure import Failure
 from digestcrawl.args import CrawlArgs
 from digestcrawl.config import ModelConfig, SourceConfig, SourceProblem, load_models, load_sources
 from digestcrawl.dates import Dated, best_date, url_date
-from digestcrawl.encoding import decode_html
+from digestcrawl.encoding import decode_html, looks_binary
 from digestcrawl.expand import source_urls
 from digestcrawl.extraction import ExtractedPage, extract_head
 from digestcrawl.extraction_pool import ExtractionError, ExtractionPool, ExtractionShortfall
@@ -219,7 +219,8 @@ class SourceSpider(scrapy.Spider):
     async def parse_article(self, response: Response, source: SourceConfig, entry: Entry,
                             feed_url: str) -> AsyncIterator[Article]:
         count(self.crawler, source.name, "fetched")
-        if not isinstance(response, TextResponse) or not _is_markup(_content_type(response)):
+        if (not isinstance(response, TextResponse) or not _is_markup(_content_type(response))
+                or looks_binary(response.body)):
             count(self.crawler, source.name, "dropped/binary_response")
             self.logger.warning("Binary response (%s) from %s at %s: no article",
                                 _content_type(response) or "no content type", source.name, response.url)

@@ -493,7 +493,7 @@ CASES: list[Case] = [
     Case(
         "binary_as_html",
         "page",
-        "dropped/empty_page",
+        "dropped/binary_response",
         _page(lambda: png() * 50, "text/html"),
         "PNG bytes labelled text/html",
     ),

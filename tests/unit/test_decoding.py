@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from digestcrawl.encoding import decode_html, normalise
+from digestcrawl.encoding import decode_html, looks_binary, normalise
 
 ZH_HANS = "国务院新闻办公室今天举行发布会，介绍经济运行情况。记者从会上获悉，镕、堃等字也能正确显示。" * 6
 ZH_HANT = "行政院今天召開記者會，說明經濟情勢。記者從會上得知，今年出口成長超過預期。" * 6
@@ -145,3 +145,17 @@ def test_many_invalid_bytes_fail_the_declaration_but_a_worse_guess_loses() -> No
 def test_ascii_page_with_any_label() -> None:
     assert decode_html(b"<p>plain</p>", "text/html; charset=gbk") == ("<p>plain</p>", "utf-8")
     assert decode_html(b"<p>plain</p>") == ("<p>plain</p>", "utf-8")
+
+
+@pytest.mark.parametrize(("body", "binary"), [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00" * 20, True),
+    (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<\x00\x01\x02\x03\x04\x05\x06\x07>>" * 20, True),
+    (b"PK\x03\x04\x14\x00\x00\x00\x08\x00" * 50, True),
+    ("<html><title>千問</title><p>通義千問發布新模型。</p></html>".encode(), False),
+    (b"<p>a NUL\x00 in a page of text, and a form feed\x0c</p>" * 10, False),
+    ("<html><p>Qwen 千問</p></html>".encode("utf-16-le"), False),
+    ("<html><p>Qwen 千問</p></html>".encode("utf-16"), False),
+    (b"", False),
+])
+def test_looks_binary(body: bytes, binary: bool) -> None:
+    assert looks_binary(body) is binary
