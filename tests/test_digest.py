@@ -297,7 +297,8 @@ def test_hostile_pages_make_a_sane_digest(sqlite_url: str, tmp_path: Path) -> No
     engine.dispose()
     assert titles[0] == "阿里巴巴旗下AI助手千問宣布，自1月15日起全面接入淘寶、支付寶、飛豬與高德地圖。"  # lead sentence
     assert titles[1] == "千問" + "長" * (TITLE_MAX - 3) + "…"
-    assert titles[3] == "{{ site.title }} {% include x %} --- title: pwned ---"  # data: escaped when rendered
+    # Data, escaped when rendered; the title cleaner drops the empty segment after the last "---".
+    assert titles[3] == "{{ site.title }} {% include x %} --- title: pwned"
     assert titles[5] == "news.example"  # no title, no text: the URL's host
 
 

@@ -36,6 +36,7 @@ class StoryArticle:
     published: datetime | None  # published time, else first-seen time; timezone-aware
     score: int  # relevance score for the digest's model
     duplicate_of: str | None = None  # original's URL when this is a syndicated copy
+    site_name: str = ""  # the page's og:site_name, when it gave one
 
     @property
     def outlet(self) -> str:
