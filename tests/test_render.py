@@ -228,12 +228,12 @@ def test_analysis_key_points_and_thoughts(post: str) -> None:
     parts = sections(split_post(post)[1])
     assert [line for line in parts["🔍 深度分析"] if line.startswith("- ")] == [
         "- 對 AI 產業的意義", "- 與競爭對手的比較與技術優勢", "- 潛在市場影響"]
-    assert "數據顯示下載量領先。" in parts["🔍 深度分析"]
+    assert "資料顯示下載量領先。" in parts["🔍 深度分析"]
     assert [line for line in parts["📌 重點摘要"] if line] == [
         "- 千問國際版年內上線", f"- {JA_TITLE}", "- 開源下載量領跑", "- 財經來源 2 則"]
     assert [line for line in parts["💡 延伸思考"] if line] == [
-        "- 對開發者", "  - 開發者可以通過阿里雲調用千問", "  - 留意 API 更新",
-        "- 對一般使用者", "  - 一般用戶可在 App 下單", "  - 注意隱私設定"]
+        "- 對開發者", "  - 開發者可以通過阿里雲呼叫千問", "  - 留意 API 更新",
+        "- 對一般使用者", "  - 一般使用者可在 App 下單", "  - 注意隱私設定"]
 
 
 def test_each_story_names_every_outlet_inline(post: str) -> None:

@@ -71,6 +71,7 @@ class DayFigures:
     co_mentioned: dict[str, int]  # other watched model key → articles mentioning both
     tickers: tuple[str, ...]  # the model's company tickers
     finance_titles: tuple[str, ...]  # titles of today's finance-source articles
+    earlier_entities: frozenset[str] | None = None  # names in the previous days' articles; None: unknown
 
 
 @dataclass
