@@ -55,6 +55,7 @@ class DigestOutcome:
     llm_calls: int = 0
     fallback: str | None = None  # the kind of LLM fault the digest fell back to extractive on
     malformed: int = 0  # LLM response bodies that were no chat completion
+    ungrounded: int = 0  # generated sentences, items and tags the grounding check dropped
     failed: str | None = None  # why no digest was written (the previous one stands)
 
     def describe(self) -> str:
@@ -78,7 +79,8 @@ def build_summarizer(settings: BaseSettings, engine: Engine, finder: EntityFinde
         raise ValueError(f"DIGEST_SUMMARIZER must be auto, llm or extractive, not {choice!r}")
     if choice == "extractive" or (choice == "auto" and not settings.get("LLM_API_KEY")):
         return extractive
-    return LLMSummarizer(LLMConfig.from_settings(settings), fallback=extractive, cache=LLMCache(engine))
+    return LLMSummarizer(LLMConfig.from_settings(settings), fallback=extractive, cache=LLMCache(engine),
+                         finder=finder)
 
 
 class DigestBuilder:
@@ -153,7 +155,7 @@ class DigestBuilder:
                 files.restore()  # the commit failed after the files were in place
                 raise
         outcome = DigestOutcome(model_key, day, paths.post, len(stories), len(articles), result.generator,
-                                result.llm_calls, result.fallback_kind, result.malformed)
+                                result.llm_calls, result.fallback_kind, result.malformed, result.ungrounded)
         logger.info("Digest written: %s", outcome.describe())
         return outcome
 

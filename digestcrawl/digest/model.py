@@ -130,6 +130,7 @@ class SummaryResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     malformed: int = 0  # LLM response bodies that were no chat completion
+    ungrounded: int = 0  # generated sentences, list items and tags dropped by the grounding check
 
 
 class Summarizer(Protocol):
