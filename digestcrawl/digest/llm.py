@@ -8,8 +8,8 @@ digest costs at most stories + 2 calls. Every other section is grounded too, wit
 unsupported sentence, list item or tag is dropped, and a section left with nothing (a list
 short of its minimum) takes the fallback's text (``grounding.ground_sections``).
 When the LLM gives nothing usable (timeout, connection error, error status, a body that is not
-a chat completion, invalid answers, the digest's deadline passed) the fallback writes the whole digest and the result says why and of which kind;
-an LLM fault never raises. Answers are cached in the database (``LLMCache``), so an unchanged
+a chat completion, invalid answers, the digest's deadline passed) the fallback writes the whole
+digest and the result says why and of which kind; an LLM fault never raises. Answers are cached in the database (``LLMCache``), so an unchanged
 re-run makes no call.
 
 Time is bounded per digest: every call has connect and read timeouts, and all of a digest's
