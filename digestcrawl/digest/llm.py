@@ -9,8 +9,8 @@ unsupported sentence, list item or tag is dropped, and a section left with nothi
 short of its minimum) takes the fallback's text (``grounding.ground_sections``).
 When the LLM gives nothing usable (timeout, connection error, error status, a body that is not
 a chat completion, invalid answers, the digest's deadline passed) the fallback writes the whole
-digest and the result says why and of which kind; an LLM fault never raises. Answers are cached in the database (``LLMCache``), so an unchanged
-re-run makes no call.
+digest and the result says why and of which kind; an LLM fault never raises. Answers are
+cached in the database (``LLMCache``), so an unchanged re-run makes no call.
 
 Time is bounded per digest: every call has connect and read timeouts, and all of a digest's
 calls, retries and waits share one deadline (LLM_DEADLINE): each attempt's timeouts are cut to
