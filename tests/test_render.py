@@ -673,3 +673,17 @@ def test_staged_files_publish_in_order_and_restore(tmp_path: Path) -> None:
         files.publish()
     assert old.read_bytes() == b"next"
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["img", "old.png", "posts"]  # no temp, no backup
+
+
+@pytest.mark.parametrize(("text", "written"), [
+    ("阿里云发布了新的信息网络软件。", "阿里雲釋出了新的資訊網路軟體。"),  # phrase level, Taiwan usage
+    ("据中央广播电视总台报道。", "據中央廣播電視總台報道。"),  # not 總檯 (a counter)
+    ("这是个明显存在误导成分的虚假宣传。", "這是個明顯存在誤導成分的虛假宣傳。"),
+    ("提出的各项目标任务。", "提出的各項目標任務。"),
+    ("千問App月活躍用戶突破1億。", "千問App月活躍使用者突破1億。"),
+    ("アリババ、淘宝網を主力AIアプリに連携", "アリババ、淘宝網を主力AIアプリに連携"),  # Japanese stays
+])
+def test_zh_tw_is_written_with_taiwan_phrases(text: str, written: str) -> None:
+    from digestcrawl.digest.render import to_script
+
+    assert to_script(text, "zh-TW") == written

@@ -46,8 +46,11 @@ MAX_TAGS = 10
 MAX_KEY_POINTS = 8
 # Phrase-level for Taiwan (信息 → 資訊, 網絡 → 網路), not character by character.
 OPENCC_CONFIGS = {"zh-TW": "s2twp", "zh-CN": "t2s"}
-# What OpenCC's phrase tables still get wrong, fixed after conversion.
-OPENCC_FIXES = {"zh-TW": (re.compile(r"(?<=電視|廣播)總檯"), "總台")}
+# What OpenCC's phrase tables get wrong, fixed after conversion: 總台 read as a counter, and
+# Taiwan IT terms matched across a word boundary (明|显存|在 → 明視訊記憶體在, 各|项目|标 → 各專案標).
+OPENCC_FIXES = {"zh-TW": {"電視總檯": "電視總台", "廣播總檯": "廣播總台", "明視訊記憶體在": "明顯存在",
+                          "專案標": "項目標"}}
+FIX_PATTERNS = {language: re.compile("|".join(map(re.escape, fixes))) for language, fixes in OPENCC_FIXES.items()}
 # The post's ``lang`` (BCP 47, as <html lang> and og:locale want it) per DIGEST_LANGUAGE.
 PAGE_LANGS = {"zh-TW": "zh-Hant", "zh-CN": "zh-Hans", "en": "en", "ja": "ja"}
 ALIAS_SCRIPTS: dict[str, tuple[Any, ...]] = {
@@ -271,8 +274,8 @@ def to_script(text: str, language: str) -> str:
         return text
     convert = _converter(config).convert
     converted = "".join(part if KANA.search(part) else convert(part) for part in SEGMENTS.split(text))
-    fix = OPENCC_FIXES.get(language)
-    return fix[0].sub(fix[1], converted) if fix else converted
+    fixes = OPENCC_FIXES.get(language)
+    return FIX_PATTERNS[language].sub(lambda m: fixes[m[0]], converted) if fixes else converted
 
 
 def source_text(article: StoryArticle, text: str, language: str) -> str:
