@@ -57,6 +57,7 @@ LANGUAGES = {"zh-TW": ("zh-Hant", "zh-Hans"), "zh-CN": ("zh-Hans", "zh-Hant"), "
 SENTENCES_PER_STORY = 3
 PARAGRAPH_CHARS = 160  # a third sentence only while the paragraph is shorter than this
 SENTENCES_PER_ARTICLE = 40  # the lead of a long text says what the event is
+SENTENCES_PER_STORY_MAX = 400  # bounds the similarity matrix of a story of many articles: leads first
 MAX_KEY_POINTS = 8
 NEAR_SAME = 0.18  # cosine at which two sentences say the same thing (a reworded syndicated lead)
 DEVELOPER_WORDS = re.compile(
@@ -129,6 +130,9 @@ def story_sentences(story: Story, language: str) -> list[Sentence]:
             if key not in seen and usable(sentence, headlines):
                 seen.add(key)
                 found.append(Sentence(article, sentence, order, position))
+    if len(found) > SENTENCES_PER_STORY_MAX:
+        found = sorted(sorted(found, key=lambda s: (s.position, s.order))[:SENTENCES_PER_STORY_MAX],
+                       key=lambda s: (s.order, s.position))
     return found
 
 
