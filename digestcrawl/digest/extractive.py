@@ -212,9 +212,10 @@ class ExtractiveSummarizer:
 
 def _quantity_key(surface: str) -> str:
     match = re.match(r"(\d+(?:[.,]\d+)*)\s*(\D+)", surface)
-    if not match:
+    try:
+        value, unit = float(match[1].replace(",", "")), match[2].strip().lower()  # type: ignore[index]
+    except (TypeError, ValueError):  # no number, or one such as 3.5.3.5
         return surface
-    value, unit = float(match[1].replace(",", "")), match[2].strip().lower()
     if unit in ("%", "％"):
         return f"{value:g}%"
     return f"{value * MULTIPLIERS.get(unit, 1):.3e}"

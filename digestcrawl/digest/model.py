@@ -40,7 +40,12 @@ class StoryArticle:
 
     @property
     def outlet(self) -> str:
-        return self.publisher or (urlsplit(self.url).hostname or self.source)
+        if self.publisher:
+            return self.publisher
+        try:
+            return urlsplit(self.url).hostname or self.source
+        except ValueError:  # "http://[::1": a URL no parser reads names no host
+            return self.source
 
 
 @dataclass

@@ -3,15 +3,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import random
+from datetime import UTC, date, datetime
 
 import pytest
 
-from digestcrawl.digest.model import StoryArticle
+from digestcrawl.config import load_entities, load_models
+from digestcrawl.digest.extractive import ExtractiveSummarizer
+from digestcrawl.digest.model import DayFigures, DigestInput, StoryArticle
+from digestcrawl.digest.render import RenderOptions, render_post
+from digestcrawl.digest.stories import EntityFinder, group_stories
 from digestcrawl.digest.pagetext import clean_text, is_junk
 from digestcrawl.digest.sanitize import TITLE_MAX, clean_day
 from digestcrawl.digest.titles import clean_title, site_affixes
 
+DAY = date(2026, 1, 19)
 ARTICLE = "阿里巴巴旗下AI助手千問宣布，自1月15日起全面接入淘寶、支付寶、飛豬與高德地圖。"
 
 
@@ -119,3 +125,37 @@ def test_a_day_is_cleaned_together() -> None:
 def test_no_title_breaks_the_cleaner(title: str) -> None:
     [article] = clean_day([stored(1, title, "| 首頁 | 分享 |\n" * 50 + ARTICLE)])
     assert article.title and len(article.title) <= TITLE_MAX and "\n" not in article.title
+
+
+# Nothing from a page can crash a digest: seeded random pages from a hostile alphabet, cleaned as
+# a day, summarized offline and rendered.
+HOSTILE_ALPHABET = ("|", "-", "_", "【", "】", "「", "」", "。", ".", " ", "\n", "\t", "\u202e", "\x00", "\ufeff",
+                    "首頁", "分享", "©", "All rights reserved", "千問", "Qwen", "1億", "3.5", "%", "{{", "{%",
+                    "---", "<script>", "\\", "*", "#", "\ud800", "😀", "ア", "a", "。」", "？", "!", ">", "»")
+
+
+def hostile(rng: random.Random, size: int) -> str:
+    return "".join(rng.choice(HOSTILE_ALPHABET) for _ in range(rng.randint(0, size)))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_hostile_pages_make_a_post(seed: int) -> None:
+    rng = random.Random(seed)
+    raw = [StoryArticle(id=n, url=rng.choice([f"https://h{n % 3}.example/{n}", "javascript:x", "", "http://[::1"]),
+                        title=hostile(rng, 40), text=hostile(rng, 400), snippet=hostile(rng, 20),
+                        source=hostile(rng, 5) or "s", category=rng.choice(["news", "social", "finance"]),
+                        publisher=hostile(rng, 8), language=rng.choice([None, "zh-Hant", "en", "ja", hostile(rng, 4)]),
+                        published=datetime(2026, 1, 19, tzinfo=UTC), score=1, site_name=hostile(rng, 6))
+           for n in range(1, 9)]
+    articles = clean_day(raw)
+    for article in articles:
+        assert article.title and len(article.title) <= TITLE_MAX and "\n" not in article.title
+    finder = EntityFinder(load_entities())
+    stories = group_stories(articles, finder)
+    figures = DayFigures(mentions_by_category={"news": len(articles)}, trend={DAY: len(articles)},
+                         co_mentioned={}, tickers=(), finance_titles=tuple(a.title for a in articles[:2]))
+    digest = DigestInput(model_key="qwen", model=load_models()["qwen"], day=DAY, language="zh-TW",
+                         stories=stories[:5], figures=figures)
+    result = ExtractiveSummarizer(finder).summarize(digest)
+    post = render_post(digest, result, RenderOptions())
+    assert post.startswith("---\n") and "\u202e" not in post and "\x00" not in post
