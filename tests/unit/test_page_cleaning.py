@@ -11,10 +11,10 @@ import pytest
 from digestcrawl.config import load_entities, load_models
 from digestcrawl.digest.extractive import ExtractiveSummarizer
 from digestcrawl.digest.model import DayFigures, DigestInput, StoryArticle
-from digestcrawl.digest.render import RenderOptions, render_post
-from digestcrawl.digest.stories import EntityFinder, group_stories
 from digestcrawl.digest.pagetext import clean_text, is_junk
+from digestcrawl.digest.render import RenderOptions, render_post
 from digestcrawl.digest.sanitize import TITLE_MAX, clean_day
+from digestcrawl.digest.stories import EntityFinder, group_stories
 from digestcrawl.digest.titles import clean_title, site_affixes
 
 DAY = date(2026, 1, 19)
