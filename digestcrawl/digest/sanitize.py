@@ -35,6 +35,7 @@ OUTLET_MAX = 100
 SNIPPET_MAX = 2_000
 TEXT_MAX = 200_000  # beyond every prompt budget; bounds the grouping and sentence work
 LANGUAGE_MAX = 16
+BOILERPLATE_KEEP = 0.2  # share of a page's text that must be left once its host's lines are dropped
 LEAD_SENTENCE = re.compile(r".+?(?:[。！？]|[.!?](?=\s|$))|.+")
 
 
@@ -104,12 +105,17 @@ def clean_day(articles: Sequence[StoryArticle]) -> list[StoryArticle]:
     title prefixes and suffixes) is the site's, not the article's."""
     hosts = [host_of(a.url) for a in articles]
     texts = [clean_text(UNSAFE.sub("", a.text[:TEXT_MAX])) for a in articles]
-    repeated = repeated_lines(list(zip(hosts, texts, strict=True)))
+    # Syndicated copies would count the article's own lines as the host's.
+    repeated = repeated_lines([(host, text) for host, text, a in zip(hosts, texts, articles, strict=True)
+                               if not a.duplicate_of])
     affixes = site_affixes((host, one_line(a.title[:TEXT_MAX])) for host, a in zip(hosts, articles, strict=True))
     cleaned = []
     for host, article, text in zip(hosts, articles, texts, strict=True):
         boilerplate = repeated.get(host, frozenset())
         if boilerplate:
-            text = "\n".join(line for line in text.splitlines() if key(line) not in boilerplate)
+            kept = "\n".join(line for line in text.splitlines() if key(line) not in boilerplate)
+            # Pages that repeat one another (an article stored under several URLs) share all
+            # their lines: a page left with almost nothing keeps its text.
+            text = kept if len(kept) >= BOILERPLATE_KEEP * len(text) else text
         cleaned.append(clean_article(article, text, affixes.get(host, (set(), set()))))
     return cleaned

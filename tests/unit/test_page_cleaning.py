@@ -120,6 +120,12 @@ def test_a_day_is_cleaned_together() -> None:
     assert cleaned[3].title == sidebar  # a meaningless title: the lead sentence instead
 
 
+def test_copies_of_one_article_keep_their_text() -> None:
+    """Three URLs of one host with the same article: its lines are the article's, not the site's."""
+    day = [stored(n, "千問App全面升級", f"{ARTICLE}\n春節後將開放第三方服務入駐。\n（{n}）") for n in range(1, 4)]
+    assert all(a.text.startswith(ARTICLE) for a in clean_day(day))
+
+
 @pytest.mark.parametrize("title", ["", "\u202e" * 10, "|" * 500, "首頁" * 40_000, "- - - _ _ |", "【】" * 9,
                                    "\x00\n\t", "標題 - " * 10_000])
 def test_no_title_breaks_the_cleaner(title: str) -> None:
