@@ -59,6 +59,7 @@ PARAGRAPH_CHARS = 160  # a third sentence only while the paragraph is shorter th
 SENTENCES_PER_ARTICLE = 40  # the lead of a long text says what the event is
 SENTENCES_PER_STORY_MAX = 400  # bounds the similarity matrix of a story of many articles: leads first
 MAX_KEY_POINTS = 8
+NOTE_NEAR = 0.2  # bigram Jaccard at which a note repeats a key point or another note
 NEAR_SAME = 0.18  # cosine at which two sentences say the same thing (a reworded syndicated lead)
 DEVELOPER_WORDS = re.compile(
     r"開源|开源|API|SDK|GitHub|Hugging ?Face|模型|參數|参数|開發|开发|程式|程序|代碼|代码|推理|訓練|训练|"
@@ -366,15 +367,17 @@ class _Figures:
         if social_first:
             social = [a for s in self.digest.stories for a in s.articles if a.category == "social"]
             lines += [self._fmt("social", title=a.title, outlet=a.outlet) for a in social[:2]]
-        used = {r.central.text for r in self.ranked if r.central}
-        candidates = [s for r in self.ranked for s in r.sentences[:6] if s.text not in used]
+        said = [set(bigrams(r.central.text)) for r in self.ranked if r.central]  # the key points
+        candidates = [s for r in self.ranked for s in r.sentences[:6]]
         matching = [s for s in candidates if words.search(s.text)]
         for sentence in matching + candidates:
             if len(lines) >= 3:
                 break
-            line = self._fmt("sourced", sentence=sentence.text, outlet=sentence.article.outlet)
-            if line not in lines:
-                lines.append(line)
+            grams = set(bigrams(sentence.text))
+            if any(len(grams & other) > NOTE_NEAR * len(grams | other) for other in said):
+                continue  # a key point, or a rewording of one already noted
+            said.append(grams)
+            lines.append(self._fmt("sourced", sentence=sentence.text, outlet=sentence.article.outlet))
         for line in (self._fmt("point_categories"), self._fmt("point_volume", versus=self._versus())):
             if len(lines) >= 2:
                 break
