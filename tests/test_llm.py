@@ -518,6 +518,12 @@ def test_check_story(paragraph: str, cited: list[int], problem: str | None) -> N
         assert any(problem in p for p in problems), problems
 
 
+@pytest.mark.parametrize("title", ["{title}", "[標題]", "TODO"])
+def test_check_story_rejects_a_placeholder_title(title: str) -> None:
+    summary = StorySummary(story_key="s-app", title=title, paragraph="千問App月活躍用戶突破1億。", cited=[11])
+    assert any("placeholder" in p for p in check_story(summary, make_digest()))
+
+
 def test_check_story_finds_names_and_percentages_in_cited_articles() -> None:
     summary = story("外資 Jefferies 表示，股價一度下挫逾3%。", [31], key="s-fin")
     assert check_story(summary, make_digest()) == []

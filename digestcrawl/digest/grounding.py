@@ -160,10 +160,13 @@ def _squash(text: str) -> str:
     return re.sub(r"[\s\W_]+", "", text)
 
 
-def check_text(written: str, sources: Sources, finder: EntityFinder | None = None) -> list[str]:
-    """The problems that make ``written`` unsupported by ``sources``; empty: supported."""
+def check_text(written: str, sources: Sources, finder: EntityFinder | None = None,
+               short_ok: bool = False) -> list[str]:
+    """The problems that make ``written`` unsupported by ``sources``; empty: supported.
+    ``short_ok``: a headline may be shorter than a sentence."""
     problems = []
-    if PLACEHOLDER.search(written) or sum(c.isalnum() for c in written) < MEANINGFUL_MIN:
+    short = not short_ok and sum(c.isalnum() for c in written) < MEANINGFUL_MIN
+    if PLACEHOLDER.search(written) or short:
         problems.append(f"placeholder or template text: {written[:60]!r}")
     problems += [f"number {n} appears in no cited article"
                 for n in sorted(numbers(written)) if n not in sources.numbers]
@@ -189,8 +192,7 @@ def check_story(summary: StorySummary, digest: DigestInput, finder: EntityFinder
                 for i in summary.cited if i not in members]
     cited = [members[i] for i in dict.fromkeys(summary.cited) if i in members]
     sources = Sources.of(digest, cited, finder)
-    # The title is checked for names and numbers only: a headline may be short.
-    title = [p for p in check_text(summary.title, sources, finder) if not p.startswith("placeholder")]
+    title = check_text(summary.title, sources, finder, short_ok=True)
     return problems + list(dict.fromkeys(title + check_text(summary.paragraph, sources, finder)))
 
 
