@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +28,7 @@ from sqlalchemy import select
 from digestcrawl.config import load_entities
 from digestcrawl.digest.daily import DigestBuilder, DigestOutcome
 from digestcrawl.digest.extractive import ExtractiveSummarizer, split_sentences
-from digestcrawl.digest.model import DigestInput
+from digestcrawl.digest.model import DayFigures, DigestContent, DigestInput, Story
 from digestcrawl.digest.render import RenderOptions, render_post
 from digestcrawl.digest.repository import DigestRepository
 from digestcrawl.digest.sanitize import TITLE_MAX
@@ -173,7 +174,6 @@ def _day_stories(crawled: Crawled) -> tuple[list, DigestRepository]:  # type: ig
 def test_extractive_summary_is_verbatim_from_cited_articles(crawled: Crawled) -> None:
     stories, repository = _day_stories(crawled)
     from digestcrawl.config import load_models
-    from digestcrawl.digest.model import DigestInput
 
     models = load_models()
     articles = [a for s in stories for a in s.articles]
@@ -254,7 +254,7 @@ def test_offline_post_of_real_table_layout_pages_is_readable() -> None:
     crawl extracts them and cleaned as the repository cleans a day, one story each: the post has
     none of their junk (41 of 69 such texts started with `| |` before the cleaner)."""
     from digestcrawl.config import load_models
-    from digestcrawl.digest.model import DayFigures, Story, StoryArticle
+    from digestcrawl.digest.model import StoryArticle
     from digestcrawl.digest.sanitize import clean_day
     from digestcrawl.encoding import decode_html
     from digestcrawl.extraction import extract_page
@@ -284,6 +284,91 @@ def test_offline_post_of_real_table_layout_pages_is_readable() -> None:
     for junk_title in ("_新浪网", "-搜狐财经", "_商业频道", "_央广网", "_商業頻道", "_新浪網", "央廣網"):
         assert junk_title not in post
     assert "資訊" in post or "網路" in post  # mainland vocabulary converted at phrase level
+
+
+class _PagesAsFeed:
+    """The shared real pages on 127.0.0.1, as they come (no charset header), with an RSS feed of
+    them dated on the digest day."""
+
+    def __init__(self, folder: Path) -> None:
+        pages = sorted(p.name for p in folder.glob("*.html"))
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                port = self.server.server_address[1]
+                if self.path == "/feed.xml":
+                    items = "".join(f"<item><title>page {n}</title><link>http://127.0.0.1:{port}/p/{name}</link>"
+                                    "<pubDate>Mon, 19 Jan 2026 02:00:00 GMT</pubDate></item>"
+                                    for n, name in enumerate(pages))
+                    body = f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
+                    kind = "application/rss+xml"
+                elif self.path.startswith("/p/") and self.path[3:] in pages:
+                    body, kind = (folder / self.path[3:]).read_bytes(), "text/html"
+                else:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}/feed.xml"
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.skipif(not ZH_WEB.is_dir(), reason="no shared zh-web-extraction-dev data")
+def test_crawl_of_real_pages_served_as_a_feed_makes_a_readable_post(tmp_path: Path) -> None:
+    """`scrapy crawl` of the real pages through a feed, for a model named by words they use,
+    then the digest it writes on close: readable, whatever the pages' layouts."""
+    (tmp_path / "models.yaml").write_text(
+        "models:\n  zhweb:\n    display: ZHWEB\n    aliases:\n      zh-Hans: [中国, 记者, 政府]\n"
+        "      zh-Hant: [中國, 記者, 政府]\n", "utf-8")
+    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    with _PagesAsFeed(ZH_WEB) as feed:
+        (tmp_path / "sources.yaml").write_text(
+            f"sources:\n  - name: zhweb\n    publisher: zhweb\n    kind: feed\n    category: news\n"
+            f"    url: \"{feed}\"\n    locale: zh-TW\n", "utf-8")
+        settings = {"DATABASE_URL": database_url, "DIGESTCRAWL_SOURCES_FILE": str(tmp_path / "sources.yaml"),
+                    "DIGESTCRAWL_MODELS_FILE": str(tmp_path / "models.yaml"), "NETGUARD_ALLOW": "127.0.0.1",
+                    "DIGEST_SITE_DIR": str(tmp_path / "site"), "REPORT_DIR": str(tmp_path / "reports"),
+                    "SPOOL_DIR": str(tmp_path / "spool"), "AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0"}
+        result = subprocess.run(scrapy_command("crawl", "news", "-a", "model=zhweb", "-a", "source=zhweb",
+                                               "-a", "since=2026-01-19", "-a", "until=2026-01-20",
+                                               settings=settings),
+                                cwd=ROOT, capture_output=True, text=True, timeout=300,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    post = (tmp_path / "site" / "_posts" / "2026-01-19-zhweb-daily.md").read_text("utf-8")
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            content = conn.execute(select(DigestRow.content)).scalar_one()
+        articles = DigestRepository(engine, ZoneInfo("Asia/Taipei")).articles("zhweb", DAY)
+    finally:
+        engine.dispose()
+    assert len(articles) >= 10
+    summaries = DigestContent.model_validate(content).stories
+    stories = [Story(s.story_key, [a for a in articles if a.id in s.cited]) for s in summaries]
+    from digestcrawl.config import load_models
+
+    digest = DigestInput(model_key="zhweb", model=load_models(str(tmp_path / "models.yaml"))["zhweb"], day=DAY,
+                         language="zh-TW", stories=stories,
+                         figures=DayFigures(mentions_by_category={}, trend={}, co_mentioned={}, tickers=(),
+                                            finance_titles=()))
+    assert_readable(post, digest, summaries)
 
 
 # --- Digests that must not be lost: hostile pages, LLM faults, failed writes, races ---------

@@ -89,7 +89,9 @@ def usable(sentence: str, headlines: frozenset[str] | set[str] = frozenset()) ->
     that talks to a language model."""
     size = len(sentence)
     ends = sentence.rstrip("」』）)\"'”’").endswith(("。", "！", "？", ".", "!", "?", "；"))
-    # A line with no end mark is a subhead, caption or link: never a sentence of a paragraph.
+    # A line with no end mark is a subhead, caption or link, one ending in an ellipsis a teaser:
+    # never a sentence of a paragraph.
+    ends = ends and not sentence.endswith(("...", "…"))
     return ((12 <= size <= 260) and ends and "http" not in sentence
             and not INSTRUCTION_LIKE.search(sentence) and not is_junk(sentence)
             and fingerprint(sentence) not in headlines)

@@ -61,6 +61,7 @@ BREADCRUMB = re.compile(
 SEPARATORS = re.compile(r"\s*(?:\\?\||｜|│|»|›|→|->|>|·|•|/|\s[-–—]+\s|-{2,})\s*")
 SENTENCE_MARK = re.compile(r"[。！？；，,]|[.!?](?=\s|$)")
 BRACKET_BUTTONS = re.compile(r"【[^】]{1,8}】")
+LINK_LABEL = re.compile(r"\S\[[^\]\s]{1,12}\]")
 
 
 def _tokens(line: str) -> list[str]:
@@ -79,6 +80,8 @@ def is_navigation(line: str) -> bool:
         return True
     if BRACKET_BUTTONS.sub("", stripped).strip() == "" and "【" in stripped:
         return True  # 【推薦】【打印】【關閉】
+    if len(LINK_LABEL.findall(stripped)) >= 3:
+        return True  # a blogroll: 洞庭一葉[個人主頁] 漢網[漢民族服飾] 湖湘文化論壇[紅網] …
     if len(re.findall(r"->|>|»|›|→", stripped)) >= 2 and len(stripped) <= 2 * SHORT \
             and not SENTENCE_MARK.search(stripped):
         return True  # a breadcrumb: 首頁 > 科技 > AI

@@ -39,6 +39,7 @@ ARTICLE = "阿里巴巴旗下AI助手千問宣布，自1月15日起全面接入�
     "関連記事",
     "（責任編輯：黃帥）",
     "作者：王小明 來源：聯合報",
+    "China-Pub Cityscape[mahoiling行记] 洞庭一叶[个人主页] 汉网[汉民族服饰] 湖湘文化论坛[红网] 中国BBS社区100强...",
 ])
 def test_junk_lines_are_removed(junk: str) -> None:
     assert clean_text(f"{junk}\n{ARTICLE}") == ARTICLE
