@@ -154,7 +154,8 @@ def article(
 def rss(items: list[tuple[str, str, str]]) -> bytes:
     """An RSS 2.0 document of (title, link, pubDate) items."""
     entries = "".join(
-        f"<item><title>{t}</title><link>{link}</link><pubDate>{d}</pubDate><description>hostile case</description></item>"
+        f"<item><title>{t}</title><link>{link}</link><pubDate>{d}</pubDate>"
+        "<description>hostile case</description></item>"
         for t, link, d in items
     )
     return (
