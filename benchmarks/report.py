@@ -89,6 +89,13 @@ def _rows(doc: dict[str, Any]) -> list[tuple[str, str, str, str]]:
              f"≤ {b5['target_mb']} MB {_verdict(b5['peak_rss_mb'] <= b5['target_mb'])}"))
     elif b5:
         add(("B5", "memory", b5.get("error") or b5.get("skipped", ""), ""))
+    b7 = doc.get("B7", {})
+    if "seconds" in b7:
+        add(("B7", f"offline digest of a {b7['articles']}-article day ({b7['stories']} stories)",
+             f"{_fmt(b7['seconds'])} s{', page junk in the post' if b7['junk_in_post'] else ''}",
+             f"< {_fmt(b7['target_s'])} s {_verdict(b7['seconds'] < b7['target_s'] and not b7['junk_in_post'])}"))
+    elif b7:
+        add(("B7", "offline digest time", b7.get("error") or b7.get("skipped", ""), ""))
     b6 = doc.get("B6", {})
     if b6 and not (b6.keys() & {"error", "skipped"}):
         rows.extend(("B6", *row) for row in quality_rows(b6))

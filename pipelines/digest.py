@@ -9,7 +9,8 @@ A failed digest never raises out of ``close_spider`` (Scrapy would only log "Scr
 failure"): it is logged with its traceback and counted. Stats: ``digestcrawl/digest/written``,
 ``…/empty_day``, ``…/failed`` (the previous post stands), ``…/fallback`` and
 ``…/fallback/<kind>`` (written by the extractive summarizer because the LLM failed),
-``…/llm/malformed_body`` (LLM response bodies that were no chat completion).
+``…/llm/malformed_body`` (LLM response bodies that were no chat completion),
+``…/llm/ungrounded_dropped`` (generated sentences, list items and tags the grounding check dropped).
 
 Settings: DIGEST_ON_CLOSE (bool, default True), DISTRIBUTED, those of ``digestcrawl.workers``
 and of ``digestcrawl.digest.daily``.
@@ -72,6 +73,8 @@ class DigestPipeline:
                 stats.inc_value(f"digestcrawl/digest/fallback/{outcome.fallback}")
             if outcome.malformed:
                 stats.inc_value("digestcrawl/digest/llm/malformed_body", outcome.malformed)
+            if outcome.ungrounded:
+                stats.inc_value("digestcrawl/digest/llm/ungrounded_dropped", outcome.ungrounded)
 
     def _build_all(self, models: list[str], day):  # type: ignore[no-untyped-def]
         # The digest stack (matplotlib, openai) is loaded only when a digest is written.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-SECTIONS = ("B1", "B2", "B3", "B4", "B5", "B6")
+SECTIONS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7")
 
 
 def test_smoke_benchmark_runs_every_section(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,10 +28,12 @@ from sqlalchemy import select
 from digestcrawl.config import load_entities
 from digestcrawl.digest.daily import DigestBuilder, DigestOutcome
 from digestcrawl.digest.extractive import ExtractiveSummarizer, split_sentences
-from digestcrawl.digest.model import DigestInput
+from digestcrawl.digest.model import DayFigures, DigestContent, DigestInput, Story
+from digestcrawl.digest.render import RenderOptions, render_post
 from digestcrawl.digest.repository import DigestRepository
 from digestcrawl.digest.sanitize import TITLE_MAX
 from digestcrawl.digest.stories import EntityFinder, group_stories
+from digestcrawl.digest.titles import SITE_WORDS, segments
 from digestcrawl.items import Article
 from digestcrawl.storage import ArticleStore, DigestRow, StoryArticleRow, StoryRow, make_engine
 from spiders.news import NewsSpider
@@ -175,7 +179,6 @@ def _day_stories(crawled: Crawled) -> tuple[list, DigestRepository]:  # type: ig
 def test_extractive_summary_is_verbatim_from_cited_articles(crawled: Crawled) -> None:
     stories, repository = _day_stories(crawled)
     from digestcrawl.config import load_models
-    from digestcrawl.digest.model import DigestInput
 
     models = load_models()
     articles = [a for s in stories for a in s.articles]
@@ -207,6 +210,172 @@ def test_llm_digest_through_the_command_and_its_cache(crawled: Crawled) -> None:
         assert "generator: llm:local-test" in post
         again = crawled.scrapy("digest", "--model", "qwen", "--date", "2026-01-19", *llm)
         assert again.returncode == 0 and server.calls == calls
+
+
+# --- Readability: the whole offline post, as a reader sees it ---------------------------------
+
+JUNK_WORDS = re.compile(r"copyright|all rights reserved|版權所有|版权所有|©|首頁 |首页 |當前位置|当前位置|您的位置|"
+                        r"發表評論|发表评论|我來說兩句|我来说两句|分享到|回到頂端|返回顶部", re.IGNORECASE)
+
+
+def assert_readable(post: str, digest: DigestInput, stories: list[Any]) -> None:
+    """No table residue, copyright or navigation line anywhere in the post; no site suffix in
+    a title; every highlight's sentences are in the main text of one of the sources it cites."""
+    _, body = post.removeprefix("---\n").split("\n---\n", 1)
+    for line in body.splitlines():
+        assert "|" not in line, f"table residue: {line[:120]}"
+        assert not JUNK_WORDS.search(line), f"page junk: {line[:120]}"
+    outlets = {o for story in digest.stories for o in story.outlets}
+    for summary in stories:
+        parts = segments(summary.title.split("（")[0])
+        assert len(parts) == 1 or not (SITE_WORDS.search(parts[-1]) or parts[-1] in outlets), summary.title
+        cited = [digest.article(i) for i in summary.cited]
+        for sentence in split_sentences(summary.paragraph):
+            assert any(a and sentence in a.text for a in cited), (summary.story_key, sentence)
+
+
+def test_offline_post_of_the_fixture_web_is_readable(crawled: Crawled) -> None:
+    stories, repository = _day_stories(crawled)
+    from digestcrawl.config import load_models
+
+    models = load_models()
+    articles = [a for s in stories for a in s.articles]
+    digest = DigestInput(model_key="qwen", model=models["qwen"], day=DAY, language="zh-TW", stories=stories[:5],
+                         figures=repository.figures("qwen", DAY, articles, models["qwen"].tickers, ["llama"]))
+    result = ExtractiveSummarizer(EntityFinder(load_entities())).summarize(digest)
+    repository.engine.dispose()
+    assert_readable(render_post(digest, result, RenderOptions()), digest, result.content.stories)
+    post = (crawled.site_dir / "_posts" / "2026-01-19-qwen-daily.md").read_text("utf-8")
+    assert "對開發者：可追蹤" not in post and "的後續技術細節與官方說明" not in post  # no template filler
+
+
+# ../shared beside the repository (as benchmarks/quality.py has it), or beside /work/main.
+ZH_WEB = next((base / "shared" / "data" / "zh-web-extraction-dev" / "original"
+               for base in (ROOT.parent, ROOT.parent.parent)
+               if (base / "shared" / "data" / "zh-web-extraction-dev" / "original").is_dir()), ROOT / "missing")
+
+
+@pytest.mark.skipif(not ZH_WEB.is_dir(), reason="no shared zh-web-extraction-dev data")
+def test_offline_post_of_real_table_layout_pages_is_readable() -> None:
+    """The 23 real pages of zh-web-extraction-dev (table layouts, portals, forums), extracted as a
+    crawl extracts them and cleaned as the repository cleans a day, one story each: the post has
+    none of their junk (41 of 69 such texts started with `| |` before the cleaner)."""
+    from digestcrawl.config import load_models
+    from digestcrawl.digest.model import StoryArticle
+    from digestcrawl.digest.sanitize import clean_day
+    from digestcrawl.encoding import decode_html
+    from digestcrawl.extraction import extract_page
+
+    zone = ZoneInfo("Asia/Taipei")
+    raw = []
+    for n, page in enumerate(sorted(ZH_WEB.glob("*.html")), start=1):
+        html, _ = decode_html(page.read_bytes())
+        extracted = extract_page(html, f"https://site{n % 7}.example/{page.stem}", zone)
+        assert extracted is not None
+        raw.append(StoryArticle(id=n, url=f"https://site{n % 7}.example/{page.stem}", title=extracted.title,
+                                text=extracted.text, snippet="", source="web", category="news",
+                                publisher=extracted.site_name or "", language="zh-Hans",
+                                published=datetime(2026, 1, 19, 9, tzinfo=zone), score=1,
+                                site_name=extracted.site_name or ""))
+    assert sum(a.text.lstrip().startswith("|") for a in raw) >= 5  # the junk is there to remove
+    articles = clean_day(raw)
+    stories = [Story(f"s{a.id}", [a]) for a in articles]
+    figures = DayFigures(mentions_by_category={"news": len(articles)}, trend={DAY: len(articles)},
+                         co_mentioned={}, tickers=(), finance_titles=())
+    digest = DigestInput(model_key="qwen", model=load_models()["qwen"], day=DAY, language="zh-TW",
+                         stories=stories, figures=figures)
+    result = ExtractiveSummarizer(EntityFinder(load_entities())).summarize(digest)
+    assert_readable(render_post(digest, result, RenderOptions(max_stories=len(stories))), digest,
+                    result.content.stories)
+    post = render_post(digest, result, RenderOptions(max_stories=len(stories)))
+    for junk_title in ("_新浪网", "-搜狐财经", "_商业频道", "_央广网", "_商業頻道", "_新浪網", "央廣網"):
+        assert junk_title not in post
+    assert "資訊" in post or "網路" in post  # mainland vocabulary converted at phrase level
+
+
+class _PagesAsFeed:
+    """The shared real pages on 127.0.0.1, as they come (no charset header), with an RSS feed of
+    them dated on the digest day."""
+
+    def __init__(self, folder: Path) -> None:
+        pages = sorted(p.name for p in folder.glob("*.html"))
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                port = self.server.server_address[1]
+                if self.path == "/feed.xml":
+                    items = "".join(f"<item><title>page {n}</title><link>http://127.0.0.1:{port}/p/{name}</link>"
+                                    "<pubDate>Mon, 19 Jan 2026 02:00:00 GMT</pubDate></item>"
+                                    for n, name in enumerate(pages))
+                    body = f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
+                    kind = "application/rss+xml"
+                elif self.path.startswith("/p/") and self.path[3:] in pages:
+                    body, kind = (folder / self.path[3:]).read_bytes(), "text/html"
+                else:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}/feed.xml"
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.skipif(not ZH_WEB.is_dir(), reason="no shared zh-web-extraction-dev data")
+def test_crawl_of_real_pages_served_as_a_feed_makes_a_readable_post(tmp_path: Path) -> None:
+    """`scrapy crawl` of the real pages through a feed, for a model named by words they use,
+    then the digest it writes on close: readable, whatever the pages' layouts."""
+    (tmp_path / "models.yaml").write_text(
+        "models:\n  zhweb:\n    display: ZHWEB\n    aliases:\n      zh-Hans: [中国, 记者, 政府]\n"
+        "      zh-Hant: [中國, 記者, 政府]\n", "utf-8")
+    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    with _PagesAsFeed(ZH_WEB) as feed:
+        (tmp_path / "sources.yaml").write_text(
+            f"sources:\n  - name: zhweb\n    publisher: zhweb\n    kind: feed\n    category: news\n"
+            f"    url: \"{feed}\"\n    locale: zh-TW\n", "utf-8")
+        settings = {"DATABASE_URL": database_url, "DIGESTCRAWL_SOURCES_FILE": str(tmp_path / "sources.yaml"),
+                    "DIGESTCRAWL_MODELS_FILE": str(tmp_path / "models.yaml"), "NETGUARD_ALLOW": "127.0.0.1",
+                    "DIGEST_SITE_DIR": str(tmp_path / "site"), "REPORT_DIR": str(tmp_path / "reports"),
+                    "SPOOL_DIR": str(tmp_path / "spool"), "AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0"}
+        result = subprocess.run(scrapy_command("crawl", "news", "-a", "model=zhweb", "-a", "source=zhweb",
+                                               "-a", "since=2026-01-19", "-a", "until=2026-01-20",
+                                               settings=settings),
+                                cwd=ROOT, capture_output=True, text=True, timeout=300,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    post = (tmp_path / "site" / "_posts" / "2026-01-19-zhweb-daily.md").read_text("utf-8")
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            content = conn.execute(select(DigestRow.content)).scalar_one()
+        articles = DigestRepository(engine, ZoneInfo("Asia/Taipei")).articles("zhweb", DAY)
+    finally:
+        engine.dispose()
+    assert len(articles) >= 10
+    summaries = DigestContent.model_validate(content).stories
+    stories = [Story(s.story_key, [a for a in articles if a.id in s.cited]) for s in summaries]
+    from digestcrawl.config import load_models
+
+    digest = DigestInput(model_key="zhweb", model=load_models(str(tmp_path / "models.yaml"))["zhweb"], day=DAY,
+                         language="zh-TW", stories=stories,
+                         figures=DayFigures(mentions_by_category={}, trend={}, co_mentioned={}, tickers=(),
+                                            finance_titles=()))
+    assert_readable(post, digest, summaries)
 
 
 # --- Digests that must not be lost: hostile pages, LLM faults, failed writes, races ---------
@@ -304,7 +473,8 @@ def test_hostile_pages_make_a_sane_digest(sqlite_url: str, tmp_path: Path) -> No
     engine.dispose()
     assert titles[0] == "阿里巴巴旗下AI助手千問宣布，自1月15日起全面接入淘寶、支付寶、飛豬與高德地圖。"  # lead sentence
     assert titles[1] == "千問" + "長" * (TITLE_MAX - 3) + "…"
-    assert titles[3] == "{{ site.title }} {% include x %} --- title: pwned ---"  # data: escaped when rendered
+    # Data, escaped when rendered; the title cleaner drops the empty segment after the last "---".
+    assert titles[3] == "{{ site.title }} {% include x %} --- title: pwned"
     assert titles[5] == "news.example"  # no title, no text: the URL's host
 
 

@@ -228,12 +228,12 @@ def test_analysis_key_points_and_thoughts(post: str) -> None:
     parts = sections(split_post(post)[1])
     assert [line for line in parts["🔍 深度分析"] if line.startswith("- ")] == [
         "- 對 AI 產業的意義", "- 與競爭對手的比較與技術優勢", "- 潛在市場影響"]
-    assert "數據顯示下載量領先。" in parts["🔍 深度分析"]
+    assert "資料顯示下載量領先。" in parts["🔍 深度分析"]
     assert [line for line in parts["📌 重點摘要"] if line] == [
         "- 千問國際版年內上線", f"- {JA_TITLE}", "- 開源下載量領跑", "- 財經來源 2 則"]
     assert [line for line in parts["💡 延伸思考"] if line] == [
-        "- 對開發者", "  - 開發者可以通過阿里雲調用千問", "  - 留意 API 更新",
-        "- 對一般使用者", "  - 一般用戶可在 App 下單", "  - 注意隱私設定"]
+        "- 對開發者", "  - 開發者可以通過阿里雲呼叫千問", "  - 留意 API 更新",
+        "- 對一般使用者", "  - 一般使用者可在 App 下單", "  - 注意隱私設定"]
 
 
 def test_each_story_names_every_outlet_inline(post: str) -> None:
@@ -673,3 +673,17 @@ def test_staged_files_publish_in_order_and_restore(tmp_path: Path) -> None:
         files.publish()
     assert old.read_bytes() == b"next"
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["img", "old.png", "posts"]  # no temp, no backup
+
+
+@pytest.mark.parametrize(("text", "written"), [
+    ("阿里云发布了新的信息网络软件。", "阿里雲釋出了新的資訊網路軟體。"),  # phrase level, Taiwan usage
+    ("据中央广播电视总台报道。", "據中央廣播電視總台報道。"),  # not 總檯 (a counter)
+    ("这是个明显存在误导成分的虚假宣传。", "這是個明顯存在誤導成分的虛假宣傳。"),
+    ("提出的各项目标任务。", "提出的各項目標任務。"),
+    ("千問App月活躍用戶突破1億。", "千問App月活躍使用者突破1億。"),
+    ("アリババ、淘宝網を主力AIアプリに連携", "アリババ、淘宝網を主力AIアプリに連携"),  # Japanese stays
+])
+def test_zh_tw_is_written_with_taiwan_phrases(text: str, written: str) -> None:
+    from digestcrawl.digest.render import to_script
+
+    assert to_script(text, "zh-TW") == written

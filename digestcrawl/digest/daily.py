@@ -19,7 +19,7 @@ settings of ``digestcrawl.digest.llm`` and the DIGEST_* settings of ``digestcraw
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -55,6 +55,7 @@ class DigestOutcome:
     llm_calls: int = 0
     fallback: str | None = None  # the kind of LLM fault the digest fell back to extractive on
     malformed: int = 0  # LLM response bodies that were no chat completion
+    ungrounded: int = 0  # generated sentences, items and tags the grounding check dropped
     failed: str | None = None  # why no digest was written (the previous one stands)
 
     def describe(self) -> str:
@@ -78,7 +79,8 @@ def build_summarizer(settings: BaseSettings, engine: Engine, finder: EntityFinde
         raise ValueError(f"DIGEST_SUMMARIZER must be auto, llm or extractive, not {choice!r}")
     if choice == "extractive" or (choice == "auto" and not settings.get("LLM_API_KEY")):
         return extractive
-    return LLMSummarizer(LLMConfig.from_settings(settings), fallback=extractive, cache=LLMCache(engine))
+    return LLMSummarizer(LLMConfig.from_settings(settings), fallback=extractive, cache=LLMCache(engine),
+                         finder=finder)
 
 
 class DigestBuilder:
@@ -126,14 +128,19 @@ class DigestBuilder:
             logger.warning("No relevant items for %s on %s: no digest written", model_key, day)
             return DigestOutcome(model_key, day, None)
         stories = group_stories(articles, self.finder)
-        mark_follow_ups(stories, self._earlier_stories(model_key, day), self.finder)
+        earlier = self._earlier_stories(model_key, day)
+        mark_follow_ups(stories, earlier, self.finder)
         others = {key: m.display for key, m in self.models.items() if key != model_key}
+        # Names the previous week's articles gave: what is new today is the rest.
+        known = frozenset().union(*(self.finder.find(f"{a.title}\n{a.text[:800]}")
+                                    for _, story in earlier for a in story.articles))
+        figures = replace(self.repository.figures(model_key, day, articles, model.tickers, list(others)),
+                          earlier_entities=known)
         # Only the stories the post shows are summarized; all of them are stored.
         digest = DigestInput(
             model_key=model_key, model=model, day=day, language=self.language,
             stories=stories[: self.options.max_stories],
-            figures=self.repository.figures(model_key, day, articles, model.tickers, list(others)),
-            competitors=others)
+            figures=figures, competitors=others)
         result = self.summarizer.summarize(digest)
         paths = post_paths(self.site_dir, model_key, day)
         self.site.ensure_model_page(model_key, model.display)  # once; a page that exists stands
@@ -148,7 +155,7 @@ class DigestBuilder:
                 files.restore()  # the commit failed after the files were in place
                 raise
         outcome = DigestOutcome(model_key, day, paths.post, len(stories), len(articles), result.generator,
-                                result.llm_calls, result.fallback_kind, result.malformed)
+                                result.llm_calls, result.fallback_kind, result.malformed, result.ungrounded)
         logger.info("Digest written: %s", outcome.describe())
         return outcome
 

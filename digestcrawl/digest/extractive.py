@@ -1,23 +1,32 @@
 """The offline summarizer: sentences picked from the stored articles, figures from the database.
 
-Each story's paragraph is two or three sentences taken verbatim from its articles (lead
-sentences that share the most words with the story's headlines, in the output language when
-the story has any). The trend and analysis sections are filled from counts, names and titles
-in ``DigestInput``, through the per-language phrases in ``templates/extractive.yaml``; nothing
-is invented. The renderer converts the result to the output script.
+Each story's paragraph is two or three sentences taken verbatim from its articles: the most
+central ones across its sources (LexRank over TF-IDF, ``lexrank``), without repeats (MMR), in
+the output language when the story has articles in it, in the order they were written. The
+other sections say only what the data says, and say it briefly: the trend from counts and
+their change (previous 7 days, previous day) and the names and figures several stories share;
+the analysis from what changed since the previous days (follow-ups, new stories, names not
+seen before), the other watched models mentioned and the finance sources' news; one key point
+per story (its most central sentence); developers' and users' notes from the articles'
+sentences on technical or product matters. Phrases come from ``templates/extractive.yaml``;
+nothing is invented. The renderer converts the result to the output script (zh-TW: OpenCC
+``s2twp``, phrase level).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import yaml
 
 from digestcrawl.dedup import fingerprint
+from digestcrawl.digest.lexrank import centrality, mmr, tfidf
 from digestcrawl.digest.model import (
     STORY_TITLE_MAX,
     Analysis,
@@ -28,19 +37,39 @@ from digestcrawl.digest.model import (
     StorySummary,
     SummaryResult,
 )
+from digestcrawl.digest.pagetext import is_junk
 from digestcrawl.digest.sanitize import cut
+from digestcrawl.digest.similarity import MULTIPLIERS
 from digestcrawl.digest.stories import EntityFinder, bigrams
 
-SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+(?=[A-Z0-9\"'“(])|\n+")
-# Text that addresses a language model is never quoted into a digest.
+# 。！？； end a sentence (with any closing quote after them); .!? only before a space and a
+# new sentence, so 3.5, U.S.-made and example.com stay whole.
+SENTENCE_END = re.compile(r"(?<=[。！？；][」』”’）)])|(?<=[。！？；])(?![」』”’）)])"
+                          r"|(?<=[.!?])\s+(?=[A-Z0-9\"'“(\u3040-\u30ff\u4e00-\u9fff])|\n+")
+# Text that addresses a language model or a digest writer is never quoted into a digest.
 INSTRUCTION_LIKE = re.compile(
     r"ignore (all |any )?(previous|prior|above|earlier) instructions|disregard (the )?(previous|above)|"
-    r"system prompt|忽略(之前|先前|以上|上述)的?(所有)?指令|忽視(之前|先前|以上)的?指令",
+    r"system prompt|(?:language model|assistant|summar(?:y|izer|ise|ize)|digest)s?\b.{0,40}\b(?:must|should)\b|"
+    r"\b(?:add|include|write|publish)\b.{0,30}\b(?:key point|tag|summary|digest)|"
+    r"忽略(之前|先前|以上|上述)的?(所有)?指令|忽視(之前|先前|以上)的?指令|"
+    r"(?:摘要|重點|重点|標籤|标签|文摘)中?(?:必須|必须|請|请|應|应)(?:寫|写|加入|列入|包含)",
     re.IGNORECASE)
 LANGUAGES = {"zh-TW": ("zh-Hant", "zh-Hans"), "zh-CN": ("zh-Hans", "zh-Hant"), "en": ("en",), "ja": ("ja",)}
-SENTENCES_PER_STORY = 2
-LEAD_SENTENCES = 6
-NEAR_SAME = 0.35  # bigram Jaccard above which two sentences say the same thing
+SENTENCES_PER_STORY = 3
+PARAGRAPH_CHARS = 160  # a third sentence only while the paragraph is shorter than this
+SENTENCES_PER_ARTICLE = 40  # the lead of a long text says what the event is
+SENTENCES_PER_STORY_MAX = 400  # bounds the similarity matrix of a story of many articles: leads first
+MAX_KEY_POINTS = 8
+NOTE_NEAR = 0.2  # bigram Jaccard at which a note repeats a key point or another note
+NEAR_SAME = 0.18  # cosine at which two sentences say the same thing (a reworded syndicated lead)
+DEVELOPER_WORDS = re.compile(
+    r"開源|开源|API|SDK|GitHub|Hugging ?Face|模型|參數|参数|開發|开发|程式|程序|代碼|代码|推理|訓練|训练|"
+    r"benchmark|基準|基准|MCP|Agent|open.?source|developer|model|weights|inference|token", re.IGNORECASE)
+USER_WORDS = re.compile(
+    r"App|用戶|用户|使用者|上線|上线|推出|功能|下載|下载|價格|价格|免費|免费|訂閱|订阅|服務|服务|支付|"
+    r"users?|launch|available|price|free|subscription|app\b|アプリ|利用者", re.IGNORECASE)
+# Quantities worth repeating in a trend line: with a unit (1億, 3%, 100 million), not bare.
+QUANTITY = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|％|萬|万|億|亿|million|billion|trillion)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -51,17 +80,91 @@ def phrases() -> dict[str, dict[str, str]]:
 
 
 def split_sentences(text: str) -> list[str]:
-    """CJK-aware: 。！？ end a sentence with no space after them; .!? need one."""
+    """CJK-aware: 。！？； end a sentence with no space after them; .!? need one, and a new
+    sentence after it (never inside a number such as 3.5)."""
     return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
 
 
-def _usable(sentence: str, headlines: set[str]) -> bool:
-    """A real sentence of the article: not a headline, caption or link, and nothing that talks
-    to a language model."""
+def usable(sentence: str, headlines: frozenset[str] | set[str] = frozenset()) -> bool:
+    """A real sentence of the article: not a headline, caption, link or page junk, and nothing
+    that talks to a language model."""
     size = len(sentence)
-    ends = sentence.rstrip("」』）)\"'”’").endswith(("。", "！", "？", ".", "!", "?"))
-    return ((12 <= size <= 260) and (ends or size >= 40) and "http" not in sentence
-            and fingerprint(sentence) not in headlines and not INSTRUCTION_LIKE.search(sentence))
+    ends = sentence.rstrip("」』）)\"'”’").endswith(("。", "！", "？", ".", "!", "?", "；"))
+    # A line with no end mark is a subhead, caption or link, one ending in an ellipsis a teaser:
+    # never a sentence of a paragraph.
+    ends = ends and not sentence.endswith(("...", "…"))
+    return ((12 <= size <= 260) and ends and "http" not in sentence
+            and not INSTRUCTION_LIKE.search(sentence) and not is_junk(sentence)
+            and fingerprint(sentence) not in headlines)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    article: StoryArticle
+    text: str
+    order: int  # the article's place in the story
+    position: int  # the sentence's place in the article
+
+
+@dataclass
+class _Ranked:
+    """A story's sentences, most central first, and the paragraph chosen from them."""
+
+    story: Story
+    sentences: list[Sentence]  # most central first
+    picked: list[Sentence]  # in reading order
+
+    @property
+    def central(self) -> Sentence | None:
+        return self.sentences[0] if self.sentences else None
+
+
+def story_sentences(story: Story, language: str) -> list[Sentence]:
+    """The story's usable sentences, from its articles in the output language when it has any."""
+    preferred = LANGUAGES[language]
+    with_text = [a for a in story.articles if a.text or a.snippet]
+    pool = [a for a in with_text if a.language in preferred] or with_text
+    headlines = {fingerprint(a.title) for a in story.articles}
+    found: list[Sentence] = []
+    seen: set[str] = set()
+    for order, article in enumerate(pool):
+        sentences = split_sentences(article.text or article.snippet)[:SENTENCES_PER_ARTICLE]
+        for position, sentence in enumerate(sentences):
+            key = fingerprint(sentence)
+            if key not in seen and usable(sentence, headlines):
+                seen.add(key)
+                found.append(Sentence(article, sentence, order, position))
+    if len(found) > SENTENCES_PER_STORY_MAX:
+        found = sorted(sorted(found, key=lambda s: (s.position, s.order))[:SENTENCES_PER_STORY_MAX],
+                       key=lambda s: (s.order, s.position))
+    return found
+
+
+def rank_story(story: Story, language: str) -> _Ranked:
+    sentences = story_sentences(story, language)
+    if not sentences:
+        return _Ranked(story, [], [])
+    vectors = tfidf([s.text for s in sentences])
+    headline = Counter[str]()
+    for article in story.articles:
+        headline.update(bigrams(article.title))
+    # The walk restarts at lead sentences and at sentences that share the headlines' words.
+    prior = np.array([(1 + sum(min(n, headline[g]) for g, n in bigrams(s.text).items()) ** 0.5)
+                      / (1 + s.position) ** 0.5 / (1 + 0.3 * s.order) for s in sentences])
+    scores = centrality(vectors, prior)
+    by_score = sorted(range(len(sentences)), key=lambda i: (-scores[i], sentences[i].order, sentences[i].position))
+    chosen: list[int] = []
+    for index in mmr(scores, vectors, SENTENCES_PER_STORY, same=NEAR_SAME):
+        if len(chosen) >= 2 and sum(len(sentences[i].text) for i in chosen) >= PARAGRAPH_CHARS:
+            break
+        chosen.append(index)
+    picked = sorted((sentences[i] for i in chosen), key=lambda s: (s.order, s.position))
+    return _Ranked(story, [sentences[i] for i in by_score], picked)
+
+
+def joined(sentences: list[str]) -> str:
+    """Sentences as one paragraph: a space after a Latin-script one only."""
+    return "".join(f"{s} " if s[-1:].isascii() else s for s in sentences).strip()
 
 
 class ExtractiveSummarizer:
@@ -69,9 +172,9 @@ class ExtractiveSummarizer:
         self.finder = finder
 
     def summarize(self, digest: DigestInput) -> SummaryResult:
-        words = phrases()[digest.language]
-        summaries = [self.story_summary(story, digest) for story in digest.stories]
-        figures = _Figures(digest, words)
+        ranked = [rank_story(story, digest.language) for story in digest.stories]
+        summaries = [self.story_summary(r, digest) for r in ranked]
+        figures = _Figures(digest, phrases()[digest.language], ranked, self.finder)
         content = DigestContent(
             summary=figures.summary(),
             trend=figures.trend(),
@@ -79,24 +182,20 @@ class ExtractiveSummarizer:
             analysis=Analysis(industry=figures.industry(), competition=figures.competition(),
                               market=figures.market()),
             key_points=figures.key_points(),
-            developers=figures.developers(),
-            users=figures.users(),
+            developers=figures.notes(DEVELOPER_WORDS, social_first=True),
+            users=figures.notes(USER_WORDS, social_first=False),
             tags=self._tags(digest),
         )
         return SummaryResult(content=content, generator="extractive")
 
-    def story_summary(self, story: Story, digest: DigestInput) -> StorySummary:
+    def story_summary(self, ranked: _Ranked, digest: DigestInput) -> StorySummary:
+        story = ranked.story
+        cited = list(dict.fromkeys(s.article.id for s in ranked.picked)) or [story.lead.id]
         preferred = LANGUAGES[digest.language]
-        in_language = [a for a in story.articles if a.language in preferred and (a.text or a.snippet)]
-        pool = in_language or [a for a in story.articles if a.text or a.snippet] or story.articles[:1]
-        headline_words = Counter[str]()
-        for article in story.articles:
-            headline_words.update(bigrams(article.title))
-        headlines = {fingerprint(a.title) for a in story.articles}
-        picked = _pick_sentences(pool, headline_words, headlines)
-        cited = list(dict.fromkeys(a.id for a, _ in picked)) or [story.lead.id]
-        title = next((a.title for a in pool if a.title), story.lead.title) or story.key
-        paragraph = "".join(s if _is_cjk(s) else f"{s} " for _, s in picked).strip() or title
+        # A story told only in another language keeps its original title.
+        title = next((a.title for a in story.articles if a.title and a.language in preferred),
+                     story.lead.title) or story.key
+        paragraph = joined([s.text for s in ranked.picked]) or title
         note = ""
         if story.follow_up_day is not None:
             note = phrases()[digest.language]["follow_up"].format(day=story.follow_up_day.isoformat())
@@ -115,51 +214,42 @@ class ExtractiveSummarizer:
         return list(dict.fromkeys(aliases + [name for name, _ in ranked]))[:10]
 
 
-def _is_cjk(sentence: str) -> bool:
-    return bool(re.search(r"[\u3040-\u30ff\u4e00-\u9fff]$", sentence.rstrip("。！？」』）)")))
-
-
-def _pick_sentences(pool: list[StoryArticle], headline: Counter[str],
-                    headlines: set[str]) -> list[tuple[StoryArticle, str]]:
-    scored: list[tuple[float, int, int, StoryArticle, str]] = []
-    for order, article in enumerate(pool):
-        sentences = [s for s in split_sentences(article.text or article.snippet) if _usable(s, headlines)]
-        for position, sentence in enumerate(sentences[:LEAD_SENTENCES]):
-            grams = bigrams(sentence)
-            overlap = sum(min(n, headline[g]) for g, n in grams.items()) / (1 + sum(grams.values())) ** 0.5
-            scored.append((overlap - 0.15 * position - 0.3 * order, order, position, article, sentence))
-    scored.sort(key=lambda item: (-item[0], item[1], item[2]))
-    chosen: list[tuple[int, int, StoryArticle, str]] = []
-    seen: list[set[str]] = []
-    for _, order, position, article, sentence in scored:
-        words = set(bigrams(sentence))
-        if any(len(words & other) > NEAR_SAME * len(words | other) for other in seen):
-            continue  # the same sentence, or a reworded one, from a syndicated copy
-        seen.append(words)
-        chosen.append((order, position, article, sentence))
-        if len(chosen) == SENTENCES_PER_STORY:
-            break
-    return [(article, sentence) for _, _, article, sentence in sorted(chosen, key=lambda c: (c[0], c[1]))]
+def _quantity_key(surface: str) -> str:
+    match = re.match(r"(\d+(?:[.,]\d+)*)\s*(\D+)", surface)
+    try:
+        value, unit = float(match[1].replace(",", "")), match[2].strip().lower()  # type: ignore[index]
+    except (TypeError, ValueError):  # no number, or one such as 3.5.3.5
+        return surface
+    if unit in ("%", "％"):
+        return f"{value:g}%"
+    return f"{value * MULTIPLIERS.get(unit, 1):.3e}"
 
 
 class _Figures:
     """The data-derived sentences, in one language."""
 
-    def __init__(self, digest: DigestInput, words: dict[str, str]) -> None:
-        self.digest, self.words = digest, words
+    def __init__(self, digest: DigestInput, words: dict[str, str], ranked: list[_Ranked],
+                 finder: EntityFinder) -> None:
+        self.digest, self.words, self.ranked, self.finder = digest, words, ranked, finder
         figures = digest.figures
         self.articles = sum(figures.mentions_by_category.values())
         self.outlets = len({o for s in digest.stories for o in s.outlets})
         self.top = digest.stories[0]
         earlier = [n for day, n in sorted(figures.trend.items()) if day < digest.day][-7:]
         self.average = sum(earlier) / 7 if any(earlier) else 0.0
+        self.yesterday = earlier[-1] if earlier else 0
         self.by_category = {c: figures.mentions_by_category.get(c, 0) for c in ("news", "social", "finance")}
+        self.names = [self.finder.find("\n".join(f"{a.title}\n{a.text[:800]}" for a in s.articles))
+                      for s in digest.stories]
 
     def _fmt(self, key: str, **values: Any) -> str:
         base = {"display": self.digest.model.display, "day": self.digest.day.isoformat(),
                 "articles": self.articles, "outlets": self.outlets, "stories": len(self.digest.stories),
                 "top": self.top.lead.title, "top_outlets": len(self.top.outlets), **self.by_category}
         return self.words[key].format(**{**base, **values})
+
+    def _list(self, items: list[str]) -> str:
+        return self.words["separator"].join(items)
 
     def _quote(self, text: str) -> str:
         return self.words["quote"].format(text)
@@ -171,23 +261,73 @@ class _Figures:
         key = "versus_up" if change > 0 else "versus_down" if change < 0 else "versus_flat"
         return self._fmt(key, average=f"{self.average:.1f}", percent=abs(change))
 
+    def _central(self, index: int) -> str | None:
+        sentence = self.ranked[index].central if index < len(self.ranked) else None
+        return sentence.text if sentence else None
+
     def summary(self) -> str:
-        titles = self.words["separator"].join(self._quote(s.lead.title) for s in self.digest.stories[:2])
-        return self._fmt("summary", titles=titles)
+        lines = [self._fmt("summary")]
+        lines += [s for s in (self._central(0), self._central(1)) if s]
+        return joined(lines[:3])
+
+    def shared_names(self) -> list[str]:
+        """Names that two or more of the day's stories mention, most stories first."""
+        counts = Counter(name for names in self.names for name in names)
+        model = {self.digest.model.display.casefold(), *(a.casefold() for a in self.digest.model.all_aliases)}
+        return [self.words["count"].format(name=name, n=n)
+                for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+                if n >= 2 and name.casefold() not in model][:5]
+
+    def shared_figures(self) -> list[str]:
+        """Quantities (with a unit) that two or more articles give, most articles first."""
+        surfaces: dict[str, Counter[str]] = {}
+        articles: Counter[str] = Counter()
+        for story in self.digest.stories:
+            for article in story.articles:
+                found: dict[str, str] = {}
+                for match in QUANTITY.finditer(f"{article.title}\n{article.text[:2000]}"):
+                    found.setdefault(_quantity_key(match[0]), " ".join(match[0].split()))
+                for key, surface in found.items():
+                    surfaces.setdefault(key, Counter())[surface] += 1
+                    articles[key] += 1
+        ranked = sorted(((n, key) for key, n in articles.items() if n >= 2), key=lambda x: (-x[0], x[1]))
+        return [self.words["count"].format(name=surfaces[key].most_common(1)[0][0], n=n) for n, key in ranked[:4]]
 
     def trend(self) -> str:
-        return self._fmt("trend", versus=self._versus())
+        lines = [self._fmt("trend", versus=self._versus())]
+        if self.average:
+            lines.append(self._fmt("previous_day", previous=self.yesterday))
+        if names := self.shared_names():
+            lines.append(self._fmt("shared_names", names=self._list(names)))
+        if numbers := self.shared_figures():
+            lines.append(self._fmt("shared_figures", figures=self._list(numbers)))
+        return joined(lines)
 
     def industry(self) -> str:
-        multi = sum(1 for s in self.digest.stories if len(s.outlets) > 1)
-        return self._fmt("industry", multi=multi, outlets=self.words["separator"].join(self.top.outlets))
+        stories = self.digest.stories
+        follow = [s for s in stories if s.follow_up_day is not None]
+        lines = [self._fmt("follow_ups", titles=self._list([self._quote(s.lead.title) for s in follow[:3]]))
+                 ] if follow else []
+        new = [s for s in stories if s.follow_up_day is None]
+        if new:
+            lines.append(self._fmt("new_stories", count=len(new),
+                                   titles=self._list([self._quote(s.lead.title) for s in new[:3]])))
+        known = self.digest.figures.earlier_entities
+        if known is not None:
+            fresh = sorted(set().union(*self.names) - known) if self.names else []
+            if fresh:
+                lines.append(self._fmt("new_names", names=self._list(fresh[:5])))
+        multi = sum(1 for s in stories if len(s.outlets) > 1)
+        if multi:
+            lines.append(self._fmt("industry", multi=multi, outlets=self._list(self.top.outlets[:5])))
+        return joined(lines)
 
     def competition(self) -> str:
         mentioned = sorted(self.digest.figures.co_mentioned.items(), key=lambda kv: (-kv[1], kv[0]))
         if not mentioned:
             return self._fmt("competition_none")
-        names = self.words["separator"].join(
-            f"{self.digest.competitors.get(key, key)} ({count})" for key, count in mentioned)
+        names = self._list([self.words["count"].format(name=self.digest.competitors.get(key, key), n=count)
+                            for key, count in mentioned])
         return self._fmt("competition", models=names)
 
     def market(self) -> str:
@@ -195,39 +335,54 @@ class _Figures:
         titles = self.digest.figures.finance_titles
         if not titles:
             return self._fmt("market_none", tickers=tickers)
-        quoted = self.words["separator"].join(self._quote(t) for t in titles[:3])
-        return self._fmt("market", count=len(titles), tickers=tickers, titles=quoted)
+        lines = [self._fmt("market", count=len(titles), tickers=tickers)]
+        finance = [s for r in self.ranked for s in r.sentences if s.article.category == "finance"]
+        tickers_named = self.digest.figures.tickers
+        moving = [s for s in finance if QUANTITY.search(s.text) or any(t in s.text for t in tickers_named)]
+        if moving or finance:
+            lines.append((moving or finance)[0].text)
+        else:
+            lines.append(self._list([self._quote(t) for t in titles[:2]]))
+        return joined(lines)
 
     def key_points(self) -> list[str]:
-        points = [self._fmt("point_story", title=s.lead.title, outlets=len(s.outlets))
-                  for s in self.digest.stories[:6]]
-        points.append(self._fmt("point_volume", versus=self._versus()))
-        points.append(self._fmt("point_categories"))
-        while len(points) < 4:
-            points.append(self.trend())
-        return points[:8]
+        """One line per story, its most central sentence (its title when it has none); then,
+        only to reach four, the day's figures."""
+        points = [self._central(i) or r.story.lead.title for i, r in enumerate(self.ranked)][:6]
+        extra = [self._fmt("point_volume", versus=self._versus()), self._fmt("point_categories")]
+        if names := self.shared_names():
+            extra.append(self._fmt("shared_names", names=self._list(names)))
+        extra += [self._fmt("trend", versus=self._versus()),
+                  *(self._fmt("point_story", title=r.story.lead.title, outlets=len(r.story.outlets))
+                    for r in self.ranked)]
+        points = list(dict.fromkeys(points))
+        for line in extra:
+            if len(points) >= 4:
+                break
+            if line not in points:
+                points.append(line)
+        return points[:MAX_KEY_POINTS]
 
-    def developers(self) -> list[str]:
-        social = [a for s in self.digest.stories for a in s.articles if a.category == "social"]
-        lines = [self._fmt("developers_story", title=a.title, outlet=a.outlet) for a in social[:3]]
-        for story in self.digest.stories:
+    def notes(self, words: re.Pattern[str], social_first: bool) -> list[str]:
+        """2–4 lines for a reader group: social discussions (for developers), then sentences of
+        the day's articles on their matters that are not already a key point."""
+        lines: list[str] = []
+        if social_first:
+            social = [a for s in self.digest.stories for a in s.articles if a.category == "social"]
+            lines += [self._fmt("social", title=a.title, outlet=a.outlet) for a in social[:2]]
+        said = [set(bigrams(r.central.text)) for r in self.ranked if r.central]  # the key points
+        candidates = [s for r in self.ranked for s in r.sentences[:6]]
+        matching = [s for s in candidates if words.search(s.text)]
+        for sentence in matching + candidates:
+            if len(lines) >= 3:
+                break
+            grams = set(bigrams(sentence.text))
+            if any(len(grams & other) > NOTE_NEAR * len(grams | other) for other in said):
+                continue  # a key point, or a rewording of one already noted
+            said.append(grams)
+            lines.append(self._fmt("sourced", sentence=sentence.text, outlet=sentence.article.outlet))
+        for line in (self._fmt("point_categories"), self._fmt("point_volume", versus=self._versus())):
             if len(lines) >= 2:
                 break
-            lines.append(self._fmt("developers_default", title=story.lead.title))
-        return _two_to_four(lines, [self._fmt("users_default"), self._fmt("point_categories")])
-
-    def users(self) -> list[str]:
-        news = [s.lead for s in self.digest.stories if s.lead.category != "social"]
-        lines = [self._fmt("users_story", title=a.title, outlet=a.outlet) for a in news[:3]]
-        return _two_to_four(lines, [self._fmt("users_default"), self._fmt("point_categories")])
-
-
-def _two_to_four(lines: list[str], fillers: list[str]) -> list[str]:
-    """2–4 distinct bullets: the data-derived ones first, then the general ones as needed."""
-    distinct = list(dict.fromkeys(lines))[:4]
-    for filler in fillers:
-        if len(distinct) >= 2:
-            break
-        if filler not in distinct:
-            distinct.append(filler)
-    return distinct
+            lines.append(line)
+        return list(dict.fromkeys(lines))[:4]

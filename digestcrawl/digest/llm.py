@@ -4,11 +4,13 @@ One structured-output call writes the whole digest from every story's articles, 
 token budget. An answer that is not valid ``DigestContent`` gets one repair request. A story
 whose summary fails the grounding check (``digestcrawl.digest.grounding``) is regenerated once
 by a focused call; if it fails again, the fallback's summary of that story replaces it. So a
-digest costs at most stories + 2 calls. When the LLM gives nothing usable (timeout, connection
-error, error status, a body that is not a chat completion, invalid answers, the digest's
-deadline passed) the fallback writes the whole digest and the result says why and of which kind;
-an LLM fault never raises. Answers are cached in the database (``LLMCache``), so an unchanged
-re-run makes no call.
+digest costs at most stories + 2 calls. Every other section is grounded too, with no call: an
+unsupported sentence, list item or tag is dropped, and a section left with nothing (a list
+short of its minimum) takes the fallback's text (``grounding.ground_sections``).
+When the LLM gives nothing usable (timeout, connection error, error status, a body that is not
+a chat completion, invalid answers, the digest's deadline passed) the fallback writes the whole
+digest and the result says why and of which kind; an LLM fault never raises. Answers are
+cached in the database (``LLMCache``), so an unchanged re-run makes no call.
 
 Time is bounded per digest: every call has connect and read timeouts, and all of a digest's
 calls, retries and waits share one deadline (LLM_DEADLINE): each attempt's timeouts are cut to
@@ -46,7 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scrapy.settings import BaseSettings
 
 from digestcrawl.digest.cache import LLMCache, cache_key
-from digestcrawl.digest.grounding import check_content, check_story
+from digestcrawl.digest.grounding import check_content, check_story, ground_sections
 from digestcrawl.digest.model import (
     DigestContent,
     DigestInput,
@@ -56,6 +58,7 @@ from digestcrawl.digest.model import (
     SummaryResult,
 )
 from digestcrawl.digest.prompt import PROMPT_VERSION, REPAIR, digest_messages, story_messages
+from digestcrawl.digest.stories import EntityFinder
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
@@ -102,6 +105,7 @@ class LLMSummaryResult(SummaryResult):
     grounding_failures: int = 0  # stories whose first summary failed the grounding check
     regenerated: int = 0  # of those, stories a focused call fixed
     replaced: list[str] = field(default_factory=list)  # story keys given the fallback's summary
+    replaced_sections: list[str] = field(default_factory=list)  # sections given the fallback's text
 
 
 class LLMFault(Exception):
@@ -243,8 +247,9 @@ def _within(seconds: float, call: Callable[[], R]) -> R:
 class LLMSummarizer:
     """Implements ``Summarizer``; blocking, so callers run it off the reactor thread."""
 
-    def __init__(self, config: LLMConfig, fallback: Summarizer, cache: LLMCache) -> None:
-        self.config, self.fallback, self.cache = config, fallback, cache
+    def __init__(self, config: LLMConfig, fallback: Summarizer, cache: LLMCache,
+                 finder: EntityFinder | None = None) -> None:
+        self.config, self.fallback, self.cache, self.finder = config, fallback, cache, finder
         # A keyless local server still needs some key: the client refuses to start without one.
         # Retries are ours (_complete), within the digest's deadline.
         self.client = openai.OpenAI(base_url=config.base_url, api_key=config.api_key or "none",
@@ -265,20 +270,35 @@ class LLMSummarizer:
             return LLMSummaryResult(content=self.fallback.summarize(digest).content,
                                     generator="extractive", fallback_reason=str(fault),
                                     fallback_kind=fault.kind, **tally.counts())
-        stories = self._grounded(tally, digest, content)
+        offline: list[DigestContent] = []
+
+        def fallback() -> DigestContent:  # the fallback's digest, made once and only if needed
+            if not offline:
+                offline.append(self.fallback.summarize(digest).content)
+            return offline[0]
+
+        stories = self._grounded(tally, digest, content, fallback)
         if tally.grounding_failures:
             logger.warning("LLM digest of %s for %s: %s of %s stories failed grounding, "
                            "%s regenerated, replaced by extractive: %s", digest.model_key,
                            digest.day, tally.grounding_failures, len(digest.stories),
                            tally.regenerated, ", ".join(tally.replaced) or "none")
-        return LLMSummaryResult(content=content.model_copy(update={"stories": stories}),
-                                generator=f"llm:{self.config.model}", **tally.counts())
+        grounded = ground_sections(content.model_copy(update={"stories": stories}), digest, fallback,
+                                   self.finder)
+        dropped = sum(len(problems) for problems in grounded.dropped.values())
+        if dropped:
+            logger.warning("LLM digest of %s for %s: %s sentences, items or tags failed grounding and "
+                           "were dropped (%s); extractive text for: %s", digest.model_key, digest.day,
+                           dropped, "; ".join(f"{k}: {' | '.join(v)}" for k, v in grounded.dropped.items()),
+                           ", ".join(grounded.replaced) or "none")
+        return LLMSummaryResult(content=grounded.content, generator=f"llm:{self.config.model}",
+                                ungrounded=dropped, replaced_sections=grounded.replaced, **tally.counts())
 
-    def _grounded(self, tally: _Tally, digest: DigestInput,
-                  content: DigestContent) -> list[StorySummary]:
+    def _grounded(self, tally: _Tally, digest: DigestInput, content: DigestContent,
+                  offline: Callable[[], DigestContent]) -> list[StorySummary]:
         """One summary per story, in the digest's order: the LLM's if grounded, else regenerated
         once, else the fallback's."""
-        problems = check_content(content, digest)
+        problems = check_content(content, digest, self.finder)
         written = {summary.story_key: summary for summary in content.stories}
         fallback: dict[str, StorySummary] = {}
         stories: list[StorySummary] = []
@@ -289,8 +309,7 @@ class LLMSummarizer:
                 summary = self._regenerate(tally, digest, story, problems[story.key])
             if summary is None:
                 if not fallback:
-                    fallback = {summary.story_key: summary
-                                for summary in self.fallback.summarize(digest).content.stories}
+                    fallback = {summary.story_key: summary for summary in offline().stories}
                 tally.replaced.append(story.key)
                 summary = fallback[story.key]
             stories.append(summary)
@@ -307,7 +326,7 @@ class LLMSummarizer:
             logger.info("Story %s of %s not regenerated: %s", story.key, digest.model_key, fault)
             return None
         summary = summary.model_copy(update={"story_key": story.key})
-        again = check_story(summary, digest)
+        again = check_story(summary, digest, self.finder)
         if again:
             logger.info("Story %s of %s failed grounding again: %s", story.key, digest.model_key,
                         "; ".join(again))

@@ -36,10 +36,16 @@ class StoryArticle:
     published: datetime | None  # published time, else first-seen time; timezone-aware
     score: int  # relevance score for the digest's model
     duplicate_of: str | None = None  # original's URL when this is a syndicated copy
+    site_name: str = ""  # the page's og:site_name, when it gave one
 
     @property
     def outlet(self) -> str:
-        return self.publisher or (urlsplit(self.url).hostname or self.source)
+        if self.publisher:
+            return self.publisher
+        try:
+            return urlsplit(self.url).hostname or self.source
+        except ValueError:  # "http://[::1": a URL no parser reads names no host
+            return self.source
 
 
 @dataclass
@@ -70,6 +76,7 @@ class DayFigures:
     co_mentioned: dict[str, int]  # other watched model key → articles mentioning both
     tickers: tuple[str, ...]  # the model's company tickers
     finance_titles: tuple[str, ...]  # titles of today's finance-source articles
+    earlier_entities: frozenset[str] | None = None  # names in the previous days' articles; None: unknown
 
 
 @dataclass
@@ -128,6 +135,7 @@ class SummaryResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     malformed: int = 0  # LLM response bodies that were no chat completion
+    ungrounded: int = 0  # generated sentences, list items and tags dropped by the grounding check
 
 
 class Summarizer(Protocol):

@@ -4,7 +4,7 @@
 Crawled titles and text are data. The template environment Markdown-escapes every value that is
 not ``Markup`` (only our labels and vetted link targets are), links point only at http(s) URLs,
 and the front matter is dumped by PyYAML. Chinese text is written in the output's script
-(zh-TW: OpenCC ``s2tw``, zh-CN: ``t2s``); Japanese and English text is left as it is.
+(zh-TW: OpenCC ``s2twp``, phrase level; zh-CN: ``t2s``); Japanese and English text is left as it is.
 
 Settings read by ``RenderOptions.from_settings``: DIGEST_LAYOUT (front matter ``layout``,
 default ``post``), DIGEST_MAX_STORIES (stories shown, default 5), DIGEST_TIMEZONE (the zone the
@@ -44,7 +44,13 @@ IMAGE_DIR = "assets/img/posts"
 TITLE_LIMIT = 60
 MAX_TAGS = 10
 MAX_KEY_POINTS = 8
-OPENCC_CONFIGS = {"zh-TW": "s2tw", "zh-CN": "t2s"}
+# Phrase-level for Taiwan (信息 → 資訊, 網絡 → 網路), not character by character.
+OPENCC_CONFIGS = {"zh-TW": "s2twp", "zh-CN": "t2s"}
+# What OpenCC's phrase tables get wrong, fixed after conversion: 總台 read as a counter, and
+# Taiwan IT terms matched across a word boundary (明|显存|在 → 明視訊記憶體在, 各|项目|标 → 各專案標).
+OPENCC_FIXES = {"zh-TW": {"電視總檯": "電視總台", "廣播總檯": "廣播總台", "明視訊記憶體在": "明顯存在",
+                          "專案標": "項目標"}}
+FIX_PATTERNS = {language: re.compile("|".join(map(re.escape, fixes))) for language, fixes in OPENCC_FIXES.items()}
 # The post's ``lang`` (BCP 47, as <html lang> and og:locale want it) per DIGEST_LANGUAGE.
 PAGE_LANGS = {"zh-TW": "zh-Hant", "zh-CN": "zh-Hans", "en": "en", "ja": "ja"}
 ALIAS_SCRIPTS: dict[str, tuple[Any, ...]] = {
@@ -267,7 +273,9 @@ def to_script(text: str, language: str) -> str:
     if config is None or not text:
         return text
     convert = _converter(config).convert
-    return "".join(part if KANA.search(part) else convert(part) for part in SEGMENTS.split(text))
+    converted = "".join(part if KANA.search(part) else convert(part) for part in SEGMENTS.split(text))
+    fixes = OPENCC_FIXES.get(language)
+    return FIX_PATTERNS[language].sub(lambda m: fixes[m[0]], converted) if fixes else converted
 
 
 def source_text(article: StoryArticle, text: str, language: str) -> str:

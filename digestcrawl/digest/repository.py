@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from digestcrawl.digest.model import DayFigures, Story, StoryArticle, SummaryResult
-from digestcrawl.digest.sanitize import clean_article
+from digestcrawl.digest.sanitize import clean_day
 from digestcrawl.storage import (
     ArticleRow,
     DigestRow,
@@ -72,14 +72,16 @@ class DigestRepository:
         )
         with Session(self.engine) as session:
             rows = session.execute(query).all()
-        # Cleaned here, once: whatever a page said, the digest is built from sane strings.
-        return [
-            clean_article(StoryArticle(
+        # Cleaned here, once, as a day: whatever a page said, the digest is built from sane strings,
+        # and what a host repeats on its pages (a sidebar, its name in every title) is known.
+        return clean_day([
+            StoryArticle(
                 id=row.id, url=row.url, title=row.title, text=row.text, snippet=row.snippet, source=name,
                 category=row.category, publisher=row.publisher or row.site_name or "", language=row.language,
-                published=row.published_at or row.first_seen_at, score=score, duplicate_of=original_url))
+                published=row.published_at or row.first_seen_at, score=score, duplicate_of=original_url,
+                site_name=row.site_name or "")
             for row, name, score, original_url in rows
-        ]
+        ])
 
     def figures(self, model: str, day: date, today: list[StoryArticle], tickers: tuple[str, ...],
                 other_models: list[str]) -> DayFigures:

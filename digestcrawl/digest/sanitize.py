@@ -6,16 +6,22 @@ control, bidirectional-override and other invisible format characters are remove
 one line, cut at a word boundary (else a character) past ``TITLE_MAX``; an empty title becomes
 the text's lead sentence, else the URL's host, else the source's name; text and snippet are
 capped. Markup, Liquid and YAML syntax stay as text: the renderer escapes what it writes.
+``clean_day`` does this for a day's articles together, and removes page junk too: the text
+cleaner (``pagetext``: table residue, copyright, navigation, lines a host repeats on its pages)
+and the title cleaner (``titles``: site names learnt per host, generic tags, meaningless titles).
 No settings are read.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from urllib.parse import urlsplit
 
 from digestcrawl.digest.model import STORY_TITLE_MAX, StoryArticle
+from digestcrawl.digest.pagetext import clean_text, key, repeated_lines
+from digestcrawl.digest.titles import clean_title, site_affixes
 
 # C0/C1 controls but tab and newlines, lone surrogates, the byte-order mark, and the invisible
 # characters that reorder or hide text (U+202E shows "gpj.exe" as "exe.jpg"): bidi embeddings,
@@ -29,6 +35,7 @@ OUTLET_MAX = 100
 SNIPPET_MAX = 2_000
 TEXT_MAX = 200_000  # beyond every prompt budget; bounds the grouping and sentence work
 LANGUAGE_MAX = 16
+BOILERPLATE_KEEP = 0.2  # share of a page's text that must be left once its host's lines are dropped
 LEAD_SENTENCE = re.compile(r".+?(?:[。！？]|[.!?](?=\s|$))|.+")
 
 
@@ -50,31 +57,65 @@ def cut(text: str, limit: int) -> str:
 
 
 def lead_sentence(text: str) -> str:
-    match = LEAD_SENTENCE.search(one_line(text[:TEXT_MAX]))
+    """The first sentence of the first line (a paragraph: sentences never span two)."""
+    first = next((line for line in text[:TEXT_MAX].splitlines() if line.strip()), "")
+    match = LEAD_SENTENCE.search(one_line(first))
     return match[0].strip() if match else ""
+
+
+def host_of(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
 
 
 def title_for(title: str, text: str, url: str, source: str) -> str:
     """A sane one-line title: the page's, else its lead sentence, else its URL's host."""
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        host = ""
+    host = host_of(url)
     for candidate in (one_line(title), lead_sentence(text), one_line(host), one_line(source)):
         if candidate:
             return cut(candidate, TITLE_MAX)
     return "?"  # nothing at all to call it by; still a valid title
 
 
-def clean_article(article: StoryArticle) -> StoryArticle:
-    """The article as the digest may use it (see the module docstring)."""
-    text = UNSAFE.sub("", article.text[:TEXT_MAX])
-    snippet = UNSAFE.sub("", article.snippet[:SNIPPET_MAX])
+def clean_article(article: StoryArticle, text: str | None = None,
+                  affixes: tuple[set[str], set[str]] = (set(), set())) -> StoryArticle:
+    """The article as the digest may use it (see the module docstring); ``text``: its text
+    already cleaned, ``affixes``: its host's learnt title affixes (``titles.site_affixes``)."""
+    if text is None:
+        text = clean_text(UNSAFE.sub("", article.text[:TEXT_MAX]))
+    snippet = clean_text(UNSAFE.sub("", article.snippet[:SNIPPET_MAX]))
+    publisher = cut(one_line(article.publisher), OUTLET_MAX)
+    site_name = cut(one_line(article.site_name), OUTLET_MAX)
+    headline = clean_title(one_line(article.title[:TEXT_MAX]), (publisher, site_name), affixes)
     return replace(
         article,
-        title=title_for(article.title, text or snippet, article.url, article.source),
+        title=title_for(headline, text or snippet, article.url, article.source),
         text=text,
         snippet=snippet,
-        publisher=cut(one_line(article.publisher), OUTLET_MAX),
+        publisher=publisher,
+        site_name=site_name,
         language=one_line(article.language or "")[:LANGUAGE_MAX] or None,
     )
+
+
+def clean_day(articles: Sequence[StoryArticle]) -> list[StoryArticle]:
+    """A day's articles cleaned together: what a host repeats on its pages (lines of text,
+    title prefixes and suffixes) is the site's, not the article's."""
+    hosts = [host_of(a.url) for a in articles]
+    texts = [clean_text(UNSAFE.sub("", a.text[:TEXT_MAX])) for a in articles]
+    # Syndicated copies would count the article's own lines as the host's.
+    repeated = repeated_lines([(host, text) for host, text, a in zip(hosts, texts, articles, strict=True)
+                               if not a.duplicate_of])
+    affixes = site_affixes((host, one_line(a.title[:TEXT_MAX])) for host, a in zip(hosts, articles, strict=True))
+    cleaned = []
+    for host, article, text in zip(hosts, articles, texts, strict=True):
+        boilerplate = repeated.get(host, frozenset())
+        if boilerplate:
+            kept = "\n".join(line for line in text.splitlines() if key(line) not in boilerplate)
+            # Pages that repeat one another (an article stored under several URLs) share all
+            # their lines: a page left with almost nothing keeps its text.
+            text = kept if len(kept) >= BOILERPLATE_KEEP * len(text) else text
+        cleaned.append(clean_article(article, text, affixes.get(host, (set(), set()))))
+    return cleaned

@@ -1,0 +1,168 @@
+"""The text and title cleaners, as tables of real-looking page junk (from the kinds of pages in
+../shared/data/zh-web-extraction-dev: table layouts, portals, forums, government sites)."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime
+
+import pytest
+
+from digestcrawl.config import load_entities, load_models
+from digestcrawl.digest.extractive import ExtractiveSummarizer
+from digestcrawl.digest.model import DayFigures, DigestInput, StoryArticle
+from digestcrawl.digest.pagetext import clean_text, is_junk
+from digestcrawl.digest.render import RenderOptions, render_post
+from digestcrawl.digest.sanitize import TITLE_MAX, clean_day
+from digestcrawl.digest.stories import EntityFinder, group_stories
+from digestcrawl.digest.titles import clean_title, site_affixes
+
+DAY = date(2026, 1, 19)
+ARTICLE = "阿里巴巴旗下AI助手千問宣布，自1月15日起全面接入淘寶、支付寶、飛豬與高德地圖。"
+
+
+@pytest.mark.parametrize("junk", [
+    "| CopyRight@2004-2008 All rights reserved | ",
+    "| 首页 |  | 关注中国中心（CCC） |  | 中国民权运动 |  | 公民社会 |  | 真相 |  | 人物 | English | ",
+    "|  |  | 首页\\|艺术快讯\\|当代艺术\\|艺术史论\\|艺术设计 | ",
+    "|  |  | 搜狐首页 - 新闻 - 体育 - 娱乐 - 财经 - IT - 汽车 - 房产 | ",
+    "|  | 您的位置：主页>艺术教育>院校招生资讯>中央美术学院  | ",
+    "|  | Copyright © 2000-2006 CL2000.com. All rights reserved. |  | ",
+    "| 页面功能 【我来说两句】【我要“揪”错】【推荐】【字体：大 中 小】【打印】 【关闭】 | ",
+    "|---|",
+    "| 2004-12-10 11:55:08 来源: 网易商业报道 |  | 发表评论 |  | 查看评论 | ",
+    "版權所有 © 2026 聯合線上 未經授權不得轉載",
+    "分享 | 轉寄 | 列印",
+    "首頁 > 科技 > AI",
+    "Share this article: Facebook | Twitter | LinkedIn | Email",
+    "ホーム > ニュース > テクノロジー",
+    "関連記事",
+    "（責任編輯：黃帥）",
+    "作者：王小明 來源：聯合報",
+    "China-Pub Cityscape[mahoiling行记] 洞庭一叶[个人主页] 汉网[汉民族服饰] 湖湘文化论坛[红网] 中国BBS社区100强...",
+])
+def test_junk_lines_are_removed(junk: str) -> None:
+    assert clean_text(f"{junk}\n{ARTICLE}") == ARTICLE
+
+
+@pytest.mark.parametrize(("raw", "kept"), [
+    ("| 我是怎样卷入八九民运的 茉莉 一九八九年四月，我在湖南张家界开会。 | ",
+     "我是怎样卷入八九民运的 茉莉 一九八九年四月，我在湖南张家界开会。"),
+    ("## 千問全面升級", "千問全面升級"),
+    ("**阿里巴巴**宣布[千問](https://x.example)升級。", "阿里巴巴宣布千問升級。"),
+    ("|  | 当前位置：首页->军事技术 飞行归因于作用在飞机上的几个力。 |", "飞行归因于作用在飞机上的几个力。"),
+    ("外資看好阿里巴巴，分享了對雲端成長的看法，並表示首頁改版後流量增加。",
+     "外資看好阿里巴巴，分享了對雲端成長的看法，並表示首頁改版後流量增加。"),  # prose naming the words
+    ("The share price rose 3% after the launch, analysts said.",
+     "The share price rose 3% after the launch, analysts said."),
+])
+def test_article_lines_are_kept(raw: str, kept: str) -> None:
+    assert clean_text(raw) == kept
+
+
+def test_sentences_are_judged_alone() -> None:
+    assert is_junk("All rights reserved.")
+    assert not is_junk(ARTICLE)
+
+
+@pytest.mark.parametrize(("title", "names", "headline"), [
+    ('简单道理捅破"飞人"神话 耐克鞋的气垫"伤机"_商业频道', (), '简单道理捅破"飞人"神话 耐克鞋的气垫"伤机"'),
+    ("拿出10万元投资房产 小两口尝试以钱生钱(图)_新浪房产_新浪网", (), "拿出10万元投资房产 小两口尝试以钱生钱"),
+    ("居家养老有“医”靠 安宁疗护有温度 - 太原晚报", (), "居家养老有“医”靠 安宁疗护有温度"),
+    ("工商部门初定SKII广告属于虚假宣传-搜狐财经", (), "工商部门初定SKII广告属于虚假宣传"),
+    ("中央军委主席习近平签署命令 发布《军队装备试验鉴定规定》_央广网", (),
+     "中央军委主席习近平签署命令 发布《军队装备试验鉴定规定》"),
+    ("農機專家：為農機行業搭建信息平臺_振興東北", ("振興東北",), "農機專家：為農機行業搭建信息平臺"),
+    ("AI 代理上線 | iThome", ("iThome",), "AI 代理上線"),  # og:site_name
+    ("千問全面升級 | Qwen", (), "千問全面升級 | Qwen"),  # a name is no site unless the page says so
+    ("iThome | AI 代理上線", ("iThome",), "AI 代理上線"),
+    ("Qwen tops Hugging Face downloads - The Verge", ("The Verge",), "Qwen tops Hugging Face downloads"),
+    ("【即時新聞】傑富瑞看好阿里巴巴AI整合", (), "傑富瑞看好阿里巴巴AI整合"),
+    ("【AI競賽】月活躍用戶破1億", (), "【AI競賽】月活躍用戶破1億"),  # a topical tag stays
+    ("对比试车—测试昌河北斗星、爱迪尔(图)", (), "对比试车—测试昌河北斗星、爱迪尔"),
+    ("社会资本与下岗职工的再就业(页 1) - 学术前沿 - 三校社会学论坛 - powered by Discuz! Archiver", (),
+     "社会资本与下岗职工的再就业 - 学术前沿"),
+    ("顯示", (), ""),
+    ("首頁", (), ""),
+    ("404", (), ""),
+    ("聯合新聞網", ("聯合新聞網",), ""),  # only the site's name
+    ("谢谢您访问〖关注中国中心〗", (), ""),
+    ("Qwen 3.5 - a closer look", (), "Qwen 3.5 - a closer look"),
+])
+def test_title_cleaner(title: str, names: tuple[str, ...], headline: str) -> None:
+    assert clean_title(title, names) == headline
+
+
+def test_site_suffix_is_learnt_from_the_hosts_titles() -> None:
+    titles = [("news.example", "千問國際版年內上線 ‧ 科技島"), ("news.example", "阿里雲推開發套件 ‧ 科技島"),
+              ("other.example", "阿里雲推開發套件 ‧ 科技島")]
+    titles = [(host, title.replace(" ‧ ", " - ")) for host, title in titles]
+    affixes = site_affixes(titles)
+    assert clean_title("千問國際版年內上線 - 科技島", affixes=affixes["news.example"]) == "千問國際版年內上線"
+    assert clean_title("千問國際版年內上線 - 科技島", affixes=affixes["other.example"]) == "千問國際版年內上線 - 科技島"
+
+
+def stored(n: int, title: str, text: str, url: str = "") -> StoryArticle:
+    return StoryArticle(id=n, url=url or f"https://news.example/{n}", title=title, text=text, snippet="",
+                        source="udn", category="news", publisher="", language="zh-Hant",
+                        published=datetime(2026, 1, 19, tzinfo=UTC), score=1)
+
+
+def test_a_day_is_cleaned_together() -> None:
+    sidebar = "熱門排行：台積電法說會登場 美股四大指數收紅"
+    day = [stored(n, f"{title} - 科技新報", f"{sidebar}\n{text}") for n, (title, text) in enumerate([
+        ("千問App全面升級", ARTICLE), ("阿里雲推多模態套件", "阿里雲推出多模態交互開發套件。"),
+        ("傑富瑞看好阿里", "傑富瑞看好阿里巴巴將Qwen整合到電商。")], start=1)]
+    day.append(stored(4, "顯示", f"{sidebar}\n{ARTICLE}", "https://other.example/4"))
+    cleaned = clean_day(day)
+    assert [a.title for a in cleaned[:3]] == ["千問App全面升級", "阿里雲推多模態套件", "傑富瑞看好阿里"]
+    assert cleaned[0].text == ARTICLE  # the line all three pages of the host carry is gone
+    assert cleaned[3].text.startswith(sidebar)  # another host: one page only, kept
+    assert cleaned[3].title == sidebar  # a meaningless title: the lead sentence instead
+
+
+def test_copies_of_one_article_keep_their_text() -> None:
+    """Three URLs of one host with the same article: its lines are the article's, not the site's."""
+    day = [stored(n, "千問App全面升級", f"{ARTICLE}\n春節後將開放第三方服務入駐。\n（{n}）") for n in range(1, 4)]
+    assert all(a.text.startswith(ARTICLE) for a in clean_day(day))
+
+
+@pytest.mark.parametrize("title", ["", "\u202e" * 10, "|" * 500, "首頁" * 40_000, "- - - _ _ |", "【】" * 9,
+                                   "\x00\n\t", "標題 - " * 10_000])
+def test_no_title_breaks_the_cleaner(title: str) -> None:
+    [article] = clean_day([stored(1, title, "| 首頁 | 分享 |\n" * 50 + ARTICLE)])
+    assert article.title and len(article.title) <= TITLE_MAX and "\n" not in article.title
+
+
+# Nothing from a page can crash a digest: seeded random pages from a hostile alphabet, cleaned as
+# a day, summarized offline and rendered.
+HOSTILE_ALPHABET = ("|", "-", "_", "【", "】", "「", "」", "。", ".", " ", "\n", "\t", "\u202e", "\x00", "\ufeff",
+                    "首頁", "分享", "©", "All rights reserved", "千問", "Qwen", "1億", "3.5", "%", "{{", "{%",
+                    "---", "<script>", "\\", "*", "#", "\ud800", "😀", "ア", "a", "。」", "？", "!", ">", "»")
+
+
+def hostile(rng: random.Random, size: int) -> str:
+    return "".join(rng.choice(HOSTILE_ALPHABET) for _ in range(rng.randint(0, size)))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_hostile_pages_make_a_post(seed: int) -> None:
+    rng = random.Random(seed)
+    raw = [StoryArticle(id=n, url=rng.choice([f"https://h{n % 3}.example/{n}", "javascript:x", "", "http://[::1"]),
+                        title=hostile(rng, 40), text=hostile(rng, 400), snippet=hostile(rng, 20),
+                        source=hostile(rng, 5) or "s", category=rng.choice(["news", "social", "finance"]),
+                        publisher=hostile(rng, 8), language=rng.choice([None, "zh-Hant", "en", "ja", hostile(rng, 4)]),
+                        published=datetime(2026, 1, 19, tzinfo=UTC), score=1, site_name=hostile(rng, 6))
+           for n in range(1, 9)]
+    articles = clean_day(raw)
+    for article in articles:
+        assert article.title and len(article.title) <= TITLE_MAX and "\n" not in article.title
+    finder = EntityFinder(load_entities())
+    stories = group_stories(articles, finder)
+    figures = DayFigures(mentions_by_category={"news": len(articles)}, trend={DAY: len(articles)},
+                         co_mentioned={}, tickers=(), finance_titles=tuple(a.title for a in articles[:2]))
+    digest = DigestInput(model_key="qwen", model=load_models()["qwen"], day=DAY, language="zh-TW",
+                         stories=stories[:5], figures=figures)
+    result = ExtractiveSummarizer(finder).summarize(digest)
+    post = render_post(digest, result, RenderOptions())
+    assert post.startswith("---\n") and "\u202e" not in post and "\x00" not in post
