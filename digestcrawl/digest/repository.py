@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from digestcrawl.digest.model import DayFigures, Story, StoryArticle, SummaryResult
 from digestcrawl.digest.sanitize import clean_day
@@ -62,11 +62,14 @@ class DigestRepository:
 
     def articles(self, model: str, day: date) -> list[StoryArticle]:
         start, end = day_bounds(day, self.zone)
+        # A copy is stored as a link without text: it reads as its original, whatever day that is.
+        original = aliased(ArticleRow)
         query = (
-            select(ArticleRow, SourceRow.name, MentionRow.score, DuplicateRow.original_url)
+            select(ArticleRow, SourceRow.name, MentionRow.score, DuplicateRow.original_url, original.text)
             .join(MentionRow, (MentionRow.article_id == ArticleRow.id) & (MentionRow.model == model))
             .join(SourceRow, SourceRow.id == ArticleRow.source_id)
             .outerjoin(DuplicateRow, DuplicateRow.article_id == ArticleRow.id)
+            .outerjoin(original, original.url == DuplicateRow.original_url)
             .where(_moment() >= start, _moment() < end)
             .order_by(ArticleRow.id)
         )
@@ -76,11 +79,12 @@ class DigestRepository:
         # and what a host repeats on its pages (a sidebar, its name in every title) is known.
         return clean_day([
             StoryArticle(
-                id=row.id, url=row.url, title=row.title, text=row.text, snippet=row.snippet, source=name,
+                id=row.id, url=row.url, title=row.title, text=row.text or original_text or "", snippet=row.snippet,
+                source=name,
                 category=row.category, publisher=row.publisher or row.site_name or "", language=row.language,
                 published=row.published_at or row.first_seen_at, score=score, duplicate_of=original_url,
                 site_name=row.site_name or "")
-            for row, name, score, original_url in rows
+            for row, name, score, original_url, original_text in rows
         ])
 
     def figures(self, model: str, day: date, today: list[StoryArticle], tickers: tuple[str, ...],
