@@ -115,7 +115,11 @@ def test_redis_restart_mid_crawl_loses_no_article(fixture_web: FixtureWeb, own_r
     text = "".join(log.read_text("utf-8") for log in logs)
     assert "Redis lost the shared queue" in text
     assert re.search(r"'digestcrawl/redis/data_lost': [12]\b", text)
-    assert digests_written(logs) == 1 and digests == 1
+    # The worker registry went with Redis's data and is rebuilt by the workers' heartbeats: a worker
+    # closing before the other's next heartbeat also writes. The writes of one day are serialised
+    # upserts, so the second rewrites the same post: one digest, never a failed one.
+    assert 1 <= digests_written(logs) <= 2 and digests == 1
+    assert "'digestcrawl/digest/failed'" not in text
 
 
 def test_crashed_worker_does_not_block_the_digest(fixture_web: FixtureWeb, redis_url: str, postgres_url: str,
