@@ -176,15 +176,21 @@ def _day_stories(crawled: Crawled) -> tuple[list, DigestRepository]:  # type: ig
     return group_stories(repository.articles("qwen", DAY), EntityFinder(load_entities())), repository
 
 
-def test_extractive_summary_is_verbatim_from_cited_articles(crawled: Crawled) -> None:
-    stories, repository = _day_stories(crawled)
+def _offline_summary(crawled: Crawled) -> tuple[DigestInput, Any]:
+    """The fixture day's top five stories, summarized offline: the input and the result."""
     from digestcrawl.config import load_models
 
+    stories, repository = _day_stories(crawled)
     models = load_models()
     articles = [a for s in stories for a in s.articles]
     digest = DigestInput(model_key="qwen", model=models["qwen"], day=DAY, language="zh-TW", stories=stories[:5],
                          figures=repository.figures("qwen", DAY, articles, models["qwen"].tickers, ["llama"]))
-    result = ExtractiveSummarizer(EntityFinder(load_entities())).summarize(digest)
+    repository.engine.dispose()
+    return digest, ExtractiveSummarizer(EntityFinder(load_entities())).summarize(digest)
+
+
+def test_extractive_summary_is_verbatim_from_cited_articles(crawled: Crawled) -> None:
+    digest, result = _offline_summary(crawled)
     assert 4 <= len(result.content.key_points) <= 8
     for summary in result.content.stories:
         cited = [digest.article(i) for i in summary.cited]
@@ -218,7 +224,7 @@ JUNK_WORDS = re.compile(r"copyright|all rights reserved|版權所有|版权所�
                         r"發表評論|发表评论|我來說兩句|我来说两句|分享到|回到頂端|返回顶部", re.IGNORECASE)
 
 
-def assert_readable(post: str, digest: DigestInput, stories: list[Any], day: list[Any] | None = None) -> None:
+def assert_readable(post: str, digest: DigestInput, stories: list[Any]) -> None:
     """No table residue, copyright or navigation line anywhere in the post; no site suffix in
     a title; every highlight's sentences are in the main text of one of the sources it cites."""
     _, body = post.removeprefix("---\n").split("\n---\n", 1)
@@ -229,26 +235,17 @@ def assert_readable(post: str, digest: DigestInput, stories: list[Any], day: lis
     for summary in stories:
         parts = segments(summary.title.split("（")[0])
         assert len(parts) == 1 or not (SITE_WORDS.search(parts[-1]) or parts[-1] in outlets), summary.title
-        # A copy is stored as a link (no text of its own): it stands for its original's text.
-        by_url = {a.url: a for a in day or [a for story in digest.stories for a in story.articles]}
         cited = [digest.article(i) for i in summary.cited]
-        # A headline-only source (a feed entry, a post) is summarised by its headline.
-        texts = [f"{a.title}\n{a.text or getattr(by_url.get(a.duplicate_of or ''), 'text', '')}" for a in cited if a]
+        # A headline-only source (a feed entry, a post) is summarised by its headline; a copy
+        # reads as its original's text (the repository fills it in).
+        texts = [f"{a.title}\n{a.text}" for a in cited if a]
         for sentence in split_sentences(summary.paragraph):
             assert any(sentence in text for text in texts), (summary.story_key, sentence)
 
 
 def test_offline_post_of_the_fixture_web_is_readable(crawled: Crawled) -> None:
-    stories, repository = _day_stories(crawled)
-    from digestcrawl.config import load_models
-
-    models = load_models()
-    articles = [a for s in stories for a in s.articles]
-    digest = DigestInput(model_key="qwen", model=models["qwen"], day=DAY, language="zh-TW", stories=stories[:5],
-                         figures=repository.figures("qwen", DAY, articles, models["qwen"].tickers, ["llama"]))
-    result = ExtractiveSummarizer(EntityFinder(load_entities())).summarize(digest)
-    repository.engine.dispose()
-    assert_readable(render_post(digest, result, RenderOptions()), digest, result.content.stories, articles)
+    digest, result = _offline_summary(crawled)
+    assert_readable(render_post(digest, result, RenderOptions()), digest, result.content.stories)
     post = (crawled.site_dir / "_posts" / "2026-01-19-qwen-daily.md").read_text("utf-8")
     assert "對開發者：可追蹤" not in post and "的後續技術細節與官方說明" not in post  # no template filler
 
