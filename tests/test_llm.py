@@ -638,3 +638,71 @@ def test_every_sentence_is_checked_against_all_articles_and_figures(text: str, p
         assert problems == []
     else:
         assert any(problem in p for p in problems), problems
+
+
+# Titles in the post's language (prompt v3, rule 5): a foreign title is translated, the sources
+# list keeps the original; a title the LLM leaves in another language takes the offline title.
+
+EN_TITLE = "Alibaba opens Qwen models to developers on Hugging Face"
+EN_TEXT = ("Alibaba released new Qwen models on Hugging Face for developers. "
+           "The models can be downloaded for free. Developers can run them on their own servers.")
+EN_TRANSLATED = "阿里巴巴在 Hugging Face 向開發者開放 Qwen 模型"
+
+
+def english_digest() -> DigestInput:
+    digest = make_digest()
+    digest.stories.append(Story("s-en", [article(41, EN_TITLE, EN_TEXT, "en", "TechCrunch")], rank=0.5))
+    return digest
+
+
+def entitle(key: str, title: str) -> Callable[[dict[str, Any]], None]:
+    def change(answer: dict[str, Any]) -> None:
+        for story in answer["stories"]:
+            if story["story_key"] == key:
+                story["title"] = title
+    return change
+
+
+def section(post: str, heading: str) -> list[str]:
+    """The lines of the post's section whose heading contains ``heading``."""
+    text = post.split(heading, 1)[1]
+    return text.split("\n## ", 1)[0].splitlines()
+
+
+def test_translated_title_heads_the_story_and_the_sources_keep_the_original(
+        server: LLMServer, summarizer: Factory) -> None:
+    from digestcrawl.digest.render import RenderOptions, render_post
+
+    digest = english_digest()
+    server.script(Reply(content=edited(entitle("s-en", EN_TRANSLATED))))
+    result = run(summarizer, digest)
+    assert server.calls == 1 and result.replaced == [] and result.untranslated_titles == []
+    post = render_post(digest, result, RenderOptions())
+    assert f"- {EN_TRANSLATED}" in section(post, "新聞焦點")
+    assert f"- [{EN_TITLE}](https://news.example/41)" in section(post, "資料來源")
+    front_matter = post.split("\n---\n", 1)[0]
+    assert EN_TITLE in front_matter and EN_TRANSLATED not in front_matter  # its sources too
+
+
+@pytest.mark.parametrize(("key", "answered", "kept"), [
+    ("s-en", EN_TITLE, EN_TITLE),  # left as it was: the original, counted
+    ("s-en", "Alibaba puts Qwen on Hugging Face", EN_TITLE),  # a paraphrase: the original instead
+    ("s-app", "the app opens to third parties this year", APP_TITLE),  # English for a Chinese story
+])
+def test_title_left_in_another_language_takes_the_offline_title(
+        server: LLMServer, summarizer: Factory, caplog: pytest.LogCaptureFixture,
+        key: str, answered: str, kept: str) -> None:
+    digest = english_digest()
+
+    def change(answer: dict[str, Any]) -> None:
+        entitle("s-en", EN_TRANSLATED)(answer)
+        entitle(key, answered)(answer)
+
+    server.script(Reply(content=edited(change)))
+    with caplog.at_level(logging.WARNING, logger="digestcrawl.digest.llm"):
+        result = run(summarizer, digest)
+    titles = {story.story_key: story.title for story in result.content.stories}
+    assert titles[key] == kept and result.untranslated_titles == [key] and server.calls == 1
+    assert sum("story titles not in zh-TW" in r.getMessage() for r in caplog.records) == 1
+    english = run(summarizer, make_digest(language="en"))
+    assert english.untranslated_titles == []  # an English post: titles are not checked

@@ -68,6 +68,9 @@ INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
 # An attempt's own timeouts fire at the deadline; the watchdog gives them this long first.
 WATCHDOG_GRACE = 0.5
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Posts whose story titles must be written in Han characters; other languages are not checked.
+HAN_LANGUAGES = frozenset({"zh-TW", "zh-CN"})
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ class LLMSummaryResult(SummaryResult):
     regenerated: int = 0  # of those, stories a focused call fixed
     replaced: list[str] = field(default_factory=list)  # story keys given the fallback's summary
     replaced_sections: list[str] = field(default_factory=list)  # sections given the fallback's text
+    untranslated_titles: list[str] = field(default_factory=list)  # story keys given the offline title
 
 
 class LLMFault(Exception):
@@ -141,6 +145,25 @@ class _Completion(BaseModel):
     model_config = ConfigDict(extra="ignore")
     choices: list[_Choice] = Field(min_length=1)
     usage: _Usage | None = None
+
+
+def _titles_in_language(digest: DigestInput, stories: list[StorySummary],
+                        offline: Callable[[], DigestContent]) -> tuple[list[StorySummary], list[str]]:
+    """The stories, a title the LLM left in another language (no Han character in a Chinese
+    post) replaced by the offline title; and the keys of the stories so changed.
+
+    The offline title is the story's own headline in the post's language, else its original
+    words, as the offline digest shows it: a reader never gets a paraphrase in a third language,
+    and the sources list keeps every article's original title either way."""
+    if digest.language not in HAN_LANGUAGES:
+        return stories, []
+    keys = [summary.story_key for summary in stories if not HAN.search(summary.title)]
+    if not keys:
+        return stories, []
+    titles = {summary.story_key: summary.title for summary in offline().stories}
+    return [summary.model_copy(update={"title": titles[summary.story_key]})
+            if summary.story_key in keys and summary.story_key in titles else summary
+            for summary in stories], keys
 
 
 # --- the calls --------------------------------------------------------------------------------
@@ -277,7 +300,12 @@ class LLMSummarizer:
                 offline.append(self.fallback.summarize(digest).content)
             return offline[0]
 
-        stories = self._grounded(tally, digest, content, fallback)
+        stories, untranslated = _titles_in_language(digest, self._grounded(tally, digest, content, fallback),
+                                                    fallback)
+        if untranslated:
+            logger.warning("LLM digest of %s for %s: %s story titles not in %s, the offline title kept: %s",
+                           digest.model_key, digest.day, len(untranslated), digest.language,
+                           ", ".join(untranslated))
         if tally.grounding_failures:
             logger.warning("LLM digest of %s for %s: %s of %s stories failed grounding, "
                            "%s regenerated, replaced by extractive: %s", digest.model_key,
@@ -292,7 +320,8 @@ class LLMSummarizer:
                            dropped, "; ".join(f"{k}: {' | '.join(v)}" for k, v in grounded.dropped.items()),
                            ", ".join(grounded.replaced) or "none")
         return LLMSummaryResult(content=grounded.content, generator=f"llm:{self.config.model}",
-                                ungrounded=dropped, replaced_sections=grounded.replaced, **tally.counts())
+                                ungrounded=dropped, replaced_sections=grounded.replaced,
+                                untranslated_titles=untranslated, **tally.counts())
 
     def _grounded(self, tally: _Tally, digest: DigestInput, content: DigestContent,
                   offline: Callable[[], DigestContent]) -> list[StorySummary]:

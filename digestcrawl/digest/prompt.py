@@ -60,7 +60,8 @@ or claim they lack, no placeholder, no generic advice. Copy numbers and Latin-sc
 headline (translated per rule 5), paragraph two to four sentences, cited the ids of the \
 story's articles they rest on.
 3. summary: two to four plain sentences, no Markdown. trend: one paragraph. analysis: industry \
-significance, competitors, market impact. key_points: four to eight one-line items. developers, users: two to four items each. tags: at most ten names the articles use.
+significance, competitors, market impact. key_points: four to eight one-line items. \
+developers, users: two to four items each. tags: at most ten names the articles use.
 4. Answer with one JSON object matching the requested schema, nothing else.
 5. {language}
 """

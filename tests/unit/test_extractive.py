@@ -43,3 +43,29 @@ def test_a_one_story_day_still_fills_every_section(language: Language) -> None:
 ])
 def test_cjk_aware_sentence_split(text: str, sentences: list[str]) -> None:
     assert split_sentences(text) == sentences
+
+
+def _article(id: int, title: str, language: str) -> StoryArticle:
+    return StoryArticle(id=id, url=f"https://news.example/{id}", title=title, text=TEXT, snippet="",
+                        source="s", category="news", publisher="P", language=language,
+                        published=datetime(2026, 1, 19, 10, tzinfo=ZoneInfo("Asia/Taipei")), score=7)
+
+
+EN = "Alibaba's Qianwen app joins Taobao"
+JA = "アリババの千問アプリが淘宝に接続"
+
+
+@pytest.mark.parametrize(("language", "articles", "title"), [
+    ("zh-TW", [("en", EN)], EN),  # told only in English: its original title, untranslated
+    ("zh-TW", [("ja", JA)], JA),
+    ("zh-TW", [("en", EN), ("zh-Hant", "千問App全面升級")], "千問App全面升級"),  # one in the post's language
+    ("zh-CN", [("en", EN), ("zh-Hant", "千問App全面升級")], "千問App全面升級"),  # rendering converts the script
+    ("en", [("zh-Hant", "千問App全面升級"), ("en", EN)], EN),
+    ("ja", [("en", EN)], EN),
+])
+def test_offline_story_title_is_in_the_posts_language_else_the_original(
+        language: Language, articles: list[tuple[str, str]], title: str) -> None:
+    digest = one_story_day(language)
+    digest.stories[0] = Story("k1", [_article(i + 1, t, lang) for i, (lang, t) in enumerate(articles)])
+    [story] = ExtractiveSummarizer(EntityFinder(load_entities())).summarize(digest).content.stories
+    assert story.title == title
