@@ -228,7 +228,8 @@ def test_analysis_key_points_and_thoughts(post: str) -> None:
     parts = sections(split_post(post)[1])
     assert [line for line in parts["🔍 深度分析"] if line.startswith("- ")] == [
         "- 對 AI 產業的意義", "- 與競爭對手的比較與技術優勢", "- 潛在市場影響"]
-    assert "資料顯示下載量領先。" in parts["🔍 深度分析"]
+    # Label, blank line, the text indented into the item: a paragraph of its own.
+    assert parts["🔍 深度分析"][0:3] == ["- 對 AI 產業的意義", "", "  資料顯示下載量領先。"]
     assert [line for line in parts["📌 重點摘要"] if line] == [
         "- 千問國際版年內上線", f"- {JA_TITLE}", "- 開源下載量領跑", "- 財經來源 2 則"]
     assert [line for line in parts["💡 延伸思考"] if line] == [
@@ -241,7 +242,9 @@ def test_each_story_names_every_outlet_inline(post: str) -> None:
     bullets = [i for i, line in enumerate(lines) if line.startswith("- ")]
     assert [lines[i] for i in bullets] == [
         "- 千問 App 全面升級與生態整合", "- 開源影響力急速擴張", "- 資本市場關注"]
-    paragraphs = [lines[i + 1] for i in bullets]
+    # Title, blank line, paragraph indented into the item: kramdown keeps them apart.
+    assert all(lines[i + 1] == "" and lines[i + 2].startswith("  ") for i in bullets)
+    paragraphs = [lines[i + 2][2:] for i in bullets]
     assert paragraphs[0] == (
         "千問春節後將開放第三方入駐，國際版年內上線。（來源：[Yahoo 財經](https://news.example/13)、"
         "[udn](https://news.example/11)、[mashdigi](https://mashdigi.example/12)）")
@@ -291,9 +294,9 @@ def test_hostile_text_is_escaped_and_bad_links_omitted() -> None:
     lines = sections(body)["📰 本週新聞焦點"]
     # A generated title loses its markup...
     assert lines[0] == '- alert(\\"x\\") click &#123;&#123; site.title &#125;&#125;'
-    assert lines[1] == ("not a heading \\-\\-\\-（來源：evil、"
+    assert lines[1:3] == ["", "  " + ("not a heading \\-\\-\\-（來源：evil、"
                         "[&lt;b&gt;evil&lt;/b&gt;](https://evil.example/x?a=%3Cb%3E)、"
-                        "[AIbase](https://aibase.example/21)、[ブルームバーグ](https://bloomberg.example/jp/22)）")
+                        "[AIbase](https://aibase.example/21)、[ブルームバーグ](https://bloomberg.example/jp/22)）")]
     sources = source_list(body)
     assert [url for _, url in sources] == ["https://evil.example/x?a=%3Cb%3E", "https://aibase.example/21",
                                            "https://bloomberg.example/jp/22"]
@@ -363,7 +366,7 @@ def test_en_and_ja_headings_without_conversion(language: Language, title: str, f
     assert [line[3:] for line in body.splitlines() if line.startswith("## ")] == HEADINGS[language]
     parts = sections(body)
     assert parts[HEADINGS[language][3]][0] == first_point  # no script conversion outside zh-*
-    assert sources_label in parts[HEADINGS[language][1]][1]
+    assert sources_label in parts[HEADINGS[language][1]][2]
     first_source, _ = source_list(body, HEADINGS[language][5])[0]
     assert first_source == "千问春节后将开放第三方入驻"
 

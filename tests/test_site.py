@@ -318,8 +318,24 @@ def test_post_shows_title_date_model_infographic_and_every_source(in_browser: An
         headings = page.eval_on_selector_all(".post-content h2", "hs => hs.map(h => h.innerText)")
         assert headings == ["本週模型趨勢", "📰 本週新聞焦點", "🔍 深度分析", "📌 重點摘要", "💡 延伸思考",
                             "🔗 資料來源"]
+        # Each story and analysis label is a bold line of its own above its paragraph, not run into it.
+        for heading, count in (("📰 本週新聞焦點", None), ("🔍 深度分析", 3)):
+            items = page.evaluate(ITEMS, heading)
+            assert items and (count is None or len(items) == count), items
+            for paragraphs, title, weight in items:
+                assert paragraphs == 2 and title and weight >= 600, (heading, paragraphs, title, weight)
 
     in_browser(check)
+
+
+ITEMS = """heading => {
+  // [paragraphs, first paragraph's text, its font weight] of each item of the list under heading.
+  const h2 = [...document.querySelectorAll(".post-content h2")].find(h => h.innerText === heading);
+  return [...h2.nextElementSibling.children].map(li => {
+    const ps = li.querySelectorAll(":scope > p");
+    return [ps.length, ps.length ? ps[0].innerText : "", ps.length ? Number(getComputedStyle(ps[0]).fontWeight) : 0];
+  });
+}"""
 
 
 EMOJI_FONTS = ("Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji")
