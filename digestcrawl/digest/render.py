@@ -51,6 +51,26 @@ OPENCC_CONFIGS = {"zh-TW": "s2twp", "zh-CN": "t2s"}
 OPENCC_FIXES = {"zh-TW": {"電視總檯": "電視總台", "廣播總檯": "廣播總台", "明視訊記憶體在": "明顯存在",
                           "專案標": "項目標"}}
 FIX_PATTERNS = {language: re.compile("|".join(map(re.escape, fixes))) for language, fixes in OPENCC_FIXES.items()}
+# Words s2twp's phrase table rewrites into a Taiwan term that is wrong in news prose (參數 →
+# 引數 "model parameters", 進程 → 程序 "the process of globalisation", 文件 → 檔案 "a policy
+# document", 對象 → 物件 "the people served"): converted character by character (s2tw) instead.
+# Regexes over the traditional form; the simplified one is matched too (a lookaround names
+# both forms: each alternative is only one of them). A lookaround keeps the
+# phrases where s2twp is right (程序員 → 程式設計師, 文件夾 → 資料夾, 面向對象 → 物件導向).
+OPENCC_KEEP = {"zh-TW": ("參數", "類型", "(?<!面向)對象", "局部", "全局", "進程", "文件(?![夾夹])",
+                         "擴展(?!名)", "權限", "實例", "鏡像", "透視圖", "力學性能", "社區衛生",
+                         "低級錯誤", "低級趣味", "發布會", "發佈會", "發布", "發佈",
+                         "(?<![小用])程序(?![員员])")}
+CHARACTER_CONFIGS = {"zh-TW": "s2tw"}  # the converter for kept words
+
+
+def _keep_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    simplified = opencc.OpenCC("t2s").convert
+    return re.compile("(" + "|".join(dict.fromkeys(form for word in words for form in (word, simplified(word))))
+                      + ")")
+
+
+KEEP_PATTERNS = {language: _keep_pattern(words) for language, words in OPENCC_KEEP.items()}
 # The post's ``lang`` (BCP 47, as <html lang> and og:locale want it) per DIGEST_LANGUAGE.
 PAGE_LANGS = {"zh-TW": "zh-Hant", "zh-CN": "zh-Hans", "en": "en", "ja": "ja"}
 ALIAS_SCRIPTS: dict[str, tuple[Any, ...]] = {
@@ -262,7 +282,7 @@ def shorten(text: str, limit: int = TITLE_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + "..."
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=4)
 def _converter(config: str) -> opencc.OpenCC:
     return opencc.OpenCC(config)
 
@@ -272,7 +292,15 @@ def to_script(text: str, language: str) -> str:
     config = OPENCC_CONFIGS.get(language)
     if config is None or not text:
         return text
-    convert = _converter(config).convert
+    phrases, keep = _converter(config).convert, KEEP_PATTERNS.get(language)
+
+    def convert(part: str) -> str:
+        if keep is None:
+            return phrases(part)
+        characters = _converter(CHARACTER_CONFIGS[language]).convert
+        # split() with a group: kept words at odd indices.
+        return "".join(characters(piece) if i % 2 else phrases(piece) for i, piece in enumerate(keep.split(part)))
+
     converted = "".join(part if KANA.search(part) else convert(part) for part in SEGMENTS.split(text))
     fixes = OPENCC_FIXES.get(language)
     return FIX_PATTERNS[language].sub(lambda m: fixes[m[0]], converted) if fixes else converted
