@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from digestcrawl.config import load_entities
@@ -115,3 +117,18 @@ def test_english_report_of_a_chinese_launch_joins_it_on_translated_names() -> No
            article(3, "Alibaba's Qianwen app integrates Taobao and Alipay", english, "en"),
            article(4, "輝達財報優於預期", EARNINGS)]
     assert story_sets(day) == [{1, 2, 3}, {4}]
+
+
+def test_a_story_that_names_the_model_in_a_title_ranks_first() -> None:
+    """As many outlets and categories: the story whose article names the model in its title comes
+    before the one that names it in the lead, which comes before one that names it in the body."""
+    def day(order: list[str]) -> list[StoryArticle]:
+        texts = {"body": WEATHER, "lead": EARNINGS, "title": LAUNCH}
+        return [replace(article(n, f"標題{n}", texts[place]), placement=place, hits=1)
+                for n, place in enumerate(order, start=1)]
+
+    for order in (["body", "lead", "title"], ["title", "body", "lead"]):
+        ranked = [s.articles[0].placement for s in group_stories(day(order), FINDER)]
+        assert ranked == ["title", "lead", "body"]
+    unknown = [s.articles[0].id for s in group_stories([article(1, "a", WEATHER), article(2, "b", EARNINGS)], FINDER)]
+    assert sorted(unknown) == [1, 2]  # older rows without placement still rank, on the rest
