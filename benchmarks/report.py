@@ -96,11 +96,38 @@ def _rows(doc: dict[str, Any]) -> list[tuple[str, str, str, str]]:
              f"< {_fmt(b7['target_s'])} s {_verdict(b7['seconds'] < b7['target_s'] and not b7['junk_in_post'])}"))
     elif b7:
         add(("B7", "offline digest time", b7.get("error") or b7.get("skipped", ""), ""))
+    rows.extend(stories_rows(doc.get("B8", {})))
     b6 = doc.get("B6", {})
     if b6 and not (b6.keys() & {"error", "skipped"}):
         rows.extend(("B6", *row) for row in quality_rows(b6))
     elif b6:
         add(("B6", "extraction quality", b6.get("error") or b6.get("skipped", ""), ""))
+    return rows
+
+
+def stories_rows(b8: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """B8's rows: grouping F1 on the labelled pairs (all, then each subset with a target) and speed."""
+    if not b8 or b8.keys() & {"error", "skipped"}:
+        return [("B8", "story grouping", b8.get("error") or b8.get("skipped", ""), "")] if b8 else []
+    rows: list[tuple[str, str, str, str]] = []
+    pairs = b8.get("pairs", {})
+    if "scores" in pairs:
+        targets = pairs.get("targets", {})
+        for name in ("all", *targets):
+            row = pairs["scores"].get(name)
+            if row:
+                target = targets.get(name)
+                rows.append(("B8", f"grouping F1, {name} ({row['pairs']} pairs, {row['same']} same)",
+                             f"{row['f1']:.3f} (P {row['precision']:.3f} R {row['recall']:.3f})",
+                             f"≥ {target} {_verdict(row['f1'] >= target)}" if target else ""))
+    elif pairs:
+        rows.append(("B8", "grouping F1 on labelled pairs", pairs.get("skipped", ""), ""))
+    speed = b8.get("speed", {})
+    if "seconds" in speed:
+        ok = speed["seconds"] < speed["target_s"] and speed["every_article_once"]
+        rows.append(("B8", f"grouping a {speed['articles']:,}-article day ({speed['stories']} stories)",
+                     f"{_fmt(speed['seconds'])} s{'' if speed['every_article_once'] else ', articles lost'}",
+                     f"< {_fmt(speed['target_s'])} s {_verdict(ok)}"))
     return rows
 
 

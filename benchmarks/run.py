@@ -1,4 +1,4 @@
-"""Run the benchmarks B1–B7, print a table, write JSON under benchmarks/results/.
+"""Run the benchmarks B1–B8, print a table, write JSON under benchmarks/results/.
 
     .venv/bin/python -m benchmarks.run            # full: 5,000 pages, dedup up to 1M
     .venv/bin/python -m benchmarks.run --quick    # 1,000 pages, < 10 minutes on 2 cores
@@ -9,7 +9,9 @@ B1 throughput and B5 memory share one set of crawls of the generated web (benchm
 B2 runs in-process; B3 is benchmarks/dedup_scale.py; B4 crawls the fixture web and digests it with
 the local LLM server; B6 is benchmarks/quality.py on the shared data (article-extraction-benchmark and
 zh-web-extraction-dev under ``--data``, default ../shared/data beside the repository); B7 is
-benchmarks/digestspeed.py, the offline digest of a 200-article day (target: under 5 s).
+benchmarks/digestspeed.py, the offline digest of a 200-article day (target: under 5 s); B8 is
+benchmarks/stories.py: story grouping F1 on the labelled pairs under ``--data``
+(same-story-pairs/pairs.jsonl) and the time to group a generated 2,000-article day (under 10 s).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from benchmarks.report import format_table
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 DATA = quality.DATA  # the shared data directory (--data)
-SECTIONS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7")
+SECTIONS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8")
 RSS_TARGET_MB = 400
 
 
@@ -123,6 +125,12 @@ def run_sections(mode: Mode, work: Path, only: set[str], data: Path = DATA) -> d
         from benchmarks import digestspeed
 
         timed("B7", lambda: digestspeed.run(work / "b7", 50 if mode.name == "smoke" else digestspeed.ARTICLES))
+    if "B8" in only:
+        from benchmarks import stories
+
+        smoke = mode.name == "smoke"
+        timed("B8", lambda: stories.run(data / "same-story-pairs" / "pairs.jsonl", 60 if smoke else None,
+                                        200 if smoke else stories.SPEED_ARTICLES))
     if "B6" in only:
         if data.is_dir():
             timed("B6", lambda: quality.run(data, mode.real_pages, mode.install_peers))

@@ -34,6 +34,9 @@ from digestcrawl.digest.stories import EntityFinder, article_profile, group_stor
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS = ROOT.parent / "shared" / "data" / "same-story-pairs" / "pairs.jsonl"
 SPEED_TARGET_S = 10.0
+SPEED_ARTICLES = 2000
+# Issue 9's targets on the labelled pairs: F1 of each subset.
+F1_TARGETS = {"original languages": 0.85, "chinese (translated)": 0.75, "cross-language": 0.6}
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,24 @@ def speed(count: int, finder: EntityFinder) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     return {"articles": count, "stories": len(stories), "seconds": round(seconds, 2), "target_s": SPEED_TARGET_S,
             "every_article_once": sorted(a.id for s in stories for a in s.articles) == [a.id for a in day]}
+
+
+def run(pairs_path: Path | None = PAIRS, limit: int | None = None, articles: int = SPEED_ARTICLES) -> dict[str, Any]:
+    """Section B8 of ``python -m benchmarks.run``: F1 on the labelled pairs (skipped with a note when
+    the file is missing; the first ``limit`` pairs only in smoke mode) and the grouping time of a
+    generated day of ``articles`` articles."""
+    finder = EntityFinder(load_entities())
+    out: dict[str, Any] = {"speed": speed(articles, finder)}
+    if pairs_path is None or not pairs_path.is_file():
+        out["pairs"] = {"skipped": f"no pairs file at {pairs_path}"}
+        return out
+    pairs = load(pairs_path)[:limit]
+    scores = evaluate(pairs, finder)
+    out["pairs"] = {"file": str(pairs_path), "pairs": len(pairs), "targets": F1_TARGETS,
+                    "scores": {name: {"pairs": s.pairs, "same": s.positives, "precision": round(s.precision, 3),
+                                      "recall": round(s.recall, 3), "f1": round(s.f1, 3)}
+                               for name, s in scores.items()}}
+    return out
 
 
 def report(scores: dict[str, Score]) -> Iterable[str]:

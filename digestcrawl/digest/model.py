@@ -37,6 +37,8 @@ class StoryArticle:
     score: int  # relevance score for the digest's model
     duplicate_of: str | None = None  # original's URL when this is a syndicated copy
     site_name: str = ""  # the page's og:site_name, when it gave one
+    placement: str | None = None  # where the model is first named: title, lead or body (None: not stored)
+    hits: int = 0  # how often the model is named in title and text
 
     @property
     def outlet(self) -> str:

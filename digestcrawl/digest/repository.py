@@ -65,7 +65,8 @@ class DigestRepository:
         # A copy is stored as a link without text: it reads as its original, whatever day that is.
         original = aliased(ArticleRow)
         query = (
-            select(ArticleRow, SourceRow.name, MentionRow.score, DuplicateRow.original_url, original.text)
+            select(ArticleRow, SourceRow.name, MentionRow.score, MentionRow.placement, MentionRow.hits,
+                   DuplicateRow.original_url, original.text)
             .join(MentionRow, (MentionRow.article_id == ArticleRow.id) & (MentionRow.model == model))
             .join(SourceRow, SourceRow.id == ArticleRow.source_id)
             .outerjoin(DuplicateRow, DuplicateRow.article_id == ArticleRow.id)
@@ -83,8 +84,8 @@ class DigestRepository:
                 source=name,
                 category=row.category, publisher=row.publisher or row.site_name or "", language=row.language,
                 published=row.published_at or row.first_seen_at, score=score, duplicate_of=original_url,
-                site_name=row.site_name or "")
-            for row, name, score, original_url, original_text in rows
+                site_name=row.site_name or "", placement=placement, hits=hits or 0)
+            for row, name, score, placement, hits, original_url, original_text in rows
         ])
 
     def figures(self, model: str, day: date, today: list[StoryArticle], tickers: tuple[str, ...],

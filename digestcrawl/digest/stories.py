@@ -30,6 +30,10 @@ COPY = 1.0  # a copy and its original: certain
 # A headline-only item joins the story one of whose articles holds this weighted share of its
 # words and names. Not fitted: the labelled pairs hold no headlines; half is the plain reading.
 HEADLINE_CONTAINMENT = 0.35
+# Rank bonus by where a story's articles name the model at best (mentions.placement): a title
+# mention is worth one and a half outlets, the lead's opening half that; the body nothing. Not
+# stored (older rows): nothing either.
+PLACEMENT_WEIGHT = {"title": 3.0, "lead": 1.5, "body": 0.0}
 
 
 class EntityFinder:
@@ -158,11 +162,14 @@ def _lead_order(article: StoryArticle) -> tuple[bool, bool, int, float, int]:
 
 
 def rank(story: Story) -> float:
-    """Distinct outlets first, then reach across news/social/finance, relevance and recency."""
+    """Distinct outlets first, then where the model is named (a story one of whose articles names
+    it in the title is about the model; one that names it only deep in the body mentions it in
+    passing), reach across news/social/finance, relevance and recency."""
     categories = {a.category for a in story.articles}
     best_score = max(a.score for a in story.articles)
+    placement = max(PLACEMENT_WEIGHT.get(a.placement or "", 0.0) for a in story.articles)
     latest = max((a.published.timestamp() for a in story.articles if a.published), default=0.0)
-    return round(2.0 * len(story.outlets) + 1.5 * len(categories) + 0.2 * min(best_score, 10)
+    return round(2.0 * len(story.outlets) + placement + 1.5 * len(categories) + 0.2 * min(best_score, 10)
                  + (latest % 86400) / 86400 * 0.5, 4)
 
 

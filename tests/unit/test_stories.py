@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from digestcrawl.config import load_entities
@@ -101,3 +103,32 @@ def test_names_are_rare_capitalised_or_versioned_words_and_entities_count_once()
 def test_common_words_weigh_less_than_names() -> None:
     assert token_idf("the") < 0.5 < token_idf("announced") < token_idf("qwen3")
     assert token_idf("的中") < token_idf("千问")
+
+
+def test_english_report_of_a_chinese_launch_joins_it_on_translated_names() -> None:
+    """Alibaba ↔ 阿里巴巴/阿里 and Qianwen ↔ 千問/千问 (entities.yaml) beside Taobao ↔ 淘寶: an English
+    report of the 千問 App launch is the launch's story, not one of its own."""
+    english = ("Alibaba announced that its Qianwen AI assistant app now connects to Taobao, Alipay, Fliggy and "
+               "Gaode Maps, and that Qianwen passed 100 million monthly active users. Third-party services "
+               "will open after the Spring Festival, and an international version is due this year.")
+    assert {"Alibaba", "Qianwen"} <= FINDER.find(english) & FINDER.find("阿里千問App接入淘寶、支付寶")
+    assert {"Alibaba", "Qianwen"} <= FINDER.find(LAUNCH_HANS)
+    day = [article(1, "千問接入淘寶支付寶 月活破億", LAUNCH), article(2, "千问App打通淘宝支付宝", LAUNCH_HANS, "zh-CN"),
+           article(3, "Alibaba's Qianwen app integrates Taobao and Alipay", english, "en"),
+           article(4, "輝達財報優於預期", EARNINGS)]
+    assert story_sets(day) == [{1, 2, 3}, {4}]
+
+
+def test_a_story_that_names_the_model_in_a_title_ranks_first() -> None:
+    """As many outlets and categories: the story whose article names the model in its title comes
+    before the one that names it in the lead, which comes before one that names it in the body."""
+    def day(order: list[str]) -> list[StoryArticle]:
+        texts = {"body": WEATHER, "lead": EARNINGS, "title": LAUNCH}
+        return [replace(article(n, f"標題{n}", texts[place]), placement=place, hits=1)
+                for n, place in enumerate(order, start=1)]
+
+    for order in (["body", "lead", "title"], ["title", "body", "lead"]):
+        ranked = [s.articles[0].placement for s in group_stories(day(order), FINDER)]
+        assert ranked == ["title", "lead", "body"]
+    unknown = [s.articles[0].id for s in group_stories([article(1, "a", WEATHER), article(2, "b", EARNINGS)], FINDER)]
+    assert sorted(unknown) == [1, 2]  # older rows without placement still rank, on the rest
