@@ -52,12 +52,13 @@ from scrapy.utils.misc import load_object
 from twisted.internet.interfaces import IAddress, IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer
 
+from digestcrawl.urls import HTTP_SCHEMES
+
 logger = logging.getLogger(__name__)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-ALLOWED_SCHEMES = frozenset({"http", "https"})
 # NAT64 prefixes: the well-known one (RFC 6052) embeds an IPv4 address in its last 32 bits; the
 # local-use one (RFC 8215) is a site's own translator, never public.
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -155,10 +156,6 @@ class AddressPolicy:
         """Why a host with these answers is refused: any refused answer refuses the host."""
         reasons = [why for why in map(self.refusal, addresses) if why]
         return ", ".join(reasons) if reasons else None
-
-
-def scheme_of(url: str) -> str:
-    return urlsplit(url).scheme.lower()
 
 
 # -- the resolver --------------------------------------------------------------------------------
@@ -299,7 +296,7 @@ class HostChecker:
     async def refusal(self, url: str) -> tuple[str, str] | None:
         """``(reason, detail)`` when ``url`` must not be fetched, else None."""
         parts = urlsplit(url)
-        if parts.scheme.lower() not in ALLOWED_SCHEMES:
+        if parts.scheme not in HTTP_SCHEMES:
             return BadScheme.reason, f"scheme {parts.scheme or '(none)'!r} is not http(s)"
         host = parts.hostname or ""
         literal = parse_ip(host)
@@ -343,7 +340,7 @@ class PrivateAddressGuard:
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         parts = urlsplit(request.url)
-        if parts.scheme.lower() not in ALLOWED_SCHEMES:
+        if parts.scheme not in HTTP_SCHEMES:
             raise refuse(self.crawler, BadScheme, request, f"scheme {parts.scheme!r} is not http(s)")
         host = parts.hostname or ""
         literal = parse_ip(host)
@@ -393,8 +390,8 @@ class DownloadGuard:
         location = response.headers.get(b"Location")
         if response.status in REDIRECT_CODES and location and not request.meta.get("dont_redirect"):
             target = urljoin(request.url, location.decode("latin-1").strip())
-            scheme = scheme_of(target)
-            if scheme not in ALLOWED_SCHEMES:
+            scheme = urlsplit(target).scheme
+            if scheme not in HTTP_SCHEMES:
                 raise refuse(self.crawler, BadScheme, request,
                              f"redirected to scheme {scheme!r} ({target[:200]})")
         return response

@@ -57,5 +57,8 @@ def _site(url: str) -> str:
     return host.removeprefix("www.").removeprefix("m.")
 
 
+HTTP_SCHEMES = frozenset({"http", "https"})  # all the crawl fetches (urlsplit lower-cases schemes)
+
+
 def is_http(url: str) -> bool:
-    return urlsplit(url).scheme in ("http", "https")
+    return urlsplit(url).scheme in HTTP_SCHEMES

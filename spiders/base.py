@@ -241,7 +241,7 @@ class SourceSpider(scrapy.Spider):
             count(self.crawler, source.name, "dropped/empty_page")
             self.logger.warning("Empty page from %s at %s: no article", source.name, response.url)
             return
-        requested = (response.meta.get("redirect_urls") or [response.url])[0]
+        requested = _requested_url(response)
         listed = self._listed.get(requested) or (Dated(entry.published, "feed") if entry.published else None)
         # A feed's date beats one guessed from the page, and a dated URL fixes a UTC instant's day.
         dated = best_date([Dated(page.published, page.published_from or "text") if page.published else None,
@@ -277,9 +277,8 @@ class SourceSpider(scrapy.Spider):
     def _entry_changed(self, response: Response) -> datetime | None:
         """The latest feed-entry time of this article: this process's view when it parsed the
         feeds, else (a distributed worker that did not) what the request carried."""
-        requested = (response.meta.get("redirect_urls") or [response.url])[0]
         carried = response.meta.get(ENTRY_CHANGED)
-        return self._requested.get(requested) or (datetime.fromisoformat(carried) if carried else None)
+        return self._requested.get(_requested_url(response)) or (datetime.fromisoformat(carried) if carried else None)
 
     def request_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -309,6 +308,11 @@ def _is_markup(content_type: str | None) -> bool:
         return True
     kind, _, subtype = media.partition("/")
     return kind == "text" or subtype in ("html", "xhtml+xml", "xml") or subtype.endswith("+xml")
+
+
+def _requested_url(response: Response) -> str:
+    """The URL the spider asked for (before any redirect): what its feeds listed."""
+    return str((response.meta.get("redirect_urls") or [response.url])[0])
 
 
 def _content_type(response: Response) -> str | None:

@@ -20,6 +20,14 @@ Language = Literal["zh-TW", "zh-CN", "en", "ja"]
 STORY_TITLE_MAX = 200
 
 
+def host_of(url: str) -> str:
+    """The URL's host, or "" when it has none (or none a parser can read: "http://[::1")."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
 @dataclass(frozen=True)
 class StoryArticle:
     """One stored article as a story cites it."""
@@ -42,12 +50,7 @@ class StoryArticle:
 
     @property
     def outlet(self) -> str:
-        if self.publisher:
-            return self.publisher
-        try:
-            return urlsplit(self.url).hostname or self.source
-        except ValueError:  # "http://[::1": a URL no parser reads names no host
-            return self.source
+        return self.publisher or host_of(self.url) or self.source
 
 
 @dataclass

@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from urllib.parse import urlsplit
 
-from digestcrawl.digest.model import STORY_TITLE_MAX, StoryArticle
+from digestcrawl.caps import LANGUAGE_MAX
+from digestcrawl.digest.model import STORY_TITLE_MAX, StoryArticle, host_of
 from digestcrawl.digest.pagetext import clean_text, key, repeated_lines
 from digestcrawl.digest.titles import clean_title, site_affixes
 
@@ -34,7 +34,6 @@ TITLE_MAX = STORY_TITLE_MAX - 40
 OUTLET_MAX = 100
 SNIPPET_MAX = 2_000
 TEXT_MAX = 200_000  # beyond every prompt budget; bounds the grouping and sentence work
-LANGUAGE_MAX = 16
 BOILERPLATE_KEEP = 0.2  # share of a page's text that must be left once its host's lines are dropped
 LEAD_SENTENCE = re.compile(r".+?(?:[。！？]|[.!?](?=\s|$))|.+")
 
@@ -61,13 +60,6 @@ def lead_sentence(text: str) -> str:
     first = next((line for line in text[:TEXT_MAX].splitlines() if line.strip()), "")
     match = LEAD_SENTENCE.search(one_line(first))
     return match[0].strip() if match else ""
-
-
-def host_of(url: str) -> str:
-    try:
-        return urlsplit(url).hostname or ""
-    except ValueError:
-        return ""
 
 
 def title_for(title: str, text: str, url: str, source: str) -> str:
