@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass
@@ -47,3 +47,18 @@ class Article:
     duplicate_of: str | None = None
     similarity: float | None = None
 
+
+
+@dataclass
+class RepoStats:
+    """One model repository's public counters on one day (a Hugging Face repo's downloads and
+    likes): a time series point, stored once per repo per day, never an article."""
+
+    repo: str  # "Qwen/Qwen3-Coder-30B-A3B-Instruct"
+    model: str  # the watched model's key
+    source: str
+    url: str
+    day: date  # the crawl's digest day
+    downloads: int
+    likes: int | None = None
+    fetched: datetime | None = None

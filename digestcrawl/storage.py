@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -46,7 +47,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from digestcrawl.caps import cap_fields
-from digestcrawl.items import Article
+from digestcrawl.items import Article, RepoStats
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -192,6 +193,24 @@ class RunLockRow(Base):
     holder: Mapped[str] = mapped_column(String(300))
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RepoStatsRow(Base):
+    """A model repository's downloads and likes on one day (digestcrawl.items.RepoStats): one
+    row per repo per day, the last reading of the day wins."""
+
+    __tablename__ = "repo_stats"
+    __table_args__ = (UniqueConstraint("repo", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repo: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(40), index=True)
+    source: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(2048))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    downloads: Mapped[int] = mapped_column(BigInteger)
+    likes: Mapped[int | None] = mapped_column(Integer)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class LLMCacheRow(Base):
@@ -426,6 +445,22 @@ class ArticleStore:
         self._duplicate_upsert = link.on_conflict_do_update(
             index_elements=["article_id"],
             set_={"original_url": link.excluded.original_url, "similarity": link.excluded.similarity})
+
+    def save_repo_stats(self, readings: list[RepoStats], now: datetime | None = None) -> None:
+        """Upsert repository counters, one row per repo per day (a later reading replaces)."""
+        now = now or datetime.now(UTC)
+        latest = {(r.repo, r.day): r for r in readings}
+        if not latest:
+            return
+        rows = [{"repo": r.repo, "model": r.model, "source": r.source, "url": r.url, "day": r.day,
+                 "downloads": r.downloads, "likes": r.likes, "fetched_at": r.fetched or now}
+                for r in latest.values()]
+        upsert = self._insert(RepoStatsRow)
+        with self.engine.begin() as conn:
+            conn.execute(upsert.on_conflict_do_update(
+                index_elements=["repo", "day"],
+                set_={column: upsert.excluded[column]
+                      for column in ("model", "source", "url", "downloads", "likes", "fetched_at")}), rows)
 
     def signatures_since(self, since: datetime) -> Iterator[StoredSignature]:
         """Dedup signatures of the originals (not the copies) first seen or published since ``since``."""

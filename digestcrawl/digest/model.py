@@ -73,6 +73,29 @@ class Story:
 
 
 @dataclass(frozen=True)
+class RepoTrend:
+    """A model repository's downloads over the trend window, from the stored series
+    (digestcrawl.items.RepoStats): the first and the last reading in the window."""
+
+    repo: str
+    url: str
+    source: str
+    downloads: int  # the last reading, on or before the digest day
+    last_day: date
+    previous: int | None  # the first reading in the window, when it is on an earlier day
+    first_day: date | None
+    likes: int | None
+    series: tuple[tuple[date, int], ...]  # every reading in the window, oldest first
+
+    @property
+    def change(self) -> float | None:
+        """The relative change from the first reading to the last (0.38 for +38%)."""
+        if self.previous is None or self.previous <= 0:
+            return None
+        return (self.downloads - self.previous) / self.previous
+
+
+@dataclass(frozen=True)
 class DayFigures:
     """Data-derived facts the analysis sections may cite."""
 
@@ -82,6 +105,7 @@ class DayFigures:
     tickers: tuple[str, ...]  # the model's company tickers
     finance_titles: tuple[str, ...]  # titles of today's finance-source articles
     earlier_entities: frozenset[str] | None = None  # names in the previous days' articles; None: unknown
+    repo_trends: tuple[RepoTrend, ...] = ()  # the model's repositories, largest downloads first
 
 
 @dataclass

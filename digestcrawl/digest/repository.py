@@ -12,6 +12,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select, text
@@ -19,13 +20,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, aliased
 
-from digestcrawl.digest.model import DayFigures, Story, StoryArticle, SummaryResult
+from digestcrawl.digest.model import DayFigures, RepoTrend, Story, StoryArticle, SummaryResult
 from digestcrawl.digest.sanitize import clean_day
 from digestcrawl.storage import (
     ArticleRow,
     DigestRow,
     DuplicateRow,
     MentionRow,
+    RepoStatsRow,
     SourceRow,
     StoryArticleRow,
     StoryRow,
@@ -112,6 +114,30 @@ class DigestRepository:
             tickers=tickers,
             finance_titles=tuple(a.title for a in today if a.category == "finance" and not a.duplicate_of),
         )
+
+    def repo_trends(self, model: str, day: date, days: int = TREND_DAYS) -> tuple[RepoTrend, ...]:
+        """The model's repositories read within the ``days`` ending on ``day``, largest
+        downloads first: the stored series, the only place a downloads figure may come from."""
+        first = day - timedelta(days=days - 1)
+        query = (select(RepoStatsRow.repo, RepoStatsRow.url, RepoStatsRow.source, RepoStatsRow.day,
+                        RepoStatsRow.downloads, RepoStatsRow.likes)
+                 .where(RepoStatsRow.model == model, RepoStatsRow.day >= first, RepoStatsRow.day <= day)
+                 .order_by(RepoStatsRow.repo, RepoStatsRow.day))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        by_repo: dict[str, list[Any]] = {}
+        for row in rows:
+            by_repo.setdefault(row.repo, []).append(row)
+        trends = []
+        for repo, readings in by_repo.items():
+            first_reading, last = readings[0], readings[-1]
+            earlier = first_reading.day < last.day
+            trends.append(RepoTrend(
+                repo=repo, url=last.url, source=last.source, downloads=last.downloads, last_day=last.day,
+                previous=first_reading.downloads if earlier else None,
+                first_day=first_reading.day if earlier else None, likes=last.likes,
+                series=tuple((r.day, r.downloads) for r in readings)))
+        return tuple(sorted(trends, key=lambda t: (-t.downloads, t.repo)))
 
     def save(self, model: str, day: date, stories: list[Story], result: SummaryResult, path: str,
              publish: Callable[[], None] = _nothing) -> None:
