@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import threading
@@ -34,12 +35,12 @@ from digestcrawl.digest.repository import DigestRepository
 from digestcrawl.digest.sanitize import TITLE_MAX
 from digestcrawl.digest.stories import EntityFinder, group_stories
 from digestcrawl.digest.titles import SITE_WORDS, segments
-from digestcrawl.items import Article
-from digestcrawl.storage import ArticleStore, DigestRow, StoryArticleRow, StoryRow, make_engine
+from digestcrawl.items import Article, RepoStats
+from digestcrawl.storage import ArticleRow, ArticleStore, DigestRow, StoryArticleRow, StoryRow, make_engine
 from spiders.news import NewsSpider
 from tests.conftest import FIXTURE_WINDOW, ROOT, run_crawl, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
-from tests.llmserver import LLMServer, Reply
+from tests.llmserver import LLMServer, Reply, edited
 
 DAY = date(2026, 1, 19)
 EXPECTED = yaml.safe_load((Path(__file__).parent / "fixtureweb" / "expected.yaml").read_text("utf-8"))
@@ -685,3 +686,124 @@ def test_two_scrapy_digest_runs_on_postgresql(postgres_url: str, tmp_path: Path)
         assert code == 0, stderr[-3000:]
     digests, stories = digest_rows(postgres_url)
     assert len(digests) == 1 and len(stories) == len({key for key, _ in stories}) >= 1
+
+
+# First-party signals: a GitHub release, the news about it and a Hugging Face downloads jump,
+# stored as a crawl stores them, become one story, a linked release in 對開發者 and a figure in
+# the trend; the post still builds with strict Jekyll.
+
+RELEASE_URL = "https://github.com/QwenLM/Qwen3/releases/tag/v3.1.0"
+CODER = "Qwen/Qwen3-Coder-30B-A3B-Instruct"
+RELEASE_NOTES = ("What's Changed\n- Add a tool calling parser for the new chat template.\n"
+                 "- Fix the rope scaling configuration for long-context inference.\n"
+                 "- Update the vLLM and SGLang deployment guides.\nFull Changelog: v3.0.2...v3.1.0")
+RELEASE_NEWS_EN = ("Alibaba's Qwen team released Qwen3 3.1 on Monday, an update to its open-weight model family. "
+                   "The release improves tool calling and long-context inference, the team said on GitHub. "
+                   "Tool-calling accuracy rose 90% on the team's own benchmark, and developers can deploy it "
+                   "with vLLM and SGLang.")
+RELEASE_NEWS_ZH = ("阿里巴巴通義千問團隊週一發布Qwen3 3.1版本，強化工具調用與長上下文推理能力。"
+                   "開發者可透過vLLM與SGLang部署新版本，團隊在GitHub公布了更新說明。")
+
+
+def first_party_day(url: str) -> None:
+    """The day in the database: the release, two reports of it, an unrelated story, and the
+    Hugging Face series of the Coder checkpoint (1,000 → 1,380 downloads: +38% in 7 days)."""
+    published = datetime(2026, 1, 19, 1, tzinfo=UTC)
+
+    def item(link: str, title: str, text: str, publisher: str, category: str, language: str) -> Article:
+        return Article(url=link, source=publisher.casefold(), category=category, title=title, text=text,
+                       language=language, publisher=publisher, published=published, models={"qwen": ["Qwen3"]},
+                       score={"qwen": 5}, placement={"qwen": "title"})
+
+    store(url, [item(RELEASE_URL, "QwenLM/Qwen3 v3.1.0", RELEASE_NOTES, "GitHub", "release", "en"),
+                item("https://venturebeat.example/qwen3-3-1", "Alibaba releases Qwen3 3.1 with better tool calling",
+                     RELEASE_NEWS_EN, "VentureBeat", "news", "en"),
+                item("https://ithome.example/news/1", "阿里發布Qwen3 3.1版 強化工具調用", RELEASE_NEWS_ZH, "iThome",
+                     "news", "zh-Hant"),
+                item("https://udn.example/news/4", "千問春節後將開放第三方入駐", QWEN_TEXT, "udn", "news", "zh-Hant")])
+    articles_store = ArticleStore.connect(url)
+    try:
+        articles_store.save_repo_stats([
+            RepoStats(repo=CODER, model="qwen", source="huggingface", url=f"https://huggingface.co/{CODER}",
+                      day=day, downloads=downloads, likes=40)
+            for day, downloads in ((date(2026, 1, 13), 1000), (date(2026, 1, 16), 1150), (DAY, 1380))])
+    finally:
+        articles_store.close()
+
+
+def story_members(url: str) -> list[set[str]]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(StoryRow.key, ArticleRow.url).join(StoryArticleRow, StoryArticleRow.story_id
+                                == StoryRow.id).join(ArticleRow, ArticleRow.id == StoryArticleRow.article_id)
+                                .where(StoryRow.day == DAY)).all()
+    finally:
+        engine.dispose()
+    stories: dict[str, set[str]] = {}
+    for key, member in rows:
+        stories.setdefault(key, set()).add(member)
+    return list(stories.values())
+
+
+def post_section(body: str, heading: str) -> str:
+    return body.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+
+
+def assert_builds_with_strict_jekyll(site: Path) -> None:
+    from digestcrawl.digest.site import jekyll_build
+
+    if shutil.which("jekyll") is None:
+        if os.environ.get("CI"):
+            pytest.fail("jekyll is not installed; CI must install it")
+        return
+    build = jekyll_build(site, site.parent / "_built", "--strict_front_matter")
+    assert build is not None and build.ok and not build.warnings, build and build.output
+
+
+def assert_release_post(outcome: DigestOutcome, url: str) -> str:
+    assert outcome.failed is None and outcome.post is not None, outcome.describe()
+    assert {RELEASE_URL, "https://venturebeat.example/qwen3-3-1", "https://ithome.example/news/1"} in story_members(url)
+    front, body = read_post(outcome.post)
+    developers = post_section(body, "💡 延伸思考").split("- 對一般使用者")[0]
+    assert f"  - 新版本：[QwenLM/Qwen3 v3.1.0]({RELEASE_URL})（2026-01-19）\n" in developers
+    assert RELEASE_URL in [source["url"] for source in front["sources"]]  # listed as a source too
+    trend = post_section(body, "本週模型趨勢")
+    assert "Qwen3-Coder-30B-A3B-Instruct 下載量 7 日 +38%（Hugging Face）" in trend
+    assert "90%" not in trend
+    image = outcome.post.parent.parent / "assets" / "img" / "posts" / IMAGE_NAME
+    width, height = struct.unpack(">II", image.read_bytes()[16:24])
+    assert (width, height) == (1000, 1050)  # the downloads panel under the usual three charts
+    assert_builds_with_strict_jekyll(outcome.post.parent.parent)
+    return body
+
+
+def test_release_news_and_downloads_jump_make_one_story_offline(sqlite_url: str, tmp_path: Path) -> None:
+    first_party_day(sqlite_url)
+    outcome = build_once(sqlite_url, tmp_path / "site")
+    assert outcome.generator == "extractive"
+    assert_release_post(outcome, sqlite_url)
+
+
+def test_release_news_and_downloads_jump_with_the_llm(sqlite_url: str, tmp_path: Path) -> None:
+    """The LLM is given the series' change and may state it; a downloads figure the series does
+    not hold is dropped, even one an article gives about something else (90%)."""
+    first_party_day(sqlite_url)
+
+    def cite_downloads(answer: dict[str, Any]) -> None:
+        answer["trend"] = ("Qwen3-Coder-30B-A3B-Instruct 下載量 7 日 +38%（Hugging Face）。"
+                           "Qwen3-Coder-30B-A3B-Instruct 下載量 7 日 +90%（Hugging Face）。")
+        answer["developers"] = ["QwenLM/Qwen3 v3.1.0 強化工具調用。", "阿里發布Qwen3 3.1版 強化工具調用。"]
+
+    with LLMServer() as server:
+        server.script(Reply(content=edited(cite_downloads)))
+        outcome = build_once(sqlite_url, tmp_path / "site", DIGEST_SUMMARIZER="llm", LLM_BASE_URL=server.base_url,
+                             LLM_API_KEY="test-key", LLM_MODEL="local-test")
+        prompt = server.requests[0]["messages"][1]["content"]
+    assert outcome.generator == "llm:local-test" and outcome.fallback is None
+    assert (f"Downloads of {CODER} (Hugging Face): 1000 on 2026-01-13, 1380 on 2026-01-19, +38% in 7 days"
+            in prompt)
+    assert outcome.ungrounded == 1  # the +90% sentence
+    body = assert_release_post(outcome, sqlite_url)
+    developers = post_section(body, "💡 延伸思考").split("- 對一般使用者")[0]
+    assert "  - QwenLM/Qwen3 v3.1.0 強化工具呼叫。\n" in developers  # the LLM's own lines after the data's

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from digestcrawl.config import ModelConfig, load_entities, load_models
 from digestcrawl.digest.cache import LLMCache
 from digestcrawl.digest.extractive import ExtractiveSummarizer
+from digestcrawl.digest.firstparty import FIRST_PARTY
 from digestcrawl.digest.infographic import infographic_png
 from digestcrawl.digest.llm import LLMConfig, LLMSummarizer
 from digestcrawl.digest.model import DigestInput, Language, Story, Summarizer
@@ -140,7 +141,8 @@ class DigestBuilder:
         digest = DigestInput(
             model_key=model_key, model=model, day=day, language=self.language,
             stories=stories[: self.options.max_stories],
-            figures=figures, competitors=others)
+            figures=figures, competitors=others,
+            first_party=tuple(a for a in articles if a.category in FIRST_PARTY))
         result = self.summarizer.summarize(digest)
         paths = post_paths(self.site_dir, model_key, day)
         self.site.ensure_model_page(model_key, model.display)  # once; a page that exists stands

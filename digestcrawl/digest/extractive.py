@@ -4,7 +4,8 @@ Each story's paragraph is two or three sentences taken verbatim from its article
 central ones across its sources (LexRank over TF-IDF, ``lexrank``), without repeats (MMR), in
 the output language when the story has articles in it, in the order they were written. The
 other sections say only what the data says, and say it briefly: the trend from counts and
-their change (previous 7 days, previous day) and the names and figures several stories share;
+their change (previous 7 days, previous day), the largest repositories' download changes from
+the stored series (``firstparty.download_changes``) and the names and figures several stories share;
 the analysis from what changed since the previous days (follow-ups, new stories, names not
 seen before), the other watched models mentioned and the finance sources' news; one key point
 per story (its most central sentence); developers' and users' notes from the articles'
@@ -26,6 +27,7 @@ import numpy as np
 import yaml
 
 from digestcrawl.dedup import fingerprint
+from digestcrawl.digest.firstparty import download_changes
 from digestcrawl.digest.lexrank import centrality, mmr, tfidf
 from digestcrawl.digest.model import (
     STORY_TITLE_MAX,
@@ -297,6 +299,10 @@ class _Figures:
         lines = [self._fmt("trend", versus=self._versus())]
         if self.average:
             lines.append(self._fmt("previous_day", previous=self.yesterday))
+        if changes := download_changes(self.digest.figures.repo_trends):
+            lines.append(self._fmt("downloads", changes=self._list([
+                self.words["download"].format(name=c.name, days=c.days, change=c.percent, source=c.source)
+                for c in changes])))
         if names := self.shared_names():
             lines.append(self._fmt("shared_names", names=self._list(names)))
         if numbers := self.shared_figures():

@@ -14,7 +14,10 @@ its own claim into the digest. Both sides are compared after the same normalisat
 digits and letters become ASCII), thousands separators dropped, case folded. Numbers are
 compared by value, so ``01`` is ``1`` and ``1億`` is ``100 million``; a percentage must be a
 percentage in the source too. Names and numbers the configuration itself supplies (the model's
-display name, company, aliases, tickers, and the digest's day) need no citation.
+display name, company, aliases, tickers, and the digest's day) need no citation. A sentence
+about downloads may state a percentage or a count (1,000 and up) only from the stored series
+(the download changes the LLM was given, ``firstparty``) or from an article's own sentence
+about downloads: "+90%" that some article gives about anything else does not ground it.
 
 No settings are read.
 """
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from digestcrawl.digest.extractive import INSTRUCTION_LIKE, split_sentences
+from digestcrawl.digest.firstparty import DOWNLOAD_WORDS, download_changes
 from digestcrawl.digest.model import DigestContent, DigestInput, StoryArticle, StorySummary
 from digestcrawl.digest.similarity import MULTIPLIERS
 from digestcrawl.digest.stories import EntityFinder
@@ -59,6 +63,7 @@ PLACEHOLDER = re.compile(
     r"^\s*(?:重點|要點|重点|要点|開發者|开发者|使用者|用戶|用户|產業|产业|競爭|竞争|市場|市场|趨勢|趋势|摘要|"
     r"分析|標籤|标签|point|item|bullet|tag|developer|user)\s*[一二三四五六七八九十0-9]*\s*[。.:：]?\s*$",
     re.IGNORECASE)
+DOWNLOAD_COUNT_MIN = 1000
 MEANINGFUL_MIN = 5  # fewer letters and digits than this is a label ("市場影響"), not a sentence
 LIST_MINIMUMS = {"key_points": 4, "developers": 2, "users": 2}
 
@@ -87,6 +92,12 @@ def numbers(text: str, *, raw: bool = False) -> set[str]:
         if raw:
             found.add(_value(number))
     return found
+
+
+def _download_figures(text: str) -> set[str]:
+    """The numbers a sentence about downloads states as figures: percentages and counts from
+    DOWNLOAD_COUNT_MIN (a version, a day or a model's size is neither)."""
+    return {n for n in numbers(text) if n.endswith("%") or Decimal(n) >= DOWNLOAD_COUNT_MIN}
 
 
 def names(text: str) -> set[str]:
@@ -126,7 +137,22 @@ def _figures_text(digest: DigestInput) -> str:
     if earlier and earlier[-1]:
         changes.append(f"{abs(round((today - earlier[-1]) / earlier[-1] * 100))}%")
     return " ".join([*map(str, counts), *changes, *digest.competitors.values(), *figures.finance_titles,
-                     *(day.isoformat() for day in figures.trend)])
+                     *(day.isoformat() for day in figures.trend), _downloads_text(digest)])
+
+
+def _downloads_text(digest: DigestInput) -> str:
+    """The download changes the LLM was given: the only series figures a sentence may state."""
+    return "\n".join(change.describe() for change in download_changes(digest.figures.repo_trends))
+
+
+def _download_sentences(articles: list[StoryArticle]) -> str:
+    """The articles' sentences about downloads: a figure they give may be repeated."""
+    found = []
+    for article in articles:
+        for text in (article.title, _statements(article.text), _statements(article.snippet)):
+            if DOWNLOAD_WORDS.search(text):
+                found += [s for s in split_sentences(text) if DOWNLOAD_WORDS.search(s)]
+    return "\n".join(found)
 
 
 @dataclass
@@ -134,7 +160,9 @@ class Sources:
     """What a piece of generated text may rest on, prepared once."""
 
     text: str
+    downloads: str = ""  # what may give a downloads figure: the series, the articles' sentences on downloads
     numbers: set[str] = field(init=False)
+    download_numbers: set[str] = field(init=False)
     folded: str = field(init=False)
     script_folded: str = field(init=False)
     entities: set[str] = field(default_factory=set)
@@ -142,6 +170,7 @@ class Sources:
     def __post_init__(self) -> None:
         self.text = normalise(self.text)
         self.numbers = numbers(self.text, raw=True)
+        self.download_numbers = numbers(self.downloads, raw=True)
         self.folded = self.text.casefold()
         self.script_folded = _squash(fold(self.text))
 
@@ -149,9 +178,11 @@ class Sources:
     def of(cls, digest: DigestInput, articles: list[StoryArticle], finder: EntityFinder | None,
            figures: bool = False) -> Sources:
         text = f"{_source_text(articles)}\n{_known(digest)}"
+        downloads = _download_sentences(articles)
         if figures:
             text += "\n" + _figures_text(digest)
-        sources = cls(text)
+            downloads += "\n" + _downloads_text(digest)
+        sources = cls(text, downloads)
         if finder is not None:
             sources.entities = finder.find(sources.text)
         return sources
@@ -171,6 +202,9 @@ def check_text(written: str, sources: Sources, finder: EntityFinder | None = Non
         problems.append(f"placeholder or template text: {written[:60]!r}")
     problems += [f"number {n} appears in no cited article"
                 for n in sorted(numbers(written)) if n not in sources.numbers]
+    if DOWNLOAD_WORDS.search(written):
+        problems += [f"downloads figure {n} is not in the stored series" for n in sorted(_download_figures(written))
+                     if n not in sources.download_numbers and n in sources.numbers]
     problems += [f"name {n!r} appears in no cited article" for n in sorted(names(written))
                  if not re.search(rf"(?<![a-z0-9]){re.escape(n.casefold())}", sources.folded)]
     for groups in QUOTE.findall(normalise(written)):

@@ -1,5 +1,6 @@
 """The post's infographic: the day's stories by number of sources, mentions by category, and
-the 7-day mention trend, in one PNG drawn with matplotlib's Agg canvas.
+the 7-day mention trend, in one PNG drawn with matplotlib's Agg canvas; below them, when the
+stored series has readings, the largest repositories' downloads over the same days.
 
 Labels come from ``templates/headings.yaml`` in the digest's language. CJK text needs a CJK
 font: Noto Sans CJK (Debian ``fonts-noto-cjk``) or any font named "… CJK …"; without one,
@@ -15,11 +16,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from matplotlib import font_manager, rc_context
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from digestcrawl.digest.firstparty import SOURCE_NAMES
 from digestcrawl.digest.model import DigestInput, SummaryResult
 from digestcrawl.digest.render import generated_text, headings, write_atomic
 
@@ -34,6 +37,7 @@ LATIN_FAMILY = "DejaVu Sans"  # ships with matplotlib
 CATEGORIES = ("news", "social", "finance")
 LABEL_LIMIT = 24
 COLOURS = ("#4C72B0", "#DD8452", "#55A868")
+DOWNLOAD_REPOS = 3  # lines in the downloads panel: the largest repositories
 
 
 class CJKFontMissing(RuntimeError):
@@ -112,12 +116,33 @@ def draw_infographic(digest: DigestInput, result: SummaryResult, path: Path) -> 
     write_atomic(path, infographic_png(digest, result))
 
 
+def _downloads_panel(axes: Axes, digest: DigestInput, font: CJKFont) -> None:
+    """The largest repositories' downloads over the trend window, one line each."""
+    trends = [t for t in digest.figures.repo_trends if t.series][:DOWNLOAD_REPOS]
+    days = sorted({*digest.figures.trend, *(day for t in trends for day, _ in t.series)})
+    position = {day: i for i, day in enumerate(days)}
+    for colour, trend in zip(COLOURS, trends, strict=False):
+        axes.plot([position[day] for day, _ in trend.series], [n for _, n in trend.series], marker="o", color=colour,
+                  label=_drawable(trend.repo.rsplit("/", 1)[-1], font, 32))
+    axes.set_xticks(range(len(days)), [f"{d:%m-%d}" for d in days])
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    axes.legend(loc="upper left", fontsize=8)
+    sources = ", ".join(dict.fromkeys(SOURCE_NAMES.get(t.source.casefold(), t.source) for t in trends))
+    axes.set_title(_drawable(headings()[digest.language]["chart_downloads"].format(source=sources), font, 60))
+
+
 def _figure(digest: DigestInput, result: SummaryResult, font: CJKFont) -> Figure:
     words = headings()[digest.language]
-    figure = Figure(figsize=(10, 7.5), dpi=100, layout="constrained")
+    downloads = any(t.series for t in digest.figures.repo_trends)
+    figure = Figure(figsize=(10, 10.5 if downloads else 7.5), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)  # Agg, without pyplot's global figure registry
     # Subfigures lay out apart, so long story titles do not squeeze the lower charts.
-    top, bottom = figure.subfigures(2, 1, squeeze=False, height_ratios=(1.2, 1)).flat
+    rows = figure.subfigures(3 if downloads else 2, 1, squeeze=False,
+                             height_ratios=(1.2, 1, 1) if downloads else (1.2, 1)).flat
+    top, bottom = rows[0], rows[1]
+    if downloads:
+        _downloads_panel(rows[2].subplots(), digest, font)
     stories = top.subplots()
     categories, trend = bottom.subplots(1, 2)
     title = f"{digest.model.display} {words['daily']} - {digest.day:%Y-%m-%d}"

@@ -38,7 +38,7 @@ class StoryArticle:
     text: str
     snippet: str
     source: str  # the source config name (udn, hacker_news, …)
-    category: str  # news | social | finance
+    category: str  # news | social | finance | release | paper
     publisher: str  # display name of the outlet
     language: str | None
     published: datetime | None  # published time, else first-seen time; timezone-aware
@@ -117,6 +117,9 @@ class DigestInput:
     stories: list[Story]
     figures: DayFigures
     competitors: dict[str, str] = field(default_factory=dict)  # key → display name
+    # The day's checkpoints, releases and papers (articles of category release/paper), whichever
+    # story they are in: the post lists them all (``firstparty``).
+    first_party: tuple[StoryArticle, ...] = ()
 
     def article(self, article_id: int) -> StoryArticle | None:
         for story in self.stories:

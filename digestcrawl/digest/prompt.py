@@ -12,7 +12,8 @@ gives only its header and title; a text's leading repeat of its title is cut, an
 only its title and outlet is left out, and so is an article with no text of its own and the
 outlet and title of an earlier one (``redundant``). Texts share the token budget by story rank and are cut
 between sentences (``fit_stories``). Finance headlines that are titles of articles in the prompt
-are referred to by article id.
+are referred to by article id. The figures give the largest repositories' download changes from
+the stored series (``firstparty.download_changes``), the only downloads figures the digest may state.
 
 ``PROMPT_VERSION`` is part of the answer cache's key: change it whenever the prompt changes.
 """
@@ -28,11 +29,12 @@ from itertools import pairwise
 
 from digestcrawl.dedup import CJK_RUN, LATIN_WORD
 from digestcrawl.digest.extractive import split_sentences
+from digestcrawl.digest.firstparty import download_changes
 from digestcrawl.digest.model import DigestInput, Language, Story, StoryArticle
 
 logger = logging.getLogger(__name__)
 
-PROMPT_VERSION = "3"  # 3: every field checked, titles translated
+PROMPT_VERSION = "4"  # 3: every field checked, titles translated; 4: download changes in the figures
 MESSAGE_OVERHEAD = 8  # tokens the chat format adds around each message
 LOOKALIKE = re.compile(r"[<＜﹤‹〈«]{2,}|[>＞﹥›〉»]{2,}")
 LANGUAGE_RULES: dict[Language, str] = {
@@ -266,6 +268,8 @@ def _figures_block(digest: DigestInput, sent: Iterable[StoryArticle] = ()) -> st
              f"Company tickers: {', '.join(figures.tickers) or 'none'}",
              f"Finance headlines today: {finance}".rstrip(),
              *(f"- {t}" for t in titles if t not in ids),
+             # Only when the series has readings: a day without them pays nothing.
+             *(f"Downloads of {change.describe()}" for change in download_changes(figures.repo_trends)),
              "<<<END FIGURES>>>"]
     return "\n".join(lines)
 

@@ -2,7 +2,8 @@
 ``templates/post.md.j2`` with the per-language labels of ``templates/headings.yaml``.
 
 Crawled titles and text are data. The template environment Markdown-escapes every value that is
-not ``Markup`` (only our labels and vetted link targets are), links point only at http(s) URLs,
+not ``Markup`` (only our labels, vetted link targets and the lines of the day's releases built from
+escaped parts are), links point only at http(s) URLs,
 and the front matter is dumped by PyYAML. Chinese text is written in the output's script
 (zh-TW: OpenCC ``s2twp``, phrase level; zh-CN: ``t2s``); Japanese and English text is left as it is.
 
@@ -35,6 +36,7 @@ import yaml
 from markupsafe import Markup
 from scrapy.settings import BaseSettings
 
+from digestcrawl.digest.firstparty import Release, releases
 from digestcrawl.digest.model import DigestInput, Story, StoryArticle, StorySummary, SummaryResult
 from digestcrawl.digest.sanitize import UNSAFE as CONTROL
 
@@ -44,6 +46,8 @@ IMAGE_DIR = "assets/img/posts"
 TITLE_LIMIT = 60
 MAX_TAGS = 10
 MAX_KEY_POINTS = 8
+MAX_THOUGHTS = 4  # bullets under 對開發者 / 對一般使用者
+RELEASES_PER_LINE = 5  # checkpoints, releases or papers named on one line; the rest are counted
 # Phrase-level for Taiwan (信息 → 資訊, 網絡 → 網路), not character by character.
 OPENCC_CONFIGS = {"zh-TW": "s2twp", "zh-CN": "t2s"}
 # What OpenCC's phrase tables get wrong, fixed after conversion: 總台 read as a counter, and
@@ -356,6 +360,28 @@ def _story_view(summary: StorySummary, story: Story | None, digest: DigestInput,
     return StoryView(title, paragraph, list(links.values()))
 
 
+def _release_lines(digest: DigestInput, citations: _Citations, zone: ZoneInfo) -> list[Markup]:
+    """One line per kind (new checkpoints, releases, papers) naming the day's, each linked and
+    dated: built from the stored articles, never from generated text."""
+    words = headings()[digest.language]
+    shown = (*digest.first_party, *(a for story in digest.stories for a in story.articles))
+    by_kind: dict[str, list[Release]] = {}
+    for release in releases(list(shown), zone):
+        by_kind.setdefault(release.kind, []).append(release)
+    lines = []
+    for kind, found in by_kind.items():
+        items = []
+        for release in found[:RELEASES_PER_LINE]:
+            label = escape_markdown(shorten(source_text(release.article, clean(release.label), digest.language)))
+            url = citations.cite(release.article)
+            day = words["release_day"].format(day=release.day.isoformat()) if release.day else ""
+            items.append(f"[{label}]({url}){day}" if url else f"{label}{day}")
+        more = len(found) - RELEASES_PER_LINE
+        listed = words["separator"].join(items) + (words["first_party_more"].format(n=more) if more > 0 else "")
+        lines.append(Markup(words[f"first_party_{kind}"].format(items=listed)))
+    return lines
+
+
 def _tags(digest: DigestInput, result: SummaryResult) -> list[str]:
     tags: dict[str, str] = {}
     aliases = (digest.model.display, *digest.model.aliases_in(ALIAS_SCRIPTS[digest.language]))
@@ -426,10 +452,14 @@ def render_post(digest: DigestInput, result: SummaryResult, options: RenderOptio
     by_key = {story.key: story for story in digest.stories}
     stories = [_story_view(summary, by_key.get(summary.story_key), digest, citations)
                for summary in content.stories[: options.max_stories]]
+    listed = _release_lines(digest, citations, ZoneInfo(options.timezone))
     sources = list(citations.listed.values())
 
     def text(value: str) -> str:
         return generated_text(value, language)
+
+    # The releases first, from data; the generated lines after them, within the section's four.
+    developers = [text(line) for line in content.developers][: max(1, MAX_THOUGHTS - len(listed))]
 
     body = _environment().get_template("post.md.j2").render(
         h=labels,
@@ -439,7 +469,7 @@ def render_post(digest: DigestInput, result: SummaryResult, options: RenderOptio
                   (labels["competition"], text(content.analysis.competition)),
                   (labels["market"], text(content.analysis.market))],
         key_points=[text(point) for point in content.key_points[:MAX_KEY_POINTS]],
-        thoughts=[(labels["developers"], [text(line) for line in content.developers]),
+        thoughts=[(labels["developers"], [*listed, *developers]),
                   (labels["users"], [text(line) for line in content.users])],
         sources=sources,
         footer=_footer(language, len(sources), result.generator),

@@ -113,6 +113,7 @@ class DigestRepository:
             co_mentioned=dict(co),
             tickers=tickers,
             finance_titles=tuple(a.title for a in today if a.category == "finance" and not a.duplicate_of),
+            repo_trends=self.repo_trends(model, day),
         )
 
     def repo_trends(self, model: str, day: date, days: int = TREND_DAYS) -> tuple[RepoTrend, ...]:

@@ -22,6 +22,7 @@ from datetime import date
 import numpy as np
 
 from digestcrawl.dedup import CJK_RUN, LATIN_WORD
+from digestcrawl.digest.firstparty import FIRST_PARTY, folded, named_in, release_of
 from digestcrawl.digest.model import Story, StoryArticle
 from digestcrawl.digest.similarity import MERGE_PROBABILITY, Profile, containment, profile, similarity
 from digestcrawl.relevance import fold, term_pattern
@@ -138,9 +139,12 @@ def group_stories(articles: Sequence[StoryArticle], finder: EntityFinder) -> lis
     ordered = sorted(articles, key=lambda a: a.id)
     compared = _with_originals_text(ordered)
     scores = _scores(compared, finder)
-    full = [i for i, a in enumerate(compared) if a.text]
+    first_party = [i for i, a in enumerate(compared) if a.category in FIRST_PARTY]
+    full = [i for i, a in enumerate(compared) if a.text and a.category not in FIRST_PARTY]
     groups = _average_linkage(scores, full)
-    for i in (i for i, a in enumerate(compared) if not a.text):
+    if first_party:
+        groups += _join_first_party(compared, scores, groups, first_party)
+    for i in (i for i, a in enumerate(compared) if not a.text and a.category not in FIRST_PARTY):
         # The story of the article that holds the headline best (a copy: its original's).
         best_of = [float(scores[i, group].max()) for group in groups]
         best = int(np.argmax(best_of)) if best_of else -1  # the first of equals: deterministic
@@ -155,10 +159,35 @@ def group_stories(articles: Sequence[StoryArticle], finder: EntityFinder) -> lis
     return sorted(stories, key=lambda s: (-s.rank, s.key))
 
 
-def _lead_order(article: StoryArticle) -> tuple[bool, bool, int, float, int]:
+def _join_first_party(articles: Sequence[StoryArticle], scores: np.ndarray, groups: list[list[int]],
+                      members: Sequence[int]) -> list[list[int]]:
+    """Releases and papers (``members``) join the stories of the reports about them: each joins
+    the story with the most articles that name it (``firstparty.named_in``: a release notes page
+    shares few words with the news of that release), else the story it matches best, if any;
+    like a headline, it never links two stories. The groups of those left are returned."""
+    texts = {j: folded(f"{articles[j].title}\n{articles[j].text or articles[j].snippet}")
+             for group in groups for j in group}
+    left = []
+    for i in members:
+        release = release_of(articles[i])
+        assert release is not None  # members are of a first-party category
+        named = [sum(named_in(release, texts[j]) for j in group) for group in groups]
+        best_of = [float(scores[i, group].max()) for group in groups]
+        # The first of equals: deterministic.
+        best = max(range(len(groups)), key=lambda g: (named[g], best_of[g], -g), default=-1)
+        if best >= 0 and (named[best] or best_of[best] >= MERGE_PROBABILITY):
+            groups[best].append(i)
+        else:
+            left.append(i)
+    return _average_linkage(scores, left) if left else []
+
+
+def _lead_order(article: StoryArticle) -> tuple[bool, bool, bool, int, float, int]:
     published = article.published.timestamp() if article.published else math.inf
     no_text = not article.text
-    return (article.duplicate_of is not None, no_text, -article.score, published, article.id)
+    # A report leads a story before the release notes or the paper it is about.
+    return (article.duplicate_of is not None, no_text, article.category in FIRST_PARTY, -article.score,
+            published, article.id)
 
 
 def rank(story: Story) -> float:
