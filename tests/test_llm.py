@@ -706,3 +706,67 @@ def test_title_left_in_another_language_takes_the_offline_title(
     assert sum("story titles not in zh-TW" in r.getMessage() for r in caplog.records) == 1
     english = run(summarizer, make_digest(language="en"))
     assert english.untranslated_titles == []  # an English post: titles are not checked
+
+
+# Download changes: the LLM is given the stored series' changes and may state them; any other
+# downloads figure is dropped like any ungrounded claim, even one an article gives about
+# something else.
+
+CODER = "Qwen/Qwen3-Coder-30B-A3B-Instruct"
+ACCURACY = article(22, "千問工具調用準確率提升90%", "千問新版的工具調用準確率提升90%。開發者可透過API使用新版本。",
+                   publisher="iThome")
+
+
+def downloads_digest() -> DigestInput:
+    from dataclasses import replace
+
+    from digestcrawl.digest.model import RepoTrend
+
+    digest = make_digest([ACCURACY])
+    coder = RepoTrend(repo=CODER, url=f"https://huggingface.co/{CODER}", source="huggingface", downloads=1380,
+                      last_day=DAY, previous=1000, first_day=DAY - timedelta(days=6), likes=40,
+                      series=((DAY - timedelta(days=6), 1000), (DAY, 1380)))
+    digest.figures = replace(digest.figures, repo_trends=(coder,))
+    return digest
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("Qwen3-Coder-30B-A3B-Instruct 下載量 7 日 +38%（Hugging Face）。", None),
+    ("Hugging Face 上 Qwen3-Coder 的下載量在 7 日內由 1000 增至 1380 次。", None),
+    ("千問工具調用準確率提升90%。", None),  # not about downloads: any article's number
+    ("Qwen3-Coder-30B-A3B-Instruct 下載量 7 日 +90%（Hugging Face）。", "downloads figure 90%"),
+    ("Qwen3-Coder downloads rose 90% this week.", "downloads figure 90%"),
+    ("Qwen3-Coder 下載量 7 日 +45%。", "number 45%"),
+    ("千問下載量達 5000 次。", "number 5000"),
+])
+def test_downloads_figures_only_from_the_series(text: str, problem: str | None) -> None:
+    from digestcrawl.digest.grounding import Sources, check_text
+
+    digest = downloads_digest()
+    sources = Sources.of(digest, [a for s in digest.stories for a in s.articles], None, figures=True)
+    problems = check_text(text, sources)
+    if problem is None:
+        assert problems == []
+    else:
+        assert any(problem in p for p in problems), problems
+
+
+def test_a_made_up_downloads_jump_is_dropped(server: LLMServer, summarizer: Factory) -> None:
+    def cite(answer: dict[str, Any]) -> None:
+        answer["trend"] = ("Qwen3-Coder-30B-A3B-Instruct 下載量 7 日 +38%（Hugging Face）。"
+                           "Qwen3-Coder-30B-A3B-Instruct 下載量 7 日 +90%（Hugging Face）。")
+        answer["analysis"]["industry"] += "Qwen3-Coder 的 Hugging Face 下載量一週暴增 90%。"
+
+    server.script(Reply(content=edited(cite)))
+    result = run(summarizer, downloads_digest())
+    assert result.generator == "llm:test-model" and server.calls == 1
+    assert (f"Downloads of {CODER} (Hugging Face): 1000 on 2026-01-13, 1380 on 2026-01-19, +38% in 7 days"
+            in user_message(server.requests[0]))
+    assert result.content.trend == "Qwen3-Coder-30B-A3B-Instruct 下載量 7 日 +38%（Hugging Face）。"
+    assert "90%" not in result.content.analysis.industry
+    assert result.ungrounded == 2
+
+
+def test_no_series_no_downloads_line(server: LLMServer, summarizer: Factory) -> None:
+    run(summarizer)
+    assert "Downloads" not in user_message(server.requests[0])

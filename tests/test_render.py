@@ -704,3 +704,79 @@ def test_zh_tw_is_written_with_taiwan_phrases(text: str, written: str) -> None:
     from digestcrawl.digest.render import to_script
 
     assert to_script(text, "zh-TW") == written
+
+
+# The day's checkpoints, releases and papers under 對開發者, from data; the downloads panel
+
+def first_party_digest(language: Language = "zh-TW", checkpoints: int = 1) -> DigestInput:
+    digest = make_digest(language)
+    models = [article(50 + n, f"Qwen/Qwen3-{n}B", f"https://huggingface.co/Qwen/Qwen3-{n}B", "en", "Hugging Face",
+                      "release") for n in range(checkpoints)]
+    release = article(41, "QwenLM/Qwen3 v3.1.0 <script>", "https://github.com/QwenLM/Qwen3/releases/tag/v3.1.0",
+                      "en", "GitHub", "release")
+    paper = article(42, "Qwen3 Technical Report: [x](javascript:alert(1))", "https://arxiv.org/abs/2505.09388",
+                    "en", "arXiv", "paper")
+    digest.stories[0].articles.append(release)  # in a story shown, and not repeated
+    digest.first_party = (release, paper, *models)
+    return digest
+
+
+def developer_lines(body: str, label: str) -> list[str]:
+    found = sections(body)
+    lines = found[next(h for h in found if "💡" in h)]
+    start = lines.index(f"- {label}")
+    return [line[4:] for line in lines[start + 1:] if line.startswith("  - ")][:4]
+
+
+def test_developers_name_the_days_checkpoints_releases_and_papers() -> None:
+    front, body = split_post(render_post(first_party_digest(), make_result(), RenderOptions()))
+    lines = developer_lines(body, "對開發者")
+    assert lines[:3] == [
+        "新模型權重：[Qwen/Qwen3-0B](https://huggingface.co/Qwen/Qwen3-0B)（2026-01-19）",
+        # A GitHub release is named by its repository and tag, whatever its title adds.
+        "新版本：[QwenLM/Qwen3 v3.1.0](https://github.com/QwenLM/Qwen3/releases/tag/v3.1.0)（2026-01-19）",
+        "新論文：[Qwen3 Technical Report: \\[x\\](javascript:alert(1))](https://arxiv.org/abs/2505.09388)（2026-01-19）"]
+    assert lines[3] == "開發者可以通過阿里雲呼叫千問"  # the generated lines follow, four in all
+    assert "留意 API 更新" not in body
+    urls = [source["url"] for source in front["sources"]]
+    assert {"https://huggingface.co/Qwen/Qwen3-0B", "https://arxiv.org/abs/2505.09388"} <= set(urls)
+    assert len(urls) == len(set(urls)) and f"{len(urls)} 篇" in footer(body)
+
+
+@pytest.mark.parametrize(("language", "label", "line"), [
+    ("en", "For developers", "New checkpoints: [Qwen/Qwen3-0B](https://huggingface.co/Qwen/Qwen3-0B) (2026-01-19), "),
+    ("ja", "開発者にとって", "新しいモデル重み：[Qwen/Qwen3-0B](https://huggingface.co/Qwen/Qwen3-0B)（2026-01-19）、"),
+    ("zh-CN", "对开发者", "新模型权重：[Qwen/Qwen3-0B](https://huggingface.co/Qwen/Qwen3-0B)（2026-01-19）、"),
+])
+def test_release_lines_per_language_name_five_and_count_the_rest(language: Language, label: str, line: str) -> None:
+    _, body = split_post(render_post(first_party_digest(language, checkpoints=7), make_result(), RenderOptions()))
+    [checkpoints] = [x for x in developer_lines(body, label) if "Qwen3-0B" in x]
+    assert checkpoints.startswith(line) and checkpoints.count("](https://huggingface.co/") == 5
+    assert checkpoints.endswith({"en": " and 2 more", "ja": " ほか 2 件", "zh-CN": " 等 2 项"}[language])
+
+
+def test_a_day_without_releases_keeps_the_generated_lines() -> None:
+    _, body = split_post(render_post(make_digest(), make_result(), RenderOptions()))
+    assert developer_lines(body, "對開發者")[:2] == ["開發者可以通過阿里雲呼叫千問", "留意 API 更新"]
+
+
+def test_infographic_gains_a_downloads_panel_when_the_series_has_data(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from digestcrawl.digest.model import RepoTrend
+
+    digest = make_digest()
+    series = tuple((DAY - timedelta(days=6 - n), 1000 + 60 * n) for n in range(7))
+    trends = tuple(RepoTrend(repo=f"Qwen/Qwen3-{size}B", url=f"https://huggingface.co/Qwen/Qwen3-{size}B",
+                             source="huggingface", downloads=series[-1][1] * size, last_day=DAY,
+                             previous=series[0][1] * size, first_day=series[0][0], likes=None,
+                             series=tuple((day, n * size) for day, n in series)) for size in (8, 4, 2, 1))
+    digest.figures = replace(digest.figures, repo_trends=trends)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        draw_infographic(digest, make_result(), tmp_path / "chart.png")
+    assert [str(w.message) for w in caught] == []
+    data = (tmp_path / "chart.png").read_bytes()
+    assert png_size(data) == (1000, 1050)
+    draw_infographic(make_digest(), make_result(), tmp_path / "plain.png")
+    assert png_size((tmp_path / "plain.png").read_bytes()) == (1000, 750)  # no series: the usual layout

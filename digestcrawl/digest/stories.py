@@ -6,8 +6,11 @@ names and quantities they share: ``淘寶`` and ``Taobao`` are one entity, ``1�
 million`` one quantity, which is what ties an English or Japanese report to a Chinese one.
 Stories grow by average linkage: two groups join only when their articles are, on average, as
 likely the same story as a pair must be, so one loose pair cannot chain two events together.
-A title is part of the text compared, never a reason to merge by itself. Every article is in
-exactly one story. Everything is deterministic: same articles in, same stories out.
+A title is part of the text compared, never a reason to merge by itself. A release or paper
+(a GitHub release, a new Hugging Face repository, an arXiv paper) joins the story whose reports
+name it, by repository and version, repository id, arXiv id or title: its notes or abstract
+share few words with the news about it. Every article is in exactly one story. Everything is
+deterministic: same articles in, same stories out.
 """
 
 from __future__ import annotations
@@ -163,16 +166,18 @@ def _join_first_party(articles: Sequence[StoryArticle], scores: np.ndarray, grou
                       members: Sequence[int]) -> list[list[int]]:
     """Releases and papers (``members``) join the stories of the reports about them: each joins
     the story with the most articles that name it (``firstparty.named_in``: a release notes page
-    shares few words with the news of that release), else the story it matches best, if any;
-    like a headline, it never links two stories. The groups of those left are returned."""
+    shares few words with the news of that release), else the story it matches best, if any (on
+    average, as articles join stories; a release without text, as a headline does); like a
+    headline, it never links two stories. The groups of those left are returned."""
     texts = {j: folded(f"{articles[j].title}\n{articles[j].text or articles[j].snippet}")
-             for group in groups for j in group}
+             for j in (*(j for group in groups for j in group), *members)}
     left = []
     for i in members:
         release = release_of(articles[i])
         assert release is not None  # members are of a first-party category
         named = [sum(named_in(release, texts[j]) for j in group) for group in groups]
-        best_of = [float(scores[i, group].max()) for group in groups]
+        best_of = [float(scores[i, group].mean() if articles[i].text else scores[i, group].max())
+                   for group in groups]
         # The first of equals: deterministic.
         best = max(range(len(groups)), key=lambda g: (named[g], best_of[g], -g), default=-1)
         if best >= 0 and (named[best] or best_of[best] >= MERGE_PROBABILITY):

@@ -69,3 +69,25 @@ def test_offline_story_title_is_in_the_posts_language_else_the_original(
     digest.stories[0] = Story("k1", [_article(i + 1, t, lang) for i, (lang, t) in enumerate(articles)])
     [story] = ExtractiveSummarizer(EntityFinder(load_entities())).summarize(digest).content.stories
     assert story.title == title
+
+
+@pytest.mark.parametrize(("language", "line"), [
+    ("zh-TW", "Qwen3-Coder-30B-A3B-Instruct 下載量 7 日 +38%（Hugging Face）。"),
+    ("zh-CN", "Qwen3-Coder-30B-A3B-Instruct 下载量 7 日 +38%（Hugging Face）。"),
+    ("en", "Downloads: Qwen3-Coder-30B-A3B-Instruct +38% over 7 days (Hugging Face)."),
+    ("ja", "ダウンロード数：Qwen3-Coder-30B-A3B-Instruct 7 日間で +38%（Hugging Face）。"),
+])
+def test_trend_gives_the_series_download_change(language: Language, line: str) -> None:
+    from dataclasses import replace
+
+    from digestcrawl.digest.model import RepoTrend
+
+    digest = one_story_day(language)
+    repo = "Qwen/Qwen3-Coder-30B-A3B-Instruct"
+    coder = RepoTrend(repo=repo, url=f"https://huggingface.co/{repo}", source="huggingface", downloads=1380,
+                      last_day=date(2026, 1, 19), previous=1000, first_day=date(2026, 1, 13), likes=None,
+                      series=((date(2026, 1, 13), 1000), (date(2026, 1, 19), 1380)))
+    finder = EntityFinder(load_entities())
+    assert "Qwen3-Coder" not in ExtractiveSummarizer(finder).summarize(digest).content.trend  # no series, no line
+    digest.figures = replace(digest.figures, repo_trends=(coder,))
+    assert line in split_sentences(ExtractiveSummarizer(finder).summarize(digest).content.trend)

@@ -82,6 +82,32 @@ def test_figures_are_compact_and_headlines_in_the_prompt_cited_by_id() -> None:
     assert "Articles per day, 2026-01-13 to 2026-01-19: 6, 5, 4, 3, 2, 1, 0\n" in task
     assert "Articles also on other models: DeepSeek 2\n" in task
     assert "Finance headlines today: the titles of articles 5\n- 阿里股價震盪\n" in task
+    assert "Downloads" not in task  # no series: not a token spent on it
+
+
+def test_figures_give_the_series_download_changes() -> None:
+    from dataclasses import replace
+
+    from digestcrawl.digest.model import RepoTrend
+
+    def trend(repo: str, previous: int | None, downloads: int) -> RepoTrend:
+        first = DAY - timedelta(days=6)
+        return RepoTrend(repo=repo, url=f"https://huggingface.co/{repo}", source="huggingface", downloads=downloads,
+                         last_day=DAY, previous=previous, first_day=first if previous else None, likes=None,
+                         series=((first, previous),) * bool(previous) + ((DAY, downloads),))
+
+    figures = DayFigures(mentions_by_category={"news": 1}, trend={DAY: 1}, co_mentioned={}, tickers=(),
+                         finance_titles=())
+    digest = DigestInput(model_key="qwen", model=ModelConfig(display="QWEN", aliases={"latin": ("Qwen",)}), day=DAY,
+                         language="zh-TW", stories=[Story("s1", [article(1)])],
+                         figures=replace(figures, repo_trends=(trend("Qwen/Qwen3-8B", 50_000, 51_000),
+                                                               trend("Qwen/Qwen3-Coder", 1000, 1380),
+                                                               trend("Qwen/New", None, 10))))
+    task = digest_messages(digest, 100_000)[1]["content"].split("<<<STORY")[0]
+    assert ("Downloads of Qwen/Qwen3-Coder (Hugging Face): 1000 on 2026-01-13, 1380 on 2026-01-19, +38% in 7 days\n"
+            "Downloads of Qwen/Qwen3-8B (Hugging Face): 50000 on 2026-01-13, 51000 on 2026-01-19, +2.0% in 7 days\n"
+            "<<<END FIGURES>>>") in task
+    assert "Qwen/New" not in task  # one reading: no change to give
 
 
 def test_a_feed_entry_repeating_an_article_is_left_out() -> None:

@@ -132,3 +132,56 @@ def test_a_story_that_names_the_model_in_a_title_ranks_first() -> None:
         assert ranked == ["title", "lead", "body"]
     unknown = [s.articles[0].id for s in group_stories([article(1, "a", WEATHER), article(2, "b", EARNINGS)], FINDER)]
     assert sorted(unknown) == [1, 2]  # older rows without placement still rank, on the rest
+
+
+# A release or paper joins the story of the reports that name it: its notes share few words with them.
+
+RELEASE_NOTES = ("What's Changed\n- Add a tool calling parser for the new chat template.\n"
+                 "- Fix the rope scaling configuration for long-context inference.\n"
+                 "- Update the vLLM and SGLang deployment guides.\nFull Changelog: v3.0.2...v3.1.0")
+QWEN31_EN = ("Alibaba's Qwen team released Qwen3 3.1 on Monday, an update to its open-weight model family. "
+             "The release improves tool calling and long-context inference, the team said on GitHub. "
+             "Developers can deploy it with vLLM and SGLang.")
+QWEN31_ZH = "阿里巴巴通義千問團隊週一發布Qwen3 3.1版本，強化工具調用與長上下文推理能力。開發者可透過vLLM與SGLang部署。"
+EARNINGS_EN = ("Nvidia reported fourth-quarter revenue of $22 billion, up 265% from a year earlier, driven by "
+               "data center demand, and said supply of its new chips stays tight into next year.")
+
+
+def first_party(number: int, url: str, title: str, text: str, category: str = "release") -> StoryArticle:
+    return replace(article(number, title, text, "en"), url=url, category=category)
+
+
+RELEASE = first_party(1, "https://github.com/QwenLM/Qwen3/releases/tag/v3.1.0", "QwenLM/Qwen3 v3.1.0", RELEASE_NOTES)
+
+
+def test_a_release_joins_the_story_of_the_reports_that_name_it() -> None:
+    day = [RELEASE, article(2, "Alibaba releases Qwen3 3.1 with better tool calling", QWEN31_EN, "en"),
+           article(3, "阿里發布Qwen3 3.1版 強化工具調用", QWEN31_ZH),
+           article(4, "Nvidia earnings beat", EARNINGS_EN, "en")]
+    assert story_sets(day) == [{1, 2, 3}, {4}]
+    [story] = [s for s in group_stories(day, FINDER) if len(s.articles) == 3]
+    assert story.lead.category == "news"  # a report leads, not the release notes
+
+
+def test_a_release_no_report_names_stays_apart_and_never_links_two_stories() -> None:
+    other = first_party(5, "https://github.com/QwenLM/Qwen-Agent/releases/tag/v0.9.0", "QwenLM/Qwen-Agent v0.9.0",
+                        "Bug fixes for the function calling examples.")
+    # Another story names the release in passing: the release joins one story, and they stay two.
+    aside = "同日阿里巴巴也推出Qwen3 3.1。"
+    day = [RELEASE, article(2, "Alibaba releases Qwen3 3.1 with better tool calling", QWEN31_EN, "en"),
+           article(3, "阿里發布Qwen3 3.1版 強化工具調用", QWEN31_ZH), other,
+           article(4, "輝達財報優於預期", EARNINGS + aside), article(6, "輝達營收創新高", EARNINGS + aside)]
+    assert story_sets(day) == [{1, 2, 3}, {4, 6}, {5}]
+
+
+def test_a_checkpoint_and_a_paper_join_the_reports_that_name_them() -> None:
+    checkpoint = first_party(1, "https://huggingface.co/Qwen/Qwen3-Coder-30B-A3B-Instruct",
+                             "Qwen/Qwen3-Coder-30B-A3B-Instruct", "")
+    paper = first_party(2, "https://arxiv.org/abs/2505.09388", "Qwen3 Technical Report",
+                        "We present Qwen3, the latest version of the Qwen model family, with thinking and "
+                        "non-thinking modes in one framework.", "paper")
+    coder = article(3, "Qwen3-Coder-30B-A3B-Instruct runs on one GPU",
+                    "Alibaba published Qwen3-Coder-30B-A3B-Instruct, a coding model that runs on a single GPU. "
+                    "Its technical report (arXiv 2505.09388) details the training.", "en")
+    assert story_sets([checkpoint, paper, coder, article(4, "Nvidia earnings beat", EARNINGS_EN, "en")]) == [
+        {1, 2, 3}, {4}]
