@@ -771,6 +771,21 @@ def assert_release_post(outcome: DigestOutcome, url: str) -> str:
     trend = post_section(body, "本週模型趨勢")
     assert "Qwen3-Coder-30B-A3B-Instruct 下載量 7 日 +38%（Hugging Face）" in trend
     assert "90%" not in trend
+    # The readability checks of the fixture day's post: no page junk, every story's sentences
+    # in the articles it cites.
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            content = DigestContent.model_validate(conn.execute(select(DigestRow.content)).scalar_one())
+        articles = DigestRepository(engine, ZoneInfo("Asia/Taipei")).articles("qwen", DAY)
+    finally:
+        engine.dispose()
+    stories = [Story(s.story_key, [a for a in articles if a.id in s.cited]) for s in content.stories]
+    from digestcrawl.config import load_models
+
+    assert_readable(outcome.post.read_text("utf-8"),
+                    DigestInput(model_key="qwen", model=load_models()["qwen"], day=DAY, language="zh-TW",
+                                stories=stories, figures=DayFigures({}, {}, {}, (), ())), content.stories)
     image = outcome.post.parent.parent / "assets" / "img" / "posts" / IMAGE_NAME
     width, height = struct.unpack(">II", image.read_bytes()[16:24])
     assert (width, height) == (1000, 1050)  # the downloads panel under the usual three charts

@@ -107,7 +107,8 @@ def named_in(release: Release, text: str) -> bool:
     checkpoint by its repository name, a release by its repository name and version (3.1 names
     v3.1.0), a paper by its arXiv id or its whole title."""
     if release.kind == "paper":
-        found = ARXIV_ID.search(urlsplit(release.article.url).path) if "arxiv.org" in release.article.url else None
+        path = _path(release.article.url) if host_of(release.article.url).endswith("arxiv.org") else []
+        found = ARXIV_ID.search(path[-1]) if path else None
         title = folded(release.name)
         return bool(found and found[1] in text) or (len(title) >= PAPER_TITLE_MIN and title in text)
     repo = release.name.rsplit("/", 1)[-1]

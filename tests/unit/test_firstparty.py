@@ -94,3 +94,11 @@ def test_download_changes_give_the_biggest_moves_of_the_largest_repositories() -
                                      "+38% in 7 days")
     assert download_changes(trends, limit=1)[0].name == "Down"
     assert download_changes(()) == []
+
+
+def test_unreadable_urls_name_nothing_and_break_nothing() -> None:
+    paper = release_of(item("http://[::1", "A paper with a long enough title to count", "paper"))
+    release = release_of(item("http://[::1", "QwenLM/Qwen3 v3.1.0"))
+    assert paper and release and (release.name, release.version) == ("QwenLM/Qwen3", "v3.1.0")
+    assert not named_in(paper, folded("arxiv 2505.09388"))
+    assert named_in(paper, folded("see a paper with a long enough title to count."))
