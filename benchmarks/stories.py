@@ -163,7 +163,7 @@ def _folds(pairs: Sequence[Pair], folds: int, rng: np.random.Generator) -> np.nd
     return fold
 
 
-def fit(pairs: Sequence[Pair], finder: EntityFinder, folds: int = 5, repeats: int = 10) -> list[str]:
+def fit(pairs: Sequence[Pair], finder: EntityFinder, folds: int = 5, repeats: int = 20) -> list[str]:
     """Coefficients of the same-language and the cross-language model fitted on all pairs; then
     repeated stratified k-fold cross-fits: each fold scored by the models fitted on the others,
     so the F1 of each subset is what the models reach on pairs they were not fitted on."""
@@ -184,10 +184,10 @@ def fit(pairs: Sequence[Pair], finder: EntityFinder, folds: int = 5, repeats: in
         return out
 
     everything = fitted(np.ones(len(pairs), dtype=bool))
-    lines = [f"SAME_LANGUAGE = {tuple(round(float(b), 2) for b in everything[False])}",
-             f"CROSS_LANGUAGE = {tuple(round(float(b), 2) for b in everything[True])}"]
+    lines = [f"SAME_LANGUAGE = {tuple(round(float(b), 2) + 0.0 for b in everything[False])}",  # + 0.0: no -0.0
+             f"CROSS_LANGUAGE = {tuple(round(float(b), 2) + 0.0 for b in everything[True])}"]
     in_sample = predicted(everything, np.ones(len(pairs), dtype=bool))
-    named = list(subsets(pairs).items())[:4]
+    named = [(name, member) for name, member in list(subsets(pairs).items())[:4] if any(map(member, pairs))]
     truth = [p.same for p in pairs]
 
     def subset_f1(prediction: np.ndarray) -> list[float]:
