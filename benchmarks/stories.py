@@ -173,8 +173,11 @@ def fit(pairs: Sequence[Pair], finder: EntityFinder, folds: int = 5, repeats: in
     labels = np.asarray([p.same for p in pairs], dtype=float)
 
     def fitted(rows: np.ndarray) -> dict[bool, np.ndarray]:
-        return {kind: fit_logistic(design[rows & (cross == kind)], labels[rows & (cross == kind)])
-                for kind in (False, True)}
+        models = {}
+        for kind in (False, True):  # a file without cross-language pairs has no such model
+            chosen = rows & (cross == kind)
+            models[kind] = fit_logistic(design[chosen], labels[chosen]) if chosen.any() else np.zeros(design.shape[1])
+        return models
 
     def predicted(models: dict[bool, np.ndarray], rows: np.ndarray) -> np.ndarray:
         out = np.zeros(len(pairs), dtype=bool)
