@@ -1,7 +1,7 @@
 """Story grouping scored on labelled same-story pairs, and timed on a generated 2,000-article day.
 
     python -m benchmarks.stories [--pairs FILE]      # P/R/F1; last line "F1 0.xxx"
-    python -m benchmarks.stories --fit               # refit similarity's logistic coefficients
+    python -m benchmarks.stories --fit               # refit similarity's logistic models; k-fold cross-fit F1
     python -m benchmarks.stories --speed 2000        # seconds to group a day of 2,000 articles
 
 A pairs file has one JSON object a line: ``{"lang1", "lang2", "text1", "text2", "same",
@@ -120,20 +120,23 @@ def evaluate(pairs: Sequence[Pair], finder: EntityFinder) -> dict[str, Score]:
 
 
 def pair_features(pairs: Sequence[Pair], finder: EntityFinder) -> np.ndarray:
-    """Rows of (word cosine, anchor cosine, cross) for each pair, as similarity computes them."""
+    """Rows of (word cosine, anchor cosine, cross, both in CJK) for each pair, as similarity
+    computes them."""
     rows = []
     for pair in pairs:
         profiles = [article_profile(a, finder) for a in
                     (_article(1, pair.text1, pair.lang1), _article(2, pair.text2, pair.lang2))]
-        words, anchors, cross = similarity.features(profiles)
-        rows.append((words[0, 1], anchors[0, 1], cross[0, 1]))
+        rows.append([feature[0, 1] for feature in similarity.features(profiles)])
     return np.asarray(rows)
 
 
 def _design(features: np.ndarray) -> np.ndarray:
-    """Columns: 1, √word cosine, √anchor cosine (as similarity.probability reads them)."""
+    """Columns: 1, √word cosine, √anchor cosine, both in CJK (as similarity.probability reads them).
+    Within one language the anchor coefficient is held at zero, across languages the CJK one."""
     words, anchors = np.sqrt(np.clip(features[:, 0], 0, 1)), np.sqrt(np.clip(features[:, 1], 0, 1))
-    return np.column_stack([np.ones(len(features)), words, anchors])
+    cross = features[:, 2] > 0
+    return np.column_stack([np.ones(len(features)), words, np.where(cross, anchors, 0.0),
+                            np.where(cross, 0.0, features[:, 3])])
 
 
 def fit_logistic(design: np.ndarray, labels: np.ndarray, l2: float = 0.1) -> np.ndarray:
@@ -148,37 +151,66 @@ def fit_logistic(design: np.ndarray, labels: np.ndarray, l2: float = 0.1) -> np.
     return beta
 
 
-def fit(pairs: Sequence[Pair], finder: EntityFinder, seeds: int = 3) -> list[str]:
-    """Coefficients of the same-language and the cross-language model on all pairs, then on
-    random halves: how stable they are, and the F1 each half's fit reaches on the other half
-    (cross-validated, not tuned to the pairs scored)."""
+def _folds(pairs: Sequence[Pair], folds: int, rng: np.random.Generator) -> np.ndarray:
+    """A fold number per pair, stratified by label, translation and cross-language."""
+    fold = np.zeros(len(pairs), dtype=np.int64)
+    strata: dict[tuple[bool, bool, bool], list[int]] = {}
+    for i, pair in enumerate(pairs):
+        strata.setdefault((pair.same, pair.translated, pair.cross), []).append(i)
+    for members in strata.values():
+        order = rng.permutation(members)
+        fold[order] = (np.arange(len(order)) + rng.integers(folds)) % folds
+    return fold
+
+
+def fit(pairs: Sequence[Pair], finder: EntityFinder, folds: int = 5, repeats: int = 20) -> list[str]:
+    """Coefficients of the same-language and the cross-language model fitted on all pairs; then
+    repeated stratified k-fold cross-fits: each fold scored by the models fitted on the others,
+    so the F1 of each subset is what the models reach on pairs they were not fitted on."""
     features = pair_features(pairs, finder)
     design = _design(features)
     cross = features[:, 2] > 0
     labels = np.asarray([p.same for p in pairs], dtype=float)
 
     def fitted(rows: np.ndarray) -> dict[bool, np.ndarray]:
-        return {kind: fit_logistic(design[rows & (cross == kind)], labels[rows & (cross == kind)])
-                for kind in (False, True)}
+        models = {}
+        for kind in (False, True):  # a file without cross-language pairs has no such model
+            chosen = rows & (cross == kind)
+            models[kind] = fit_logistic(design[chosen], labels[chosen]) if chosen.any() else np.zeros(design.shape[1])
+        return models
+
+    def predicted(models: dict[bool, np.ndarray], rows: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(pairs), dtype=bool)
+        for kind in (False, True):
+            chosen = rows & (cross == kind)
+            out[chosen] = 1.0 / (1.0 + np.exp(-design[chosen] @ models[kind])) >= similarity.MERGE_PROBABILITY
+        return out
 
     everything = fitted(np.ones(len(pairs), dtype=bool))
-    lines = [f"SAME_LANGUAGE = {tuple(round(float(b), 2) for b in everything[False])}",
-             f"CROSS_LANGUAGE = {tuple(round(float(b), 2) for b in everything[True])}"]
+    lines = [f"SAME_LANGUAGE = {tuple(round(float(b), 2) + 0.0 for b in everything[False])}",  # + 0.0: no -0.0
+             f"CROSS_LANGUAGE = {tuple(round(float(b), 2) + 0.0 for b in everything[True])}"]
+    in_sample = predicted(everything, np.ones(len(pairs), dtype=bool))
+    named = [(name, member) for name, member in list(subsets(pairs).items())[:4] if any(map(member, pairs))]
+    truth = [p.same for p in pairs]
+
+    def subset_f1(prediction: np.ndarray) -> list[float]:
+        return [score([truth[i] for i, p in enumerate(pairs) if member(p)],
+                      [bool(prediction[i]) for i, p in enumerate(pairs) if member(p)]).f1 for _, member in named]
+
+    lines.append("fitted on all pairs:   " + "  ".join(f"{name} {f1:.3f}" for (name, _), f1 in
+                                                    zip(named, subset_f1(in_sample), strict=True)))
     rng = np.random.default_rng(0)
-    for seed in range(seeds):
-        order = rng.permutation(len(pairs))
-        halves = [np.isin(np.arange(len(pairs)), order[: len(order) // 2])]
-        halves.append(~halves[0])
-        predicted = np.zeros(len(pairs), dtype=bool)
-        for train, test in (halves, halves[::-1]):
-            models = fitted(train)
-            lines.append(f"  split {seed} half: same {np.round(models[False], 2)}  cross {np.round(models[True], 2)}")
-            for kind in (False, True):
-                rows = test & (cross == kind)
-                probability = 1.0 / (1.0 + np.exp(-design[rows] @ models[kind]))
-                predicted[rows] = probability >= similarity.MERGE_PROBABILITY
-        cv = score([p.same for p in pairs], predicted.tolist())
-        lines.append(f"  split {seed} cross-validated F1 {cv.f1:.3f}")
+    scores = []
+    for _ in range(repeats):
+        fold = _folds(pairs, folds, rng)
+        prediction = np.zeros(len(pairs), dtype=bool)
+        for held_out in range(folds):
+            prediction |= predicted(fitted(fold != held_out), fold == held_out)
+        scores.append(subset_f1(prediction))
+    table = np.asarray(scores)
+    lines.append(f"{folds}-fold cross-fit, {repeats} repeats (mean, min-max):")
+    lines += [f"  {name:<22} F1 {table[:, j].mean():.3f}  {table[:, j].min():.3f}-{table[:, j].max():.3f}"
+              for j, (name, _) in enumerate(named)]
     return lines
 
 
@@ -235,7 +267,7 @@ def report(scores: dict[str, Score]) -> Iterable[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.stories", description=__doc__.split("\n")[0])
     parser.add_argument("--pairs", type=Path, default=PAIRS, help="labelled pairs (JSON lines)")
-    parser.add_argument("--fit", action="store_true", help="fit the similarity model and show its stability")
+    parser.add_argument("--fit", action="store_true", help="fit the similarity models and score k-fold cross-fits")
     parser.add_argument("--speed", type=int, metavar="N", help="time grouping a generated day of N articles")
     args = parser.parse_args(argv)
     finder = EntityFinder(load_entities())

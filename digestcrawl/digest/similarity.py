@@ -2,9 +2,11 @@
 
 Each article becomes two weighted bags of tokens, from its title and the lead of its text:
 
-- **words**: Latin words and CJK character bigrams (so zh-Hans and zh-Hant compare after folding,
-  and Chinese needs no segmenter), weighted by sublinear term frequency times inverse document
-  frequency;
+- **words**: Snowball stems of its words (``Regierung`` and ``Regierungen``, ``announced`` and
+  ``announces`` are one word; the stemmer of the article's language, English for the Latin words
+  in Chinese or Japanese text) and CJK character bigrams (so zh-Hans and zh-Hant compare after
+  folding, and Chinese needs no segmenter), weighted by sublinear term frequency times inverse
+  document frequency;
 - **anchors**: what survives translation: names written with a capital or with digits
   (``McConnell``, ``GPT-4``, ``Qwen3``) that are not common words, numbers and quantities
   (``1億`` and ``100 million`` are one), and the canonical names of ``entities.yaml``
@@ -19,8 +21,10 @@ from another.
 The two cosines go through a logistic model fitted on labelled news pairs (``python -m
 benchmarks.stories --fit``), one for articles in one language and one for articles in two
 (where little but the anchors can agree): the result is a probability, and two articles are the
-same story when it is at least one half. For a headline without text, ``containment`` tells
-how much of it an article holds.
+same story when it is at least one half. Character bigrams of two Chinese reports of one event
+agree less than the words of two English ones (a bigram across a word boundary is noise), so
+within one language, two articles compared in CJK bigrams have their own intercept. For a
+headline without text, ``containment`` tells how much of it an article holds.
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
+from typing import Protocol
 
 import numpy as np
+import snowballstemmer
 from scipy import sparse
 
 from digestcrawl.dedup import CJK_RUN, LATIN_WORD
@@ -51,15 +57,24 @@ DAY_COMMON_SHARE = 0.2
 DAY_MIN_ARTICLES = 20  # fewer articles than this say too little about what is common today
 
 # Logistic models on the square roots of the cosines (they spread the low end, where stories
-# part): p(same) = sigmoid(b0 + b_words·√words + b_anchors·√anchors), one model for articles in
-# one language and one for articles in two (where only names and numbers can agree). Fitted by
-# `python -m benchmarks.stories --fit` (L2-regularised logistic regression) on the labelled
-# development pairs; fits on random halves of them land within about ±1.5 of these values.
-# Within one language the names are among the words already: their own coefficient fits to about
-# zero (either sign on halves), and is held at zero, since a shared name is never evidence against.
-SAME_LANGUAGE = (-4.5, 12.0, 0.0)  # (b0, b_words, b_anchors)
-CROSS_LANGUAGE = (-2.2, 1.8, 4.1)
+# part): p(same) = sigmoid(b0 + b_words·√words + b_anchors·√anchors + b_cjk·[both in CJK]), one
+# model for articles in one language and one for articles in two (where only names and numbers
+# can agree, and b_cjk is 0). Fitted by `python -m benchmarks.stories --fit` (L2-regularised
+# logistic regression) on the labelled development pairs, which also reports the F1 of k-fold
+# cross-fits. Within one language the names are among the words already: their own coefficient
+# fits to about zero (either sign on folds), and is held at zero, since a shared name is never
+# evidence against.
+SAME_LANGUAGE = (-5.1, 11.8, 0.0, 0.9)  # (b0, b_words, b_anchors, b_cjk)
+CROSS_LANGUAGE = (-2.2, 2.5, 3.9, 0.0)
 MERGE_PROBABILITY = 0.5
+# Snowball stemmers by language (ISO 639-1); any other language's Latin words (those inside
+# Chinese or Japanese text: names, English terms) are stemmed as English.
+STEMMERS = {"ar": "arabic", "ca": "catalan", "cs": "czech", "da": "danish", "de": "german", "el": "greek",
+            "en": "english", "es": "spanish", "eu": "basque", "fi": "finnish", "fr": "french", "ga": "irish",
+            "hi": "hindi", "hu": "hungarian", "hy": "armenian", "id": "indonesian", "it": "italian",
+            "lt": "lithuanian", "nb": "norwegian", "ne": "nepali", "nl": "dutch", "no": "norwegian",
+            "pl": "polish", "pt": "portuguese", "ro": "romanian", "ru": "russian", "sr": "serbian",
+            "sv": "swedish", "ta": "tamil", "tr": "turkish"}
 
 MULTIPLIERS = {"萬": 1e4, "万": 1e4, "億": 1e8, "亿": 1e8, "千": 1e3, "百": 1e2, "thousand": 1e3,
                "million": 1e6, "millionen": 1e6, "millions": 1e6, "billion": 1e9, "billions": 1e9,
@@ -127,14 +142,38 @@ def quantities(text: str) -> set[str]:
     return found
 
 
-def word_tokens(text: str) -> Counter[str]:
-    """Latin words (two letters or more) and CJK character bigrams of the folded text."""
+class _Stemmer(Protocol):
+    def stemWords(self, words: Sequence[str]) -> list[str]: ...  # Snowball's name
+
+
+@cache
+def stemmer(language: str | None) -> _Stemmer:
+    """The Snowball stemmer of ``language`` (a family: ``de``, ``zh``); snowballstemmer runs
+    PyStemmer's C build of the same algorithms when it is installed."""
+    stemmer: _Stemmer = snowballstemmer.stemmer(STEMMERS.get(language or "", "english"))
+    return stemmer
+
+
+def word_tokens(text: str, language: str | None = None) -> tuple[Counter[str], dict[str, float]]:
+    """Stems of the Latin words (two letters or more) and CJK character bigrams of the folded
+    text, with each token's inverse document frequency. A stem is at least as common as the most
+    common of its forms in the text: it takes that form's."""
     folded = fold(text)
     grams: Counter[str] = Counter()
     for run in CJK_RUN.findall(folded):
         grams.update(run[i:i + 2] for i in range(max(1, len(run) - 1)))
-    grams.update(w for w in LATIN_WORD.findall(folded) if len(w) > 1 and not w.isdigit())
-    return grams
+    idf = {gram: token_idf(gram) for gram in grams}
+    words = [w for w in LATIN_WORD.findall(folded) if len(w) > 1 and not w.isdigit()]
+    for word, root in zip(words, stemmer(language).stemWords(words), strict=True):
+        grams[root] += 1
+        idf[root] = min(idf.get(root, math.inf), token_idf(word))
+    return grams, idf
+
+
+def _tf_idf(counts: Counter[str], idf: dict[str, float] | None = None) -> dict[str, float]:
+    """Sublinear term frequency times inverse document frequency (``token_idf`` unless given)."""
+    return {token: (1.0 + math.log(count)) * (idf[token] if idf is not None else token_idf(token))
+            for token, count in counts.items()}
 
 
 @lru_cache(maxsize=100_000)
@@ -159,17 +198,22 @@ def anchor_tokens(text: str, entities: set[str], spellings: frozenset[str] = fro
 
 @dataclass(frozen=True)
 class Profile:
-    """What similarity needs of one article."""
+    """What similarity needs of one article: its words and anchors, weighted (tf-idf)."""
 
-    words: Counter[str]
-    anchors: Counter[str]
+    words: dict[str, float]
+    anchors: dict[str, float]
     language: str | None
+    cjk: bool  # its words are mostly CJK bigrams
 
 
 def profile(title: str, text: str, language: str | None, entities: set[str],
             spellings: frozenset[str] = frozenset()) -> Profile:
     lead = "\n".join([title] * TITLE_REPEAT + [text[:LEAD_CHARS]])
-    return Profile(word_tokens(lead), anchor_tokens(lead, entities, spellings), _language_family(language))
+    family = _language_family(language)
+    counts, idf = word_tokens(lead, family)
+    bigrams = sum(n for token, n in counts.items() if CJK_RUN.match(token))
+    return Profile(_tf_idf(counts, idf), _tf_idf(anchor_tokens(lead, entities, spellings)), family,
+                   bigrams > counts.total() - bigrams)
 
 
 def _language_family(language: str | None) -> str | None:
@@ -177,15 +221,15 @@ def _language_family(language: str | None) -> str | None:
     return language.split("-")[0].lower() if language else None
 
 
-def _weighted(bags: Sequence[Counter[str]], day_weighting: bool) -> sparse.csr_matrix:
-    """Rows: (1 + ln tf) · idf vectors, idf from the background and, on a big enough day, the day."""
+def _weighted(bags: Sequence[dict[str, float]], day_weighting: bool) -> sparse.csr_matrix:
+    """Rows: the bags' tf-idf vectors, weighed down on a big enough day by what the day shares."""
     vocabulary: dict[str, int] = {}
     rows, cols, values = [], [], []
     for row, bag in enumerate(bags):
-        for token, count in bag.items():
+        for token, weight in bag.items():
             rows.append(row)
             cols.append(vocabulary.setdefault(token, len(vocabulary)))
-            values.append((1.0 + math.log(count)) * token_idf(token))
+            values.append(weight)
     shape = (len(bags), max(1, len(vocabulary)))
     matrix = sparse.csr_matrix((np.asarray(values, dtype=np.float64), (rows, cols)), shape=shape)
     if day_weighting and len(bags) >= DAY_MIN_ARTICLES:
@@ -197,7 +241,7 @@ def _weighted(bags: Sequence[Counter[str]], day_weighting: bool) -> sparse.csr_m
     return matrix
 
 
-def _matrix(bags: Sequence[Counter[str]], day_weighting: bool) -> sparse.csr_matrix:
+def _matrix(bags: Sequence[dict[str, float]], day_weighting: bool) -> sparse.csr_matrix:
     """Rows: L2-normalised weighted vectors."""
     matrix = _weighted(bags, day_weighting)
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
@@ -205,10 +249,18 @@ def _matrix(bags: Sequence[Counter[str]], day_weighting: bool) -> sparse.csr_mat
     return sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix)
 
 
+def _summed(*bags: dict[str, float]) -> dict[str, float]:
+    total: dict[str, float] = {}
+    for bag in bags:
+        for token, weight in bag.items():
+            total[token] = total.get(token, 0.0) + weight
+    return total
+
+
 def containment(profiles: Sequence[Profile], day_weighting: bool = True) -> np.ndarray:
     """All pairs: the weighted share of i's words and anchors that j also has. For a headline,
     which a cosine against a whole article undervalues (it is short, the article long)."""
-    weighted = _weighted([p.words + p.anchors for p in profiles], day_weighting)
+    weighted = _weighted([_summed(p.words, p.anchors) for p in profiles], day_weighting)
     present = weighted.copy()
     present.data[:] = 1.0
     totals = np.asarray(weighted.sum(axis=1)).ravel()
@@ -233,17 +285,20 @@ def shared_names(profiles: Sequence[Profile]) -> tuple[np.ndarray, np.ndarray]:
     return shared, shared / np.maximum(union, 1.0)
 
 
-def probability(words: np.ndarray, anchors: np.ndarray, cross: np.ndarray) -> np.ndarray:
-    """The logistic model on cosines (any shape); cross is 1.0 where the languages differ."""
+def probability(words: np.ndarray, anchors: np.ndarray, cross: np.ndarray, cjk: np.ndarray) -> np.ndarray:
+    """The logistic model on cosines (any shape); cross is 1.0 where the languages differ, cjk
+    where both articles are compared in CJK bigrams."""
     root_words, root_anchors = np.sqrt(np.clip(words, 0.0, 1.0)), np.sqrt(np.clip(anchors, 0.0, 1.0))
     same, other = SAME_LANGUAGE, CROSS_LANGUAGE
-    z = np.where(cross > 0, other[0] + other[1] * root_words + other[2] * root_anchors,
-                 same[0] + same[1] * root_words + same[2] * root_anchors)
+    z = np.where(cross > 0, other[0] + other[1] * root_words + other[2] * root_anchors + other[3] * cjk,
+                 same[0] + same[1] * root_words + same[2] * root_anchors + same[3] * cjk)
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def features(profiles: Sequence[Profile], day_weighting: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All-pairs word cosine, anchor cosine and cross-language flag, as dense square arrays."""
+def features(profiles: Sequence[Profile], day_weighting: bool = True
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All-pairs word cosine, anchor cosine, cross-language flag and both-in-CJK flag, as dense
+    square arrays."""
     words = _matrix([p.words for p in profiles], day_weighting)
     anchors = _matrix([p.anchors for p in profiles], day_weighting)
     word_cos = np.asarray((words @ words.T).todense())
@@ -253,7 +308,8 @@ def features(profiles: Sequence[Profile], day_weighting: bool = True) -> tuple[n
     codes = np.asarray([-1 if p.language is None else index.setdefault(p.language, len(index)) for p in profiles])
     known = codes >= 0
     cross = ((codes[:, None] != codes[None, :]) & known[:, None] & known[None, :]).astype(np.float64)
-    return word_cos, anchor_cos, cross
+    cjk = np.asarray([p.cjk for p in profiles], dtype=bool)
+    return word_cos, anchor_cos, cross, (cjk[:, None] & cjk[None, :]).astype(np.float64)
 
 
 def similarity(profiles: Sequence[Profile], day_weighting: bool = True) -> np.ndarray:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from digestcrawl.config import load_entities
 from digestcrawl.digest.model import StoryArticle
-from digestcrawl.digest.similarity import anchor_tokens, quantities, token_idf
+from digestcrawl.digest.similarity import anchor_tokens, probability, profile, quantities, token_idf, word_tokens
 from digestcrawl.digest.stories import EntityFinder, group_stories
 
 FINDER = EntityFinder(load_entities())
@@ -19,6 +20,7 @@ LAUNCH_HANS = ("千问App重磅升级：打通淘宝、支付宝、飞猪和高�
                "阿里巴巴表示春节后将开放第三方服务入驻，国际版预计年内上线，千问正从聊天工具走向代办助理。")
 EARNINGS = ("輝達公布第四季財報，資料中心營收年增112%，達到184億美元，執行長黃仁勳表示新一代晶片需求強勁，"
             "供應吃緊將延續至明年，股價盤後上漲5%。")
+EARNINGS_EN = "Nvidia reported fourth-quarter data-centre revenue of $18.4 billion, up 112%, as demand held."
 WEATHER = ("中央氣象署發布低溫特報，明晨北部與宜蘭最低氣溫降至8度，山區可能降雪，民眾外出請注意保暖，"
            "農委會提醒農民做好寒害防範措施。")
 
@@ -98,6 +100,38 @@ def test_names_are_rare_capitalised_or_versioned_words_and_entities_count_once()
                             FINDER.spellings)
     assert {"qwen3", "gpt-4o", "@Taobao"} <= set(anchors)
     assert "the" not in anchors and "taobao" not in anchors
+
+
+@pytest.mark.parametrize(("text", "language", "one_word", "forms"), [
+    ("Alibaba announced the upgrade; it announces more and is announcing prices.", "en", "announc", 3),
+    ("Die Regierung tagt. Beide Regierungen einigen sich.", "de", "regier", 2),
+    ("El gobierno anunció la medida. Los países anuncian medidas.", "es", "med", 2),
+    ("Hükümet açıkladı. Hükümetin kararı ve hükümetler.", "tr", "hükümet", 3),
+    ("阿里巴巴 announced 千問 upgrades, and announces more upgrades", "zh", "announc", 2),  # Latin words: English
+])
+def test_inflected_forms_are_one_word_in_the_articles_language(text: str, language: str, one_word: str,
+                                                                forms: int) -> None:
+    words, idf = word_tokens(text, language)
+    assert words[one_word] == forms
+    forms_idf = [token_idf(w.strip(".,;")) for w in text.casefold().split() if w.startswith(one_word)]
+    assert len(forms_idf) == forms and idf[one_word] == min(forms_idf)  # the most common form's
+
+
+def test_words_are_stemmed_in_their_own_language_only() -> None:
+    text = "Die Regierung tagt. Beide Regierungen einigen sich."
+    assert word_tokens(text, "de")[0]["regier"] == 2
+    assert {"regierung", "regierungen"} <= set(word_tokens(text, "en")[0])
+
+
+def test_chinese_pairs_have_their_own_intercept_within_one_language_only() -> None:
+    chinese, english = profile("", LAUNCH, "zh-TW", set()), profile("", EARNINGS_EN, "en", set())
+    assert chinese.cjk and not english.cjk
+    cosine = np.full(2, 0.12)
+    same_language, cjk_pair = np.zeros(2), np.array([0.0, 1.0])
+    within = probability(cosine, cosine, same_language, cjk_pair)
+    assert within[1] > within[0]  # bigram cosines of one story run lower than word cosines
+    across = probability(cosine, cosine, np.ones(2), cjk_pair)
+    assert across[0] == across[1]
 
 
 def test_common_words_weigh_less_than_names() -> None:
