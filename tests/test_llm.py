@@ -804,3 +804,16 @@ def test_merge_check_counts_in_the_digests_budget(server: LLMServer, summarizer:
     assert result.replaced == ["s-app", "s-open", "s-fin"]
     assert result.llm_calls == server.calls + 1 == len(digest.stories) + 2
     assert result.prompt_tokens > 40
+
+
+def test_merge_check_asks_about_the_loosest_members_only(server: LLMServer, summarizer: Factory) -> None:
+    from digestcrawl.digest.llm import MERGE_MAX_QUESTIONS
+    from tests.llmserver import merge_questions
+
+    anchor = article(1, APP_TITLE, APP_TEXT)
+    others = [article(100 + n, f"{FIN_TITLE} {n}", FIN_TEXT) for n in range(MERGE_MAX_QUESTIONS + 5)]
+    loose = [LooseMember("s-big", a, (anchor,), round(0.5 + 0.001 * n, 3)) for n, a in enumerate(others)]
+    story = Story("s-big", [anchor, *others])
+    checked, _ = summarizer().check_merges("qwen", DAY, [story], loose)
+    asked = [title for title, _ in merge_questions(server.requests[0]).values()]
+    assert asked == [a.title for a in others[:MERGE_MAX_QUESTIONS]] and checked == [story]

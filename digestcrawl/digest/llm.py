@@ -90,6 +90,7 @@ WATCHDOG_GRACE = 0.5
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Posts whose story titles must be written in Han characters; other languages are not checked.
 HAN_LANGUAGES = frozenset({"zh-TW", "zh-CN"})
+MERGE_MAX_QUESTIONS = 30  # the loosest members the merge check asks about: a bound on its size
 
 
 @dataclass(frozen=True)
@@ -341,6 +342,8 @@ class LLMSummarizer:
         check cost; the offline ``stories`` when there is nothing to ask or no usable answer."""
         if not loose:
             return stories, LLMSpent()
+        loosest = set(sorted(range(len(loose)), key=lambda i: loose[i].probability)[:MERGE_MAX_QUESTIONS])
+        loose = [member for i, member in enumerate(loose) if i in loosest]
         started = time.monotonic()
         tally = _Tally(deadline=started + self.config.deadline)
 

@@ -227,9 +227,7 @@ def split_off(stories: Sequence[Story], parts: Iterable[Collection[str]]) -> lis
             copies = (a for a in story.articles if a.duplicate_of in urls and a.url not in gone)
             result.append(_story([*members, *copies]))
         if staying:
-            kept = _story(staying)
-            kept.follow_up_of, kept.follow_up_day = story.follow_up_of, story.follow_up_day
-            result.append(kept)
+            result.append(_story(staying))
     return sorted(result, key=lambda s: (-s.rank, s.key))
 
 
