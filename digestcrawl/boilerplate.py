@@ -116,14 +116,16 @@ def boilerplate_kind(title: str, text: str) -> str | None:
 
 WALL_TEXT_MAX = 1500  # characters: a longer text is an article, however many outlets run it
 WALL_HOSTS = 3  # a text on this many hosts under titles it does not hold is a wall (this one and 2 others)
-TITLE_HELD = 0.5  # share of a title's words (CJK bigrams, Latin words) an article's own text holds
+# Share of a title's words an article's own text holds at least. Words: Latin words and CJK
+# characters (a headline compresses its lead: 月活破億 for 月活躍用戶突破1億).
+TITLE_HELD = 0.5
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def _words(text: str) -> set[str]:
     folded = fold(text)
-    grams = {run[i:i + 2] for run in CJK_RUN.findall(folded) for i in range(max(1, len(run) - 1))}
-    return grams | {word for word in LATIN_WORD.findall(folded) if len(word) > 1 and not word.isdigit()}
+    characters = {character for run in CJK_RUN.findall(folded) for character in run}
+    return characters | {word for word in LATIN_WORD.findall(folded) if len(word) > 1 and not word.isdigit()}
 
 
 def title_held(title: str, text: str) -> bool:

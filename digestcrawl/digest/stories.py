@@ -8,6 +8,10 @@ Stories grow by average linkage: two groups join only when their articles are, o
 likely the same story as a pair must be, so one loose pair cannot chain two events together.
 A title is part of the text compared, never a reason to merge by itself. Every article is in
 exactly one story. Everything is deterministic: same articles in, same stories out.
+
+Average linkage admits an article whose mean probability with the rest of its story is just
+over the bar; ``loose_members`` names such articles for a second opinion (the LLM's merge
+check), and ``split_off`` takes out those it rejects, each with its copies.
 """
 
 from __future__ import annotations
