@@ -9,7 +9,9 @@ and the server's request log. A second, unchanged build must make no call (the a
 Prompt size is compared with the deduplicated source text of the stories the digest shows:
 titles and texts of the original articles (syndicated copies left out, identical texts once),
 both counted with digestcrawl's own token estimate (1 per CJK character, 1.3 per Latin word).
-The server's ``usage`` figures (characters / 2) are reported beside it.
+The server's ``usage`` figures (characters / 2) are reported beside it. The merge check's call
+(titles of loosely held story members, ``LLMSummarizer.check_merges``) counts in calls and prompt
+tokens like the digest's; the breakdown shows it apart.
 """
 
 from __future__ import annotations
@@ -75,12 +77,16 @@ ARTICLE_BLOCK = re.compile(r"<<<ARTICLE id=(\d+)>>>(.*?)<<<END ARTICLE>>>", re.D
 
 def prompt_breakdown(requests: list[dict[str, Any]], stories: list[Any]) -> dict[str, int]:
     """Where the prompt tokens go: system prompt, task and figures, article blocks (originals vs
-    syndicated copies), and the remaining framing."""
+    syndicated copies), the remaining framing, and the merge check's whole request."""
     from digestcrawl.digest.prompt import estimate_tokens
 
     copies = {a.id for story in stories for a in story.articles if a.duplicate_of}
-    parts = {"system": 0, "task_and_figures": 0, "original_articles": 0, "syndicated_copies": 0, "framing": 0}
+    parts = {"system": 0, "task_and_figures": 0, "original_articles": 0, "syndicated_copies": 0, "framing": 0,
+             "merge_check": 0}
     for body in requests:
+        if body.get("response_format", {}).get("json_schema", {}).get("name") == "merge_verdicts":
+            parts["merge_check"] += sum(estimate_tokens(m["content"]) for m in body["messages"])
+            continue
         for message in body["messages"]:
             content = message["content"]
             if message["role"] == "system":

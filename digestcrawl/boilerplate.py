@@ -9,13 +9,20 @@ consent managers, paywalls and CMS error templates), in English, German, French,
 Chinese (both scripts, compared folded) and Japanese. A phrase alone does not condemn a long
 article that quotes it: the page must be short, or say two such things, or carry an
 error/bot-check title.
+
+A wall whose words are in no list is recognised by being one short text that several hosts of
+a crawl serve under headlines it does not hold (``RepeatedWalls``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import urlsplit
 
+from digestcrawl.dedup import CJK_RUN, LATIN_WORD
 from digestcrawl.relevance import fold
 
 SHORT_PAGE = 700  # characters: a wall or an error page says little besides its phrase
@@ -100,3 +107,82 @@ def boilerplate_kind(title: str, text: str) -> str | None:
     if titled and len(body) <= SHORT_PAGE:
         return "error_page" if ERROR_TITLE.match(title) else "bot_check"
     return None
+
+
+# --- the same wall on several hosts ---------------------------------------------------------------
+# A consent manager or a bot check that says nothing the phrases know is still one text on every
+# outlet that uses it, each time under that outlet's headline. A syndicated article is one text
+# on several outlets too, but under its own title, whose words its text holds.
+
+WALL_TEXT_MAX = 1500  # characters: a longer text is an article, however many outlets run it
+WALL_HOSTS = 3  # a text on this many hosts under titles it does not hold is a wall (this one and 2 others)
+# Share of a title's words an article's own text holds at least. Words: Latin words and CJK
+# characters (a headline compresses its lead: 月活破億 for 月活躍用戶突破1億).
+TITLE_HELD = 0.5
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _words(text: str) -> set[str]:
+    folded = fold(text)
+    characters = {character for run in CJK_RUN.findall(folded) for character in run}
+    return characters | {word for word in LATIN_WORD.findall(folded) if len(word) > 1 and not word.isdigit()}
+
+
+def title_held(title: str, text: str) -> bool:
+    """Whether ``text`` holds most of ``title``'s words, as an article holds its headline."""
+    words = _words(title)
+    return bool(words) and len(words & _words(text)) >= TITLE_HELD * len(words)
+
+
+def wall_key(text: str, host: str) -> str | None:
+    """What one wall's text is on every host: its letters, folded, without digits (ray ids,
+    dates) and without the words of the host's own name ("example.com uses cookies"). None for a
+    text too long, or too empty, to be a wall."""
+    if len(text) > WALL_TEXT_MAX:
+        return None
+    own = set(_LETTERS.findall(host.lower()))
+    letters = "".join(word for word in _LETTERS.findall(fold(text)) if word not in own)
+    return hashlib.sha1(letters.encode("utf-8")).hexdigest() if letters else None
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """A page that served a possible wall."""
+
+    url: str
+    source: str
+    host: str
+    title: str  # folded
+
+
+class RepeatedWalls:
+    """The crawl's short texts served under titles they do not hold, by text: once one is seen
+    on ``hosts`` hosts under more than one title, it is a wall, and so is every later page with
+    it. Only such texts are kept, so memory stays small; the cost is one hash per short page."""
+
+    def __init__(self, hosts: int = WALL_HOSTS) -> None:
+        self.hosts = hosts
+        self._seen: dict[str, list[Sighting]] = {}
+        self._walls: set[str] = set()
+
+    def see(self, url: str, source: str, title: str, text: str) -> list[Sighting]:
+        """The pages now known to serve a wall: this one, with the earlier ones the first time
+        their text is recognised; empty when the page is no wall as far as the crawl has shown."""
+        try:
+            host = urlsplit(url).hostname or ""
+        except ValueError:
+            host = ""
+        key = wall_key(text, host)
+        if key is None:
+            return []
+        sighting = Sighting(url, source, host, fold(title).strip())
+        if key in self._walls:
+            return [sighting]
+        if title_held(title, text):
+            return []
+        seen = self._seen.setdefault(key, [])
+        seen.append(sighting)
+        if len({s.host for s in seen}) < self.hosts or len({s.title for s in seen}) < 2:
+            return []
+        self._walls.add(key)
+        return self._seen.pop(key)

@@ -122,6 +122,10 @@ LLM_DEADLINE = 60.0  # all of one digest's LLM calls, retries and waits; then th
 LLM_MAX_RETRIES = 3
 LLM_TOKEN_BUDGET = 12000
 LLM_TEMPERATURE = 0.2
+# One batched call, from titles, confirms or splits the shown stories' loosely held members (with the LLM only).
+LLM_MERGE_CHECK = True
+# A member is loosely held when its mean same-story probability with the rest is under the merge bar plus this.
+LLM_MERGE_BAND = 0.2
 
 # One run per spider, model and day at a time (a lock row in the database).
 RUN_LOCK_ENABLED = True

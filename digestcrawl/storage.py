@@ -31,6 +31,7 @@ from sqlalchemy import (
     UniqueConstraint,
     case,
     create_engine,
+    delete,
     event,
     select,
 )
@@ -445,6 +446,11 @@ class ArticleStore:
         self._duplicate_upsert = link.on_conflict_do_update(
             index_elements=["article_id"],
             set_={"original_url": link.excluded.original_url, "similarity": link.excluded.similarity})
+
+    def delete_articles(self, urls: list[str]) -> None:
+        """Delete the articles at ``urls`` with their mentions, copy links and story places."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(ArticleRow).where(ArticleRow.url.in_(urls)))
 
     def save_repo_stats(self, readings: list[RepoStats], now: datetime | None = None) -> None:
         """Upsert repository counters, one row per repo per day (a later reading replaces)."""

@@ -5,6 +5,11 @@ near-duplicate (MinHash Jaccard ≥ DEDUP_NEAR_THRESHOLD) of an article from thi
 the last DEDUP_LOOKBACK_DAYS days, under another URL: kept, with ``duplicate_of`` naming the
 original, so a story can cite every outlet (``digestcrawl/duplicate`` and
 ``digestcrawl/duplicate/<exact|near>``).
+One short text served by three hosts under titles it does not hold is a wall, not a syndicated
+story (``digestcrawl.boilerplate.RepeatedWalls``): that page and every later one with the text are
+dropped as ``boilerplate_page``, and the earlier ones, already passed on, are retracted (the
+``articles_retracted`` signal: the store deletes them) and counted as dropped too
+(``digestcrawl/boilerplate/repeated_wall``).
 Settings: DATABASE_URL, DATABASE_BUSY_TIMEOUT, DEDUP_NEAR_THRESHOLD, DEDUP_LOOKBACK_DAYS.
 """
 
@@ -15,9 +20,12 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 
+from digestcrawl.boilerplate import RepeatedWalls, Sighting
 from digestcrawl.dedup import NearDuplicateIndex, fingerprint
 from digestcrawl.items import Article
+from digestcrawl.signals import articles_retracted
 from digestcrawl.stats import count, drop
 from digestcrawl.storage import ArticleStore
 
@@ -34,6 +42,7 @@ class DedupPipeline:
         self.index = NearDuplicateIndex(threshold=settings.getfloat("DEDUP_NEAR_THRESHOLD", 0.6))
         self.originals_by_hash: dict[str, str] = {}
         self.seen_urls: set[str] = set()
+        self.walls = RepeatedWalls()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
@@ -55,10 +64,12 @@ class DedupPipeline:
             store.close()
         return len(self.index)
 
-    def process_item(self, item: Article) -> Article:
+    async def process_item(self, item: Article) -> Article:
         if item.url in self.seen_urls:
             raise drop(self.crawler, item, "duplicate_url")
         self.seen_urls.add(item.url)
+        if not item.headline_only and (walls := self.walls.see(item.url, item.source, item.title, item.text)):
+            raise await self._wall(item, walls)
         # Title and text together: pages that share only a template (a wall, an error page)
         # under different headlines are not copies of each other.
         body = f"{item.title}\n{item.text}" if item.text else item.title
@@ -78,6 +89,21 @@ class DedupPipeline:
             if signature is not None:
                 self.index.add(item.url, signature)
         return item
+
+    async def _wall(self, item: Article, walls: list[Sighting]) -> DropItem:
+        """Drop ``item``, a wall; retract the earlier pages that served it, once the store has
+        them out of the way (so a digest written at close never sees them)."""
+        earlier = [sighting for sighting in walls if sighting.url != item.url]
+        if earlier:
+            logger.warning("One short text on %d hosts under titles it does not hold is a wall, not a story: "
+                           "dropping %s and the %d pages that served it before: %s", len({s.host for s in walls}),
+                           item.url, len(earlier), ", ".join(s.url for s in earlier))
+            await self.crawler.signals.send_catch_log_async(articles_retracted, urls=[s.url for s in earlier])
+        for sighting in earlier:
+            count(self.crawler, sighting.source, "boilerplate/repeated_wall")
+            count(self.crawler, sighting.source, "dropped/boilerplate_page")
+        count(self.crawler, item.source, "boilerplate/repeated_wall")
+        return drop(self.crawler, item, "boilerplate_page", "repeated_wall")
 
     def _count(self, item: Article, method: str) -> None:
         count(self.crawler, item.source, "duplicate")

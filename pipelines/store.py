@@ -21,6 +21,9 @@ A spool line that holds no article is moved to ``rejected.jsonl``
 A copy (``duplicate_of`` set by the dedup pipeline) is stored as a link to its original: its
 row keeps outlet, URL and title, not the text, and counts as ``digestcrawl/copies``, apart
 from ``digestcrawl/stored``.
+Pages retracted after they passed (``digestcrawl.signals.articles_retracted``: walls the dedup
+pipeline recognised late) are not written, or deleted once their write is done, and no longer
+count as stored or copies.
 Stats also per source (``digestcrawl/source/<name>/...``): stored, copies, spooled, truncated,
 rejected.
 Settings: DATABASE_URL, DATABASE_BUSY_TIMEOUT, DATABASE_RETRY_TIMES, DATABASE_RETRY_BACKOFF,
@@ -38,7 +41,9 @@ from pathlib import Path
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 
+from digestcrawl.boilerplate import WALL_TEXT_MAX
 from digestcrawl.items import Article
+from digestcrawl.signals import articles_retracted
 from digestcrawl.spool import REJECTED_FILE, CorruptLine, Rejected, Spool, to_dict
 from digestcrawl.stats import count
 from digestcrawl.storage import ArticleStore, RowOutcome, row_error_reason, short_error
@@ -47,6 +52,7 @@ logger = logging.getLogger(__name__)
 DATABASE_ERRORS = (OperationalError, DBAPIError)
 STORED = RowOutcome(stored=True)
 UNAVAILABLE = RowOutcome(stored=False)  # no reason: the database did not answer
+RETRACTED = RowOutcome(stored=False, reason="retracted")  # taken out of its batch unwritten
 
 
 class StorePipeline:
@@ -66,12 +72,18 @@ class StorePipeline:
         self.batch: list[tuple[Article, asyncio.Future[RowOutcome]]] = []
         self.flush_timer: asyncio.TimerHandle | None = None
         self.writes: set[asyncio.Future[None]] = set()  # batch writes in progress
+        self.retracted: set[str] = set()
+        # URL → (source, stored|copies) of the texts short enough to be walls stored in this run:
+        # what a retraction takes back from the counts.
+        self.counted: dict[str, tuple[str, str]] = {}
         # One writer thread: writes keep their arrival order and SQLite sees no write contention.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digestcrawl-store")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        return cls(crawler)
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.retract, signal=articles_retracted)
+        return pipeline
 
     async def _run(self, function, *args):  # type: ignore[no-untyped-def]
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
@@ -177,13 +189,21 @@ class StorePipeline:
             written.set_result(outcome)
 
     async def process_item(self, item: Article) -> Article:
+        if item.url in self.retracted:
+            return item
+        short = len(item.text) <= WALL_TEXT_MAX
         if item.duplicate_of:
             # A copy is a link to its original (its outlet, URL and title): the text is the
             # original's, stored once; without a signature it is never matched as an original.
             item.text, item.minhash = "", None
         outcome = await self._join_batch(item)
+        if item.url in self.retracted:
+            return item  # not written, or deleted once written
         if outcome.stored:
-            count(self.crawler, item.source, "copies" if item.duplicate_of else "stored")
+            event = "copies" if item.duplicate_of else "stored"
+            count(self.crawler, item.source, event)
+            if short:
+                self.counted[item.url] = (item.source, event)
             if outcome.truncated:
                 count(self.crawler, item.source, "truncated")
                 logger.warning("Stored %s with %s cut to fit the database", item.url, ", ".join(outcome.truncated))
@@ -196,6 +216,30 @@ class StorePipeline:
         count(self.crawler, item.source, "spooled")
         logger.error("Database unavailable: spooled %s to %s for the next run", item.url, self.spool.path)
         return item
+
+    async def retract(self, urls: list[str]) -> None:
+        """Write none of ``urls``; delete those written, after the writes in progress."""
+        self.retracted.update(urls)
+        kept = []
+        for article, written in self.batch:
+            if article.url in self.retracted:
+                written.set_result(RETRACTED)
+            else:
+                kept.append((article, written))
+        self.batch = kept
+        await asyncio.gather(*self.writes, return_exceptions=True)
+        try:
+            if self.store is None:
+                self.store = await self._run(ArticleStore.connect, self.database_url, self.busy_timeout)
+            await self._run(self.store.delete_articles, urls)
+        except DATABASE_ERRORS as exc:
+            logger.error("Could not delete %d retracted article(s), first %s: %s", len(urls), urls[0],
+                         short_error(exc))
+            return
+        for url in urls:
+            if (counted := self.counted.pop(url, None)) is not None:
+                source, event = counted
+                count(self.crawler, source, event, -1)
 
     async def _reject_article(self, article: Article, outcome: RowOutcome) -> None:
         assert outcome.reason is not None

@@ -7,7 +7,8 @@ half a body, or a body trickled a byte at a time. Stalls last until the server s
 set at teardown) or HANG_SECONDS.
 With the queue empty it answers with ``default_answer``: a valid, grounded ``DigestContent`` (or
 ``StorySummary``, when that schema is requested) built from the story keys, article ids and
-titles found in the prompt: every section is made of those titles. Every request body and its headers are recorded.
+titles found in the prompt: every section is made of those titles; to a merge check
+(``MergeVerdicts``), a verdict "same" for every question. Every request body and its headers are recorded.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 Content = str | Callable[[dict[str, Any]], str]  # fixed text, or built from the request body
 HANG_SECONDS = 30.0
 
 STORY = re.compile(r"<<<STORY key=(\S+)>>>(.*?)<<<END STORY>>>", re.DOTALL)
 ARTICLE = re.compile(r"<<<ARTICLE id=(\d+)>>>.*?^Title: (.*?)$", re.DOTALL | re.MULTILINE)
+MERGE_STORY = re.compile(r"<<<STORY>>>\n(.*?)\n<<<END STORY>>>", re.DOTALL)
 
 
 @dataclass
@@ -66,11 +68,36 @@ def story_answer(key: str, articles: list[tuple[int, str]]) -> dict[str, Any]:
     return {"story_key": key, "title": title[:200], "paragraph": title, "cited": [article_id]}
 
 
+def merge_questions(body: dict[str, Any]) -> dict[int, tuple[str, list[str]]]:
+    """Title number → (its title, the story's firmly held titles) of a merge check request."""
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    questions: dict[int, tuple[str, list[str]]] = {}
+    for block in MERGE_STORY.findall(user):
+        lines = block.splitlines()
+        firm = [line[2:] for line in lines if line.startswith("- ")]
+        for line in lines:
+            number, colon, title = line.partition(": ")
+            if colon and number.isdigit():
+                questions[int(number)] = (title, firm)
+    return questions
+
+
+def merge_answer(body: dict[str, Any], split: Callable[[str, list[str]], bool] = lambda a, b: False) -> str:
+    """Content: a verdict per numbered title of a merge check, "not the same" where
+    ``split(title, firm titles)``."""
+    verdicts = [{"id": number, "same": not split(title, firm)}
+                for number, (title, firm) in merge_questions(body).items()]
+    return json.dumps({"verdicts": verdicts})
+
+
 def default_answer(body: dict[str, Any]) -> dict[str, Any]:
     """Every section made of the prompt's own titles, so that all of it is grounded."""
+    schema = body.get("response_format", {}).get("json_schema", {}).get("name")
+    if schema == "merge_verdicts":
+        return cast(dict[str, Any], json.loads(merge_answer(body)))
     found = prompt_stories(body)
     stories = [story_answer(key, articles) for key, articles in found.items()]
-    if body.get("response_format", {}).get("json_schema", {}).get("name") == "story_summary":
+    if schema == "story_summary":
         return stories[0]
     titles = list(dict.fromkeys(title for articles in found.values() for _, title in articles))
     lines = [(titles * 4)[i] + "。" for i in range(4)] if titles else ["今日沒有報導。"] * 4

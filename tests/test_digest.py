@@ -40,7 +40,7 @@ from digestcrawl.storage import ArticleRow, ArticleStore, DigestRow, StoryArticl
 from spiders.news import NewsSpider
 from tests.conftest import FIXTURE_WINDOW, ROOT, run_crawl, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
-from tests.llmserver import LLMServer, Reply, edited
+from tests.llmserver import LLMServer, Reply, edited, merge_answer
 
 DAY = date(2026, 1, 19)
 EXPECTED = yaml.safe_load((Path(__file__).parent / "fixtureweb" / "expected.yaml").read_text("utf-8"))
@@ -505,6 +505,27 @@ def test_llm_fault_writes_the_fallback_post(sqlite_url: str, tmp_path: Path, rep
     assert front["generator"] == "extractive"
     assert "generator: extractive" in body.rstrip().splitlines()[-1]  # the footer says no LLM wrote it
     assert elapsed < 30  # bounded by LLM_DEADLINE, not by the read timeout
+
+
+def test_llm_merge_check_splits_a_story_and_counts_in_the_digests_calls(sqlite_url: str, tmp_path: Path) -> None:
+    """One text under two outlets' titles is one story offline; with every merge taken as loose
+    (LLM_MERGE_BAND 0.5) the LLM is asked, says they are two events, and the post has two stories.
+    The check's call is in the digest's count and row; an unchanged re-run asks nothing."""
+    store(sqlite_url, [stored_article(1, "千問春節後將開放第三方入駐"),
+                       stored_article(2, "千問App月活破億", source="cna")])
+    llm = {"DIGEST_SUMMARIZER": "llm", "LLM_API_KEY": "test-key", "LLM_MERGE_BAND": 0.5}
+    assert build_once(sqlite_url, tmp_path / "offline").stories == 1
+    with LLMServer() as server:
+        server.script(Reply(content=lambda body: merge_answer(body, split=lambda title, firm: True)))
+        outcome = build_once(sqlite_url, tmp_path / "site", LLM_BASE_URL=server.base_url, **llm)
+        calls = server.calls
+        again = build_once(sqlite_url, tmp_path / "site", LLM_BASE_URL=server.base_url, **llm)
+        rerun_calls = server.calls - calls
+    assert outcome.generator.startswith("llm:") and outcome.stories == 2 and outcome.articles == 2
+    assert outcome.llm_calls == calls == 2  # the merge check, then the digest
+    assert (again.stories, again.llm_calls, rerun_calls) == (2, 0, 0)
+    _, stories = digest_rows(sqlite_url)
+    assert len(stories) == 2
 
 
 # A failed write leaves the previous post, image and database rows as they were

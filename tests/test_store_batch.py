@@ -144,3 +144,18 @@ async def test_crawl_on_postgresql_stores_the_good_rows_of_a_batch_with_a_bad_on
     assert author is not None and author.startswith("Mash Yang") and len(author) <= 200
     assert site_name is not None and len(site_name) <= 200
     assert aibase[0] in rows  # its neighbour
+
+
+def test_deleted_articles_take_their_mentions_and_copy_links_along(store: ArticleStore) -> None:
+    """What the store does with pages retracted as walls after they were written."""
+    batch = [article(1), article(2, duplicate_of="https://example.com/1", similarity=0.9), article(3)]
+    try:
+        store.save_many(batch)
+        store.delete_articles(["https://example.com/1", "https://example.com/2", "https://example.com/9"])
+        with store.engine.connect() as conn:
+            urls = conn.execute(sa.select(ArticleRow.url)).scalars().all()
+            mentions = conn.execute(sa.select(MentionRow.model)).scalars().all()
+            links = conn.execute(sa.select(DuplicateRow.original_url)).scalars().all()
+    finally:
+        store.close()
+    assert (urls, mentions, links) == (["https://example.com/3"], ["model3"], [])

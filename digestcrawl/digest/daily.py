@@ -13,7 +13,10 @@ The site folder gets the Jekyll skeleton and a page per model first (``digestcra
 
 Settings: DATABASE_URL, DIGEST_SITE_DIR, DIGEST_SITE_SKELETON, DIGEST_LANGUAGE, DIGEST_TIMEZONE, DIGEST_SUMMARIZER
 (``auto``: the LLM when LLM_API_KEY is set, else extractive; ``llm``; ``extractive``), the LLM_*
-settings of ``digestcrawl.digest.llm`` and the DIGEST_* settings of ``digestcrawl.digest.render``.
+settings of ``digestcrawl.digest.llm`` and the DIGEST_* settings of ``digestcrawl.digest.render``;
+LLM_MERGE_CHECK (with the LLM summarizer, one batched call confirms or splits the loosely held
+members of the shown stories, ``LLMSummarizer.check_merges``) and LLM_MERGE_BAND (how far above
+the merge bar a member's hold on its story counts as loose).
 """
 
 from __future__ import annotations
@@ -33,11 +36,11 @@ from digestcrawl.digest.extractive import ExtractiveSummarizer
 from digestcrawl.digest.firstparty import FIRST_PARTY
 from digestcrawl.digest.infographic import infographic_png
 from digestcrawl.digest.llm import LLMConfig, LLMSummarizer
-from digestcrawl.digest.model import DigestInput, Language, Story, Summarizer
+from digestcrawl.digest.model import DigestInput, Language, LLMSpent, Story, StoryArticle, Summarizer
 from digestcrawl.digest.render import RenderOptions, StagedFiles, post_paths, render_post
 from digestcrawl.digest.repository import DigestRepository
 from digestcrawl.digest.site import Site
-from digestcrawl.digest.stories import EntityFinder, group_stories, mark_follow_ups
+from digestcrawl.digest.stories import EntityFinder, group_stories, loose_members, mark_follow_ups
 from digestcrawl.storage import ensure_schema, make_engine
 
 logger = logging.getLogger(__name__)
@@ -87,8 +90,10 @@ def build_summarizer(settings: BaseSettings, engine: Engine, finder: EntityFinde
 class DigestBuilder:
     def __init__(self, engine: Engine, models: dict[str, ModelConfig], summarizer: Summarizer,
                  finder: EntityFinder, site_dir: Path, language: Language, options: RenderOptions,
-                 zone: ZoneInfo, skeleton: bool = True) -> None:
+                 zone: ZoneInfo, skeleton: bool = True, merge_band: float | None = None) -> None:
         self.engine, self.models, self.summarizer, self.finder = engine, models, summarizer, finder
+        # The LLM checks loose merges when it writes the digest; None: no check.
+        self.merge_band = merge_band if isinstance(summarizer, LLMSummarizer) else None
         self.site_dir, self.language, self.options = site_dir, language, options
         self.site = Site(site_dir, skeleton)
         self.repository = DigestRepository(engine, zone)
@@ -104,7 +109,8 @@ class DigestBuilder:
         return cls(engine, load_models(settings.get("DIGESTCRAWL_MODELS_FILE")),
                    build_summarizer(settings, engine, finder), finder,
                    Path(settings.get("DIGEST_SITE_DIR")), language, RenderOptions.from_settings(settings),
-                   ZoneInfo(settings.get("DIGEST_TIMEZONE")), settings.getbool("DIGEST_SITE_SKELETON"))
+                   ZoneInfo(settings.get("DIGEST_TIMEZONE")), settings.getbool("DIGEST_SITE_SKELETON"),
+                   settings.getfloat("LLM_MERGE_BAND", 0.2) if settings.getbool("LLM_MERGE_CHECK", True) else None)
 
     def close(self) -> None:
         close = getattr(self.summarizer, "close", None)
@@ -128,7 +134,7 @@ class DigestBuilder:
         if not articles:
             logger.warning("No relevant items for %s on %s: no digest written", model_key, day)
             return DigestOutcome(model_key, day, None)
-        stories = group_stories(articles, self.finder)
+        stories, spent = self._stories(model_key, day, articles)
         earlier = self._earlier_stories(model_key, day)
         mark_follow_ups(stories, earlier, self.finder)
         others = {key: m.display for key, m in self.models.items() if key != model_key}
@@ -141,7 +147,7 @@ class DigestBuilder:
         digest = DigestInput(
             model_key=model_key, model=model, day=day, language=self.language,
             stories=stories[: self.options.max_stories],
-            figures=figures, competitors=others,
+            figures=figures, competitors=others, spent=spent,
             first_party=tuple(a for a in articles if a.category in FIRST_PARTY))
         result = self.summarizer.summarize(digest)
         paths = post_paths(self.site_dir, model_key, day)
@@ -160,6 +166,16 @@ class DigestBuilder:
                                 result.llm_calls, result.fallback_kind, result.malformed, result.ungrounded)
         logger.info("Digest written: %s", outcome.describe())
         return outcome
+
+    def _stories(self, model_key: str, day: date, articles: list[StoryArticle]) -> tuple[list[Story], LLMSpent]:
+        """The day's stories, and what the LLM's merge check of the shown ones cost."""
+        if self.merge_band is None:
+            return group_stories(articles, self.finder), LLMSpent()
+        assert isinstance(self.summarizer, LLMSummarizer)
+        stories, loose = loose_members(articles, self.finder, self.merge_band)
+        shown = {story.key for story in stories[: self.options.max_stories]}
+        return self.summarizer.check_merges(model_key, day, stories,
+                                            [member for member in loose if member.story_key in shown])
 
     def try_build(self, model_key: str, day: date) -> DigestOutcome:
         """``build``, with a failure logged and returned: one failed digest does not stop the

@@ -4,9 +4,18 @@ One structured-output call writes the whole digest from every story's articles, 
 token budget. An answer that is not valid ``DigestContent`` gets one repair request. A story
 whose summary fails the grounding check (``digestcrawl.digest.grounding``) is regenerated once
 by a focused call; if it fails again, the fallback's summary of that story replaces it. So a
-digest costs at most stories + 2 calls. Every other section is grounded too, with no call: an
-unsupported sentence, list item or tag is dropped, and a section left with nothing (a list
-short of its minimum) takes the fallback's text (``grounding.ground_sections``).
+digest costs at most stories + 2 calls, the merge check's included: a regeneration that would
+pass that budget is not made, and the fallback's summary stands. Every other section is
+grounded too, with no call: an unsupported sentence, list item or tag is dropped, and a section
+left with nothing (a list short of its minimum) takes the fallback's text
+(``grounding.ground_sections``).
+
+Before the summary, ``check_merges`` may ask one batched question about the day's grouping:
+whether each loosely held member of a shown story (``stories.loose_members``) reports its
+story's event, from titles alone. A "no" splits that article (and its copies) off into a story
+of its own. Any fault, or an answer that does not give one verdict for each question, keeps
+the offline grouping; so no article is ever lost. No loose member, no call.
+
 When the LLM gives nothing usable (timeout, connection error, error status, a body that is not
 a chat completion, invalid answers, the digest's deadline passed) the fallback writes the whole
 digest and the result says why and of which kind; an LLM fault never raises. Answers are
@@ -41,6 +50,7 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any, TypeVar, cast
 
 import openai
@@ -52,13 +62,22 @@ from digestcrawl.digest.grounding import check_content, check_story, ground_sect
 from digestcrawl.digest.model import (
     DigestContent,
     DigestInput,
+    LLMSpent,
+    MergeVerdicts,
     Story,
     StorySummary,
     Summarizer,
     SummaryResult,
 )
-from digestcrawl.digest.prompt import PROMPT_VERSION, REPAIR, digest_messages, story_messages
-from digestcrawl.digest.stories import EntityFinder
+from digestcrawl.digest.prompt import (
+    MERGE_PROMPT_VERSION,
+    PROMPT_VERSION,
+    REPAIR,
+    digest_messages,
+    merge_messages,
+    story_messages,
+)
+from digestcrawl.digest.stories import EntityFinder, LooseMember, split_off
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
@@ -71,6 +90,7 @@ WATCHDOG_GRACE = 0.5
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Posts whose story titles must be written in Han characters; other languages are not checked.
 HAN_LANGUAGES = frozenset({"zh-TW", "zh-CN"})
+MERGE_MAX_QUESTIONS = 30  # the loosest members the merge check asks about: a bound on its size
 
 
 @dataclass(frozen=True)
@@ -166,6 +186,27 @@ def _titles_in_language(digest: DigestInput, stories: list[StorySummary],
             for summary in stories], keys
 
 
+def _together(split: list[LooseMember]) -> list[set[str]]:
+    """The URLs of the members split off, in parts that leave together: members likely one
+    story with each other (``LooseMember.ties``) make one new story, not one each."""
+    urls = {member.article.url for member in split}
+    ties = {member.article.url: member.ties & urls for member in split}
+    parts: list[set[str]] = []
+    placed: set[str] = set()
+    for member in split:
+        if member.article.url in placed:
+            continue
+        part, reach = set(), [member.article.url]
+        while reach:
+            url = reach.pop()
+            if url not in part:
+                part.add(url)
+                reach += ties[url] - part
+        placed |= part
+        parts.append(part)
+    return parts
+
+
 # --- the calls --------------------------------------------------------------------------------
 
 @dataclass
@@ -181,12 +222,25 @@ class _Tally:
     replaced: list[str] = field(default_factory=list)
     malformed: int = 0
     deadline: float = math.inf  # time.monotonic() by which the digest's calls must be done
+    budget: int | None = None  # the most calls the digest may make (None: no cap)
+
+    @classmethod
+    def after(cls, spent: LLMSpent, deadline: float, budget: int | None = None) -> _Tally:
+        """A tally that counts on from what the digest already ``spent``."""
+        return cls(llm_calls=spent.llm_calls, cached_calls=spent.cached_calls,
+                   prompt_tokens=spent.prompt_tokens, completion_tokens=spent.completion_tokens,
+                   malformed=spent.malformed, deadline=time.monotonic() + deadline - spent.seconds,
+                   budget=budget)
 
     def counts(self) -> dict[str, Any]:
         """The LLMSummaryResult's fields."""
         values = asdict(self)
-        del values["deadline"]
+        del values["deadline"], values["budget"]
         return values
+
+    def spent(self, seconds: float) -> LLMSpent:
+        return LLMSpent(self.llm_calls, self.cached_calls, self.prompt_tokens, self.completion_tokens,
+                        self.malformed, seconds)
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -282,8 +336,37 @@ class LLMSummarizer:
     def close(self) -> None:
         self.client.close()
 
+    def check_merges(self, model_key: str, day: date, stories: list[Story],
+                     loose: list[LooseMember]) -> tuple[list[Story], LLMSpent]:
+        """The stories with the members the LLM says are another event split off, and what the
+        check cost; the offline ``stories`` when there is nothing to ask or no usable answer."""
+        if not loose:
+            return stories, LLMSpent()
+        loosest = set(sorted(range(len(loose)), key=lambda i: loose[i].probability)[:MERGE_MAX_QUESTIONS])
+        loose = [member for i, member in enumerate(loose) if i in loosest]
+        started = time.monotonic()
+        tally = _Tally(deadline=started + self.config.deadline)
+
+        def one_each(answer: MergeVerdicts) -> None:
+            answered = sorted(verdict.id for verdict in answer.verdicts)
+            if answered != list(range(1, len(loose) + 1)):
+                raise ValueError(f"verdicts for questions {answered}, not one for each of 1 to {len(loose)}")
+
+        try:
+            answer = self._ask(tally, merge_messages(loose), MergeVerdicts, repair=False,
+                               version=MERGE_PROMPT_VERSION, validate=one_each)
+        except LLMFault as fault:
+            logger.warning("LLM merge check of %s for %s kept the offline grouping (%s): %s",
+                           model_key, day, fault.kind, fault)
+            return stories, tally.spent(time.monotonic() - started)
+        split = [loose[verdict.id - 1] for verdict in answer.verdicts if not verdict.same]
+        logger.info("LLM merge check of %s for %s: %s of %s loosely held articles split off%s", model_key, day,
+                    len(split), len(loose), f": {', '.join(sorted(m.article.url for m in split))}" if split else "")
+        return split_off(stories, _together(split)), tally.spent(time.monotonic() - started)
+
     def summarize(self, digest: DigestInput) -> SummaryResult:
-        tally = _Tally(deadline=time.monotonic() + self.config.deadline)
+        # The merge check's calls count in the digest's budget of stories + 2, its time in the deadline.
+        tally = _Tally.after(digest.spent, self.config.deadline, budget=len(digest.stories) + 2)
         try:
             messages = digest_messages(digest, self.config.token_budget)
             content = self._ask(tally, messages, DigestContent)
@@ -348,6 +431,10 @@ class LLMSummarizer:
                     problems: list[str]) -> StorySummary | None:
         logger.info("Story %s of %s failed grounding: %s", story.key, digest.model_key,
                     "; ".join(problems))
+        if tally.budget is not None and tally.llm_calls >= tally.budget:
+            logger.info("Story %s of %s not regenerated: the digest's %s LLM calls are spent", story.key,
+                        digest.model_key, tally.budget)
+            return None
         messages = story_messages(digest, story, problems, self.config.token_budget)
         try:
             summary = self._ask(tally, messages, StorySummary, repair=False)
@@ -364,15 +451,21 @@ class LLMSummarizer:
         return summary
 
     def _ask(self, tally: _Tally, messages: list[dict[str, str]], schema: type[T],
-             repair: bool = True) -> T:
+             repair: bool = True, version: str | None = None,
+             validate: Callable[[T], None] | None = None) -> T:
         """A valid answer, cached or after at most one repair request; raises LLMFault.
 
-        It is cached under the original request, so a repaired answer is replayed too."""
-        key = cache_key(self.config.model, self.config.prompt_version, messages)
+        Valid: of ``schema``, and accepted by ``validate`` (which raises ValueError otherwise).
+        It is cached under the original request and ``version`` (default: the prompt version),
+        so a repaired answer is replayed too."""
+        version = version or self.config.prompt_version
+        key = cache_key(self.config.model, version, messages)
         cached = self.cache.get(key)
         if cached is not None:
-            with suppress(ValidationError):  # cached before a schema change: ask again
+            with suppress(ValueError):  # cached before a schema change: ask again
                 parsed = _parse(cached.response, schema)
+                if validate is not None:
+                    validate(parsed)
                 tally.cached_calls += 1
                 return parsed
         error = ""
@@ -380,13 +473,17 @@ class LLMSummarizer:
             text, usage = self._complete(tally, messages, schema)
             try:
                 parsed = _parse(text, schema)
+                if validate is not None:
+                    validate(parsed)
             except ValidationError as exc:
                 error = _describe(exc)
-                messages = [*messages, {"role": "assistant", "content": text},
-                            {"role": "user", "content": REPAIR.format(error=error)}]
-                continue
-            self.cache.put(key, self.config.model, self.config.prompt_version, text, *usage)
-            return parsed
+            except ValueError as exc:
+                error = str(exc)
+            else:
+                self.cache.put(key, self.config.model, version, text, *usage)
+                return parsed
+            messages = [*messages, {"role": "assistant", "content": text},
+                        {"role": "user", "content": REPAIR.format(error=error)}]
         raise LLMFault(f"LLM answer invalid{' after one repair' if repair else ''}: {error}",
                        "invalid_answer")
 

@@ -108,6 +108,19 @@ class DayFigures:
     repo_trends: tuple[RepoTrend, ...] = ()  # the model's repositories, largest downloads first
 
 
+@dataclass(frozen=True)
+class LLMSpent:
+    """What a digest's LLM calls before its summary (the merge check) cost: the summary's calls
+    count on from it, within one call budget and one deadline."""
+
+    llm_calls: int = 0
+    cached_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    malformed: int = 0
+    seconds: float = 0.0
+
+
 @dataclass
 class DigestInput:
     model_key: str
@@ -120,6 +133,7 @@ class DigestInput:
     # The day's checkpoints, releases and papers (articles of category release/paper), whichever
     # story they are in: the post lists them all (``firstparty``).
     first_party: tuple[StoryArticle, ...] = ()
+    spent: LLMSpent = LLMSpent()
 
     def article(self, article_id: int) -> StoryArticle | None:
         for story in self.stories:
@@ -155,6 +169,17 @@ class DigestContent(_Schema):
     developers: list[str] = Field(min_length=2, max_length=4)
     users: list[str] = Field(min_length=2, max_length=4)
     tags: list[str] = Field(default_factory=list, max_length=10)
+
+
+class MergeVerdict(_Schema):
+    id: int  # the question's id
+    same: bool  # the article reports the same event as the story: keep the merge
+
+
+class MergeVerdicts(_Schema):
+    """The LLM's answer to the merge check (``digestcrawl.digest.prompt.merge_messages``)."""
+
+    verdicts: list[MergeVerdict]
 
 
 @dataclass

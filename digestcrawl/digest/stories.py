@@ -11,6 +11,10 @@ A title is part of the text compared, never a reason to merge by itself. A relea
 name it, by repository and version, repository id, arXiv id or title: its notes or abstract
 share few words with the news about it. Every article is in exactly one story. Everything is
 deterministic: same articles in, same stories out.
+
+Average linkage admits an article whose mean probability with the rest of its story is just
+over the bar; ``loose_members`` names such articles for a second opinion (the LLM's merge
+check), and ``split_off`` takes out those it rejects, each with its copies.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -139,6 +143,11 @@ def group_stories(articles: Sequence[StoryArticle], finder: EntityFinder) -> lis
     joins the one story it matches best, if any: it never links two stories, since a headline
     that says only "1億 users" would otherwise chain unrelated events together.
     """
+    return _grouped(articles, finder)[0]
+
+
+def _grouped(articles: Sequence[StoryArticle], finder: EntityFinder) -> tuple[list[Story], np.ndarray, dict[str, int]]:
+    """The stories, the pairwise scores they were grouped on, and each article's row in them."""
     ordered = sorted(articles, key=lambda a: a.id)
     compared = _with_originals_text(ordered)
     scores = _scores(compared, finder)
@@ -155,11 +164,84 @@ def group_stories(articles: Sequence[StoryArticle], finder: EntityFinder) -> lis
             groups[best].append(i)
         else:
             groups.append([i])
-    stories = [Story(key=story_key(ordered[i] for i in group),
-                     articles=sorted((ordered[i] for i in group), key=_lead_order)) for group in groups]
+    stories = [_story([ordered[i] for i in group]) for group in groups]
+    return sorted(stories, key=lambda s: (-s.rank, s.key)), scores, {a.url: i for i, a in enumerate(ordered)}
+
+
+def _story(articles: Iterable[StoryArticle]) -> Story:
+    members = sorted(articles, key=_lead_order)
+    story = Story(key=story_key(members), articles=members)
+    story.rank = rank(story)
+    return story
+
+
+@dataclass(frozen=True)
+class LooseMember:
+    """An article its story holds by a weak link: on average, it is likely the same story as
+    the story's other articles by less than MERGE_PROBABILITY + the band."""
+
+    story_key: str
+    article: StoryArticle
+    others: tuple[StoryArticle, ...]  # the story's other originals, best held first
+    probability: float
+    ties: frozenset[str] = frozenset()  # URLs of the story's other loose members likely its story
+
+
+def loose_members(articles: Sequence[StoryArticle], finder: EntityFinder,
+                  band: float) -> tuple[list[Story], list[LooseMember]]:
+    """``group_stories``, and the members of its stories merged on a link within ``band`` above
+    the bar: the merges a second opinion may undo.
+
+    Only originals with text are weighed (a copy goes with its original, a headline-only item
+    stays where it joined). Each one's mean probability with the story's other originals is its
+    hold on the story; of a story whose originals are all loosely held (a pair merged at 0.55),
+    the best-held one anchors it and the others are asked about."""
+    stories, scores, row = _grouped(articles, finder)
+    loose: list[LooseMember] = []
     for story in stories:
-        story.rank = rank(story)
-    return sorted(stories, key=lambda s: (-s.rank, s.key))
+        urls = {a.url for a in story.articles}
+        originals = [a for a in story.articles if a.text and a.duplicate_of not in urls]
+        if len(originals) < 2:
+            continue
+        rows = [row[a.url] for a in originals]
+        linked = scores[np.ix_(rows, rows)]
+        hold = (linked.sum(axis=1) - np.diag(linked)) / (len(rows) - 1)
+        by_hold = sorted(range(len(originals)), key=lambda i: -hold[i])  # stable: lead order on ties
+        # A release or paper joined by the reports naming it, not by its words: not a loose merge.
+        weak = [i for i in by_hold[1:]
+                if hold[i] < MERGE_PROBABILITY + band and originals[i].category not in FIRST_PARTY]
+        for i in weak:
+            others = tuple(originals[j] for j in by_hold if j != i)
+            ties = frozenset(originals[j].url for j in weak if j != i and linked[i, j] >= MERGE_PROBABILITY)
+            loose.append(LooseMember(story.key, originals[i], others, round(float(hold[i]), 3), ties))
+    return stories, loose
+
+
+def split_off(stories: Sequence[Story], parts: Iterable[Collection[str]]) -> list[Story]:
+    """The stories with the articles of each part (URLs of one story's members, with their
+    copies) made a story of their own; the rest of each story stays together. No article is
+    lost or doubled."""
+    part_of = {url: index for index, part in enumerate(parts) for url in part}
+    if not part_of:
+        return list(stories)
+    result: list[Story] = []
+    for story in stories:
+        leaving: dict[int, list[StoryArticle]] = {}
+        for article in story.articles:
+            if article.url in part_of:
+                leaving.setdefault(part_of[article.url], []).append(article)
+        if not leaving:
+            result.append(story)
+            continue
+        gone = {a.url for members in leaving.values() for a in members}
+        staying = [a for a in story.articles if a.url not in gone and a.duplicate_of not in gone]
+        for members in leaving.values():
+            urls = {a.url for a in members}
+            copies = (a for a in story.articles if a.duplicate_of in urls and a.url not in gone)
+            result.append(_story([*members, *copies]))
+        if staying:
+            result.append(_story(staying))
+    return sorted(result, key=lambda s: (-s.rank, s.key))
 
 
 def _join_first_party(articles: Sequence[StoryArticle], scores: np.ndarray, groups: list[list[int]],

@@ -10,7 +10,7 @@ import pytest
 from digestcrawl.config import load_entities
 from digestcrawl.digest.model import StoryArticle
 from digestcrawl.digest.similarity import anchor_tokens, probability, profile, quantities, token_idf, word_tokens
-from digestcrawl.digest.stories import EntityFinder, group_stories
+from digestcrawl.digest.stories import EntityFinder, group_stories, loose_members, split_off
 
 FINDER = EntityFinder(load_entities())
 
@@ -219,3 +219,33 @@ def test_a_checkpoint_and_a_paper_join_the_reports_that_name_them() -> None:
                     "Its technical report (arXiv 2505.09388) details the training.", "en")
     assert story_sets([checkpoint, paper, coder, article(4, "Nvidia earnings beat", EARNINGS_EN, "en")]) == [
         {1, 2, 3}, {4}]
+
+
+def launch_day() -> list[StoryArticle]:
+    english = ("Alibaba announced that its Qianwen AI assistant app now connects to Taobao, Alipay, Fliggy and "
+               "Gaode Maps, and that Qianwen passed 100 million monthly active users.")
+    return [article(1, "千問接入淘寶支付寶 月活破億", LAUNCH),
+            article(2, "千问App打通淘宝支付宝", LAUNCH_HANS, "zh-CN"),
+            article(3, "Alibaba's Qianwen app integrates Taobao and Alipay", english, "en"),
+            article(4, "轉載：千問月活破億", "", duplicate_of="https://site3.example/a"),
+            article(5, "輝達財報優於預期", EARNINGS)]
+
+
+def test_loose_members_are_the_merges_within_the_band_above_the_bar() -> None:
+    stories, loose = loose_members(launch_day(), FINDER, band=0.5)  # every merge below certainty
+    assert [s.articles for s in stories] == [s.articles for s in group_stories(launch_day(), FINDER)]
+    launch = next(s for s in stories if len(s.articles) == 4)
+    # The best-held original anchors the story; the other two are asked about; the copy is not.
+    assert sorted(m.article.id for m in loose) in ([1, 3], [2, 3], [1, 2])
+    assert all(m.story_key == launch.key and 0.5 <= m.probability < 1.0 for m in loose)
+    assert all(m.article not in m.others and len(m.others) == 2 for m in loose)
+    assert loose_members(launch_day(), FINDER, band=0.0)[1] == []  # no band: nothing loose
+
+
+def test_split_off_keeps_every_article_once_and_copies_with_their_original() -> None:
+    stories = group_stories(launch_day(), FINDER)
+    split = split_off(stories, [{"https://site3.example/a"}])
+    assert sorted(({a.id for a in s.articles} for s in split), key=min) == [{1, 2}, {3, 4}, {5}]
+    together = split_off(stories, [{"https://site2.example/a", "https://site3.example/a"}])
+    assert sorted(({a.id for a in s.articles} for s in together), key=min) == [{1}, {2, 3, 4}, {5}]
+    assert split_off(stories, []) == stories
