@@ -834,7 +834,8 @@ def test_release_news_and_downloads_jump_with_the_llm(sqlite_url: str, tmp_path:
     with LLMServer() as server:
         server.script(Reply(content=edited(cite_downloads)))
         outcome = build_once(sqlite_url, tmp_path / "site", DIGEST_SUMMARIZER="llm", LLM_BASE_URL=server.base_url,
-                             LLM_API_KEY="test-key", LLM_MODEL="local-test")
+                             LLM_API_KEY="test-key", LLM_MODEL="local-test",
+                             LLM_MERGE_CHECK=False)  # one call: the summary, scripted above
         prompt = server.requests[0]["messages"][1]["content"]
     assert outcome.generator == "llm:local-test" and outcome.fallback is None
     assert (f"Downloads of {CODER} (Hugging Face): 1000 on 2026-01-13, 1380 on 2026-01-19, +38% in 7 days"
