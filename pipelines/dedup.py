@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from scrapy.crawler import Crawler
 
 from digestcrawl.dedup import NearDuplicateIndex, fingerprint
-from digestcrawl.items import Article
+from digestcrawl.items import Article, ItemT, RepoStats
 from digestcrawl.stats import count, drop
 from digestcrawl.storage import ArticleStore
 
@@ -55,7 +55,9 @@ class DedupPipeline:
             store.close()
         return len(self.index)
 
-    def process_item(self, item: Article) -> Article:
+    def process_item(self, item: ItemT) -> ItemT:
+        if isinstance(item, RepoStats):  # counters, not an article: only the store reads them
+            return item
         if item.url in self.seen_urls:
             raise drop(self.crawler, item, "duplicate_url")
         self.seen_urls.add(item.url)
