@@ -156,10 +156,11 @@ class SourceSpider(scrapy.Spider):
                 yield self._source_request(url, source, origin)
         count(self.crawler, source.name, "entries", len(entries))
         first_party = _first_party(source, origin)
+        # A release is titled by its tag ("v0.3.1"): its repository makes it a headline.
+        repository = origin.label if source.owner_placeholder == "github_repo" else None
         for entry in entries:
-            if origin.label and source.owner_placeholder == "github_repo" and origin.label not in entry.title:
-                # A release is titled by its tag ("v0.3.1"): the repository makes it a headline.
-                entry.title = f"{origin.label} {entry.title}".strip()
+            if repository and repository not in entry.title:
+                entry.title = f"{repository} {entry.title}".strip()
             yield from self._follow_entry(entry, source, response.url, first_party)
 
     def _hub_items(self, response: Response, source: SourceConfig, origin: SourceURL) -> Iterator[Any]:

@@ -8,7 +8,9 @@ truth below is read off those fixture files by hand.
 
 from __future__ import annotations
 
+import json
 import logging
+import sqlite3
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,6 +25,8 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.project import get_project_settings
 from sqlalchemy.orm import Session
 
+from digestcrawl.items import RepoStats
+from digestcrawl.spool import from_json, to_json
 from digestcrawl.storage import ArticleRow, MentionRow, RepoStatsRow, SourceRow
 from digestcrawl.urls import canonical_url
 from spiders.news import NewsSpider
@@ -187,3 +191,66 @@ async def test_ai_press_feeds_and_an_official_blog(settings: dict[str, Any], cap
     assert {r.getMessage().split(" ")[2] for r in caplog.records
             if r.getMessage().startswith("Dropped off_topic: ")} == {
         "https://www.qbitai.com/2026/01/318790.html", "https://www.theverge.com/tech/860001/ces-smart-glasses"}
+
+
+@deferred_f_from_coro_f
+async def test_counters_are_spooled_while_the_database_is_down_and_replayed(
+        settings: dict[str, Any], tmp_path: Path) -> None:
+    # No run lock: the first run cannot release its own while the database is locked.
+    settings = {**settings, "DATABASE_BUSY_TIMEOUT": 0.05, "DATABASE_RETRY_TIMES": 1, "RUN_LOCK_ENABLED": False}
+    blocker = sqlite3.connect(tmp_path / "db.sqlite3", timeout=30)
+
+    def lock(spider: Any) -> None:  # once the pipelines have opened: nothing can be written after
+        blocker.execute("BEGIN EXCLUSIVE")
+
+    project = get_project_settings()
+    project.setdict(settings, priority="cmdline")
+    down = Crawler(ReleasesSpider, project)
+    down.signals.connect(lock, signal=signals.spider_opened)
+    try:
+        await down.crawl_async(model="qwen", source="hf_recent,hf_downloads", **FIXTURE_WINDOW)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert stats_of(down)["digestcrawl/spooled"] == len(READINGS) + 1  # and the new checkpoint's article
+    spooled = [json.loads(line) for line in (tmp_path / "spool" / "releases.jsonl").read_text("utf-8").splitlines()]
+    assert sorted(line["repo"] for line in spooled if line.get("item") == "repo_stats") == sorted(READINGS)
+
+    # The next run (here one that reads nothing new) stores what the first could not.
+    again = await run_crawl(ReleasesSpider, settings, model="qwen", source="hf_truncated", **FIXTURE_WINDOW)
+    assert stats_of(again)["digestcrawl/replayed"] == len(READINGS) + 1
+    assert {r.repo: (r.downloads, r.likes, r.day) for r in readings(settings["DATABASE_URL"])} == {
+        repo: (*counters, DAY) for repo, counters in READINGS.items()}
+    assert NEW_CHECKPOINT in stored(settings["DATABASE_URL"])
+    assert not (tmp_path / "spool" / "releases.jsonl").exists()
+
+
+@pytest.mark.parametrize("line", [
+    '{"item": "repo_stats", "repo": "Qwen/Qwen3-8B", "model": "qwen", "source": "hf", "url": "u", "day": "2026-01-19"}',
+    '{"item": "repo_stats", "repo": "Qwen/Qwen3-8B", "model": "qwen", "source": "hf", "url": "u", '
+    '"day": "2026-01-19", "downloads": "many", "likes": 1, "fetched": null}',
+    '{"item": "repo_stats", "repo": "Qwen/Qwen3-8B", "model": "qwen", "source": "hf", "url": "u", '
+    '"day": "yesterday", "downloads": 1, "likes": 1, "fetched": null}',
+])
+def test_a_spooled_counters_line_that_holds_no_reading_is_refused(line: str) -> None:
+    with pytest.raises(ValueError):
+        from_json(line)
+
+
+def test_a_counters_reading_survives_the_spool() -> None:
+    reading = RepoStats(repo="Qwen/Qwen3-8B", model="qwen", source="hf_recent", url="https://huggingface.co/Qwen/Qwen3-8B",
+                        day=DAY, downloads=1268440, likes=712, fetched=datetime(2026, 1, 19, 1, tzinfo=UTC))
+    assert from_json(to_json(reading)) == reading
+
+
+def test_a_source_first_party_for_an_unknown_model_is_skipped(tmp_path: Path) -> None:
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n"
+                       "  - {name: blog, kind: feed, category: news, url: 'https://a/', first_party: [qwen, bard]}\n"
+                       "  - {name: press, kind: feed, category: news, url: 'https://b/'}\n", "utf-8")
+    project = get_project_settings()
+    project.setdict({"DIGESTCRAWL_SOURCES_FILE": str(sources), "EXTRACTION_PROCESSES": 0}, priority="cmdline")
+    spider = NewsSpider.from_crawler(Crawler(NewsSpider, project), model="qwen", **FIXTURE_WINDOW)
+    assert [s.name for s in spider.sources] == ["press"]
+    [problem] = spider.config_problems
+    assert "blog" in str(problem) and "unknown models ['bard']" in str(problem)
