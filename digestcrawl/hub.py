@@ -17,6 +17,7 @@ from digestcrawl.feeds import FeedError
 
 HUB_URL = "https://huggingface.co/"
 REPO_MAX = 200  # the repo_stats column; Hub ids are at most 96 characters
+COUNT_MAX = 2**63 - 1  # a BIGINT: a larger count is no real reading
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class HubRepo:
 
 
 def _count(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= COUNT_MAX else None
 
 
 def parse_hub_models(body: bytes, zone: tzinfo) -> list[HubRepo]:

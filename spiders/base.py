@@ -138,7 +138,10 @@ class SourceSpider(scrapy.Spider):
                               cb_kwargs={"source": source, "origin": origin}, meta=meta,
                               dont_filter=not self.shared_queue)
 
-    def parse_source(self, response: Response, source: SourceConfig, origin: SourceURL) -> Iterator[Any]:
+    def parse_source(self, response: Response, source: SourceConfig, origin: SourceURL | None = None
+                     ) -> Iterator[Any]:
+        # Without an origin: a request queued (JOBDIR, Redis) by a version that had none.
+        origin = origin or SourceURL(response.url)
         count(self.crawler, source.name, "fetched")
         if source.kind == "hf_models":
             yield from self._hub_items(response, source, origin)
@@ -272,6 +275,7 @@ class SourceSpider(scrapy.Spider):
 
     async def parse_article(self, response: Response, source: SourceConfig, entry: Entry,
                             feed_url: str, first_party: dict[str, str] | None = None) -> AsyncIterator[Article]:
+        # first_party is None on a request queued (JOBDIR, Redis) by a version that had none.
         count(self.crawler, source.name, "fetched")
         if (not isinstance(response, TextResponse) or not _is_markup(_content_type(response))
                 or looks_binary(response.body)):

@@ -8,6 +8,7 @@ truth below is read off those fixture files by hand.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
@@ -254,3 +255,31 @@ def test_a_source_first_party_for_an_unknown_model_is_skipped(tmp_path: Path) ->
     assert [s.name for s in spider.sources] == ["press"]
     [problem] = spider.config_problems
     assert "blog" in str(problem) and "unknown models ['bard']" in str(problem)
+
+
+@deferred_f_from_coro_f
+async def test_a_refused_reading_costs_only_itself(settings: dict[str, Any], tmp_path: Path, postgres_url: str) -> None:
+    from pipelines.store import StorePipeline
+
+    project = get_project_settings()
+    # PostgreSQL: it enforces column lengths, which SQLite does not.
+    project.setdict({**settings, "DATABASE_URL": postgres_url, "EXTRACTION_PROCESSES": 0}, priority="cmdline")
+    crawler = Crawler(ReleasesSpider, project)
+    crawler.spider = crawler._create_spider(model="qwen", **FIXTURE_WINDOW)  # as a crawl does, before...
+    crawler._apply_settings()  # ...its settings freeze and its stats start
+    store = StorePipeline.from_crawler(crawler)
+    await store.open_spider()
+    good = RepoStats(repo="Qwen/Qwen3-8B", model="qwen", source="hf_recent", url="https://huggingface.co/Qwen/Qwen3-8B",
+                     day=DAY, downloads=1268440, likes=712)
+    # A model key longer than its column (models.yaml bounds no key's length).
+    bad = RepoStats(repo="Qwen/broken", model="q" * 41, source="hf_recent", url="https://huggingface.co/Qwen/broken",
+                    day=DAY, downloads=1, likes=None)
+    try:
+        await asyncio.gather(store.process_item(good), store.process_item(bad))  # one batch
+    finally:
+        await store.close_spider()
+    assert [r.repo for r in readings(postgres_url)] == ["Qwen/Qwen3-8B"]
+    [rejected] = [json.loads(line) for line in (tmp_path / "spool" / "rejected.jsonl").read_text("utf-8").splitlines()]
+    assert rejected["reason"] == "data_error" and rejected["repo_stats"]["repo"] == "Qwen/broken"
+    stats = stats_of(crawler)
+    assert stats["digestcrawl/repo_stats"] == 1 and stats["digestcrawl/rejected/data_error"] == 1
