@@ -5,7 +5,7 @@
 #   SCRAPYD_URL (default http://127.0.0.1:6800), MODEL (default all), SINCE (default 1d)
 set -euo pipefail
 SCRAPYD_URL=${SCRAPYD_URL:-http://127.0.0.1:6800}
-for spider in news social finance; do
+for spider in news social finance releases; do
   curl --fail --silent --show-error "$SCRAPYD_URL/schedule.json" \
     -d project=digestcrawl -d spider="$spider" -d model="${MODEL:-all}" -d since="${SINCE:-1d}"
   echo

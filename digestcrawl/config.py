@@ -22,6 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 Script = Literal["latin", "zh-Hant", "zh-Hans", "ja"]
 ModelKey = Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
 SourceName = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+# A Hugging Face account ("Qwen", "deepseek-ai") and a GitHub repository ("QwenLM/Qwen3"), as
+# they appear in URLs: nothing to quote, no way out of the path.
+HubAuthor = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")]
+GitHubRepo = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")]
 
 DEFAULT_TIMEZONES = {
     "zh-TW": "Asia/Taipei",
@@ -58,6 +62,10 @@ class ModelConfig(_Strict):
     # they count only when the context rules say the text is about AI.
     ambiguous: tuple[str, ...] = ()
     context: ContextRules = ContextRules()
+    # The model's own Hugging Face organisations and GitHub repositories: what a source URL's
+    # {hf_author} / {github_repo} expands to, and what makes an entry first-party.
+    hf_authors: tuple[HubAuthor, ...] = ()
+    github_repos: tuple[GitHubRepo, ...] = ()
 
     @field_validator("aliases")
     @classmethod
@@ -116,9 +124,12 @@ class FieldMap(_Strict):
     author: str | None = None
 
 
-Kind = Literal["search_feed", "feed", "sitemap", "listing", "json_api"]
-Category = Literal["news", "social", "finance"]
-URL_FIELDS = frozenset({"query", "ticker", "since_ts"})
+Kind = Literal["search_feed", "feed", "sitemap", "listing", "json_api", "hf_models"]
+Category = Literal["news", "social", "finance", "release", "paper"]
+# Placeholders that expand per selected model to that model's own accounts (ModelConfig): an
+# entry read from such a URL is first-party for the model.
+OWNER_FIELDS = frozenset({"hf_author", "github_repo"})
+URL_FIELDS = frozenset({"query", "ticker", "since_ts"}) | OWNER_FIELDS
 
 
 class SourceConfig(_Strict):
@@ -138,6 +149,9 @@ class SourceConfig(_Strict):
     delay: float | None = Field(default=None, ge=0)
     selectors: Selectors | None = None
     fields: FieldMap | None = None
+    # Models this source speaks for (an official blog): its entries are theirs even when they
+    # do not name them.
+    first_party: tuple[ModelKey, ...] = ()
 
     @field_validator("url")
     @classmethod
@@ -169,7 +183,14 @@ class SourceConfig(_Strict):
             raise ValueError(f"url has placeholders no config fills: {sorted(unknown)}")
         if self.kind == "search_feed" and "query" not in placeholders:
             raise ValueError("a search_feed url needs a {query} placeholder")
+        if len(placeholders & OWNER_FIELDS) > 1:
+            raise ValueError(f"url may name one owner placeholder, not {sorted(placeholders & OWNER_FIELDS)}")
         return self
+
+    @property
+    def owner_placeholder(self) -> str | None:
+        """``hf_author`` or ``github_repo`` when the URL expands per model account."""
+        return next(iter(self.url_placeholders & OWNER_FIELDS), None)
 
     @property
     def url_placeholders(self) -> set[str]:

@@ -1,14 +1,17 @@
-"""The one item type every spider yields and every pipeline reads."""
+"""The items spiders yield: articles, which every pipeline reads, and repository counters,
+which only the store pipeline handles (the others pass them through)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
 
 
 @dataclass
 class Article:
-    """A news article, social post or finance headline found for the watched models.
+    """A news article, social post, finance headline, release or paper found for the watched
+    models.
 
     Spiders fill what the page and its feed entry say; pipelines add the rest
     (``models``/``aliases``/``score`` from relevance, ``duplicate_of`` from dedup).
@@ -42,11 +45,13 @@ class Article:
     # Per model: where it is first named (title, lead, body) and how many mentions in all.
     placement: dict[str, str] = field(default_factory=dict)
     hits: dict[str, int] = field(default_factory=dict)
+    # Models whose own source this is (their Hugging Face organisation, GitHub repository or
+    # official blog) → that account: relevance keeps the item for them, named or not.
+    first_party: dict[str, str] = field(default_factory=dict)
     text_hash: str | None = None
     minhash: bytes | None = None
     duplicate_of: str | None = None
     similarity: float | None = None
-
 
 
 @dataclass
@@ -62,3 +67,9 @@ class RepoStats:
     downloads: int
     likes: int | None = None
     fetched: datetime | None = None
+
+
+# What the store pipeline writes: an article, or a repository's counters of the day. Pipelines
+# return the item they were given (ItemT), so callers keep its type.
+Item = Article | RepoStats
+ItemT = TypeVar("ItemT", Article, RepoStats)

@@ -10,7 +10,8 @@ Each check reads the per-source counters the spiders and pipelines keep
 * ``every_source_failed``: no source answered at all, only errors (no network, a dead proxy);
 * ``no_relevant_items``: the whole run found no relevant item, and did not list any stored
   article either. A run whose articles were all skipped as stored and unchanged (a rerun with
-  nothing new: ``skipped/unchanged``) is ``nothing_new``, which is no failure.
+  nothing new: ``skipped/unchanged``) is ``nothing_new``, which is no failure; nor is a run that
+  stored repository counters (``repo_stats``) on a day without releases.
 * ``digest_failed``: a digest could not be written (``digestcrawl/digest/failed``);
 * ``digest_fallback``: a digest was written without the LLM because the LLM failed
   (``digestcrawl/digest/fallback``, by kind in ``digestcrawl/digest/fallback/<kind>``).
@@ -65,7 +66,8 @@ def evaluate(sources: dict[str, dict[str, int]], totals: dict[str, int],
     if every_source_failed(sources):
         failed = sum(v for events in sources.values() for k, v in events.items() if k.startswith("errors/"))
         failures.append(MonitorFailure("every_source_failed", None, f"no source answered: {failed} request(s) failed"))
-    if totals.get("relevant", 0) == 0 and not nothing_new(sources, totals):
+    # A day without releases still reads the Hugging Face counters: that run works.
+    if totals.get("relevant", 0) == 0 and not totals.get("repo_stats", 0) and not nothing_new(sources, totals):
         failures.append(MonitorFailure("no_relevant_items", None, "the run found no relevant item at all"))
     if failed := totals.get("digest/failed", 0):
         failures.append(MonitorFailure("digest_failed", None,

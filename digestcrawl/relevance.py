@@ -6,7 +6,8 @@ on word boundaries (``Qwen3`` is Qwen, ``Geminids`` is not Gemini). An ambiguous
 animal, the zodiac sign, a first name) counts only when the AI context words outnumber the
 everyday ones, a product name built on it ("Gemini 3 Pro", "2.5 Flash", "Claude Opus")
 counting as AI context. A match records where the model is first named (title, the lead of the
-text, or further down) and how often.
+text, or further down) and how often. An item from a model's own source that does not name it is
+still that model's, placed ``owner`` (``RelevanceMatcher.owned``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ import opencc
 from digestcrawl.config import ModelConfig
 
 TITLE_WEIGHT = 3
+# The placement of a model on an item from its own source (its Hugging Face organisation,
+# GitHub repository or official blog) that does not name it: a release titled "v0.3.1".
+OWNER_PLACEMENT = "owner"
 BODY_HIT_CAP = 5
 LEAD_CHARS = 400  # the lead: the opening of the main text, where a story names its subject
 # Right after an ambiguous alias, a version ("Gemini 3", "Gemini 2.5 Flash") names the product.
@@ -145,6 +149,7 @@ class RelevanceMatcher:
 
     def __init__(self, models: dict[str, ModelConfig], min_score: int = 1) -> None:
         self._matchers = [ModelMatcher(key, model) for key, model in models.items()]
+        self.keys = frozenset(models)
         self.min_score = min_score
 
     def judge(self, title: str, body: str) -> Verdict:
@@ -158,3 +163,14 @@ class RelevanceMatcher:
             elif isinstance(result, Match) and result.score >= self.min_score:
                 matches[matcher.key] = result
         return Verdict(matches, tuple(ambiguous))
+
+    def owned(self, verdict: Verdict, first_party: dict[str, str]) -> Verdict:
+        """``verdict`` with a match for each watched model whose own source the item comes from
+        (model → its account) and that the text does not name: scored as a title mention,
+        placed ``owner``, the account as its alias."""
+        owned = {key: Match(key, (account,), TITLE_WEIGHT, False, OWNER_PLACEMENT)
+                 for key, account in first_party.items() if key in self.keys and key not in verdict.matches}
+        if not owned:
+            return verdict
+        return Verdict({**verdict.matches, **owned},
+                       tuple(key for key in verdict.ambiguous if key not in owned))

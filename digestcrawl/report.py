@@ -24,7 +24,7 @@ from digestcrawl.monitors import Thresholds, evaluate, nothing_new
 
 logger = logging.getLogger(__name__)
 PREFIX = "digestcrawl/source/"
-COLUMNS = ("fetched", "entries", "relevant", "duplicate", "stored", "copies")
+COLUMNS = ("fetched", "entries", "relevant", "duplicate", "stored", "copies", "repo_stats")
 
 
 def per_source(stats: dict[str, Any]) -> dict[str, dict[str, int]]:

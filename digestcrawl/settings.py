@@ -175,9 +175,11 @@ if DISTRIBUTED:
     SCHEDULER_EPOCH_KEY = f"digestcrawl:{CRAWL_ID}:%(spider)s:epoch"
 
 FEED_EXPORT_ENCODING = "utf-8"
-# The MinHash signature is for the database, not for feed exports.
+# The MinHash signature is for the database, not for feed exports. An item exports the fields it
+# has: an article's, or a repository reading's (repo, model, day, downloads, likes).
 FEED_EXPORT_FIELDS = ["url", "source", "category", "title", "text", "snippet", "locale", "language",
                       "author", "site_name", "publisher", "feed_url", "published", "published_from",
                       "modified", "modified_from", "fetched", "headline_only", "models", "score",
-                      "text_hash", "duplicate_of", "similarity"]
+                      "first_party", "text_hash", "duplicate_of", "similarity",
+                      "repo", "model", "day", "downloads", "likes"]
 LOG_LEVEL = "INFO"

@@ -1,7 +1,8 @@
-"""A write-ahead file for articles the database would not take, replayed on the next run, and
-the quarantine beside it for what can never be stored.
+"""A write-ahead file for articles (and repository counters) the database would not take,
+replayed on the next run, and the quarantine beside it for what can never be stored.
 
-One JSON line per article, flushed and fsynced, so a database outage mid-crawl loses nothing.
+One JSON line per item (counters marked ``"item": "repo_stats"``), flushed and fsynced, so a
+database outage mid-crawl loses nothing.
 A spool line that cannot be read back (cut short by a crash, edited, from another version) is
 no article: the spool reports it instead of failing the whole replay, and the store moves it to
 ``rejected.jsonl`` with the rows the database refused, each line with its reason.
@@ -17,17 +18,24 @@ import os
 import types
 import typing
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from digestcrawl.items import Article
+from digestcrawl.items import Article, Item, RepoStats
 
 DATE_FIELDS = ("published", "modified", "fetched", "entry_changed")
 REJECTED_FILE = "rejected.jsonl"
+REPO_STATS = "repo_stats"  # the "item" marker of a counters line; article lines have none
 
 
-def to_dict(article: Article) -> dict[str, Any]:
+def to_dict(item: Item) -> dict[str, Any]:
+    if isinstance(item, RepoStats):
+        reading: dict[str, Any] = dataclasses.asdict(item)
+        reading["day"] = item.day.isoformat()
+        reading["fetched"] = item.fetched.isoformat() if item.fetched else None
+        return {"item": REPO_STATS, **reading}
+    article = item
     data: dict[str, Any] = dataclasses.asdict(article)
     for name in DATE_FIELDS:
         if data[name] is not None:
@@ -37,16 +45,34 @@ def to_dict(article: Article) -> dict[str, Any]:
     return data
 
 
-def to_json(article: Article) -> str:
-    return json.dumps(to_dict(article), ensure_ascii=False)
+def to_json(item: Item) -> str:
+    return json.dumps(to_dict(item), ensure_ascii=False)
 
 
-def from_json(line: str) -> Article:
-    """The article of a spool line; ValueError when the line holds none."""
+def _repo_stats(data: dict[str, Any]) -> RepoStats:
+    try:
+        data.pop("item")
+        reading = RepoStats(**{**data, "day": date.fromisoformat(data["day"]),
+                               "fetched": datetime.fromisoformat(data["fetched"]) if data.get("fetched") else None})
+    except KeyError as exc:
+        raise ValueError(f"missing field {exc}") from None
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
+    if not (isinstance(reading.repo, str) and isinstance(reading.model, str) and isinstance(reading.source, str)
+            and isinstance(reading.url, str) and isinstance(reading.downloads, int)
+            and isinstance(reading.likes, int | None)):
+        raise ValueError("a counters line with a field of the wrong type")
+    return reading
+
+
+def from_json(line: str) -> Item:
+    """The article or counters reading of a spool line; ValueError when the line holds none."""
     try:
         data = json.loads(line)
         if not isinstance(data, dict):
             raise ValueError(f"a JSON {type(data).__name__}, not an object")
+        if data.get("item") == REPO_STATS:
+            return _repo_stats(data)
         for name in DATE_FIELDS:
             if data[name] is not None:
                 data[name] = datetime.fromisoformat(data[name])
@@ -102,12 +128,12 @@ class Spool:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def append(self, article: Article) -> None:
-        _append_line(self.path, to_json(article))
+    def append(self, item: Item) -> None:
+        _append_line(self.path, to_json(item))
 
-    def read(self) -> tuple[list[Article], list[CorruptLine]]:
-        """The spooled articles, and the lines that hold none."""
-        articles: list[Article] = []
+    def read(self) -> tuple[list[Item], list[CorruptLine]]:
+        """The spooled items, and the lines that hold none."""
+        articles: list[Item] = []
         corrupt: list[CorruptLine] = []
         if not self.path.exists():
             return articles, corrupt
@@ -121,7 +147,7 @@ class Spool:
                     corrupt.append(CorruptLine(number, line.rstrip("\n"), str(exc)))
         return articles, corrupt
 
-    def replace(self, articles: list[Article]) -> None:
+    def replace(self, articles: list[Item]) -> None:
         """Keep only ``articles`` (those still not stored), atomically."""
         if not articles:
             self.path.unlink(missing_ok=True)

@@ -24,7 +24,7 @@ from scrapy.exceptions import DropItem
 
 from digestcrawl.boilerplate import RepeatedWalls, Sighting
 from digestcrawl.dedup import NearDuplicateIndex, fingerprint
-from digestcrawl.items import Article
+from digestcrawl.items import Article, ItemT, RepoStats
 from digestcrawl.signals import articles_retracted
 from digestcrawl.stats import count, drop
 from digestcrawl.storage import ArticleStore
@@ -64,7 +64,9 @@ class DedupPipeline:
             store.close()
         return len(self.index)
 
-    async def process_item(self, item: Article) -> Article:
+    async def process_item(self, item: ItemT) -> ItemT:
+        if isinstance(item, RepoStats):  # counters, not an article: only the store reads them
+            return item
         if item.url in self.seen_urls:
             raise drop(self.crawler, item, "duplicate_url")
         self.seen_urls.add(item.url)

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from digestcrawl.items import Article
+from digestcrawl.items import ItemT
 from digestcrawl.runlock import REFUSED_STAT
 from digestcrawl.workers import WorkerRegistry
 
@@ -47,7 +47,7 @@ class DigestPipeline:
         if self.workers is not None:
             await self.workers.join()
 
-    def process_item(self, item: Article) -> Article:
+    def process_item(self, item: ItemT) -> ItemT:
         return item
 
     async def close_spider(self) -> None:

@@ -20,7 +20,7 @@ from scrapy.crawler import Crawler
 
 from digestcrawl.boilerplate import boilerplate_kind
 from digestcrawl.caps import cap_fields, drop_implausible_dates
-from digestcrawl.items import Article
+from digestcrawl.items import ItemT, RepoStats
 from digestcrawl.stats import count, drop
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,9 @@ class NormalizePipeline:
     def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
         return cls(crawler)
 
-    def process_item(self, item: Article) -> Article:
+    def process_item(self, item: ItemT) -> ItemT:
+        if isinstance(item, RepoStats):  # counters, not an article: only the store reads them
+            return item
         item.title = clean_text(item.title)
         item.text = clean_text(item.text, keep_paragraphs=True)
         item.snippet = clean_text(item.snippet)

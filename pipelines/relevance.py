@@ -2,7 +2,9 @@
 
 Only the title and the extracted main text are read (a feed entry's summary when it has no
 text). Drops: ``off_topic`` (no alias), ``ambiguous_alias`` (only aliases with an everyday meaning,
-used in that meaning). Counts ``digestcrawl/relevant``.
+used in that meaning); never an item from a watched model's own source (``Article.first_party``:
+kept for that model, placed ``owner``, counted ``digestcrawl/first_party``). Counts
+``digestcrawl/relevant``. Repository counters (``RepoStats``) pass untouched.
 Settings: RELEVANCE_MIN_SCORE.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from scrapy.crawler import Crawler
 
-from digestcrawl.items import Article
+from digestcrawl.items import ItemT, RepoStats
 from digestcrawl.relevance import RelevanceMatcher
 from digestcrawl.stats import count, drop
 
@@ -29,11 +31,16 @@ class RelevancePipeline:
     def open_spider(self) -> None:
         self.matcher = RelevanceMatcher(self.crawler.spider.models, self.min_score)  # type: ignore[union-attr]
 
-    def process_item(self, item: Article) -> Article:
+    def process_item(self, item: ItemT) -> ItemT:
+        if isinstance(item, RepoStats):
+            return item
         # The title and the extracted main text only: the navigation, footers and related links
         # are not in the text, and a page's description is not its text. A feed entry has no
         # text: its summary stands in.
-        verdict = self.matcher.judge(item.title, item.text or item.snippet)
+        judged = self.matcher.judge(item.title, item.text or item.snippet)
+        verdict = self.matcher.owned(judged, item.first_party)
+        if len(verdict.matches) > len(judged.matches):
+            count(self.crawler, item.source, "first_party")
         reason = verdict.drop_reason
         if reason:
             detail = f"everyday sense of {', '.join(verdict.ambiguous)}" if verdict.ambiguous else ""

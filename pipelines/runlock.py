@@ -27,7 +27,7 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from digestcrawl.items import Article
+from digestcrawl.items import ItemT
 from digestcrawl.runlock import REFUSED_STAT, RunLocks, holder_id
 from digestcrawl.storage import ensure_schema, make_engine, short_error
 
@@ -112,7 +112,7 @@ class RunLockPipeline:
                 logger.warning("Run lock heartbeat failed (%s): the lock expires within %d s unless a "
                                "later heartbeat succeeds", short_error(exc), self.ttl.total_seconds())
 
-    def process_item(self, item: Article) -> Article:
+    def process_item(self, item: ItemT) -> ItemT:
         return item
 
     async def close_spider(self) -> None:

@@ -24,8 +24,10 @@ from ``digestcrawl/stored``.
 Pages retracted after they passed (``digestcrawl.signals.articles_retracted``: walls the dedup
 pipeline recognised late) are not written, or deleted once their write is done, and no longer
 count as stored or copies.
-Stats also per source (``digestcrawl/source/<name>/...``): stored, copies, spooled, truncated,
-rejected.
+Repository counters (``RepoStats``, one row per repo per day) share the batches, the retries,
+the spool and the quarantine; each stored reading counts as ``digestcrawl/repo_stats``.
+Stats also per source (``digestcrawl/source/<name>/...``): stored, copies, repo_stats, spooled,
+truncated, rejected.
 Settings: DATABASE_URL, DATABASE_BUSY_TIMEOUT, DATABASE_RETRY_TIMES, DATABASE_RETRY_BACKOFF,
 DATABASE_BATCH_SIZE (50), DATABASE_BATCH_WAIT (0.2), SPOOL_DIR.
 """
@@ -42,7 +44,7 @@ from scrapy.crawler import Crawler
 from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 
 from digestcrawl.boilerplate import WALL_TEXT_MAX
-from digestcrawl.items import Article
+from digestcrawl.items import Article, Item, ItemT, RepoStats
 from digestcrawl.signals import articles_retracted
 from digestcrawl.spool import REJECTED_FILE, CorruptLine, Rejected, Spool, to_dict
 from digestcrawl.stats import count
@@ -69,7 +71,7 @@ class StorePipeline:
         self.database_down = False
         self.batch_size = settings.getint("DATABASE_BATCH_SIZE", 50)
         self.batch_wait = settings.getfloat("DATABASE_BATCH_WAIT", 0.2)
-        self.batch: list[tuple[Article, asyncio.Future[RowOutcome]]] = []
+        self.batch: list[tuple[Item, asyncio.Future[RowOutcome]]] = []
         self.flush_timer: asyncio.TimerHandle | None = None
         self.writes: set[asyncio.Future[None]] = set()  # batch writes in progress
         self.retracted: set[str] = set()
@@ -108,7 +110,7 @@ class StorePipeline:
             await self._reject_line(line)
         if not pending and not corrupt:
             return
-        left: list[Article] = []
+        left: list[Item] = []
         stored = 0
         for start in range(0, len(pending), self.batch_size):
             chunk = pending[start:start + self.batch_size]
@@ -118,7 +120,7 @@ class StorePipeline:
                 if outcome.stored:
                     stored += 1
                 elif outcome.reason is not None:
-                    await self._reject_article(article, outcome)
+                    await self._reject(article, outcome)
                 else:
                     left.append(article)
         await self._run(self.spool.replace, left)
@@ -126,7 +128,7 @@ class StorePipeline:
         self.crawler.stats.inc_value("digestcrawl/replayed", stored)
         logger.info("Replayed %d spooled article(s) from %s; %d still pending", stored, self.spool.path, len(left))
 
-    async def _save(self, articles: list[Article], attempts: int) -> list[RowOutcome]:
+    async def _save(self, articles: list[Item], attempts: int) -> list[RowOutcome]:
         """Write ``articles``; each one's outcome (UNAVAILABLE for all when the database failed
         ``attempts`` times)."""
         for attempt in range(attempts):
@@ -143,7 +145,36 @@ class StorePipeline:
                     await asyncio.sleep(self.backoff * 2**attempt)
         return [UNAVAILABLE] * len(articles)
 
-    async def _save_batch(self, store: ArticleStore, articles: list[Article]) -> list[RowOutcome]:
+    async def _save_batch(self, store: ArticleStore, items: list[Item]) -> list[RowOutcome]:
+        """Each item's outcome, in order: articles and counters are written apart."""
+        articles = [item for item in items if isinstance(item, Article)]
+        readings = [item for item in items if isinstance(item, RepoStats)]
+        written = iter(await self._save_articles(store, articles) if articles else [])
+        read = iter(await self._save_readings(store, readings) if readings else [])
+        return [next(written) if isinstance(item, Article) else next(read) for item in items]
+
+    async def _save_readings(self, store: ArticleStore, readings: list[RepoStats]) -> list[RowOutcome]:
+        try:
+            await self._run(store.save_repo_stats, readings)
+        except StatementError as exc:
+            if row_error_reason(exc) is None:
+                raise
+            logger.warning("The database refused a batch of %d repository reading(s) for one row's content (%s): "
+                           "writing them one at a time", len(readings), short_error(exc))
+            return [await self._save_reading(store, reading) for reading in readings]
+        return [STORED] * len(readings)
+
+    async def _save_reading(self, store: ArticleStore, reading: RepoStats) -> RowOutcome:
+        try:
+            await self._run(store.save_repo_stats, [reading])
+        except StatementError as exc:
+            reason = row_error_reason(exc)
+            if reason is None:
+                raise
+            return RowOutcome(stored=False, reason=reason, detail=short_error(exc))
+        return STORED
+
+    async def _save_articles(self, store: ArticleStore, articles: list[Article]) -> list[RowOutcome]:
         try:
             await self._run(store.save_many, articles)
         except StatementError as exc:
@@ -156,7 +187,7 @@ class StorePipeline:
             return outcomes
         return [STORED] * len(articles)
 
-    def _join_batch(self, item: Article) -> asyncio.Future[RowOutcome]:
+    def _join_batch(self, item: Item) -> asyncio.Future[RowOutcome]:
         """Queue ``item`` for the next batch write; the future says what became of it."""
         loop = asyncio.get_running_loop()
         written: asyncio.Future[RowOutcome] = loop.create_future()
@@ -176,7 +207,7 @@ class StorePipeline:
             self.writes.add(task := asyncio.ensure_future(self._write(batch)))
             task.add_done_callback(self.writes.discard)
 
-    async def _write(self, batch: list[tuple[Article, asyncio.Future[RowOutcome]]]) -> None:
+    async def _write(self, batch: list[tuple[Item, asyncio.Future[RowOutcome]]]) -> None:
         attempts = 1 if self.database_down else self.retry_times + 1
         try:
             outcomes = await self._save([article for article, _ in batch], attempts)
@@ -188,11 +219,10 @@ class StorePipeline:
         for (_, written), outcome in zip(batch, outcomes, strict=True):
             written.set_result(outcome)
 
-    async def process_item(self, item: Article) -> Article:
+    async def process_item(self, item: ItemT) -> ItemT:
         if item.url in self.retracted:
             return item
-        short = len(item.text) <= WALL_TEXT_MAX
-        if item.duplicate_of:
+        if isinstance(item, Article) and item.duplicate_of:
             # A copy is a link to its original (its outlet, URL and title): the text is the
             # original's, stored once; without a signature it is never matched as an original.
             item.text, item.minhash = "", None
@@ -200,16 +230,19 @@ class StorePipeline:
         if item.url in self.retracted:
             return item  # not written, or deleted once written
         if outcome.stored:
+            if isinstance(item, RepoStats):
+                count(self.crawler, item.source, "repo_stats")
+                return item
             event = "copies" if item.duplicate_of else "stored"
             count(self.crawler, item.source, event)
-            if short:
+            if len(item.text) <= WALL_TEXT_MAX:  # short enough to be a wall retracted later
                 self.counted[item.url] = (item.source, event)
             if outcome.truncated:
                 count(self.crawler, item.source, "truncated")
                 logger.warning("Stored %s with %s cut to fit the database", item.url, ", ".join(outcome.truncated))
             return item
         if outcome.reason is not None:
-            await self._reject_article(item, outcome)
+            await self._reject(item, outcome)
             return item
         self.database_down = True
         await self._run(self.spool.append, item)
@@ -241,9 +274,10 @@ class StorePipeline:
                 source, event = counted
                 count(self.crawler, source, event, -1)
 
-    async def _reject_article(self, article: Article, outcome: RowOutcome) -> None:
+    async def _reject(self, article: Item, outcome: RowOutcome) -> None:
         assert outcome.reason is not None
-        await self._run(partial(self.rejected.add, outcome.reason, outcome.detail, article=to_dict(article)))
+        kind = "repo_stats" if isinstance(article, RepoStats) else "article"
+        await self._run(partial(self.rejected.add, outcome.reason, outcome.detail, **{kind: to_dict(article)}))
         count(self.crawler, article.source, f"rejected/{outcome.reason}")
         logger.error("The database refused %s (%s: %s): quarantined in %s",
                      article.url, outcome.reason, outcome.detail, self.rejected.path)

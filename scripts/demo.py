@@ -1,7 +1,8 @@
 """The main job on the built-in offline defaults.
 
-Serves the fixture web (tests/fixtureweb) on 127.0.0.1, runs `scrapy crawl` for the news, social
-and finance spiders for `qwen` over the fixture's week, which also writes the 2026-01-19 digest
+Serves the fixture web (tests/fixtureweb) on 127.0.0.1, runs `scrapy crawl` for the news, social,
+finance and releases spiders for `qwen` over the fixture's week (its sources and the first-party
+ones: Hugging Face, GitHub releases, arXiv, AI press, an official blog), which also writes the 2026-01-19 digest
 (the closing pipeline) into a Jekyll site made from the shipped skeleton, builds the site when
 Jekyll is installed, then prints the per-source summary, where the post is, how to open the site,
 and the `scrapy digest` command (with the demo's database) that regenerates the post. Everything
@@ -18,12 +19,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from digestcrawl.digest.site import jekyll_build  # noqa: E402
 from digestcrawl.report import format_table  # noqa: E402
-from tests.fixtureweb.server import FixtureWeb  # noqa: E402
+from tests.fixtureweb.server import FIRST_PARTY_TEMPLATE, FixtureWeb  # noqa: E402
 
 OUT = ROOT / "data" / "demo"
 DATABASE = OUT / "digestcrawl.sqlite3"
@@ -54,14 +57,22 @@ def crawl(spider: str, web_sources: Path) -> dict[str, dict[str, int]]:
     return sources
 
 
+def write_sources(web: FixtureWeb, path: Path) -> None:
+    """The fixture web's sources and its first-party ones, in one file."""
+    web.write_sources(path)
+    sources = yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]
+    sources += yaml.safe_load(web.render_text(FIRST_PARTY_TEMPLATE.read_text(encoding="utf-8")))["sources"]
+    path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
 def main() -> None:
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
     with FixtureWeb() as web:
         sources_file = OUT / "sources.yaml"
-        web.write_sources(sources_file)
+        write_sources(web, sources_file)
         table: dict[str, dict[str, int]] = {}
-        for spider in ("news", "social", "finance"):
+        for spider in ("news", "social", "finance", "releases"):
             table.update(crawl(spider, sources_file))
     print("\nPer-source summary (qwen, 2026-01-12 … 2026-01-19):\n")
     print(format_table(dict(sorted(table.items()))))

@@ -1,4 +1,4 @@
-"""The shared spider: crawls every configured source of one category, whatever its kind.
+"""The shared spider: crawls every configured source of its categories, whatever its kind.
 
 Arguments (``-a``): ``model`` (key, comma list or ``all``), ``since`` / ``until`` (the date
 window; default the last day), ``source`` (comma list of source names; default all of the
@@ -28,13 +28,14 @@ from digestcrawl.args import CrawlArgs
 from digestcrawl.config import ModelConfig, SourceConfig, SourceProblem, load_models, load_sources
 from digestcrawl.dates import Dated, best_date, url_date
 from digestcrawl.encoding import decode_html, looks_binary
-from digestcrawl.expand import source_urls
+from digestcrawl.expand import SourceURL, source_urls
 from digestcrawl.extraction import ExtractedPage, extract_head
 from digestcrawl.extraction_pool import ExtractionError, ExtractionPool, ExtractionShortfall
 from digestcrawl.failures import download_error_reason
 from digestcrawl.feeds import Entry, FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
+from digestcrawl.hub import HubRepo, parse_hub_models
 from digestcrawl.incremental import ENTRY_CHANGED, UnchangedArticle
-from digestcrawl.items import Article
+from digestcrawl.items import Article, RepoStats
 from digestcrawl.netguard import BrowserGuard, GuardRefusal
 from digestcrawl.stats import count
 from digestcrawl.urls import canonical_url, is_http, strip_tracking, unwrap_bing
@@ -43,7 +44,7 @@ PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 
 
 class SourceSpider(scrapy.Spider):
-    category: ClassVar[str]
+    categories: ClassVar[tuple[str, ...]]
 
     args: CrawlArgs
     shared_queue: bool  # distributed: the Redis dupefilter, not this process, dedups requests
@@ -60,6 +61,8 @@ class SourceSpider(scrapy.Spider):
     # Article URL → the best publication date of the entries listing it (``best_date``: the
     # same whichever listing was read first).
     _listed: dict[str, Dated]
+    # Hugging Face repos read in this run: one reading each, whichever listing named it first.
+    _read_repos: set[str]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Every -a argument is validated by CrawlArgs; Scrapyd's own (_job) pass through.
@@ -67,6 +70,7 @@ class SourceSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self._requested = {}
         self._listed = {}
+        self._read_repos = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
@@ -74,7 +78,11 @@ class SourceSpider(scrapy.Spider):
         settings = crawler.settings
         all_models = load_models(settings.get("DIGESTCRAWL_MODELS_FILE"))
         sources, spider.config_problems = load_sources(settings.get("DIGESTCRAWL_SOURCES_FILE"))
-        mine = [s for s in sources if s.category == cls.category]
+        label = settings.get("DIGESTCRAWL_SOURCES_FILE") or "digestcrawl/conf/sources.yaml"
+        unknown = {s.name: sorted(set(s.first_party) - set(all_models)) for s in sources}
+        spider.config_problems += [SourceProblem(label, name, f"field first_party: unknown models {models}")
+                                   for name, models in unknown.items() if models]
+        mine = [s for s in sources if s.category in cls.categories and not unknown[s.name]]
         spider.args = CrawlArgs.parse(spider._raw_args, list(all_models), [s.name for s in mine],
                                       ZoneInfo(settings.get("DIGEST_TIMEZONE")), datetime.now(UTC))
         spider.models = {key: all_models[key] for key in spider.args.models}
@@ -82,10 +90,12 @@ class SourceSpider(scrapy.Spider):
         spider.extraction = ExtractionPool.from_crawler(crawler)
         spider.sources = [s for s in mine if spider.args.sources is None or s.name in spider.args.sources]
         # Settings are still writable here (they freeze after the spider is created).
+        # A source's delay is its host's rate limit (arXiv: 1 request / 3 s): one request at a
+        # time, no jitter below it, and AutoThrottle may not lower it (its requests say so).
         slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
         for source in spider.sources:
             if source.delay is not None:
-                slots[urlsplit(source.url).netloc] = {"delay": source.delay, "concurrency": 1}
+                slots[slot_key(source.url)] = {"delay": source.delay, "concurrency": 1, "jitter": 0.0}
         settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
         if any(s.render == "playwright" for s in spider.sources):
             # Only a crawl that renders pages starts Playwright; the browser itself starts on
@@ -108,24 +118,34 @@ class SourceSpider(scrapy.Spider):
         scheduler calls this when Redis lost the shared queue (digestcrawl.scheduler)."""
         self._requested.clear()
         self._listed.clear()
+        self._read_repos.clear()
         return list(self._start_sources())
 
     def _start_sources(self) -> Iterator[scrapy.Request]:
         for source in self.sources:
-            for url in source_urls(source, list(self.models.values()), self.args.since):
-                yield self._source_request(url, source)
+            for origin in source_urls(source, self.models, self.args.since):
+                yield self._source_request(origin.url, source, origin)
 
-    def _source_request(self, url: str, source: SourceConfig) -> scrapy.Request:
+    def _source_request(self, url: str, source: SourceConfig, origin: SourceURL) -> scrapy.Request:
         """A feed, sitemap, listing or API request. Always asked again, even when a resumed
         JOBDIR has seen it: revalidating it is a cheap conditional GET, losing its entries is
         not. Workers sharing a Redis queue leave it to the shared dupefilter instead, so each is
         read once per crawl."""
+        meta: dict[str, Any] = {"source": source.name}
+        if source.delay is not None:
+            meta |= {"download_slot": slot_key(source.url), "autothrottle_dont_adjust_delay": True}
         return scrapy.Request(url, callback=self.parse_source, errback=self.request_failed,
-                              cb_kwargs={"source": source}, meta={"source": source.name},
+                              cb_kwargs={"source": source, "origin": origin}, meta=meta,
                               dont_filter=not self.shared_queue)
 
-    def parse_source(self, response: Response, source: SourceConfig) -> Iterator[Any]:
+    def parse_source(self, response: Response, source: SourceConfig, origin: SourceURL | None = None
+                     ) -> Iterator[Any]:
+        # Without an origin: a request queued (JOBDIR, Redis) by a version that had none.
+        origin = origin or SourceURL(response.url)
         count(self.crawler, source.name, "fetched")
+        if source.kind == "hf_models":
+            yield from self._hub_items(response, source, origin)
+            return
         try:
             entries, children = self._entries(response, source)
         except FeedError as exc:
@@ -136,10 +156,45 @@ class SourceSpider(scrapy.Spider):
         for child in children:
             url = response.urljoin(child)
             if self._http_only(url, source, "sitemap child"):
-                yield self._source_request(url, source)
+                yield self._source_request(url, source, origin)
         count(self.crawler, source.name, "entries", len(entries))
+        first_party = _first_party(source, origin)
+        # A release is titled by its tag ("v0.3.1"): its repository makes it a headline.
+        repository = origin.label if source.owner_placeholder == "github_repo" else None
         for entry in entries:
-            yield from self._follow_entry(entry, source, response.url)
+            if repository and repository not in entry.title:
+                entry.title = f"{repository} {entry.title}".strip()
+            yield from self._follow_entry(entry, source, response.url, first_party)
+
+    def _hub_items(self, response: Response, source: SourceConfig, origin: SourceURL) -> Iterator[Any]:
+        """A Hugging Face models listing: one counters reading per repository (the time series),
+        and an article for each repository created within the window (a new checkpoint)."""
+        try:
+            repos = parse_hub_models(response.body, source.zone)
+        except FeedError as exc:
+            count(self.crawler, source.name, "errors/malformed_feed")
+            self.logger.error("Malformed %s from source %s at %s: %s", source.kind, source.name, response.url, exc)
+            return
+        count(self.crawler, source.name, "entries", len(repos))
+        if origin.owner is None:  # an {hf_author} URL always has one; a fixed URL reads no model's repos
+            return
+        day = self.digest_day(ZoneInfo(self.crawler.settings.get("DIGEST_TIMEZONE")))
+        fetched = datetime.now(UTC)
+        for repo in repos:
+            if repo.repo in self._read_repos:  # also in the other listing (by downloads, by date)
+                continue
+            self._read_repos.add(repo.repo)
+            yield RepoStats(repo=repo.repo, model=origin.owner, source=source.name, url=repo.url, day=day,
+                            downloads=repo.downloads, likes=repo.likes, fetched=fetched)
+            if repo.created is not None and self.in_window(repo.created):
+                yield self._hub_article(repo, source, response.url, _first_party(source, origin), fetched)
+
+    def _hub_article(self, repo: HubRepo, source: SourceConfig, feed_url: str, first_party: dict[str, str],
+                     fetched: datetime) -> Article:
+        return Article(url=repo.url, source=source.name, category=source.category, title=repo.repo,
+                       locale=source.locale, publisher=source.publisher, feed_url=feed_url,
+                       published=repo.created, published_from="feed", fetched=fetched, headline_only=True,
+                       first_party=first_party)
 
     def _entries(self, response: Response, source: SourceConfig) -> tuple[list[Entry], list[str]]:
         # A gzipped feed or sitemap inflates no larger than a download may be.
@@ -155,7 +210,8 @@ class SourceSpider(scrapy.Spider):
         html, _ = decode_html(response.body, _content_type(response))
         return parse_listing(html, response.url, source.selectors, source.zone), []
 
-    def _follow_entry(self, entry: Entry, source: SourceConfig, feed_url: str) -> Iterator[Any]:
+    def _follow_entry(self, entry: Entry, source: SourceConfig, feed_url: str,
+                      first_party: dict[str, str]) -> Iterator[Any]:
         if source.links == "bing":
             entry.url = unwrap_bing(entry.url)
         if not self._http_only(entry.url, source, "entry"):
@@ -166,7 +222,7 @@ class SourceSpider(scrapy.Spider):
             self.logger.debug("Skipping %s entry %s from %s", reason, entry.url, source.name)
             return
         if not source.follow:
-            yield self._article_from_entry(entry, source, feed_url)
+            yield self._article_from_entry(entry, source, feed_url, first_party)
             return
         url = strip_tracking(entry.url)
         changed = entry.updated or entry.published
@@ -180,7 +236,7 @@ class SourceSpider(scrapy.Spider):
         self._requested[url] = changed
         yield scrapy.Request(
             url, callback=self.parse_article, errback=self.request_failed, dont_filter=not self.shared_queue,
-            cb_kwargs={"source": source, "entry": entry, "feed_url": feed_url},
+            cb_kwargs={"source": source, "entry": entry, "feed_url": feed_url, "first_party": first_party},
             # Article pages are not kept in the HTTP cache: the database knows what is stored.
             meta={"source": source.name, "playwright": source.render == "playwright", "dont_cache": True,
                   ENTRY_CHANGED: changed.isoformat() if changed else None})
@@ -208,16 +264,18 @@ class SourceSpider(scrapy.Spider):
     def in_window(self, moment: datetime) -> bool:
         return moment >= self.args.since and (self.args.until is None or moment < self.args.until)
 
-    def _article_from_entry(self, entry: Entry, source: SourceConfig, feed_url: str) -> Article:
+    def _article_from_entry(self, entry: Entry, source: SourceConfig, feed_url: str,
+                            first_party: dict[str, str]) -> Article:
         return Article(
             url=canonical_url(entry.url), source=source.name, category=source.category,
             title=entry.title, text=entry.text, snippet=entry.snippet, locale=source.locale,
             author=entry.author, publisher=entry.publisher or source.publisher, feed_url=feed_url,
             published=entry.published, published_from="feed" if entry.published else None,
-            fetched=datetime.now(UTC), headline_only=True)
+            fetched=datetime.now(UTC), headline_only=True, first_party=first_party)
 
     async def parse_article(self, response: Response, source: SourceConfig, entry: Entry,
-                            feed_url: str) -> AsyncIterator[Article]:
+                            feed_url: str, first_party: dict[str, str] | None = None) -> AsyncIterator[Article]:
+        # first_party is None on a request queued (JOBDIR, Redis) by a version that had none.
         count(self.crawler, source.name, "fetched")
         if (not isinstance(response, TextResponse) or not _is_markup(_content_type(response))
                 or looks_binary(response.body)):
@@ -255,7 +313,8 @@ class SourceSpider(scrapy.Spider):
             feed_url=feed_url,
             published=published, published_from=published_from, modified=page.modified,
             modified_from=page.modified_from, fetched=datetime.now(UTC),
-            entry_changed=self._entry_changed(response), headline_only=shortfall is not None)
+            entry_changed=self._entry_changed(response), headline_only=shortfall is not None,
+            first_party=first_party or {})
 
     async def _extract(self, response: TextResponse, source: SourceConfig
                        ) -> tuple[ExtractedPage | None, tuple[str, str] | None]:
@@ -298,6 +357,23 @@ class SourceSpider(scrapy.Spider):
             count(self.crawler, source, f"errors/{reason}")
             self.logger.error("Download failed (%s) for source %s at %s: %s", reason, source, request.url,
                               failure.getErrorMessage())
+
+
+def slot_key(url: str) -> str:
+    """The download slot of a URL's host: Scrapy's own key (the host name), with the port when
+    the URL names one, so that two servers on one host keep apart."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def _first_party(source: SourceConfig, origin: SourceURL) -> dict[str, str]:
+    """Model → account for the models this source URL speaks for: the one whose account it was
+    expanded from, and those the source names as first-party (an official blog)."""
+    owners = dict.fromkeys(source.first_party, source.publisher or source.name)
+    if origin.owner is not None and origin.label is not None:
+        owners[origin.owner] = origin.label
+    return owners
 
 
 def _is_markup(content_type: str | None) -> bool:

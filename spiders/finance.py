@@ -7,4 +7,4 @@ from spiders.base import SourceSpider
 
 class FinanceSpider(SourceSpider):
     name = "finance"
-    category = "finance"
+    categories = ("finance",)

@@ -7,4 +7,4 @@ from spiders.base import SourceSpider
 
 class NewsSpider(SourceSpider):
     name = "news"
-    category = "news"
+    categories = ("news",)

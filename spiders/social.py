@@ -7,4 +7,4 @@ from spiders.base import SourceSpider
 
 class SocialSpider(SourceSpider):
     name = "social"
-    category = "social"
+    categories = ("social",)

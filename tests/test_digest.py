@@ -83,7 +83,7 @@ def crawled(fixture_web: FixtureWeb, tmp_path_factory: pytest.TempPathFactory) -
 
 def test_scrapy_list_and_feed_exports(crawled: Crawled) -> None:
     listed = crawled.scrapy("list")
-    assert listed.stdout.split() == ["finance", "news", "social"]
+    assert listed.stdout.split() == ["finance", "news", "releases", "social"]
     items = [json.loads(line) for line in (crawled.workdir / "news.jsonl").read_text("utf-8").splitlines()]
     assert items and all(item["models"]["qwen"] for item in items)
     assert all("minhash" not in item for item in items)

@@ -55,7 +55,8 @@ def offline_sources(path: Path, port: int) -> Path:
     """A source per category, all on a port where nothing answers: the network is down."""
     entries = [f'  - {{name: {name}, kind: feed, category: {category}, locale: zh-TW, '
                f'url: "http://127.0.0.1:{port}/{name}.xml"}}'
-               for name, category in (("n1", "news"), ("n2", "news"), ("s1", "social"), ("f1", "finance"))]
+               for name, category in (("n1", "news"), ("n2", "news"), ("s1", "social"), ("f1", "finance"),
+                                      ("r1", "release"))]
     path.write_text("sources:\n" + "\n".join(entries) + "\n", "utf-8")
     return path
 
@@ -90,7 +91,7 @@ def test_daily_with_no_network_exits_every_source_failed(tmp_path: Path, closed_
                                 settings=settings(tmp_path, sources)))
     assert result.returncode == EVERY_SOURCE_FAILED, result.stderr[-2000:]
     log = (tmp_path / "log").read_text("utf-8")
-    assert log.count("'finish_reason': 'finished'") == 3
+    assert log.count("'finish_reason': 'finished'") == 4
     assert log.rstrip().endswith("Exit code 3: every source failed")
 
 

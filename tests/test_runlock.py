@@ -225,5 +225,5 @@ def test_daily_command_crawls_every_category_then_writes_one_digest(fixture_web:
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith("qwen 2026-01-19: ")
     log = (tmp_path / "log").read_text("utf-8")
-    assert log.count("'finish_reason': 'finished'") == 3
+    assert log.count("'finish_reason': 'finished'") == 4  # news, social, finance, releases
     assert sorted(p.name for p in (tmp_path / "site" / "_posts").iterdir()) == ["2026-01-19-qwen-daily.md"]

@@ -89,7 +89,8 @@ def test_deploy_schedule_and_digest(scrapyd: str, fixture_web: FixtureWeb, tmp_p
     deployed = subprocess.run([str(BIN / "scrapyd-deploy"), "local-test", "-p", "digestcrawl"], cwd=ROOT,
                               capture_output=True, text=True, env=user_config)
     assert deployed.returncode == 0 and '"status": "ok"' in deployed.stdout + deployed.stderr, deployed.stderr
-    assert call(scrapyd, "listspiders.json?project=digestcrawl")["spiders"] == ["finance", "news", "social"]
+    assert call(scrapyd, "listspiders.json?project=digestcrawl")["spiders"] == ["finance", "news", "releases",
+                                                                              "social"]
 
     sources = fixture_web.write_sources(tmp_path / "sources.yaml")
     database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
@@ -130,7 +131,7 @@ def test_schedule_script_schedules_every_category(scrapyd: str) -> None:
                             env={**os.environ, "SCRAPYD_URL": scrapyd, "MODEL": "qwen", "SINCE": "2099-01-01"},
                             timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count('"status": "ok"') == 3
+    assert result.stdout.count('"status": "ok"') == 4
     jobs = call(scrapyd, "listjobs.json?project=digestcrawl")
     scheduled = [j["spider"] for j in jobs["pending"] + jobs["running"] + jobs["finished"]]
-    assert {"news", "social", "finance"} <= set(scheduled) and len(jobs["pending"]) >= before
+    assert {"news", "social", "finance", "releases"} <= set(scheduled) and len(jobs["pending"]) >= before

@@ -3,13 +3,13 @@
     scrapy daily                       # every model, every category, the last day; then digests
     scrapy daily -a model=qwen -a since=2026-01-19 -a until=2026-01-20
 
-Runs the news, social and finance spiders together in one process (each refuses to start while
-another run of it for the same model and day holds the database lock), then writes each model's
+Runs the news, social, finance and releases spiders together in one process (each refuses to
+start while another run of it for the same model and day holds the database lock), then writes each model's
 digest once, from the day's articles in the database, when at least one crawl finished: a crawl
 refused as already running leaves its part to the run that holds it, which rewrites the post
-when it closes. Spider arguments (-a) are passed to all three spiders.
+when it closes. Spider arguments (-a) are passed to all four spiders.
 Exit codes (digestcrawl.exitcodes): 1 when a crawl failed to start or none finished, 5 when a
-crawl was refused as already running, 3 when not one source of the three spiders answered, 4
+crawl was refused as already running, 3 when not one source of the four spiders answered, 4
 when a digest failed.
 """
 
@@ -25,7 +25,7 @@ from scrapy.crawler import Crawler
 from digestcrawl.exitcodes import ERROR, announce, exit_code
 
 logger = logging.getLogger(__name__)
-SPIDERS = ("news", "social", "finance")
+SPIDERS = ("news", "social", "finance", "releases")
 
 
 class Command(BaseRunSpiderCommand):

@@ -41,7 +41,8 @@ HEADLINE_CONTAINMENT = 0.35
 # Rank bonus by where a story's articles name the model at best (mentions.placement): a title
 # mention is worth one and a half outlets, the lead's opening half that; the body nothing. Not
 # stored (older rows): nothing either.
-PLACEMENT_WEIGHT = {"title": 3.0, "lead": 1.5, "body": 0.0}
+# "owner": a release or paper from the model's own account, which need not name it (relevance).
+PLACEMENT_WEIGHT = {"title": 3.0, "owner": 3.0, "lead": 1.5, "body": 0.0}
 
 
 class EntityFinder:

@@ -41,6 +41,9 @@ from urllib.parse import unquote, urlsplit
 HERE = Path(__file__).resolve().parent
 SITE_ROOT = HERE / "site"
 SOURCES_TEMPLATE = HERE / "sources.yaml"
+# Releases, papers, AI press and an official blog (tests/test_first_party.py), with their models.
+FIRST_PARTY_TEMPLATE = HERE / "first_party.yaml"
+FIRST_PARTY_MODELS = HERE / "first_party_models.yaml"
 
 TOKEN_TEXT = re.compile(r"\{\{site:([a-z0-9_]+)\}\}")
 TOKEN_BYTES = re.compile(rb"\{\{site:([a-z0-9_]+)\}\}")
@@ -265,10 +268,10 @@ class FixtureWeb:
         """``render_text`` on raw bytes (any ASCII-compatible encoding)."""
         return TOKEN_BYTES.sub(lambda m: self.base(m.group(1).decode("ascii")).encode("ascii"), data)
 
-    def write_sources(self, dest_path: str | Path) -> Path:
-        """Write ``sources.yaml`` with the tokens replaced by this server's base URLs."""
+    def write_sources(self, dest_path: str | Path, template: Path = SOURCES_TEMPLATE) -> Path:
+        """Write ``template`` (``sources.yaml``) with the tokens replaced by this server's base URLs."""
         dest = Path(dest_path)
-        dest.write_text(self.render_text(SOURCES_TEMPLATE.read_text(encoding="utf-8")), encoding="utf-8")
+        dest.write_text(self.render_text(template.read_text(encoding="utf-8")), encoding="utf-8")
         return dest
 
     # -- request log -----------------------------------------------------------------------

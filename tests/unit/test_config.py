@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from digestcrawl.config import ConfigError, load_models, load_sources
+from digestcrawl.config import ConfigError, SourceConfig, load_models, load_sources
+from digestcrawl.expand import SourceURL, source_urls
 
 
 def test_shipped_config_is_valid() -> None:
@@ -13,8 +15,35 @@ def test_shipped_config_is_valid() -> None:
     assert {"Qwen", "通義千問", "通义千问", "千問", "Qianwen"} <= set(models["qwen"].all_aliases)
     sources, problems = load_sources()
     assert problems == []
-    assert {s.kind for s in sources} == {"search_feed", "feed", "sitemap", "listing", "json_api"}
-    assert {s.category for s in sources} == {"news", "social", "finance"}
+    assert {s.kind for s in sources} == {"search_feed", "feed", "sitemap", "listing", "json_api", "hf_models"}
+    assert {s.category for s in sources} == {"news", "social", "finance", "release", "paper"}
+    assert models["qwen"].hf_authors == ("Qwen",) and "QwenLM/Qwen3" in models["qwen"].github_repos
+    assert {m for s in sources for m in s.first_party} <= set(models)
+
+
+def test_owner_placeholders_expand_per_model_account() -> None:
+    models = load_models()
+    selected = {key: models[key] for key in ("qwen", "gemini")}
+    since = datetime(2026, 1, 19, tzinfo=UTC)
+    hub = SourceConfig(name="hf", kind="hf_models", category="release",
+                       url="https://huggingface.co/api/models?author={hf_author}&sort=downloads")
+    # Gemini has no Hugging Face organisation of its own: no request for it.
+    assert list(source_urls(hub, selected, since)) == [
+        SourceURL("https://huggingface.co/api/models?author=Qwen&sort=downloads", "qwen", "Qwen")]
+    releases = SourceConfig(name="gh", kind="feed", category="release",
+                            url="https://github.com/{github_repo}/releases.atom")
+    urls = list(source_urls(releases, selected, since))
+    assert SourceURL("https://github.com/QwenLM/Qwen3/releases.atom", "qwen", "QwenLM/Qwen3") in urls
+    assert SourceURL("https://github.com/google-gemini/gemini-cli/releases.atom", "gemini",
+                     "google-gemini/gemini-cli") in urls
+    assert len(urls) == len(models["qwen"].github_repos) + len(models["gemini"].github_repos)
+    # Without an owner placeholder a URL belongs to no model.
+    arxiv = SourceConfig(name="a", kind="feed", category="paper", query={"scripts": ["latin"], "join": " OR all:"},
+                         url="https://export.arxiv.org/api/query?search_query=all:{query}")
+    [paper] = source_urls(arxiv, {"qwen": models["qwen"]}, since)
+    assert paper.owner is None
+    assert paper.url == ("https://export.arxiv.org/api/query?search_query="
+                         "all:Qwen+OR+all%3AQianwen+OR+all%3A%22Tongyi+Qianwen%22")
 
 
 @pytest.mark.parametrize(("entry", "field", "message"), [
@@ -31,6 +60,10 @@ def test_shipped_config_is_valid() -> None:
     ("{name: x, kind: feed, category: news, url: 'https://a/', timezone: Mars/Base}", "timezone", "Mars/Base"),
     ("{name: x, kind: feed, category: news, url: 'https://a/', colour: red}", "colour", "Extra inputs"),
     ("{name: x, kind: feed, category: news, url: 'https://a/', delay: -1}", "delay", "greater than"),
+    ("{name: x, kind: feed, category: blog, url: 'https://a/'}", "category", "Input should be"),
+    ("{name: x, kind: feed, category: release, url: 'https://a/{hf_author}/{github_repo}'}", "(entry)",
+     "one owner placeholder"),
+    ("{name: x, kind: feed, category: news, url: 'https://a/', first_party: [Qwen]}", "first_party.0", "pattern"),
 ])
 def test_bad_source_entry_names_file_entry_and_field(tmp_path: Path, entry: str, field: str, message: str) -> None:
     path = tmp_path / "sources.yaml"
@@ -54,6 +87,8 @@ def test_duplicate_source_name_is_a_problem(tmp_path: Path) -> None:
     ("models: {qwen: {display: Q, aliases: {latin: []}}}", "at least one alias"),
     ("models: {qwen: {display: Q, aliases: {klingon: [Qwen]}}}", "field aliases.klingon.[key]"),
     ("models: {qwen: {display: Q, aliases: {latin: [Qwen]}, ambiguous: [Qwan]}}", "unknown aliases"),
+    ("models: {qwen: {display: Q, aliases: {latin: [Qwen]}, github_repos: [Qwen3]}}", "github_repos.0"),
+    ("models: {qwen: {display: Q, aliases: {latin: [Qwen]}, hf_authors: ['../admin']}}", "hf_authors.0"),
     ("models: [1, 2]", "expected a mapping"),
     ("models: {qwen: {display: Q, aliases: {latin: [Qwen]}", "not valid YAML"),
 ])

@@ -34,6 +34,6 @@ def test_listings_merge_to_the_same_date_in_any_order(order: tuple[int, ...]) ->
     settings.set("EXTRACTION_PROCESSES", 0)
     crawler = Crawler(NewsSpider, settings)  # settings still writable, as when a crawl creates its spider
     spider = NewsSpider.from_crawler(crawler, model="qwen", **FIXTURE_WINDOW)
-    requests = [out for index in order for out in spider._follow_entry(LISTINGS[index], SOURCE, SOURCE.url)]
+    requests = [out for index in order for out in spider._follow_entry(LISTINGS[index], SOURCE, SOURCE.url, {})]
     assert len(requests) == 1 and isinstance(requests[0], Request)
     assert spider._listed[URL] == Dated(datetime.fromisoformat("2026-01-19T10:00:00+08:00"), "feed")
