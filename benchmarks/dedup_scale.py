@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from datasketch import MinHash
 
-from digestcrawl.dedup import SCHEME, NearDuplicateIndex
+from digestcrawl.text.dedup import SCHEME, NearDuplicateIndex
 
 
 def rss_mb() -> float:

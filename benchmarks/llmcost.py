@@ -57,7 +57,7 @@ def crawl_fixture(work: Path) -> str:
 
 
 def _source_text(stories: list[Any]) -> str:
-    from digestcrawl.dedup import fingerprint
+    from digestcrawl.text.dedup import fingerprint
 
     seen: set[str] = set()
     parts: list[str] = []

@@ -34,10 +34,10 @@ import trafilatura
 from trafilatura.utils import load_html
 
 from digestcrawl.config import load_models
-from digestcrawl.dedup import NearDuplicateIndex, fingerprint
-from digestcrawl.encoding import decode_html
-from digestcrawl.extraction import extract_page
-from digestcrawl.relevance import RelevanceMatcher
+from digestcrawl.text.dedup import NearDuplicateIndex, fingerprint
+from digestcrawl.text.encoding import decode_html
+from digestcrawl.text.extraction import extract_page
+from digestcrawl.text.relevance import RelevanceMatcher
 from pipelines.normalize import clean_text
 
 TARGET = 1.25

@@ -112,8 +112,8 @@ Extractor = Callable[[bytes, str], tuple[str, date | None]]
 
 def crawl_path(zone: ZoneInfo) -> Extractor:
     """digestcrawl's own path from response bytes (no charset header: the saved pages have none)."""
-    from digestcrawl.encoding import decode_html
-    from digestcrawl.extraction import extract_page
+    from digestcrawl.text.encoding import decode_html
+    from digestcrawl.text.extraction import extract_page
     from pipelines.normalize import clean_text
 
     def extract(body: bytes, url: str) -> tuple[str, date | None]:
@@ -136,7 +136,7 @@ def trafilatura_on_our_decoding(body: bytes, url: str) -> tuple[str, date | None
     """trafilatura's extraction alone, apart from its own charset detection."""
     import trafilatura
 
-    from digestcrawl.encoding import decode_html
+    from digestcrawl.text.encoding import decode_html
 
     return trafilatura.extract(decode_html(body)[0], url=url) or "", None
 
@@ -241,7 +241,7 @@ def zh_set(data_dir: Path, readability: Path | None) -> dict[str, Any]:
 
 def url_days(urls: dict[str, str]) -> dict[str, date | None]:
     """The day each URL names, for the pages whose URL names one."""
-    from digestcrawl.dates import date_from_url
+    from digestcrawl.text.dates import date_from_url
 
     return {key: day for key, url in urls.items() if (day := date_from_url(url)) is not None}
 

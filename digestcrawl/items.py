@@ -30,7 +30,7 @@ class Article:
     publisher: str | None = None
     feed_url: str | None = None
     # Dates are timezone-aware; *_from says where each came from: jsonld, meta, feed, url, htmldate,
-    # text (digestcrawl.dates.ORIGINS).
+    # text (digestcrawl.text.dates.ORIGINS).
     published: datetime | None = None
     published_from: str | None = None
     modified: datetime | None = None

@@ -27,22 +27,22 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 RETRY_TIMES = 2
 # Retry-After on these statuses holds the host's download slot for the wait asked, up to this
-# many seconds; a longer wait gives that request up (digestcrawl.retryafter).
+# many seconds; a longer wait gives that request up (digestcrawl.crawl.retryafter).
 RETRY_AFTER_MAX = 120.0
 RETRY_AFTER_CODES = [429, 503]
 DOWNLOADER_MIDDLEWARES = {
-    "digestcrawl.netguard.PrivateAddressGuard": 50,
-    "digestcrawl.incremental.SkipUnchangedArticles": 60,
+    "digestcrawl.crawl.netguard.PrivateAddressGuard": 50,
+    "digestcrawl.crawl.incremental.SkipUnchangedArticles": 60,
     # Next to the downloader, before RedirectMiddleware (600) and RetryMiddleware (550) see the
     # outcome: no redirect to another scheme, no retry of a refused DNS answer.
-    "digestcrawl.netguard.DownloadGuard": 650,
-    "digestcrawl.retryafter.RetryAfterMiddleware": 560,
+    "digestcrawl.crawl.netguard.DownloadGuard": 650,
+    "digestcrawl.crawl.retryafter.RetryAfterMiddleware": 560,
 }
 # Only http(s) is ever downloaded: no handler for file:, data:, ftp: or s3: URLs, whatever
-# slips past the scheme checks (digestcrawl.netguard).
+# slips past the scheme checks (digestcrawl.crawl.netguard).
 DOWNLOAD_HANDLERS: dict[str, str | None] = {"file": None, "data": None, "ftp": None, "s3": None}
-# DNS answers are checked against NETGUARD_ALLOW before Twisted connects (digestcrawl.netguard).
-TWISTED_DNS_RESOLVER = "digestcrawl.netguard.GuardedResolver"
+# DNS answers are checked against NETGUARD_ALLOW before Twisted connects (digestcrawl.crawl.netguard).
+TWISTED_DNS_RESOLVER = "digestcrawl.crawl.netguard.GuardedResolver"
 # Incremental crawls: feeds are revalidated with conditional GETs (ETag / If-Modified-Since);
 # stored, unchanged articles are not fetched again.
 HTTPCACHE_ENABLED = True
@@ -50,7 +50,7 @@ HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
 HTTPCACHE_DIR = os.environ.get("DIGESTCRAWL_HTTPCACHE_DIR", "httpcache")
 HTTPCACHE_IGNORE_HTTP_CODES = [408, 429, 500, 502, 503, 504]
 INCREMENTAL_ENABLED = True
-# SSRF guard (digestcrawl.netguard): only public addresses unless allowed here (IPs or CIDRs);
+# SSRF guard (digestcrawl.crawl.netguard): only public addresses unless allowed here (IPs or CIDRs);
 # host verdicts kept for rendered pages and Chromium's own requests.
 NETGUARD_ENABLED = True
 NETGUARD_ALLOW: list[str] = []
@@ -65,7 +65,7 @@ ITEM_PIPELINES = {
     "pipelines.digest.DigestPipeline": 900,
 }
 EXTENSIONS = {
-    "digestcrawl.report.SourceReport": 500,
+    "digestcrawl.ops.report.SourceReport": 500,
 }
 
 # Configuration files (None: the defaults shipped in digestcrawl/conf/).
@@ -75,7 +75,7 @@ DIGESTCRAWL_SOURCES_FILE: str | None = os.environ.get("DIGESTCRAWL_SOURCES_FILE"
 # The calendar of digests and of naive dates given on the command line.
 DIGEST_TIMEZONE = "Asia/Taipei"
 
-# Extraction worker processes (digestcrawl.extraction_pool): extraction is most of the CPU, so
+# Extraction worker processes (digestcrawl.crawl.extraction_pool): extraction is most of the CPU, so
 # workers let a crawl use more than one core; one core stays with the crawl process (downloads,
 # pipelines, store), which starves if workers take them all. 0 extracts in the crawl process.
 EXTRACTION_PROCESSES = max(1, (os.cpu_count() or 1) - 1)
@@ -133,7 +133,7 @@ RUN_LOCK_ENABLED = True
 # died, or lost its database, keeps the next one out.
 RUN_LOCK_TTL = 120.0
 
-# Run monitors (digestcrawl.monitors), reported in the log and the run report.
+# Run monitors (digestcrawl.ops.monitors), reported in the log and the run report.
 MONITOR_BLOCKED_SHARE = 0.5
 MONITOR_EXTRACTION_SHARE = 0.5
 MONITOR_HISTORY_RUNS = 7
@@ -149,20 +149,20 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
              "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
 }
 
-LOG_FORMATTER = "digestcrawl.logformatter.OneLineLogFormatter"
+LOG_FORMATTER = "digestcrawl.ops.logformatter.OneLineLogFormatter"
 # Distributed profile: DIGESTCRAWL_DISTRIBUTED=1 puts the scheduler and dupefilter in Redis
 # (REDIS_URL) so any number of workers share one crawl, identified by DIGESTCRAWL_CRAWL_ID (a
 # new id starts a fresh queue); the store must then be PostgreSQL (DATABASE_URL).
 DISTRIBUTED = os.environ.get("DIGESTCRAWL_DISTRIBUTED") == "1"
 CRAWL_ID = os.environ.get("DIGESTCRAWL_CRAWL_ID", "default")
 # Distributed: a worker's entry in the crawl's worker registry expires this long after its last
-# heartbeat (digestcrawl.workers), so a crashed worker never blocks the digest.
+# heartbeat (digestcrawl.crawl.workers), so a crashed worker never blocks the digest.
 DISTRIBUTED_WORKER_TTL = 30.0
 # Distributed: how long an idle worker waits for an unreachable Redis before it closes with
-# reason redis_lost (digestcrawl.scheduler).
+# reason redis_lost (digestcrawl.crawl.scheduler).
 SCHEDULER_REDIS_DOWN_TIMEOUT = 300.0
 if DISTRIBUTED:
-    SCHEDULER = "digestcrawl.scheduler.RedisScheduler"
+    SCHEDULER = "digestcrawl.crawl.scheduler.RedisScheduler"
     DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
     REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     # The queue outlives any one worker (a closing worker must not flush it for the others);

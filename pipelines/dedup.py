@@ -6,10 +6,10 @@ the last DEDUP_LOOKBACK_DAYS days, under another URL: kept, with ``duplicate_of`
 original, so a story can cite every outlet (``digestcrawl/duplicate`` and
 ``digestcrawl/duplicate/<exact|near>``).
 One short text served by three hosts under titles it does not hold is a wall, not a syndicated
-story (``digestcrawl.boilerplate.RepeatedWalls``): that page and every later one with the text are
+story (``digestcrawl.text.boilerplate.RepeatedWalls``): that page and every later one with the text are
 dropped as ``boilerplate_page``, and the earlier ones, already passed on, are retracted (the
 ``articles_retracted`` signal: the store deletes them) and counted as dropped too
-(``digestcrawl/boilerplate/repeated_wall``).
+(``digestcrawl/text/boilerplate/repeated_wall``).
 Settings: DATABASE_URL, DATABASE_BUSY_TIMEOUT, DEDUP_NEAR_THRESHOLD, DEDUP_LOOKBACK_DAYS.
 """
 
@@ -22,12 +22,12 @@ from datetime import UTC, datetime, timedelta
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from digestcrawl.boilerplate import RepeatedWalls, Sighting
-from digestcrawl.dedup import NearDuplicateIndex, fingerprint
 from digestcrawl.items import Article, ItemT, RepoStats
-from digestcrawl.signals import articles_retracted
-from digestcrawl.stats import count, drop
-from digestcrawl.storage import ArticleStore
+from digestcrawl.ops.signals import articles_retracted
+from digestcrawl.ops.stats import count, drop
+from digestcrawl.store.storage import ArticleStore
+from digestcrawl.text.boilerplate import RepeatedWalls, Sighting
+from digestcrawl.text.dedup import NearDuplicateIndex, fingerprint
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 The digest is built from the database, so the news, social and finance crawls of a day make
 one post together whichever closes last. The day is the last day of the spider's window
 (``until``, else now) in DIGEST_TIMEZONE. In a distributed crawl only the last live worker to
-close writes the digest (``digestcrawl.workers``).
+close writes the digest (``digestcrawl.crawl.workers``).
 
 A failed digest never raises out of ``close_spider`` (Scrapy would only log "Scraper close
 failure"): it is logged with its traceback and counted. Stats: ``digestcrawl/digest/written``,
@@ -12,7 +12,7 @@ failure"): it is logged with its traceback and counted. Stats: ``digestcrawl/dig
 ``…/llm/malformed_body`` (LLM response bodies that were no chat completion),
 ``…/llm/ungrounded_dropped`` (generated sentences, list items and tags the grounding check dropped).
 
-Settings: DIGEST_ON_CLOSE (bool, default True), DISTRIBUTED, those of ``digestcrawl.workers``
+Settings: DIGEST_ON_CLOSE (bool, default True), DISTRIBUTED, those of ``digestcrawl.crawl.workers``
 and of ``digestcrawl.digest.daily``.
 """
 
@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from digestcrawl.crawl.workers import WorkerRegistry
 from digestcrawl.items import ItemT
-from digestcrawl.runlock import REFUSED_STAT
-from digestcrawl.workers import WorkerRegistry
+from digestcrawl.store.runlock import REFUSED_STAT
 
 logger = logging.getLogger(__name__)
 

@@ -1,12 +1,12 @@
 """Clean an article's text fields, bound them, and enforce the crawl's date window.
 
 Every article, from a page, a feed or an API, passes here before it is stored: over-long fields
-are cut (``digestcrawl.caps``; stats ``digestcrawl/capped/<field>``) and implausible dates
+are cut (``digestcrawl.store.caps``; stats ``digestcrawl/capped/<field>``) and implausible dates
 cleared (stats ``digestcrawl/implausible_date/<published|modified>``), per source as well.
 
 Drops (stats ``digestcrawl/dropped/<reason>``): ``empty_page`` (no title and no text),
 ``boilerplate_page`` (a cookie wall, bot check, login wall or error page in place of the article,
-``digestcrawl.boilerplate``; also counted as ``digestcrawl/boilerplate/<kind>``),
+``digestcrawl.text.boilerplate``; also counted as ``digestcrawl/text/boilerplate/<kind>``),
 ``too_old`` / ``too_new`` (published outside the spider's since/until window).
 """
 
@@ -18,10 +18,10 @@ import unicodedata
 
 from scrapy.crawler import Crawler
 
-from digestcrawl.boilerplate import boilerplate_kind
-from digestcrawl.caps import cap_fields, drop_implausible_dates
 from digestcrawl.items import ItemT, RepoStats
-from digestcrawl.stats import count, drop
+from digestcrawl.ops.stats import count, drop
+from digestcrawl.store.caps import cap_fields, drop_implausible_dates
+from digestcrawl.text.boilerplate import boilerplate_kind
 
 logger = logging.getLogger(__name__)
 INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]")

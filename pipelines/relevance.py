@@ -13,8 +13,8 @@ from __future__ import annotations
 from scrapy.crawler import Crawler
 
 from digestcrawl.items import ItemT, RepoStats
-from digestcrawl.relevance import RelevanceMatcher
-from digestcrawl.stats import count, drop
+from digestcrawl.ops.stats import count, drop
+from digestcrawl.text.relevance import RelevanceMatcher
 
 
 class RelevancePipeline:

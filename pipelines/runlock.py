@@ -1,17 +1,17 @@
 """Refuse a crawl while another run of the same spider, model and day is in progress.
 
-The lock lives in the database (digestcrawl.runlock), so it holds across Scrapyd nodes and cron
+The lock lives in the database (digestcrawl.store.runlock), so it holds across Scrapyd nodes and cron
 hosts. A refused run closes at once with the reason ``already_running`` and one error line
-naming the holder; nothing is fetched and no digest is written (``digestcrawl/runlock/refused``).
+naming the holder; nothing is fetched and no digest is written (``digestcrawl/store/runlock/refused``).
 The day is the last day of the spider's window.
 
 The lock lives RUN_LOCK_TTL seconds and a heartbeat on the event loop extends it every third of
 that while the run is alive, so a run that dies, or cannot release its lock because the
 database is down, holds it up to RUN_LOCK_TTL longer: the next run proceeds. A failed heartbeat
-is a warning (``digestcrawl/runlock/heartbeat_failed``), not the end of the run.
+is a warning (``digestcrawl/store/runlock/heartbeat_failed``), not the end of the run.
 Settings: RUN_LOCK_ENABLED, RUN_LOCK_TTL, DATABASE_URL, DATABASE_BUSY_TIMEOUT, DIGEST_TIMEZONE,
 JOBDIR, DISTRIBUTED, CRAWL_ID. When the database is down at start the run goes ahead unlocked,
-with an error line and ``digestcrawl/runlock/unavailable``.
+with an error line and ``digestcrawl/store/runlock/unavailable``.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from digestcrawl.items import ItemT
-from digestcrawl.runlock import REFUSED_STAT, RunLocks, holder_id
-from digestcrawl.storage import ensure_schema, make_engine, short_error
+from digestcrawl.store.runlock import REFUSED_STAT, RunLocks, holder_id
+from digestcrawl.store.storage import ensure_schema, make_engine, short_error
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class RunLockPipeline:
         except SQLAlchemyError as exc:
             # The store spools what the database won't take and replays are upserts, so an
             # outage costs the overlap guarantee, not the crawl.
-            self._inc("digestcrawl/runlock/unavailable")
+            self._inc("digestcrawl/store/runlock/unavailable")
             logger.error("Database unavailable (%s): running %s without the run lock", short_error(exc), name)
             return
         if held is not None:
@@ -101,14 +101,14 @@ class RunLockPipeline:
                     # run already has.
                     held = await asyncio.to_thread(self.locks.acquire, name, models, day, self.holder)
                     if held is not None:
-                        self._inc("digestcrawl/runlock/lost")
+                        self._inc("digestcrawl/store/runlock/lost")
                         logger.error("Run lock of %s for %s on %s lost to %s: the runs overlap",
                                      name, held.model, held.day, held.holder)
                         return
                     logger.warning("Run lock of %s on %s was gone (expired, or released by another worker): "
                                    "taken again", name, day)
             except SQLAlchemyError as exc:
-                self._inc("digestcrawl/runlock/heartbeat_failed")
+                self._inc("digestcrawl/store/runlock/heartbeat_failed")
                 logger.warning("Run lock heartbeat failed (%s): the lock expires within %d s unless a "
                                "later heartbeat succeeds", short_error(exc), self.ttl.total_seconds())
 
@@ -128,7 +128,7 @@ class RunLockPipeline:
             try:
                 await asyncio.to_thread(self.locks.release, name, models, day, self.holder)
             except SQLAlchemyError as exc:
-                self._inc("digestcrawl/runlock/release_failed")
+                self._inc("digestcrawl/store/runlock/release_failed")
                 logger.error("Could not release the run lock of %s (%s): it expires within %d s",
                              name, short_error(exc), self.ttl.total_seconds())
         self.engine.dispose()

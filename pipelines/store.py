@@ -4,7 +4,7 @@ Each article is upserted (a second identical crawl adds no rows). Articles arriv
 are written in one transaction (up to DATABASE_BATCH_SIZE, waiting at most DATABASE_BATCH_WAIT
 seconds for company); each item still waits for its own write.
 
-Two kinds of failure, told apart by ``digestcrawl.storage.row_error_reason``:
+Two kinds of failure, told apart by ``digestcrawl.store.storage.row_error_reason``:
 
 * the database is unreachable: the batch is retried DATABASE_RETRY_TIMES times with exponential
   backoff, then its articles go to a spool file that the next run replays before crawling
@@ -21,7 +21,7 @@ A spool line that holds no article is moved to ``rejected.jsonl``
 A copy (``duplicate_of`` set by the dedup pipeline) is stored as a link to its original: its
 row keeps outlet, URL and title, not the text, and counts as ``digestcrawl/copies``, apart
 from ``digestcrawl/stored``.
-Pages retracted after they passed (``digestcrawl.signals.articles_retracted``: walls the dedup
+Pages retracted after they passed (``digestcrawl.ops.signals.articles_retracted``: walls the dedup
 pipeline recognised late) are not written, or deleted once their write is done, and no longer
 count as stored or copies.
 Repository counters (``RepoStats``, one row per repo per day) share the batches, the retries,
@@ -43,12 +43,12 @@ from pathlib import Path
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 
-from digestcrawl.boilerplate import WALL_TEXT_MAX
 from digestcrawl.items import Article, Item, ItemT, RepoStats
-from digestcrawl.signals import articles_retracted
-from digestcrawl.spool import REJECTED_FILE, CorruptLine, Rejected, Spool, to_dict
-from digestcrawl.stats import count
-from digestcrawl.storage import ArticleStore, RowOutcome, row_error_reason, short_error
+from digestcrawl.ops.signals import articles_retracted
+from digestcrawl.ops.stats import count
+from digestcrawl.store.spool import REJECTED_FILE, CorruptLine, Rejected, Spool, to_dict
+from digestcrawl.store.storage import ArticleStore, RowOutcome, row_error_reason, short_error
+from digestcrawl.text.boilerplate import WALL_TEXT_MAX
 
 logger = logging.getLogger(__name__)
 DATABASE_ERRORS = (OperationalError, DBAPIError)

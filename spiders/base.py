@@ -2,8 +2,8 @@
 
 Arguments (``-a``): ``model`` (key, comma list or ``all``), ``since`` / ``until`` (the date
 window; default the last day), ``source`` (comma list of source names; default all of the
-category). Callbacks stay thin: parsing lives in ``digestcrawl.feeds`` and
-``digestcrawl.extraction``.
+category). Callbacks stay thin: parsing lives in ``digestcrawl.crawl.feeds`` and
+``digestcrawl.text.extraction``.
 
 Settings read: DIGESTCRAWL_MODELS_FILE, DIGESTCRAWL_SOURCES_FILE, DIGEST_TIMEZONE, DOWNLOAD_MAXSIZE (also
 the cap on a gzipped feed's or sitemap's inflated size).
@@ -24,21 +24,21 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from digestcrawl.args import CrawlArgs
 from digestcrawl.config import ModelConfig, SourceConfig, SourceProblem, load_models, load_sources
-from digestcrawl.dates import Dated, best_date, url_date
-from digestcrawl.encoding import decode_html, looks_binary
-from digestcrawl.expand import SourceURL, source_urls
-from digestcrawl.extraction import ExtractedPage, extract_head
-from digestcrawl.extraction_pool import ExtractionError, ExtractionPool, ExtractionShortfall
-from digestcrawl.failures import download_error_reason
-from digestcrawl.feeds import Entry, FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
-from digestcrawl.hub import HubRepo, parse_hub_models
-from digestcrawl.incremental import ENTRY_CHANGED, UnchangedArticle
+from digestcrawl.crawl.args import CrawlArgs
+from digestcrawl.crawl.expand import SourceURL, source_urls
+from digestcrawl.crawl.extraction_pool import ExtractionError, ExtractionPool, ExtractionShortfall
+from digestcrawl.crawl.failures import download_error_reason
+from digestcrawl.crawl.feeds import Entry, FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
+from digestcrawl.crawl.hub import HubRepo, parse_hub_models
+from digestcrawl.crawl.incremental import ENTRY_CHANGED, UnchangedArticle
+from digestcrawl.crawl.netguard import BrowserGuard, GuardRefusal
+from digestcrawl.crawl.urls import canonical_url, is_http, strip_tracking, unwrap_bing
 from digestcrawl.items import Article, RepoStats
-from digestcrawl.netguard import BrowserGuard, GuardRefusal
-from digestcrawl.stats import count
-from digestcrawl.urls import canonical_url, is_http, strip_tracking, unwrap_bing
+from digestcrawl.ops.stats import count
+from digestcrawl.text.dates import Dated, best_date, url_date
+from digestcrawl.text.encoding import decode_html, looks_binary
+from digestcrawl.text.extraction import ExtractedPage, extract_head
 
 PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 
@@ -115,7 +115,7 @@ class SourceSpider(scrapy.Spider):
 
     def restart_sources(self) -> list[scrapy.Request]:
         """The source requests again, their entries to be followed anew: the distributed
-        scheduler calls this when Redis lost the shared queue (digestcrawl.scheduler)."""
+        scheduler calls this when Redis lost the shared queue (digestcrawl.crawl.scheduler)."""
         self._requested.clear()
         self._listed.clear()
         self._read_repos.clear()

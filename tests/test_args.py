@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digestcrawl.args import ArgumentError, CrawlArgs
+from digestcrawl.crawl.args import ArgumentError, CrawlArgs
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 NOW = datetime(2026, 1, 19, 12, 0, tzinfo=UTC)

@@ -36,7 +36,7 @@ from digestcrawl.digest.sanitize import TITLE_MAX
 from digestcrawl.digest.stories import EntityFinder, group_stories
 from digestcrawl.digest.titles import SITE_WORDS, segments
 from digestcrawl.items import Article, RepoStats
-from digestcrawl.storage import ArticleRow, ArticleStore, DigestRow, StoryArticleRow, StoryRow, make_engine
+from digestcrawl.store.storage import ArticleRow, ArticleStore, DigestRow, StoryArticleRow, StoryRow, make_engine
 from spiders.news import NewsSpider
 from tests.conftest import FIXTURE_WINDOW, ROOT, run_crawl, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
@@ -265,8 +265,8 @@ def test_offline_post_of_real_table_layout_pages_is_readable() -> None:
     from digestcrawl.config import load_models
     from digestcrawl.digest.model import StoryArticle
     from digestcrawl.digest.sanitize import clean_day
-    from digestcrawl.encoding import decode_html
-    from digestcrawl.extraction import extract_page
+    from digestcrawl.text.encoding import decode_html
+    from digestcrawl.text.extraction import extract_page
 
     zone = ZoneInfo("Asia/Taipei")
     raw = []

@@ -1,5 +1,5 @@
 """Honest exits for schedulers: `scrapy crawl` and `scrapy daily` exit non-zero, with the codes
-of digestcrawl.exitcodes, when every source failed, when the digest failed, or when the run was
+of digestcrawl.ops.exitcodes, when every source failed, when the digest failed, or when the run was
 refused as already running (tests/test_runlock.py), instead of 0 after a useless run."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from digestcrawl.exitcodes import ALREADY_RUNNING, DIGEST_FAILED, EVERY_SOURCE_FAILED, OK, REDIS_LOST, exit_code
+from digestcrawl.ops.exitcodes import ALREADY_RUNNING, DIGEST_FAILED, EVERY_SOURCE_FAILED, OK, REDIS_LOST, exit_code
 from tests.conftest import FIXTURE_WINDOW, ROOT, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
 

@@ -26,10 +26,10 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.project import get_project_settings
 from sqlalchemy.orm import Session
 
+from digestcrawl.crawl.urls import canonical_url
 from digestcrawl.items import RepoStats
-from digestcrawl.spool import from_json, to_json
-from digestcrawl.storage import ArticleRow, MentionRow, RepoStatsRow, SourceRow
-from digestcrawl.urls import canonical_url
+from digestcrawl.store.spool import from_json, to_json
+from digestcrawl.store.storage import ArticleRow, MentionRow, RepoStatsRow, SourceRow
 from spiders.news import NewsSpider
 from spiders.releases import ReleasesSpider
 from tests.conftest import FIXTURE_WINDOW, run_crawl

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.engine import Engine
 
-from digestcrawl import migrations
-from digestcrawl.dedup import NearDuplicateIndex
 from digestcrawl.items import Article
-from digestcrawl.storage import ArticleRow, ArticleStore, Base, MentionRow, ensure_schema, make_engine
+from digestcrawl.store import migrations
+from digestcrawl.store.storage import ArticleRow, ArticleStore, Base, MentionRow, ensure_schema, make_engine
+from digestcrawl.text.dedup import NearDuplicateIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgresql"]
@@ -196,7 +196,7 @@ def test_processes_ensure_schema_at_once(database_url: str, engine: Engine, atte
     start = time.time() + 3
     script = textwrap.dedent(f"""
         import time
-        from digestcrawl.storage import ensure_schema, make_engine
+        from digestcrawl.store.storage import ensure_schema, make_engine
         engine = make_engine({database_url!r})
         time.sleep(max(0.0, {start} - time.time()))
         ensure_schema(engine, attempts={attempts})
@@ -221,8 +221,8 @@ def test_migrations_run_from_a_zipped_package(tmp_path: Path) -> None:
             if path.is_file() and "__pycache__" not in path.parts and path.suffix in {".py", ".yaml"}:
                 archive.write(path, path.relative_to(ROOT).as_posix())
     script = textwrap.dedent(f"""
-        import digestcrawl, digestcrawl.migrations as m
-        from digestcrawl.storage import ensure_schema, make_engine
+        import digestcrawl, digestcrawl.store.migrations as m
+        from digestcrawl.store.storage import ensure_schema, make_engine
         assert digestcrawl.__file__.startswith({str(egg)!r}), digestcrawl.__file__
         engine = make_engine({f"sqlite:///{tmp_path / 'egg.sqlite3'}"!r})
         ensure_schema(engine)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from digestcrawl.exitcodes import ALREADY_RUNNING
-from digestcrawl.runlock import RunLocks
-from digestcrawl.storage import RunLockRow, ensure_schema, make_engine
+from digestcrawl.ops.exitcodes import ALREADY_RUNNING
+from digestcrawl.store.runlock import RunLocks
+from digestcrawl.store.storage import RunLockRow, ensure_schema, make_engine
 from tests.conftest import FIXTURE_WINDOW, ROOT, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
 

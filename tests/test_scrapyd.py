@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from digestcrawl.storage import ArticleRow, make_engine
+from digestcrawl.store.storage import ArticleRow, make_engine
 from tests.conftest import FIXTURE_WINDOW, ROOT
 from tests.fixtureweb.server import FixtureWeb
 

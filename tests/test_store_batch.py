@@ -15,9 +15,9 @@ import pytest
 import sqlalchemy as sa
 from scrapy.utils.defer import deferred_f_from_coro_f
 
-from digestcrawl.caps import truncate
 from digestcrawl.items import Article
-from digestcrawl.storage import ArticleRow, ArticleStore, DuplicateRow, MentionRow
+from digestcrawl.store.caps import truncate
+from digestcrawl.store.storage import ArticleRow, ArticleStore, DuplicateRow, MentionRow
 from spiders.news import NewsSpider
 from tests.conftest import FIXTURE_WINDOW, run_crawl
 from tests.fixtureweb.server import SITE_ROOT, FixtureWeb

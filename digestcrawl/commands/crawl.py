@@ -1,4 +1,4 @@
-"""``scrapy crawl``, with exit codes a scheduler can act on (digestcrawl.exitcodes): non-zero
+"""``scrapy crawl``, with exit codes a scheduler can act on (digestcrawl.ops.exitcodes): non-zero
 when every source failed, when the digest failed, or when the run was refused as already
 running. Everything else is Scrapy's own command."""
 
@@ -10,7 +10,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.crawler import Crawler
 from scrapy.spiders import Spider
 
-from digestcrawl.exitcodes import announce, exit_code
+from digestcrawl.ops.exitcodes import announce, exit_code
 
 
 class Command(ScrapyCrawl):

@@ -8,7 +8,7 @@ start while another run of it for the same model and day holds the database lock
 digest once, from the day's articles in the database, when at least one crawl finished: a crawl
 refused as already running leaves its part to the run that holds it, which rewrites the post
 when it closes. Spider arguments (-a) are passed to all four spiders.
-Exit codes (digestcrawl.exitcodes): 1 when a crawl failed to start or none finished, 5 when a
+Exit codes (digestcrawl.ops.exitcodes): 1 when a crawl failed to start or none finished, 5 when a
 crawl was refused as already running, 3 when not one source of the four spiders answered, 4
 when a digest failed.
 """
@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from scrapy.commands import BaseRunSpiderCommand
 from scrapy.crawler import Crawler
 
-from digestcrawl.exitcodes import ERROR, announce, exit_code
+from digestcrawl.ops.exitcodes import ERROR, announce, exit_code
 
 logger = logging.getLogger(__name__)
 SPIDERS = ("news", "social", "finance", "releases")

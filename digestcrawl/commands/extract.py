@@ -51,19 +51,19 @@ from scrapy.settings import Settings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from digestcrawl.caps import cap_fields, drop_implausible_dates
-from digestcrawl.encoding import decode_html
-from digestcrawl.extraction import PageLimits, extract_head, extract_page, oversize
-from digestcrawl.failures import download_error_reason
+from digestcrawl.crawl.failures import download_error_reason
+from digestcrawl.crawl.netguard import GuardRefusal
+from digestcrawl.crawl.urls import is_http
 from digestcrawl.items import Article
-from digestcrawl.netguard import GuardRefusal
-from digestcrawl.urls import is_http
+from digestcrawl.store.caps import cap_fields, drop_implausible_dates
+from digestcrawl.text.encoding import decode_html
+from digestcrawl.text.extraction import PageLimits, extract_head, extract_page, oversize
 from pipelines.normalize import clean_text
 
 # What a fetch must not touch: nothing is stored, cached, reported or skipped as already seen.
 FETCH_SETTINGS: dict[str, Any] = {
     "ITEM_PIPELINES": {},
-    "EXTENSIONS": {"digestcrawl.report.SourceReport": None},
+    "EXTENSIONS": {"digestcrawl.ops.report.SourceReport": None},
     "HTTPCACHE_ENABLED": False,
     "INCREMENTAL_ENABLED": False,
     "DISTRIBUTED": False,

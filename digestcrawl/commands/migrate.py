@@ -25,7 +25,7 @@ from scrapy.commands import ScrapyCommand
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from digestcrawl.storage import make_engine
+from digestcrawl.store.storage import make_engine
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         # Imported here so that every other scrapy command starts without Alembic.
-        from digestcrawl import migrations
+        from digestcrawl.store import migrations
 
         url = self.settings.get("DATABASE_URL")
         shown = make_url(url).render_as_string(hide_password=True)

@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 import yaml
 
-from digestcrawl.dedup import fingerprint
 from digestcrawl.digest.firstparty import download_changes
 from digestcrawl.digest.lexrank import centrality, mmr, tfidf
 from digestcrawl.digest.model import (
@@ -43,6 +42,7 @@ from digestcrawl.digest.pagetext import is_junk
 from digestcrawl.digest.sanitize import cut
 from digestcrawl.digest.similarity import MULTIPLIERS
 from digestcrawl.digest.stories import EntityFinder, bigrams
+from digestcrawl.text.dedup import fingerprint
 
 # 。！？； end a sentence (with any closing quote after them); .!? only before a space and a
 # new sentence, so 3.5, U.S.-made and example.com stay whole.

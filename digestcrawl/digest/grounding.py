@@ -35,7 +35,7 @@ from digestcrawl.digest.firstparty import DOWNLOAD_WORDS, download_changes
 from digestcrawl.digest.model import DigestContent, DigestInput, StoryArticle, StorySummary
 from digestcrawl.digest.similarity import MULTIPLIERS
 from digestcrawl.digest.stories import EntityFinder
-from digestcrawl.relevance import fold
+from digestcrawl.text.relevance import fold
 
 THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(%|萬|万|億|亿|千|百|thousand|million|billion|trillion)?",

@@ -30,11 +30,11 @@ from collections.abc import Iterable
 from datetime import date
 from itertools import pairwise
 
-from digestcrawl.dedup import CJK_RUN, LATIN_WORD
 from digestcrawl.digest.extractive import split_sentences
 from digestcrawl.digest.firstparty import download_changes
 from digestcrawl.digest.model import DigestInput, Language, Story, StoryArticle
 from digestcrawl.digest.stories import LooseMember
+from digestcrawl.text.dedup import CJK_RUN, LATIN_WORD
 
 logger = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from digestcrawl.caps import LANGUAGE_MAX
 from digestcrawl.digest.model import STORY_TITLE_MAX, StoryArticle, host_of
 from digestcrawl.digest.pagetext import clean_text, key, repeated_lines
 from digestcrawl.digest.titles import clean_title, site_affixes
+from digestcrawl.store.caps import LANGUAGE_MAX
 
 # C0/C1 controls but tab and newlines, lone surrogates, the byte-order mark, and the invisible
 # characters that reorder or hide text (U+202E shows "gpj.exe" as "exe.jpg"): bidi embeddings,

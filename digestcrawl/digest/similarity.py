@@ -43,8 +43,8 @@ import numpy as np
 import snowballstemmer
 from scipy import sparse
 
-from digestcrawl.dedup import CJK_RUN, LATIN_WORD
-from digestcrawl.relevance import fold
+from digestcrawl.text.dedup import CJK_RUN, LATIN_WORD
+from digestcrawl.text.relevance import fold
 
 LEAD_CHARS = 2000  # the lead says what the event is; the tail is background and costs time
 TITLE_REPEAT = 1  # title then text, as the labelled pairs the model was fitted on were crawled

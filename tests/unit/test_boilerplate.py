@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digestcrawl.boilerplate import RepeatedWalls, boilerplate_kind, title_held, wall_key
+from digestcrawl.text.boilerplate import RepeatedWalls, boilerplate_kind, title_held, wall_key
 
 ARTICLE = ("Alibaba said on Monday that its Qwen app now integrates Taobao, Alipay and Fliggy, and passed 100 million "
            "monthly active users. ") * 6

@@ -13,13 +13,13 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from digestcrawl import settings as defaults
-from digestcrawl.caps import FIELD_CAPS, cap_fields, drop_implausible_dates, truncate
 from digestcrawl.config import FieldMap
-from digestcrawl.dates import date_from_url, parse_datetime, plausible
-from digestcrawl.encoding import decode_html
-from digestcrawl.extraction import HEAD_SIZE, PageLimits, extract_head, extract_page, oversize
-from digestcrawl.feeds import parse_feed, parse_json_api, parse_sitemap
+from digestcrawl.crawl.feeds import parse_feed, parse_json_api, parse_sitemap
 from digestcrawl.items import Article
+from digestcrawl.store.caps import FIELD_CAPS, cap_fields, drop_implausible_dates, truncate
+from digestcrawl.text.dates import date_from_url, parse_datetime, plausible
+from digestcrawl.text.encoding import decode_html
+from digestcrawl.text.extraction import HEAD_SIZE, PageLimits, extract_head, extract_page, oversize
 from pipelines.normalize import NormalizePipeline
 from tests.hostilepages import LEAD, article, huge_title, many_links, nested_divs, padded
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from digestcrawl.config import ConfigError, SourceConfig, load_models, load_sources
-from digestcrawl.expand import SourceURL, source_urls
+from digestcrawl.crawl.expand import SourceURL, source_urls
 
 
 def test_shipped_config_is_valid() -> None:

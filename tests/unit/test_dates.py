@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digestcrawl.dates import Dated, best_date, dates_in_text, parse_datetime, url_date, written_in
+from digestcrawl.text.dates import Dated, best_date, dates_in_text, parse_datetime, url_date, written_in
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from digestcrawl.encoding import decode_html, looks_binary, normalise
+from digestcrawl.text.encoding import decode_html, looks_binary, normalise
 
 ZH_HANS = "国务院新闻办公室今天举行发布会，介绍经济运行情况。记者从会上获悉，镕、堃等字也能正确显示。" * 6
 ZH_HANT = "行政院今天召開記者會，說明經濟情勢。記者從會上得知，今年出口成長超過預期。" * 6

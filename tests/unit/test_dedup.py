@@ -7,7 +7,7 @@ import sys
 
 import opencc
 
-from digestcrawl.dedup import MIN_SHINGLES, NearDuplicateIndex, shingle_hashes
+from digestcrawl.text.dedup import MIN_SHINGLES, NearDuplicateIndex, shingle_hashes
 
 ZH = ("阿里巴巴周一发布通义千问新版本模型，在数学、编程和多语言基准测试中均超过上一代，"
       "并以开源许可提供权重。公司表示，新模型支持更长的上下文窗口，推理成本降低三成。")
@@ -53,7 +53,7 @@ def test_signatures_are_the_same_in_every_process() -> None:
     index = NearDuplicateIndex()
     signature = index.signature(EN)
     assert signature is not None
-    code = ("from digestcrawl.dedup import NearDuplicateIndex as I; import sys; "
+    code = ("from digestcrawl.text.dedup import NearDuplicateIndex as I; import sys; "
             "sys.stdout.write(I.to_bytes(I().signature(sys.argv[1])).hex())")
     other = subprocess.run([sys.executable, "-c", code, EN], capture_output=True, text=True, check=True,
                            env={"PYTHONHASHSEED": "12345", "PYTHONPATH": "."})

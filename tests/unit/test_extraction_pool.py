@@ -14,8 +14,8 @@ import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
-from digestcrawl.extraction import extract_page
-from digestcrawl.extraction_pool import REAP_TIMEOUT, ExtractionPool, ExtractionShortfall
+from digestcrawl.crawl.extraction_pool import REAP_TIMEOUT, ExtractionPool, ExtractionShortfall
+from digestcrawl.text.extraction import extract_page
 from tests.hostilepages import many_links
 from tests.processes import alive
 
@@ -74,7 +74,7 @@ async def test_a_dead_worker_costs_no_page() -> None:
     finally:
         pool.close()
     assert pool.crawler.stats is not None
-    assert pool.crawler.stats.get_value("digestcrawl/extraction/worker_lost") == 1
+    assert pool.crawler.stats.get_value("digestcrawl/text/extraction/worker_lost") == 1
 
 
 @deferred_f_from_coro_f
@@ -93,7 +93,7 @@ async def test_a_stuck_page_is_given_up_and_its_worker_replaced() -> None:
     finally:
         pool.close()
     assert pool.crawler.stats is not None
-    assert pool.crawler.stats.get_value("digestcrawl/extraction/worker_lost") is None  # killed, not lost
+    assert pool.crawler.stats.get_value("digestcrawl/text/extraction/worker_lost") is None  # killed, not lost
 
 
 @deferred_f_from_coro_f

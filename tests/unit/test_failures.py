@@ -13,7 +13,7 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 
-from digestcrawl.failures import download_error_reason
+from digestcrawl.crawl.failures import download_error_reason
 
 
 @pytest.mark.parametrize(("error", "reason"), [

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digestcrawl.feeds import FeedError, parse_feed, parse_sitemap, xml_document
+from digestcrawl.crawl.feeds import FeedError, parse_feed, parse_sitemap, xml_document
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TITLES = ["国务院新闻办公室举行发布会", "朱镕基会见外宾", "王堃获奖"]  # 镕 and 堃 are GBK, not GB2312

@@ -12,8 +12,8 @@ from scrapy.crawler import Crawler
 from scrapy.utils.project import get_project_settings
 
 from digestcrawl.config import SourceConfig
-from digestcrawl.dates import Dated
-from digestcrawl.feeds import Entry
+from digestcrawl.crawl.feeds import Entry
+from digestcrawl.text.dates import Dated
 from spiders.news import NewsSpider
 from tests.conftest import FIXTURE_WINDOW
 

@@ -12,7 +12,7 @@ from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer
 
-from digestcrawl.netguard import AddressPolicy, GuardedResolver, non_public
+from digestcrawl.crawl.netguard import AddressPolicy, GuardedResolver, non_public
 
 ALLOW_LOOPBACK_ONE = AddressPolicy(allowed=(ipaddress.ip_network("127.0.0.1/32"),))
 

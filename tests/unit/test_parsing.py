@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from digestcrawl.config import FieldMap, Selectors
-from digestcrawl.dates import parse_datetime
-from digestcrawl.encoding import decode_html
-from digestcrawl.feeds import FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
+from digestcrawl.crawl.feeds import FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
+from digestcrawl.text.dates import parse_datetime
+from digestcrawl.text.encoding import decode_html
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 

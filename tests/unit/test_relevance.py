@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from digestcrawl.config import load_models
-from digestcrawl.relevance import RelevanceMatcher, any_term, term_pattern
+from digestcrawl.text.relevance import RelevanceMatcher, any_term, term_pattern
 
 MODELS = load_models()
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from digestcrawl.digest.repository import DigestRepository
 from digestcrawl.items import RepoStats
-from digestcrawl.storage import ArticleStore, RepoStatsRow
+from digestcrawl.store.storage import ArticleStore, RepoStatsRow
 
 DAY = date(2026, 1, 19)
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digestcrawl.encoding import decode_html
-from digestcrawl.extraction import extract_page
+from digestcrawl.text.encoding import decode_html
+from digestcrawl.text.extraction import extract_page
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

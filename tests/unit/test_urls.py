@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from digestcrawl.urls import canonical_url, unwrap_bing
+from digestcrawl.crawl.urls import canonical_url, unwrap_bing
 
 
 @pytest.mark.parametrize(("url", "page_canonical", "expected"), [

@@ -15,7 +15,7 @@ Each check reads the per-source counters the spiders and pipelines keep
 * ``digest_failed``: a digest could not be written (``digestcrawl/digest/failed``);
 * ``digest_fallback``: a digest was written without the LLM because the LLM failed
   (``digestcrawl/digest/fallback``, by kind in ``digestcrawl/digest/fallback/<kind>``).
-* ``redis_lost``: a distributed worker gave up on an unreachable Redis (digestcrawl.scheduler).
+* ``redis_lost``: a distributed worker gave up on an unreachable Redis (digestcrawl.crawl.scheduler).
 
 Settings: MONITOR_BLOCKED_SHARE (0.5), MONITOR_EXTRACTION_SHARE (0.5), MONITOR_HISTORY_RUNS (7).
 """

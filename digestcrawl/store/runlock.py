@@ -19,11 +19,11 @@ from sqlalchemy import Row, and_, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from digestcrawl.storage import RunLockRow
+from digestcrawl.store.storage import RunLockRow
 
 # Set when a run was refused because another holds its lock: its closing components (the
 # digest) then leave the day to the run that holds it.
-REFUSED_STAT = "digestcrawl/runlock/refused"
+REFUSED_STAT = "digestcrawl/store/runlock/refused"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 ``GET https://huggingface.co/api/models?author=…&sort=…&direction=-1&limit=…`` answers a JSON
 list of objects; without ``full``/``expand`` each carries ``id`` ("Qwen/Qwen3-8B"),
 ``downloads`` (the last 30 days), ``likes`` and ``createdAt`` (ISO 8601), among others (see
-SOURCES.md). A pure function over bytes, like ``digestcrawl.feeds``.
+SOURCES.md). A pure function over bytes, like ``digestcrawl.crawl.feeds``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from digestcrawl.dates import parse_datetime
-from digestcrawl.feeds import FeedError
+from digestcrawl.crawl.feeds import FeedError
+from digestcrawl.text.dates import parse_datetime
 
 HUB_URL = "https://huggingface.co/"
 REPO_MAX = 200  # the repo_stats column; Hub ids are at most 96 characters

@@ -52,7 +52,7 @@ from scrapy.utils.misc import load_object
 from twisted.internet.interfaces import IAddress, IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer
 
-from digestcrawl.urls import HTTP_SCHEMES
+from digestcrawl.crawl.urls import HTTP_SCHEMES
 
 logger = logging.getLogger(__name__)
 

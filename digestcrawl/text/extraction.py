@@ -3,7 +3,7 @@
 The HTML is parsed once for the metadata and the first pass. Structured data (JSON-LD, meta tags) is read first, as it
 is what publishers declare on purpose; trafilatura then extracts the body text from the same
 tree (``_body_text``: one fast pass, and another only on pages that show a failure). Dates
-record where they came from (``digestcrawl.dates.ORIGINS``): ``jsonld``, ``meta``, ``url``,
+record where they came from (``digestcrawl.text.dates.ORIGINS``): ``jsonld``, ``meta``, ``url``,
 else a guess, ``text`` (the date written next to the headline or above the article) or
 ``htmldate`` (its reading of the markup, on the raw HTML).
 """
@@ -23,8 +23,8 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from digestcrawl.dates import Dated, best_date, dates_in_text, parse_datetime, url_date, written_in
-from digestcrawl.relevance import fold
+from digestcrawl.text.dates import Dated, best_date, dates_in_text, parse_datetime, url_date, written_in
+from digestcrawl.text.relevance import fold
 
 ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
                  "techarticle", "report", "socialmediaposting", "webpage"}

@@ -29,8 +29,8 @@ from w3lib.encoding import read_bom
 from w3lib.html import remove_tags, replace_entities
 
 from digestcrawl.config import FieldMap, Selectors
-from digestcrawl.dates import parse_datetime
-from digestcrawl.encoding import decode_html
+from digestcrawl.text.dates import parse_datetime
+from digestcrawl.text.encoding import decode_html
 
 AD_TITLE = re.compile(r"^\s*[\[【(（]?\s*(廣告|广告|AD|Ad|Sponsored|贊助|赞助|PR)\s*[\]】)）:：]", re.UNICODE)
 GZIP_MAGIC = b"\x1f\x8b"

@@ -21,8 +21,8 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from digestcrawl.monitors import every_source_failed
-from digestcrawl.report import per_source
+from digestcrawl.ops.monitors import every_source_failed
+from digestcrawl.ops.report import per_source
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Recompute stored MinHash signatures: shingles are now hashed in bulk (digestcrawl.dedup).
+"""Recompute stored MinHash signatures: shingles are now hashed in bulk (digestcrawl.text.dedup).
 
 Signatures made before this revision hashed each shingle with SHA-1 and can never match a new
 one, so near-duplicates of articles stored in the lookback window would go unnoticed. Each
@@ -26,7 +26,7 @@ BATCH = 1000  # rows read at a time: a large store's texts need not fit in memor
 
 
 def upgrade() -> None:
-    from digestcrawl.dedup import NearDuplicateIndex
+    from digestcrawl.text.dedup import NearDuplicateIndex
 
     index = NearDuplicateIndex()
     conn = op.get_bind()

@@ -16,9 +16,9 @@ crawl, and its shutdown, there.
 
 A worker that dies (killed, out of memory, a crash in C code) is replaced and its page tried
 once more by the new worker under the same time limit; each loss is counted in
-``digestcrawl/extraction/worker_lost`` and logged. A page that kills two workers is given up
+``digestcrawl/text/extraction/worker_lost`` and logged. A page that kills two workers is given up
 (reason ``extraction_crashed``). Workers never outlive the crawl process (see
-``digestcrawl.extraction_worker``).
+``digestcrawl.crawl.extraction_worker``).
 
 Before extraction, ``oversize`` checks a page's bytes against EXTRACTION_MAX_BYTES,
 EXTRACTION_MAX_TAGS and EXTRACTION_MAX_LINKS (counts of ``<`` and ``<a`` in the raw bytes,
@@ -46,9 +46,9 @@ from multiprocessing.process import BaseProcess
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from digestcrawl import extraction_worker
 from digestcrawl import settings as defaults
-from digestcrawl.extraction import ExtractedPage, PageLimits, extract_page, oversize
+from digestcrawl.crawl import extraction_worker
+from digestcrawl.text.extraction import ExtractedPage, PageLimits, extract_page, oversize
 
 logger = logging.getLogger(__name__)
 
@@ -168,12 +168,12 @@ class ExtractionPool:
         finally:
             if job.lost:
                 assert self.crawler.stats is not None
-                self.crawler.stats.inc_value("digestcrawl/extraction/worker_lost", job.lost)
+                self.crawler.stats.inc_value("digestcrawl/text/extraction/worker_lost", job.lost)
 
     def _start(self) -> None:
         self._closing = False
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["digestcrawl.extraction_worker"])
+        context.set_forkserver_preload(["digestcrawl.crawl.extraction_worker"])
         self._workers = {}
         self._threads = [threading.Thread(target=self._feed, args=(slot, context), daemon=True,
                                           name=f"extraction-feeder-{slot}") for slot in range(self.processes)]

@@ -47,8 +47,8 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from digestcrawl.caps import cap_fields
 from digestcrawl.items import Article, RepoStats
+from digestcrawl.store.caps import cap_fields
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -182,7 +182,7 @@ class DigestRow(Base):
 
 
 class RunLockRow(Base):
-    """A crawl of one spider for one model and day in progress (digestcrawl.runlock)."""
+    """A crawl of one spider for one model and day in progress (digestcrawl.store.runlock)."""
 
     __tablename__ = "run_locks"
     __table_args__ = (UniqueConstraint("spider", "model", "day"),)
@@ -263,7 +263,7 @@ _SCHEMA_LOCK = threading.Lock()
 
 def ensure_schema(engine: Engine, attempts: int = 3) -> None:
     """Bring the database to the current schema by running the Alembic migrations to head
-    (digestcrawl.migrations), adopting a database made by create_all before migrations existed.
+    (digestcrawl.store.migrations), adopting a database made by create_all before migrations existed.
 
     Components of one process take turns. Separate processes serialize on the database
     (pg_advisory_xact_lock on PostgreSQL, BEGIN IMMEDIATE on SQLite); the loser of any remaining
@@ -271,8 +271,8 @@ def ensure_schema(engine: Engine, attempts: int = 3) -> None:
     schema at head."""
     import time
 
-    # Imported here: digestcrawl.migrations imports this module's models.
-    from digestcrawl.migrations import upgrade
+    # Imported here: digestcrawl.store.migrations imports this module's models.
+    from digestcrawl.store.migrations import upgrade
 
     with _SCHEMA_LOCK:
         for attempt in range(attempts):

@@ -1,5 +1,5 @@
 """Per-source run report: a table in the log and a JSON file beside it when a spider closes,
-with the run monitors' verdict (digestcrawl.monitors): each failed monitor is an ERROR line,
+with the run monitors' verdict (digestcrawl.ops.monitors): each failed monitor is an ERROR line,
 a ``digestcrawl/monitor/failed/<name>`` counter and an entry in the report. A run with nothing
 new is an INFO line, ``digestcrawl/monitor/nothing_new`` and ``"nothing_new": true``. A run
 refused as already running crawled nothing: its monitors are not run.
@@ -20,7 +20,7 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
-from digestcrawl.monitors import Thresholds, evaluate, nothing_new
+from digestcrawl.ops.monitors import Thresholds, evaluate, nothing_new
 
 logger = logging.getLogger(__name__)
 PREFIX = "digestcrawl/source/"

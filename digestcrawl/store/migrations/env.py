@@ -1,5 +1,5 @@
 """Alembic environment, run by ``alembic.command`` with a Config from
-:func:`digestcrawl.migrations.alembic_config` (there is no alembic.ini).
+:func:`digestcrawl.store.migrations.alembic_config` (there is no alembic.ini).
 
 Online, it migrates the connection in ``config.attributes["connection"]`` (inside the caller's
 transaction, so the caller's lock covers the whole upgrade) or else a new engine on the
@@ -11,8 +11,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from digestcrawl.migrations import context_options
-from digestcrawl.storage import make_engine
+from digestcrawl.store.migrations import context_options
+from digestcrawl.store.storage import make_engine
 
 config = context.config
 

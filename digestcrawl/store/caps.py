@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from digestcrawl.dates import plausible
 from digestcrawl.items import Article
+from digestcrawl.text.dates import plausible
 
 # Characters per field. A title is a headline, not a paragraph; names are a person or an
 # outlet; 200k characters hold any real article (a long feature is 10-50k).
@@ -63,7 +63,7 @@ def cap_fields(article: Article) -> list[str]:
 
 def drop_implausible_dates(article: Article, now: datetime | None = None) -> list[str]:
     """Clear, with their provenance, the dates of ``article`` that cannot be an article's
-    (``digestcrawl.dates.plausible``); the names of the dates cleared."""
+    (``digestcrawl.text.dates.plausible``); the names of the dates cleared."""
     cleared = []
     for name in ("published", "modified"):
         value = getattr(article, name)

@@ -24,8 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from digestcrawl.storage import ArticleRow, make_engine
-from digestcrawl.urls import canonical_url
+from digestcrawl.crawl.urls import canonical_url
+from digestcrawl.store.storage import ArticleRow, make_engine
 
 logger = logging.getLogger(__name__)
 ENTRY_CHANGED = "entry_changed"

@@ -45,7 +45,7 @@ def downgrade() -> None:
 
 
 def _resign(signed: Callable[[str, str], str]) -> None:
-    from digestcrawl.dedup import NearDuplicateIndex, fingerprint
+    from digestcrawl.text.dedup import NearDuplicateIndex, fingerprint
 
     index = NearDuplicateIndex()
     conn = op.get_bind()

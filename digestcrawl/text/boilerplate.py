@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from digestcrawl.dedup import CJK_RUN, LATIN_WORD
-from digestcrawl.relevance import fold
+from digestcrawl.text.dedup import CJK_RUN, LATIN_WORD
+from digestcrawl.text.relevance import fold
 
 SHORT_PAGE = 700  # characters: a wall or an error page says little besides its phrase
 LONG_PAGE = 3000  # beyond this a page is an article that may quote such phrases

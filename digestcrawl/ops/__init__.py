@@ -1,0 +1,2 @@
+"""Running it: the run report, monitors, stats names, log formatting, exit codes, signals.
+"""

@@ -1,0 +1,2 @@
+"""Bytes to a clean article: decoding, extraction, dates, relevance, duplicates, walls.
+"""
