@@ -93,8 +93,8 @@ def main() -> int:
         for name, value in {"DIGESTCRAWL_SOURCES_FILE": sources, "NETGUARD_ALLOW": "127.0.0.1",
                             "AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0",
                             "CONCURRENT_REQUESTS_PER_DOMAIN": PER_DOMAIN, "DIGEST_ON_CLOSE": "False",
-                            "DATABASE_URL": f"sqlite:///{args.work / 'db.sqlite3'}",
-                            "REPORT_DIR": args.work / "reports", "SPOOL_DIR": args.work / "spool",
+                            "STORE_URL": f"sqlite:///{args.work / 'db.sqlite3'}",
+                            "REPORT_DIR": args.work / "reports", "STORE_SPOOL_DIR": args.work / "spool",
                             "HTTPCACHE_DIR": args.work / "httpcache"}.items():
             command += ["-s", f"{name}={value}"]
         run = run_measured(command, ROOT, {**os.environ, "PYTHONPATH": str(ROOT)}, args.work / "crawl.log")

@@ -68,7 +68,7 @@ def run(work: Path, count: int = ARTICLES) -> dict[str, Any]:
         store.save_many(articles)
     finally:
         store.close()
-    settings = Settings({"DATABASE_URL": database_url, "DIGEST_SITE_DIR": str(work / "site"),
+    settings = Settings({"STORE_URL": database_url, "DIGEST_SITE_DIR": str(work / "site"),
                          "DIGEST_SUMMARIZER": "extractive", "DIGEST_TIMEZONE": "Asia/Taipei",
                          "DIGEST_LANGUAGE": "zh-TW"})
     builder = DigestBuilder.from_settings(settings)

@@ -44,10 +44,10 @@ def crawl_fixture(work: Path) -> str:
         for spider in ("news", "social", "finance"):
             command = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", "model=qwen",
                        *(arg for key, value in WINDOW.items() for arg in ("-a", f"{key}={value}"))]
-            for name, value in {"DATABASE_URL": database_url, "DIGESTCRAWL_SOURCES_FILE": sources,
+            for name, value in {"STORE_URL": database_url, "DIGESTCRAWL_SOURCES_FILE": sources,
                                 "NETGUARD_ALLOW": "127.0.0.1", "AUTOTHROTTLE_ENABLED": "False",
                                 "DOWNLOAD_DELAY": "0", "DIGEST_ON_CLOSE": "False",
-                                "REPORT_DIR": work / "reports", "SPOOL_DIR": work / "spool",
+                                "REPORT_DIR": work / "reports", "STORE_SPOOL_DIR": work / "spool",
                                 "HTTPCACHE_DIR": work / "httpcache"}.items():
                 command += ["-s", f"{name}={value}"]
             run = run_measured(command, ROOT, {**os.environ, "PYTHONPATH": str(ROOT)}, work / f"{spider}.log")
@@ -113,7 +113,7 @@ def run(work: Path) -> dict[str, Any]:
     database_url = crawl_fixture(work / "crawl")
     captured: list[tuple[Any, Any]] = []
     with LLMServer() as server:
-        settings = Settings({"DATABASE_URL": database_url, "DIGEST_SITE_DIR": str(work / "site"),
+        settings = Settings({"STORE_URL": database_url, "DIGEST_SITE_DIR": str(work / "site"),
                              "LLM_BASE_URL": server.base_url, "LLM_API_KEY": "test-key", "LLM_MODEL": "local-test",
                              "DIGEST_TIMEZONE": "Asia/Taipei", "DIGEST_LANGUAGE": "zh-TW"})
         runs = []

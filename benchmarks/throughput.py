@@ -64,8 +64,8 @@ def digestcrawl(web: LocalWeb, work: Path) -> dict[str, Any]:
     settings = {
         "DIGESTCRAWL_SOURCES_FILE": sources, "NETGUARD_ALLOW": "127.0.0.1", "AUTOTHROTTLE_ENABLED": "False",
         "DOWNLOAD_DELAY": "0", "CONCURRENT_REQUESTS_PER_DOMAIN": PER_DOMAIN, "DIGEST_ON_CLOSE": "False",
-        "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}", "REPORT_DIR": work / "reports",
-        "SPOOL_DIR": work / "spool", "HTTPCACHE_DIR": work / "httpcache", "LOG_LEVEL": "INFO",
+        "STORE_URL": f"sqlite:///{work / 'db.sqlite3'}", "REPORT_DIR": work / "reports",
+        "STORE_SPOOL_DIR": work / "spool", "HTTPCACHE_DIR": work / "httpcache", "LOG_LEVEL": "INFO",
     }
     command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "model=all",
                "-a", f"since={SINCE}", "-a", f"until={UNTIL}"]

@@ -28,8 +28,8 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 RETRY_TIMES = 2
 # Retry-After on these statuses holds the host's download slot for the wait asked, up to this
 # many seconds; a longer wait gives that request up (digestcrawl.crawl.retryafter).
-RETRY_AFTER_MAX = 120.0
-RETRY_AFTER_CODES = [429, 503]
+RETRYAFTER_MAX = 120.0
+RETRYAFTER_CODES = [429, 503]
 DOWNLOADER_MIDDLEWARES = {
     "digestcrawl.crawl.netguard.PrivateAddressGuard": 50,
     "digestcrawl.crawl.incremental.SkipUnchangedArticles": 60,
@@ -96,11 +96,11 @@ DEDUP_NEAR_THRESHOLD = 0.6
 DEDUP_LOOKBACK_DAYS = 7
 
 # Storage: any SQLAlchemy URL; SQLite under data/ by default.
-DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///data/digestcrawl.sqlite3")
-DATABASE_BUSY_TIMEOUT = 5.0
-DATABASE_RETRY_TIMES = 3
-DATABASE_RETRY_BACKOFF = 1.0
-SPOOL_DIR = os.environ.get("DIGESTCRAWL_SPOOL_DIR", "data/spool")
+STORE_URL = os.environ.get("STORE_URL", "sqlite:///data/digestcrawl.sqlite3")
+STORE_BUSY_TIMEOUT = 5.0
+STORE_RETRY_TIMES = 3
+STORE_RETRY_BACKOFF = 1.0
+STORE_SPOOL_DIR = os.environ.get("DIGESTCRAWL_SPOOL_DIR", "data/spool")
 
 # Digest: written when a crawl closes (DIGEST_ON_CLOSE) and by `scrapy digest`.
 DIGEST_ON_CLOSE = True
@@ -152,16 +152,16 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
 LOG_FORMATTER = "digestcrawl.ops.logformatter.OneLineLogFormatter"
 # Distributed profile: DIGESTCRAWL_DISTRIBUTED=1 puts the scheduler and dupefilter in Redis
 # (REDIS_URL) so any number of workers share one crawl, identified by DIGESTCRAWL_CRAWL_ID (a
-# new id starts a fresh queue); the store must then be PostgreSQL (DATABASE_URL).
-DISTRIBUTED = os.environ.get("DIGESTCRAWL_DISTRIBUTED") == "1"
-CRAWL_ID = os.environ.get("DIGESTCRAWL_CRAWL_ID", "default")
+# new id starts a fresh queue); the store must then be PostgreSQL (STORE_URL).
+DIGESTCRAWL_DISTRIBUTED = os.environ.get("DIGESTCRAWL_DISTRIBUTED") == "1"
+DIGESTCRAWL_CRAWL_ID = os.environ.get("DIGESTCRAWL_CRAWL_ID", "default")
 # Distributed: a worker's entry in the crawl's worker registry expires this long after its last
 # heartbeat (digestcrawl.crawl.workers), so a crashed worker never blocks the digest.
-DISTRIBUTED_WORKER_TTL = 30.0
+DIGESTCRAWL_WORKER_TTL = 30.0
 # Distributed: how long an idle worker waits for an unreachable Redis before it closes with
 # reason redis_lost (digestcrawl.crawl.scheduler).
 SCHEDULER_REDIS_DOWN_TIMEOUT = 300.0
-if DISTRIBUTED:
+if DIGESTCRAWL_DISTRIBUTED:
     SCHEDULER = "digestcrawl.crawl.scheduler.RedisScheduler"
     DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
     REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -169,10 +169,10 @@ if DISTRIBUTED:
     # workers wait this long on an empty queue for work another worker may still add.
     SCHEDULER_PERSIST = True
     SCHEDULER_IDLE_BEFORE_CLOSE = 3
-    SCHEDULER_QUEUE_KEY = f"digestcrawl:{CRAWL_ID}:%(spider)s:requests"
-    SCHEDULER_DUPEFILTER_KEY = f"digestcrawl:{CRAWL_ID}:%(spider)s:dupefilter"
+    SCHEDULER_QUEUE_KEY = f"digestcrawl:{DIGESTCRAWL_CRAWL_ID}:%(spider)s:requests"
+    SCHEDULER_DUPEFILTER_KEY = f"digestcrawl:{DIGESTCRAWL_CRAWL_ID}:%(spider)s:dupefilter"
     # Set once per queue: found missing or changed, Redis lost the queue and it is re-seeded.
-    SCHEDULER_EPOCH_KEY = f"digestcrawl:{CRAWL_ID}:%(spider)s:epoch"
+    SCHEDULER_EPOCH_KEY = f"digestcrawl:{DIGESTCRAWL_CRAWL_ID}:%(spider)s:epoch"
 
 FEED_EXPORT_ENCODING = "utf-8"
 # The MinHash signature is for the database, not for feed exports. An item exports the fields it

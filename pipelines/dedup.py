@@ -10,7 +10,7 @@ story (``digestcrawl.text.boilerplate.RepeatedWalls``): that page and every late
 dropped as ``boilerplate_page``, and the earlier ones, already passed on, are retracted (the
 ``articles_retracted`` signal: the store deletes them) and counted as dropped too
 (``digestcrawl/text/boilerplate/repeated_wall``).
-Settings: DATABASE_URL, DATABASE_BUSY_TIMEOUT, DEDUP_NEAR_THRESHOLD, DEDUP_LOOKBACK_DAYS.
+Settings: STORE_URL, STORE_BUSY_TIMEOUT, DEDUP_NEAR_THRESHOLD, DEDUP_LOOKBACK_DAYS.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ class DedupPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         settings = crawler.settings
-        self.database_url = settings.get("DATABASE_URL")
-        self.busy_timeout = settings.getfloat("DATABASE_BUSY_TIMEOUT", 5.0)
+        self.database_url = settings.get("STORE_URL")
+        self.busy_timeout = settings.getfloat("STORE_BUSY_TIMEOUT", 5.0)
         self.lookback = timedelta(days=settings.getfloat("DEDUP_LOOKBACK_DAYS", 7))
         self.index = NearDuplicateIndex(threshold=settings.getfloat("DEDUP_NEAR_THRESHOLD", 0.6))
         self.originals_by_hash: dict[str, str] = {}

@@ -12,7 +12,7 @@ failure"): it is logged with its traceback and counted. Stats: ``digestcrawl/dig
 ``…/llm/malformed_body`` (LLM response bodies that were no chat completion),
 ``…/llm/ungrounded_dropped`` (generated sentences, list items and tags the grounding check dropped).
 
-Settings: DIGEST_ON_CLOSE (bool, default True), DISTRIBUTED, those of ``digestcrawl.crawl.workers``
+Settings: DIGEST_ON_CLOSE (bool, default True), DIGESTCRAWL_DISTRIBUTED, those of ``digestcrawl.crawl.workers``
 and of ``digestcrawl.digest.daily``.
 """
 
@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 class DigestPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.workers = WorkerRegistry.from_crawler(crawler) if crawler.settings.getbool("DISTRIBUTED") else None
+        distributed = crawler.settings.getbool("DIGESTCRAWL_DISTRIBUTED")
+        self.workers = WorkerRegistry.from_crawler(crawler) if distributed else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DigestPipeline:

@@ -9,8 +9,8 @@ The lock lives RUN_LOCK_TTL seconds and a heartbeat on the event loop extends it
 that while the run is alive, so a run that dies, or cannot release its lock because the
 database is down, holds it up to RUN_LOCK_TTL longer: the next run proceeds. A failed heartbeat
 is a warning (``digestcrawl/store/runlock/heartbeat_failed``), not the end of the run.
-Settings: RUN_LOCK_ENABLED, RUN_LOCK_TTL, DATABASE_URL, DATABASE_BUSY_TIMEOUT, DIGEST_TIMEZONE,
-JOBDIR, DISTRIBUTED, CRAWL_ID. When the database is down at start the run goes ahead unlocked,
+Settings: RUN_LOCK_ENABLED, RUN_LOCK_TTL, STORE_URL, STORE_BUSY_TIMEOUT, DIGEST_TIMEZONE,
+JOBDIR, DIGESTCRAWL_DISTRIBUTED, DIGESTCRAWL_CRAWL_ID. When the database is down at start the run goes ahead unlocked,
 with an error line and ``digestcrawl/store/runlock/unavailable``.
 """
 
@@ -45,7 +45,8 @@ class RunLockPipeline:
             raise ValueError(f"RUN_LOCK_TTL must be a positive number of seconds, not {settings.get('RUN_LOCK_TTL')!r}")
         self.zone = ZoneInfo(settings.get("DIGEST_TIMEZONE"))
         self.holder = holder_id(settings.get("JOBDIR"),
-                                settings.get("CRAWL_ID") if settings.getbool("DISTRIBUTED") else None)
+                                settings.get("DIGESTCRAWL_CRAWL_ID")
+                                if settings.getbool("DIGESTCRAWL_DISTRIBUTED") else None)
         self.held = False
         self.heartbeat: asyncio.Task[None] | None = None
 
@@ -66,8 +67,8 @@ class RunLockPipeline:
 
     async def open_spider(self) -> None:
         name, models, day = self._key()
-        self.engine = make_engine(self.crawler.settings.get("DATABASE_URL"),
-                                  self.crawler.settings.getfloat("DATABASE_BUSY_TIMEOUT", 5.0))
+        self.engine = make_engine(self.crawler.settings.get("STORE_URL"),
+                                  self.crawler.settings.getfloat("STORE_BUSY_TIMEOUT", 5.0))
         self.locks = RunLocks(self.engine, self.ttl)
         try:
             await asyncio.to_thread(ensure_schema, self.engine)

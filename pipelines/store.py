@@ -1,19 +1,19 @@
 """Store articles with SQLAlchemy, off the reactor thread, losing nothing when the database fails.
 
 Each article is upserted (a second identical crawl adds no rows). Articles arriving together
-are written in one transaction (up to DATABASE_BATCH_SIZE, waiting at most DATABASE_BATCH_WAIT
+are written in one transaction (up to STORE_BATCH_SIZE, waiting at most STORE_BATCH_WAIT
 seconds for company); each item still waits for its own write.
 
 Two kinds of failure, told apart by ``digestcrawl.store.storage.row_error_reason``:
 
-* the database is unreachable: the batch is retried DATABASE_RETRY_TIMES times with exponential
+* the database is unreachable: the batch is retried STORE_RETRY_TIMES times with exponential
   backoff, then its articles go to a spool file that the next run replays before crawling
   (``digestcrawl/spooled``, ``digestcrawl/replayed``). Once the database has failed, later items
   try once before spooling, so an outage does not stall the crawl;
 * the database refuses a row (a value too long, invalid, a broken constraint): the batch is
   written again one article at a time, so the others are stored; the refused one is tried with
   its fields cut to ``FIELD_CAPS`` (``digestcrawl/truncated``) and, refused again, quarantined
-  in ``SPOOL_DIR/rejected.jsonl`` with its reason (``digestcrawl/rejected/<reason>``), never
+  in ``STORE_SPOOL_DIR/rejected.jsonl`` with its reason (``digestcrawl/rejected/<reason>``), never
   spooled: it would fail every replay.
 
 A spool line that holds no article is moved to ``rejected.jsonl``
@@ -28,8 +28,8 @@ Repository counters (``RepoStats``, one row per repo per day) share the batches,
 the spool and the quarantine; each stored reading counts as ``digestcrawl/repo_stats``.
 Stats also per source (``digestcrawl/source/<name>/...``): stored, copies, repo_stats, spooled,
 truncated, rejected.
-Settings: DATABASE_URL, DATABASE_BUSY_TIMEOUT, DATABASE_RETRY_TIMES, DATABASE_RETRY_BACKOFF,
-DATABASE_BATCH_SIZE (50), DATABASE_BATCH_WAIT (0.2), SPOOL_DIR.
+Settings: STORE_URL, STORE_BUSY_TIMEOUT, STORE_RETRY_TIMES, STORE_RETRY_BACKOFF,
+STORE_BATCH_SIZE (50), STORE_BATCH_WAIT (0.2), STORE_SPOOL_DIR.
 """
 
 from __future__ import annotations
@@ -61,16 +61,16 @@ class StorePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         settings = crawler.settings
-        self.database_url = settings.get("DATABASE_URL")
-        self.busy_timeout = settings.getfloat("DATABASE_BUSY_TIMEOUT", 5.0)
-        self.retry_times = settings.getint("DATABASE_RETRY_TIMES", 3)
-        self.backoff = settings.getfloat("DATABASE_RETRY_BACKOFF", 1.0)
-        self.spool_dir = Path(settings.get("SPOOL_DIR"))
+        self.database_url = settings.get("STORE_URL")
+        self.busy_timeout = settings.getfloat("STORE_BUSY_TIMEOUT", 5.0)
+        self.retry_times = settings.getint("STORE_RETRY_TIMES", 3)
+        self.backoff = settings.getfloat("STORE_RETRY_BACKOFF", 1.0)
+        self.spool_dir = Path(settings.get("STORE_SPOOL_DIR"))
         self.rejected = Rejected(self.spool_dir / REJECTED_FILE)
         self.store: ArticleStore | None = None
         self.database_down = False
-        self.batch_size = settings.getint("DATABASE_BATCH_SIZE", 50)
-        self.batch_wait = settings.getfloat("DATABASE_BATCH_WAIT", 0.2)
+        self.batch_size = settings.getint("STORE_BATCH_SIZE", 50)
+        self.batch_wait = settings.getfloat("STORE_BATCH_WAIT", 0.2)
         self.batch: list[tuple[Item, asyncio.Future[RowOutcome]]] = []
         self.flush_timer: asyncio.TimerHandle | None = None
         self.writes: set[asyncio.Future[None]] = set()  # batch writes in progress

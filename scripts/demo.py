@@ -36,12 +36,12 @@ WINDOW = ["-a", "since=2026-01-12T00:00:00+08:00", "-a", "until=2026-01-20T00:00
 
 def crawl(spider: str, web_sources: Path) -> dict[str, dict[str, int]]:
     settings = {
-        "DATABASE_URL": f"sqlite:///{DATABASE}",
+        "STORE_URL": f"sqlite:///{DATABASE}",
         "DIGESTCRAWL_SOURCES_FILE": str(web_sources),
         "NETGUARD_ALLOW": "127.0.0.1",
         "DIGEST_SITE_DIR": str(SITE),
         "REPORT_DIR": str(OUT / "reports" / spider),
-        "SPOOL_DIR": str(OUT / "spool"),
+        "STORE_SPOOL_DIR": str(OUT / "spool"),
         "LOG_FILE": str(OUT / f"{spider}.log"),
         # The fixture web is ours and local: no politeness delays needed.
         "AUTOTHROTTLE_ENABLED": "False",
@@ -100,7 +100,7 @@ def main() -> None:
     day = posts[-1].name[:10]
     print("\nRegenerate this post from the demo's database (and rebuild the site):")
     print(f"  .venv/bin/scrapy digest --model qwen --date {day} --site {site} --build "
-          f"-s DATABASE_URL=sqlite:///{DATABASE.relative_to(ROOT)}")
+          f"-s STORE_URL=sqlite:///{DATABASE.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ class SourceSpider(scrapy.Spider):
         spider.args = CrawlArgs.parse(spider._raw_args, list(all_models), [s.name for s in mine],
                                       ZoneInfo(settings.get("DIGEST_TIMEZONE")), datetime.now(UTC))
         spider.models = {key: all_models[key] for key in spider.args.models}
-        spider.shared_queue = settings.getbool("DISTRIBUTED")
+        spider.shared_queue = settings.getbool("DIGESTCRAWL_DISTRIBUTED")
         spider.extraction = ExtractionPool.from_crawler(crawler)
         spider.sources = [s for s in mine if spider.args.sources is None or s.name in spider.args.sources]
         # Settings are still writable here (they freeze after the spider is created).

@@ -94,16 +94,16 @@ class CrawlResult:
 def crawl_settings(tmp_path: Path) -> dict[str, Any]:
     """Settings for a crawl into a fresh SQLite file (add DIGESTCRAWL_SOURCES_FILE)."""
     return {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "STORE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "DIGEST_SITE_DIR": str(tmp_path / "site"),
         "HTTPCACHE_DIR": str(tmp_path / "httpcache"),
         "NETGUARD_ALLOW": ["127.0.0.1/32"],
-        "SPOOL_DIR": str(tmp_path / "spool"),
+        "STORE_SPOOL_DIR": str(tmp_path / "spool"),
         "REPORT_DIR": str(tmp_path / "reports"),
         "AUTOTHROTTLE_ENABLED": False,
         "DOWNLOAD_DELAY": 0,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-        "DATABASE_RETRY_BACKOFF": 0,
+        "STORE_RETRY_BACKOFF": 0,
         "LOG_LEVEL": "INFO",
         "TELNETCONSOLE_ENABLED": False,
     }

@@ -54,7 +54,7 @@ async def test_corrupt_spool_lines_are_quarantined_and_the_crawl_starts(
     moment = datetime(2026, 1, 19, 8, 0, tzinfo=UTC)
     good = Article(url="https://example.com/spooled", source="udn", category="news", title="Qwen, spooled",
                    text="Qwen text.", published=moment, fetched=moment, models={"qwen": ["Qwen"]}, score={"qwen": 3})
-    spool = Spool(Path(crawl_settings["SPOOL_DIR"]) / "news.jsonl")
+    spool = Spool(Path(crawl_settings["STORE_SPOOL_DIR"]) / "news.jsonl")
     spool.append(good)
     wrong_type = {**to_dict(replace(good, url="https://example.com/wrong")), "models": ["qwen"]}
     naive = replace(good, url="https://example.com/naive", published=datetime(2026, 1, 19, 8, 0))
@@ -85,7 +85,7 @@ async def test_corrupt_spool_lines_are_quarantined_and_the_crawl_starts(
     messages = [r.getMessage() for r in caplog.records]
     assert len([m for m in messages if m.startswith("Skipped line ") and "holds no article" in m]) == 4
     assert not [r for r in caplog.records if r.exc_info], "no traceback may be logged"
-    engine = make_engine(settings["DATABASE_URL"])
+    engine = make_engine(settings["STORE_URL"])
     with engine.connect() as conn:
         urls = set(conn.execute(select(ArticleRow.url)).scalars())
     engine.dispose()

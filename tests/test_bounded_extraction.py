@@ -108,7 +108,7 @@ async def test_hostile_pages_end_capped_or_counted(hostile_web: FixtureWeb, craw
     assert crawler.stats is not None
     stats = crawler.stats.get_stats()
     assert stats["finish_reason"] == "finished"
-    articles = stored(settings["DATABASE_URL"])
+    articles = stored(settings["STORE_URL"])
     assert set(articles) == {"links.html", "nested.html", "big.html", "title.html", "future.html", "headline.html"}
 
     # Too large to parse: title and lead only, counted per source.
@@ -148,7 +148,7 @@ async def test_a_page_over_the_time_limit_keeps_its_title_and_lead(tmp_path: Pat
     stats = crawler.stats.get_stats()
     assert stats["finish_reason"] == "finished"
     assert stats["digestcrawl/source/slow/headline_only/extraction_timeout"] == 1
-    row = stored(settings["DATABASE_URL"])["slow.html"]
+    row = stored(settings["STORE_URL"])["slow.html"]
     assert (row.title, row.snippet, row.text, row.headline_only) == ("Qwen slow page", LEAD, "", True)
     assert row.published_at == datetime(2026, 1, 19, 2, 30, tzinfo=UTC)  # from the feed
 
@@ -187,9 +187,9 @@ def stuck_crawl(tmp_path: Path) -> Iterator[Callable[[float], subprocess.Popen[b
 
         def start(timeout: float) -> subprocess.Popen[bytes]:
             command = scrapy_command("crawl", "news", spider_args={"model": "qwen", **FIXTURE_WINDOW}, settings={
-                "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DIGESTCRAWL_SOURCES_FILE": sources,
+                "STORE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DIGESTCRAWL_SOURCES_FILE": sources,
                 "NETGUARD_ALLOW": "127.0.0.1", "DIGEST_ON_CLOSE": False, "LOG_FILE": tmp_path / "crawl.log",
-                "SPOOL_DIR": tmp_path / "spool", "REPORT_DIR": tmp_path / "reports",
+                "STORE_SPOOL_DIR": tmp_path / "spool", "REPORT_DIR": tmp_path / "reports",
                 "HTTPCACHE_DIR": tmp_path / "cache", "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
                 "EXTRACTION_PROCESSES": 2, "EXTRACTION_TIMEOUT": timeout, "EXTRACTION_MAX_LINKS": 0,
                 "EXTRACTION_MAX_TAGS": 0, "EXTRACTION_MAX_BYTES": 0})

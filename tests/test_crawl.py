@@ -109,7 +109,7 @@ def fixture_settings(crawl_settings: dict[str, Any], sources_file: Path) -> dict
 async def test_crawl_stores_exactly_the_expected_articles(
         fixture_web: FixtureWeb, fixture_settings: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
     stats = await crawl_all(fixture_settings)
-    articles = stored(fixture_settings["DATABASE_URL"])
+    articles = stored(fixture_settings["STORE_URL"])
 
     fetched = {u for u, a in articles.items() if not a["row"].headline_only}
     assert fetched == expected(fixture_web, "stored") | expected(fixture_web, "duplicate_of")
@@ -156,7 +156,7 @@ async def test_everyday_senses_of_model_names_are_dropped(
         fixture_web: FixtureWeb, fixture_settings: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
     truth = EXPECTED["multi_model"]
     await crawl_all(fixture_settings, model=",".join(truth["models"]))
-    articles = stored(fixture_settings["DATABASE_URL"])
+    articles = stored(fixture_settings["STORE_URL"])
     assert dropped_urls(caplog, "ambiguous_alias") == expected(fixture_web, "dropped", "ambiguous_alias",
                                                                truth["links"])
     for entry in truth["links"]:
@@ -167,7 +167,7 @@ async def test_everyday_senses_of_model_names_are_dropped(
 @deferred_f_from_coro_f
 async def test_encodings_and_javascript_pages(fixture_web: FixtureWeb, fixture_settings: dict[str, Any]) -> None:
     await crawl_all(fixture_settings)
-    articles = stored(fixture_settings["DATABASE_URL"])
+    articles = stored(fixture_settings["STORE_URL"])
     by_path = {url.split("/", 3)[-1]: a["row"] for url, a in articles.items()}
     big5 = by_path["article/jefferies-alibaba.big5.html"]
     assert "傑富瑞" in big5.title + big5.text and "\ufffd" not in big5.text
@@ -190,9 +190,9 @@ async def test_only_crawls_with_rendered_sources_start_playwright(fixture_settin
 @deferred_f_from_coro_f
 async def test_second_identical_crawl_adds_no_rows(fixture_settings: dict[str, Any]) -> None:
     await crawl_all(fixture_settings)
-    first = table_counts(fixture_settings["DATABASE_URL"])
+    first = table_counts(fixture_settings["STORE_URL"])
     await crawl_all(fixture_settings)
-    assert table_counts(fixture_settings["DATABASE_URL"]) == first
+    assert table_counts(fixture_settings["STORE_URL"]) == first
     assert first["articles"] > 10
 
 
@@ -200,13 +200,13 @@ async def test_second_identical_crawl_adds_no_rows(fixture_settings: dict[str, A
 async def test_second_identical_crawl_adds_no_rows_on_postgresql(
         fixture_settings: dict[str, Any], postgres_url: str) -> None:
     await crawl_all(fixture_settings)
-    on_sqlite = table_counts(fixture_settings["DATABASE_URL"])
-    settings = {**fixture_settings, "DATABASE_URL": postgres_url}
+    on_sqlite = table_counts(fixture_settings["STORE_URL"])
+    settings = {**fixture_settings, "STORE_URL": postgres_url}
     await crawl_all(settings)
     first = table_counts(postgres_url)
     await crawl_all(settings)
     assert table_counts(postgres_url) == first == on_sqlite
-    assert set(stored(postgres_url)) == set(stored(fixture_settings["DATABASE_URL"]))
+    assert set(stored(postgres_url)) == set(stored(fixture_settings["STORE_URL"]))
 
 
 def table_counts(database_url: str) -> dict[str, int]:
@@ -221,13 +221,13 @@ def table_counts(database_url: str) -> dict[str, int]:
 @deferred_f_from_coro_f
 async def test_database_outage_mid_crawl_loses_nothing(
         fixture_settings: dict[str, Any], tmp_path: Path) -> None:
-    settings = {**fixture_settings, "DATABASE_BUSY_TIMEOUT": 0.05, "DATABASE_RETRY_TIMES": 1}
+    settings = {**fixture_settings, "STORE_BUSY_TIMEOUT": 0.05, "STORE_RETRY_TIMES": 1}
     database = str(tmp_path / "db.sqlite3")
     # Baseline: what a healthy crawl stores.
-    healthy = {**settings, "DATABASE_URL": f"sqlite:///{tmp_path / 'healthy.sqlite3'}",
-               "SPOOL_DIR": str(tmp_path / "healthy-spool")}
+    healthy = {**settings, "STORE_URL": f"sqlite:///{tmp_path / 'healthy.sqlite3'}",
+               "STORE_SPOOL_DIR": str(tmp_path / "healthy-spool")}
     await crawl_all(healthy)
-    expected = set(stored(healthy["DATABASE_URL"]))
+    expected = set(stored(healthy["STORE_URL"]))
 
     # Same crawl; after the third stored item another connection locks the database.
     # It waits for a write in progress to finish (SQLite lock wait), then holds the lock.
@@ -256,9 +256,9 @@ async def test_database_outage_mid_crawl_loses_nothing(
     assert spooled > 0
     blocker.rollback()
     blocker.close()
-    assert len(stored(settings["DATABASE_URL"])) < len(expected)
+    assert len(stored(settings["STORE_URL"])) < len(expected)
 
     # The next run replays the spool first: the union is exactly the healthy crawl.
     await crawl_all(settings)
-    assert set(stored(settings["DATABASE_URL"])) == expected
+    assert set(stored(settings["STORE_URL"])) == expected
     assert not list((tmp_path / "spool").glob("*.jsonl"))

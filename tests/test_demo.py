@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 
 # What the demo prints and README shows: the digest command for the demo's own database.
 REGENERATE = (".venv/bin/scrapy digest --model qwen --date 2026-01-19 --site data/demo/site --build "
-              "-s DATABASE_URL=sqlite:///data/demo/digestcrawl.sqlite3")
+              "-s STORE_URL=sqlite:///data/demo/digestcrawl.sqlite3")
 
 
 @pytest.fixture(scope="module")

@@ -67,9 +67,9 @@ def crawled(fixture_web: FixtureWeb, tmp_path_factory: pytest.TempPathFactory) -
     sources = fixture_web.write_sources(workdir / "sources.yaml")
     database_url = f"sqlite:///{workdir / 'db.sqlite3'}"
     settings = []
-    for name, value in {"DATABASE_URL": database_url, "DIGESTCRAWL_SOURCES_FILE": str(sources),
+    for name, value in {"STORE_URL": database_url, "DIGESTCRAWL_SOURCES_FILE": str(sources),
                         "NETGUARD_ALLOW": "127.0.0.1", "DIGEST_SITE_DIR": str(workdir / "site"),
-                        "REPORT_DIR": str(workdir / "reports"), "SPOOL_DIR": str(workdir / "spool"),
+                        "REPORT_DIR": str(workdir / "reports"), "STORE_SPOOL_DIR": str(workdir / "spool"),
                         "AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0",
                         "LOG_FILE": str(workdir / "scrapy.log")}.items():
         settings += ["-s", f"{name}={value}"]
@@ -351,10 +351,10 @@ def test_crawl_of_real_pages_served_as_a_feed_makes_a_readable_post(tmp_path: Pa
         (tmp_path / "sources.yaml").write_text(
             f"sources:\n  - name: zhweb\n    publisher: zhweb\n    kind: feed\n    category: news\n"
             f"    url: \"{feed}\"\n    locale: zh-TW\n", "utf-8")
-        settings = {"DATABASE_URL": database_url, "DIGESTCRAWL_SOURCES_FILE": str(tmp_path / "sources.yaml"),
+        settings = {"STORE_URL": database_url, "DIGESTCRAWL_SOURCES_FILE": str(tmp_path / "sources.yaml"),
                     "DIGESTCRAWL_MODELS_FILE": str(tmp_path / "models.yaml"), "NETGUARD_ALLOW": "127.0.0.1",
                     "DIGEST_SITE_DIR": str(tmp_path / "site"), "REPORT_DIR": str(tmp_path / "reports"),
-                    "SPOOL_DIR": str(tmp_path / "spool"), "AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0"}
+                    "STORE_SPOOL_DIR": str(tmp_path / "spool"), "AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0"}
         result = subprocess.run(scrapy_command("crawl", "news", "-a", "model=zhweb", "-a", "source=zhweb",
                                                "-a", "since=2026-01-19", "-a", "until=2026-01-20",
                                                settings=settings),
@@ -408,7 +408,7 @@ def store(url: str, articles: list[Article]) -> None:
 
 def digest_settings(url: str, site: Path, **extra: object) -> Settings:
     settings = get_project_settings()
-    settings.setdict({"DATABASE_URL": url, "DIGEST_SITE_DIR": str(site), "DIGEST_SUMMARIZER": "extractive",
+    settings.setdict({"STORE_URL": url, "DIGEST_SITE_DIR": str(site), "DIGEST_SUMMARIZER": "extractive",
                       **extra}, priority="cmdline")
     return settings
 
@@ -568,7 +568,7 @@ def test_scrapy_digest_exits_non_zero_on_a_failed_digest(sqlite_url: str, tmp_pa
     site = tmp_path / "site"
     store(sqlite_url, [stored_article(1, "千問春節後將開放第三方入駐")])
     (site / "assets" / "img" / "posts" / IMAGE_NAME).mkdir(parents=True)
-    settings = {"DATABASE_URL": sqlite_url, "DIGEST_SITE_DIR": str(site), "DIGEST_SUMMARIZER": "extractive"}
+    settings = {"STORE_URL": sqlite_url, "DIGEST_SITE_DIR": str(site), "DIGEST_SUMMARIZER": "extractive"}
     result = subprocess.run(scrapy_command("digest", "--model", "qwen", "--date", "2026-01-18..2026-01-19",
                                            settings=settings),
                             cwd=ROOT, capture_output=True, text=True, timeout=300,
@@ -696,7 +696,7 @@ def test_two_scrapy_digest_runs_on_postgresql(postgres_url: str, tmp_path: Path)
     """The reported race: two `scrapy digest` processes for the same day, at once."""
     store(postgres_url, [stored_article(n, title) for n, title in
                          enumerate(["千問春節後將開放第三方入駐", "阿里千問下載量斷層領跑"], start=1)])
-    settings = {"DATABASE_URL": postgres_url, "DIGEST_SITE_DIR": str(tmp_path / "site"),
+    settings = {"STORE_URL": postgres_url, "DIGEST_SITE_DIR": str(tmp_path / "site"),
                 "DIGEST_SUMMARIZER": "extractive"}
     command = scrapy_command("digest", "--model", "qwen", "--date", "2026-01-19", settings=settings)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -25,9 +25,9 @@ BASE_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 def crawl_command(tmp_path: Path, database: str, log: Path, source_file: Path, **settings: object) -> list[str]:
     """One worker (or the reference crawl): one request at a time, so a gated feed holds it."""
     return scrapy_command("crawl", "news", spider_args={"model": "qwen", **FIXTURE_WINDOW}, settings={
-        "DATABASE_URL": database, "DIGESTCRAWL_SOURCES_FILE": source_file, "NETGUARD_ALLOW": "127.0.0.1",
+        "STORE_URL": database, "DIGESTCRAWL_SOURCES_FILE": source_file, "NETGUARD_ALLOW": "127.0.0.1",
         "DIGEST_SITE_DIR": tmp_path / "site", "LOG_FILE": log, "AUTOTHROTTLE_ENABLED": False,
-        "DOWNLOAD_DELAY": 0, "SPOOL_DIR": tmp_path / "spool", "REPORT_DIR": tmp_path / "reports",
+        "DOWNLOAD_DELAY": 0, "STORE_SPOOL_DIR": tmp_path / "spool", "REPORT_DIR": tmp_path / "reports",
         "HTTPCACHE_DIR": f"{log}.cache", "CONCURRENT_REQUESTS": 1, **settings})
 
 
@@ -97,7 +97,7 @@ def test_redis_restart_mid_crawl_loses_no_article(fixture_web: FixtureWeb, own_r
     expected = reference_urls(tmp_path, sources)
 
     logs = [tmp_path / f"worker{n}.log" for n in (1, 2)]
-    workers = [subprocess.Popen(crawl_command(tmp_path, postgres_url, log, gated, DISTRIBUTED_WORKER_TTL=3),
+    workers = [subprocess.Popen(crawl_command(tmp_path, postgres_url, log, gated, DIGESTCRAWL_WORKER_TTL=3),
                                 cwd=ROOT, env=worker_env(own_redis.url, tmp_path)) for log in logs]
     try:
         # Each worker holds one feed at the gate; the other feeds wait in Redis's queue. Redis
@@ -127,7 +127,7 @@ def test_crashed_worker_does_not_block_the_digest(fixture_web: FixtureWeb, redis
     _, gated = gated_sources(fixture_web, tmp_path)
     logs = [tmp_path / f"worker{n}.log" for n in (1, 2)]
     # Each worker leads its own process group, so kill -9 takes its extraction workers too.
-    workers = [subprocess.Popen(crawl_command(tmp_path, postgres_url, log, gated, DISTRIBUTED_WORKER_TTL=3),
+    workers = [subprocess.Popen(crawl_command(tmp_path, postgres_url, log, gated, DIGESTCRAWL_WORKER_TTL=3),
                                 cwd=ROOT, env=worker_env(redis_url, tmp_path), start_new_session=True)
                for log in logs]
     crashed, survivor = workers
@@ -150,7 +150,7 @@ def test_redis_down_for_good_fails_loudly(fixture_web: FixtureWeb, own_redis: Re
                                           tmp_path: Path) -> None:
     _, gated = gated_sources(fixture_web, tmp_path)
     log = tmp_path / "worker.log"
-    worker = subprocess.Popen(crawl_command(tmp_path, postgres_url, log, gated, DISTRIBUTED_WORKER_TTL=3,
+    worker = subprocess.Popen(crawl_command(tmp_path, postgres_url, log, gated, DIGESTCRAWL_WORKER_TTL=3,
                                             SCHEDULER_REDIS_DOWN_TIMEOUT=1),
                               cwd=ROOT, env=worker_env(own_redis.url, tmp_path))
     try:

@@ -62,9 +62,10 @@ def offline_sources(path: Path, port: int) -> Path:
 
 
 def settings(tmp_path: Path, sources: Path, **more: object) -> dict[str, object]:
-    return {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DIGESTCRAWL_SOURCES_FILE": sources,
+    return {"STORE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DIGESTCRAWL_SOURCES_FILE": sources,
             "NETGUARD_ALLOW": "127.0.0.1", "DIGEST_SITE_DIR": tmp_path / "site", "LOG_FILE": tmp_path / "log",
-            "SPOOL_DIR": tmp_path / "spool", "REPORT_DIR": tmp_path / "reports", "HTTPCACHE_DIR": tmp_path / "cache",
+            "STORE_SPOOL_DIR": tmp_path / "spool", "REPORT_DIR": tmp_path / "reports",
+            "HTTPCACHE_DIR": tmp_path / "cache",
             "EXTRACTION_PROCESSES": 0, **more}
 
 

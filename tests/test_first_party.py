@@ -97,7 +97,7 @@ async def test_releases_papers_and_repo_counters(settings: dict[str, Any], caplo
     crawler = await run_crawl(ReleasesSpider, settings, model="all", **FIXTURE_WINDOW)
     stats = stats_of(crawler)
     assert stats["finish_reason"] == "finished"
-    articles = stored(settings["DATABASE_URL"])
+    articles = stored(settings["STORE_URL"])
 
     # Only the checkpoint created within the window, this week's releases and the paper: not
     # the older repos, the older release and paper, nor the Gemini telescope paper.
@@ -124,7 +124,7 @@ async def test_releases_papers_and_repo_counters(settings: dict[str, Any], caplo
     assert "SWE-bench" in paper["row"].snippet
 
     # One counters reading per repository for the digest day, whichever listing named it first.
-    rows = readings(settings["DATABASE_URL"])
+    rows = readings(settings["STORE_URL"])
     assert {r.repo: (r.downloads, r.likes) for r in rows} == READINGS
     assert {(r.model, r.day) for r in rows} == {("qwen", DAY)}
     assert {r.url for r in rows} == {f"https://huggingface.co/{repo}" for repo in READINGS}
@@ -141,12 +141,12 @@ async def test_releases_papers_and_repo_counters(settings: dict[str, Any], caplo
 @deferred_f_from_coro_f
 async def test_second_crawl_of_the_day_updates_the_counters(settings: dict[str, Any]) -> None:
     await run_crawl(ReleasesSpider, settings, model="qwen", source="hf_recent,hf_downloads", **FIXTURE_WINDOW)
-    engine = sa.create_engine(settings["DATABASE_URL"])
+    engine = sa.create_engine(settings["STORE_URL"])
     with engine.begin() as conn:
         conn.execute(sa.update(RepoStatsRow).values(downloads=1))
     engine.dispose()
     await run_crawl(ReleasesSpider, settings, model="qwen", source="hf_recent,hf_downloads", **FIXTURE_WINDOW)
-    rows = readings(settings["DATABASE_URL"])
+    rows = readings(settings["STORE_URL"])
     assert len(rows) == len(READINGS)  # one row per repo per day
     assert {r.repo: r.downloads for r in rows} == {repo: downloads for repo, (downloads, _) in READINGS.items()}
 
@@ -178,7 +178,7 @@ async def test_arxiv_gets_one_request_every_three_seconds(settings: dict[str, An
 async def test_ai_press_feeds_and_an_official_blog(settings: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
     crawler = await run_crawl(NewsSpider, settings, model="all", **FIXTURE_WINDOW)
     assert stats_of(crawler)["finish_reason"] == "finished"
-    articles = stored(settings["DATABASE_URL"])
+    articles = stored(settings["STORE_URL"])
     qbitai = articles["https://www.qbitai.com/2026/01/318842.html"]
     assert (qbitai["row"].publisher, qbitai["row"].headline_only, set(qbitai["models"])) == ("量子位", True, {"qwen"})
     verge = articles["https://www.theverge.com/news/861234/alibaba-qwen3-coder-next-open-weights"]
@@ -198,7 +198,7 @@ async def test_ai_press_feeds_and_an_official_blog(settings: dict[str, Any], cap
 async def test_counters_are_spooled_while_the_database_is_down_and_replayed(
         settings: dict[str, Any], tmp_path: Path) -> None:
     # No run lock: the first run cannot release its own while the database is locked.
-    settings = {**settings, "DATABASE_BUSY_TIMEOUT": 0.05, "DATABASE_RETRY_TIMES": 1, "RUN_LOCK_ENABLED": False}
+    settings = {**settings, "STORE_BUSY_TIMEOUT": 0.05, "STORE_RETRY_TIMES": 1, "RUN_LOCK_ENABLED": False}
     blocker = sqlite3.connect(tmp_path / "db.sqlite3", timeout=30)
 
     def lock(spider: Any) -> None:  # once the pipelines have opened: nothing can be written after
@@ -220,9 +220,9 @@ async def test_counters_are_spooled_while_the_database_is_down_and_replayed(
     # The next run (here one that reads nothing new) stores what the first could not.
     again = await run_crawl(ReleasesSpider, settings, model="qwen", source="hf_truncated", **FIXTURE_WINDOW)
     assert stats_of(again)["digestcrawl/replayed"] == len(READINGS) + 1
-    assert {r.repo: (r.downloads, r.likes, r.day) for r in readings(settings["DATABASE_URL"])} == {
+    assert {r.repo: (r.downloads, r.likes, r.day) for r in readings(settings["STORE_URL"])} == {
         repo: (*counters, DAY) for repo, counters in READINGS.items()}
-    assert NEW_CHECKPOINT in stored(settings["DATABASE_URL"])
+    assert NEW_CHECKPOINT in stored(settings["STORE_URL"])
     assert not (tmp_path / "spool" / "releases.jsonl").exists()
 
 
@@ -263,7 +263,7 @@ async def test_a_refused_reading_costs_only_itself(settings: dict[str, Any], tmp
 
     project = get_project_settings()
     # PostgreSQL: it enforces column lengths, which SQLite does not.
-    project.setdict({**settings, "DATABASE_URL": postgres_url, "EXTRACTION_PROCESSES": 0}, priority="cmdline")
+    project.setdict({**settings, "STORE_URL": postgres_url, "EXTRACTION_PROCESSES": 0}, priority="cmdline")
     crawler = Crawler(ReleasesSpider, project)
     crawler.spider = crawler._create_spider(model="qwen", **FIXTURE_WINDOW)  # as a crawl does, before...
     crawler._apply_settings()  # ...its settings freeze and its stats start

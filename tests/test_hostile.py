@@ -27,10 +27,10 @@ def hostile_crawl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         sources = web.write_sources(tmp / "sources.yaml")
         settings = {
             "DIGESTCRAWL_SOURCES_FILE": sources,
-            "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
+            "STORE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
             "DIGEST_SITE_DIR": tmp / "site",
             "HTTPCACHE_ENABLED": False,
-            "SPOOL_DIR": tmp / "spool",
+            "STORE_SPOOL_DIR": tmp / "spool",
             "REPORT_DIR": tmp / "reports",
             "NETGUARD_ALLOW": "127.0.0.1/32",
             "AUTOTHROTTLE_ENABLED": False,

@@ -24,7 +24,7 @@ async def test_unchanged_web_second_crawl_fetches_no_stored_article(
         fixture_web: FixtureWeb, crawl_settings: dict[str, Any], sources_file: Path) -> None:
     settings = {**crawl_settings, "DIGESTCRAWL_SOURCES_FILE": str(sources_file), "DIGEST_ON_CLOSE": False}
     await crawl_all(settings)
-    articles = {url for url, a in stored(settings["DATABASE_URL"]).items() if not a["row"].headline_only}
+    articles = {url for url, a in stored(settings["STORE_URL"]).items() if not a["row"].headline_only}
     stored_paths = {"/" + url.split("/", 3)[3] for url in articles}
     fixture_web.reset()
 
@@ -36,7 +36,7 @@ async def test_unchanged_web_second_crawl_fetches_no_stored_article(
     # Feeds are asked conditionally and answered 304 by the server (so no body is sent).
     feeds = [r for r in requested if r.path.endswith((".xml", ".json")) and "/throttled/" not in r.path]
     assert feeds and all("If-None-Match" in r.headers or "If-Modified-Since" in r.headers for r in feeds)
-    assert set(stored(settings["DATABASE_URL"])) == set(stored(settings["DATABASE_URL"]))
+    assert set(stored(settings["STORE_URL"])) == set(stored(settings["STORE_URL"]))
 
 
 @deferred_f_from_coro_f
@@ -51,7 +51,7 @@ async def test_changed_feed_entry_is_fetched_again_and_updated(
         settings = {**crawl_settings, "DIGESTCRAWL_SOURCES_FILE": str(sources), "DIGEST_ON_CLOSE": False}
         await run_crawl(NewsSpider, settings, model="qwen", source="udn", **FIXTURE_WINDOW)
         url = web.url("udn", "news/story/7240/9269350.html")
-        before = _row(settings["DATABASE_URL"], url)
+        before = _row(settings["STORE_URL"], url)
 
         # The publisher corrects the article and its feed entry says so.
         old_date = _pub_date(feed.read_text("utf-8"), "9269350")
@@ -61,10 +61,10 @@ async def test_changed_feed_entry_is_fetched_again_and_updated(
         web.reset()
         await run_crawl(NewsSpider, settings, model="qwen", source="udn", **FIXTURE_WINDOW)
 
-        stored_paths = {"/" + u.split("/", 3)[3] for u, a in stored(settings["DATABASE_URL"]).items()}
+        stored_paths = {"/" + u.split("/", 3)[3] for u, a in stored(settings["STORE_URL"]).items()}
         fetched = [r.path for r in web.requests if r.path in stored_paths]
         assert fetched == ["/news/story/7240/9269350.html"]  # of the stored articles, only the changed one
-        after = _row(settings["DATABASE_URL"], url)
+        after = _row(settings["STORE_URL"], url)
         assert "更正：本文已更新" in after.text and "更正" not in before.text
         assert after.id == before.id and after.updated_at > before.updated_at
 
@@ -96,9 +96,9 @@ def test_sigkill_then_resume_with_jobdir_stores_every_article_once(fixture_web: 
 
     def command(sources: Path, database: str, **extra: object) -> list[str]:
         return scrapy_command("crawl", "news", spider_args={"model": "qwen", **FIXTURE_WINDOW}, settings={
-            "DATABASE_URL": f"sqlite:///{tmp_path / database}", "DIGESTCRAWL_SOURCES_FILE": sources,
+            "STORE_URL": f"sqlite:///{tmp_path / database}", "DIGESTCRAWL_SOURCES_FILE": sources,
             "NETGUARD_ALLOW": "127.0.0.1", "DIGEST_ON_CLOSE": False, "AUTOTHROTTLE_ENABLED": False,
-            "DOWNLOAD_DELAY": 0, "SPOOL_DIR": tmp_path / "spool", "REPORT_DIR": tmp_path / "reports",
+            "DOWNLOAD_DELAY": 0, "STORE_SPOOL_DIR": tmp_path / "spool", "REPORT_DIR": tmp_path / "reports",
             "HTTPCACHE_DIR": f"{tmp_path / database}-cache", **extra})
 
     subprocess.run(command(healthy_sources, "healthy.sqlite3"), cwd=ROOT, env=env, check=True,

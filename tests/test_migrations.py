@@ -150,7 +150,7 @@ def test_older_create_all_database_gets_what_it_lacks(engine: Engine) -> None:
 
 
 def scrapy_migrate(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scrapy", "migrate", *args, "-s", f"DATABASE_URL={url}"],
+    return subprocess.run([sys.executable, "-m", "scrapy", "migrate", *args, "-s", f"STORE_URL={url}"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 

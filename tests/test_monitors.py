@@ -76,7 +76,7 @@ async def test_broken_source_fails_its_monitor_in_the_run_report(
         _break(site, scenario)
         if scenario == "blocked":
             sources.write_text(sources.read_text("utf-8").replace("/rssfeed/", "/blocked/rssfeed/"), "utf-8")
-        broken = {**settings, "DATABASE_URL": f"sqlite:///{tmp_path / 'after.sqlite3'}",
+        broken = {**settings, "STORE_URL": f"sqlite:///{tmp_path / 'after.sqlite3'}",
                   "HTTPCACHE_ENABLED": False}
         crawler = await run_crawl(NewsSpider, broken, model="qwen", source="udn", **FIXTURE_WINDOW)
 

@@ -75,7 +75,7 @@ async def test_real_shaped_feeds_and_gzipped_sitemaps(tmp_path: Path, crawl_sett
     [bomb] = errors
     assert "bomb.xml.gz" in bomb and f"too large: inflates past {MAX_SIZE} bytes" in bomb
 
-    engine = create_engine(crawl_settings["DATABASE_URL"])
+    engine = create_engine(crawl_settings["STORE_URL"])
     with engine.connect() as conn:
         rows = {row.url.rsplit("/", 1)[1]: row for row in conn.execute(text("SELECT url, title FROM articles"))}
     engine.dispose()

@@ -89,7 +89,7 @@ async def test_a_wall_on_three_hosts_is_dropped_and_a_syndicated_story_is_one_ar
     assert stats["digestcrawl/text/boilerplate/repeated_wall"] == stats["digestcrawl/dropped/boilerplate_page"] == 3
     assert all(stats[f"digestcrawl/source/outlet{n}/dropped/boilerplate_page"] == 1 for n in range(3))
     assert stats["digestcrawl/stored"] == 1 and stats["digestcrawl/copies"] == 2
-    engine = create_engine(crawl_settings["DATABASE_URL"])
+    engine = create_engine(crawl_settings["STORE_URL"])
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT url, title, text FROM articles ORDER BY url")).all()
         links = conn.execute(text("SELECT original_url FROM duplicates")).scalars().all()

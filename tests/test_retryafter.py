@@ -1,4 +1,4 @@
-"""Retry-After holds only the asking host's download slot; a wait over RETRY_AFTER_MAX gives up."""
+"""Retry-After holds only the asking host's download slot; a wait over RETRYAFTER_MAX gives up."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ async def test_a_wait_over_the_maximum_gives_up_at_once(
     assert stats["digestcrawl/retry_after/gave_up"] == 1
     assert stats["digestcrawl/source/patient/errors/http_429"] == 1  # reported as failed
     assert "retry/count" not in stats and "digestcrawl/retry_after/count" not in stats
-    assert any("asking to wait 86400s (> RETRY_AFTER_MAX 120s): giving up" in r.getMessage()
+    assert any("asking to wait 86400s (> RETRYAFTER_MAX 120s): giving up" in r.getMessage()
                for r in caplog.records)
 
 

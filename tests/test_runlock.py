@@ -26,8 +26,8 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 def crawl_command(sources: Path, database_url: str, log: Path, **settings: object) -> list[str]:
     return scrapy_command("crawl", "news", spider_args={"model": "qwen", **FIXTURE_WINDOW}, settings={
-        "DATABASE_URL": database_url, "DIGESTCRAWL_SOURCES_FILE": sources, "NETGUARD_ALLOW": "127.0.0.1",
-        "LOG_FILE": log, "DIGEST_ON_CLOSE": False, "SPOOL_DIR": log.parent / "spool",
+        "STORE_URL": database_url, "DIGESTCRAWL_SOURCES_FILE": sources, "NETGUARD_ALLOW": "127.0.0.1",
+        "LOG_FILE": log, "DIGEST_ON_CLOSE": False, "STORE_SPOOL_DIR": log.parent / "spool",
         "REPORT_DIR": log.parent / "reports", "HTTPCACHE_DIR": log.parent / "httpcache", **settings})
 
 
@@ -169,7 +169,7 @@ def test_run_that_lost_its_database_does_not_lock_out_the_next(fixture_web: Fixt
     sources = gated_sources(fixture_web, tmp_path / "sources.yaml")
     database = tmp_path / "db.sqlite3"
     database_url = f"sqlite:///{database}"
-    fast = {"RUN_LOCK_TTL": 1, "DATABASE_BUSY_TIMEOUT": 0.05, "DATABASE_RETRY_TIMES": 0, "EXTRACTION_PROCESSES": 0}
+    fast = {"RUN_LOCK_TTL": 1, "STORE_BUSY_TIMEOUT": 0.05, "STORE_RETRY_TIMES": 0, "EXTRACTION_PROCESSES": 0}
     first = subprocess.Popen(crawl_command(sources, database_url, tmp_path / "first.log", **fast), cwd=ROOT, env=ENV)
     blocker = None
     try:
@@ -216,9 +216,9 @@ def test_daily_command_crawls_every_category_then_writes_one_digest(fixture_web:
     fixture_web.reset()
     sources = fixture_web.write_sources(tmp_path / "sources.yaml")
     command = scrapy_command("daily", spider_args={"model": "qwen", **FIXTURE_WINDOW}, settings={
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DIGESTCRAWL_SOURCES_FILE": sources,
+        "STORE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DIGESTCRAWL_SOURCES_FILE": sources,
         "NETGUARD_ALLOW": "127.0.0.1", "DIGEST_SITE_DIR": tmp_path / "site", "LOG_FILE": tmp_path / "log",
-        "SPOOL_DIR": tmp_path / "spool", "REPORT_DIR": tmp_path / "reports", "AUTOTHROTTLE_ENABLED": False,
+        "STORE_SPOOL_DIR": tmp_path / "spool", "REPORT_DIR": tmp_path / "reports", "AUTOTHROTTLE_ENABLED": False,
         "DOWNLOAD_DELAY": 0})
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})

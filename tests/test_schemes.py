@@ -99,7 +99,7 @@ async def test_other_schemes_are_dropped_everywhere(
     assert sum("redirected to scheme" in m for m in messages) == len(bad)
     assert not [m for m in messages if "Traceback" in m or "HTTP 302" in m]
 
-    engine = create_engine(crawl_settings["DATABASE_URL"])
+    engine = create_engine(crawl_settings["STORE_URL"])
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT url, feed_url, title, text FROM articles")).all()
     engine.dispose()

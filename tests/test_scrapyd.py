@@ -44,7 +44,7 @@ def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # they see no sources at all (a job crawls only what its schedule.json settings name).
     (home / "no-sources.yaml").write_text("sources: []\n")
     env = {**os.environ, "DIGESTCRAWL_SOURCES_FILE": str(home / "no-sources.yaml"),
-           "DATABASE_URL": f"sqlite:///{home / 'default.sqlite3'}", "DIGEST_SITE_DIR": str(home / "site"),
+           "STORE_URL": f"sqlite:///{home / 'default.sqlite3'}", "DIGEST_SITE_DIR": str(home / "site"),
            "DIGESTCRAWL_SPOOL_DIR": str(home / "spool"), "DIGESTCRAWL_REPORT_DIR": str(home / "reports")}
     server = subprocess.Popen([str(BIN / "scrapyd")], cwd=home, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, env=env)
@@ -94,8 +94,8 @@ def test_deploy_schedule_and_digest(scrapyd: str, fixture_web: FixtureWeb, tmp_p
 
     sources = fixture_web.write_sources(tmp_path / "sources.yaml")
     database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    settings = [f"DATABASE_URL={database_url}", f"DIGESTCRAWL_SOURCES_FILE={sources}", "NETGUARD_ALLOW=127.0.0.1",
-                f"DIGEST_SITE_DIR={tmp_path / 'site'}", f"SPOOL_DIR={tmp_path / 'spool'}",
+    settings = [f"STORE_URL={database_url}", f"DIGESTCRAWL_SOURCES_FILE={sources}", "NETGUARD_ALLOW=127.0.0.1",
+                f"DIGEST_SITE_DIR={tmp_path / 'site'}", f"STORE_SPOOL_DIR={tmp_path / 'spool'}",
                 f"REPORT_DIR={tmp_path / 'reports'}", "AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0"]
     jobs = [call(scrapyd, "schedule.json", project="digestcrawl", spider=spider, model="qwen", setting=settings,
                  **FIXTURE_WINDOW)["jobid"] for spider in ("news", "social", "finance")]

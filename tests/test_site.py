@@ -136,10 +136,10 @@ def published(fixture_web: FixtureWeb, tmp_path_factory: pytest.TempPathFactory)
     _require(shutil.which("jekyll"), "jekyll")
     workdir = tmp_path_factory.mktemp("published")
     fixture_web.reset()
-    settings = {"DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}", "NETGUARD_ALLOW": "127.0.0.1",
+    settings = {"STORE_URL": f"sqlite:///{workdir / 'db.sqlite3'}", "NETGUARD_ALLOW": "127.0.0.1",
                 "DIGESTCRAWL_SOURCES_FILE": str(fixture_web.write_sources(workdir / "sources.yaml")),
                 "DIGEST_ON_CLOSE": "False", "DIGEST_SUMMARIZER": "extractive",
-                "REPORT_DIR": str(workdir / "reports"), "SPOOL_DIR": str(workdir / "spool"),
+                "REPORT_DIR": str(workdir / "reports"), "STORE_SPOOL_DIR": str(workdir / "spool"),
                 "AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "LOG_FILE": str(workdir / "crawl.log")}
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 

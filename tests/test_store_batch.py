@@ -114,8 +114,8 @@ async def test_crawl_on_postgresql_stores_the_good_rows_of_a_batch_with_a_bad_on
     with FixtureWeb(root=site) as web:
         sources = web.write_sources(tmp_path / "sources.yaml")
         # Long batches: the bad rows share theirs with good ones.
-        settings = {**crawl_settings, "DATABASE_URL": postgres_url, "DIGESTCRAWL_SOURCES_FILE": str(sources),
-                    "DIGEST_ON_CLOSE": False, "DATABASE_BATCH_SIZE": 500, "DATABASE_BATCH_WAIT": 1.0}
+        settings = {**crawl_settings, "STORE_URL": postgres_url, "DIGESTCRAWL_SOURCES_FILE": str(sources),
+                    "DIGEST_ON_CLOSE": False, "STORE_BATCH_SIZE": 500, "STORE_BATCH_WAIT": 1.0}
         crawler = await run_crawl(NewsSpider, settings, model="qwen", **FIXTURE_WINDOW)
         mashdigi = web.url("mashdigi", "en/alibabas-qianwen-platform-integrates-with-alipay.html")
         aibase = web.url("aibase", "tw/news/24404.html"), web.url("aibase", "tw/news/24462.html")

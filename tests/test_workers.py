@@ -17,7 +17,7 @@ TTL = 0.6  # seconds: heartbeats every 0.2 s
 
 def registry(redis_url: str, crawl_id: str) -> WorkerRegistry:
     return WorkerRegistry.from_crawler(get_crawler(settings_dict={
-        "REDIS_URL": redis_url, "CRAWL_ID": crawl_id, "DISTRIBUTED_WORKER_TTL": TTL}))
+        "REDIS_URL": redis_url, "DIGESTCRAWL_CRAWL_ID": crawl_id, "DIGESTCRAWL_WORKER_TTL": TTL}))
 
 
 async def crash(worker: WorkerRegistry) -> None:
@@ -89,7 +89,7 @@ async def test_unreachable_redis_writes_the_digest_anyway() -> None:
         port = probe.getsockname()[1]
     worker = WorkerRegistry.from_crawler(get_crawler(settings_dict={
         "REDIS_URL": f"redis://127.0.0.1:{port}/0", "REDIS_PARAMS": {"retry": None, "socket_connect_timeout": 1},
-        "CRAWL_ID": "down", "DISTRIBUTED_WORKER_TTL": TTL}))
+        "DIGESTCRAWL_CRAWL_ID": "down", "DIGESTCRAWL_WORKER_TTL": TTL}))
     await worker.join()
     assert await worker.finish() is True
     assert stats(worker)["digestcrawl/crawl/workers/redis_error"] >= 2

@@ -66,7 +66,7 @@ FETCH_SETTINGS: dict[str, Any] = {
     "EXTENSIONS": {"digestcrawl.ops.report.SourceReport": None},
     "HTTPCACHE_ENABLED": False,
     "INCREMENTAL_ENABLED": False,
-    "DISTRIBUTED": False,
+    "DIGESTCRAWL_DISTRIBUTED": False,
     "SCHEDULER": "scrapy.core.scheduler.Scheduler",
     "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
 }

@@ -1,8 +1,8 @@
 """``scrapy migrate``: bring the database to the current schema (Alembic migrations to head).
 
-    scrapy migrate                      # upgrade DATABASE_URL to head
+    scrapy migrate                      # upgrade STORE_URL to head
     scrapy migrate --check              # exit 1 if the models and the migrations disagree
-    scrapy migrate -s DATABASE_URL=postgresql+psycopg://user@host/digestcrawl
+    scrapy migrate -s STORE_URL=postgresql+psycopg://user@host/digestcrawl
 
 A fresh database gets every revision; a database made before migrations existed (tables
 without an alembic_version table) is adopted first. Crawls and ``scrapy digest`` do the same on
@@ -12,7 +12,7 @@ opening the database, so this command is for deploys and CI.
 difference and rolls back: the database is left as it was. Exit status 0 when they agree (or
 after a successful upgrade), 1 otherwise.
 
-Settings read: DATABASE_URL, DATABASE_BUSY_TIMEOUT.
+Settings read: STORE_URL, STORE_BUSY_TIMEOUT.
 """
 
 from __future__ import annotations
@@ -50,9 +50,9 @@ class Command(ScrapyCommand):
         # Imported here so that every other scrapy command starts without Alembic.
         from digestcrawl.store import migrations
 
-        url = self.settings.get("DATABASE_URL")
+        url = self.settings.get("STORE_URL")
         shown = make_url(url).render_as_string(hide_password=True)
-        engine = make_engine(url, self.settings.getfloat("DATABASE_BUSY_TIMEOUT", 5.0))
+        engine = make_engine(url, self.settings.getfloat("STORE_BUSY_TIMEOUT", 5.0))
         try:
             differences = migrations.upgrade(engine, check=opts.check)
             with engine.connect() as connection:

@@ -8,7 +8,7 @@ when it was fetched, the request is dropped before download
 Feeds themselves are revalidated with conditional GETs by Scrapy's HTTP cache (RFC 2616
 policy, see settings): an unchanged feed costs a 304.
 
-Settings: INCREMENTAL_ENABLED (default True), DATABASE_URL, DATABASE_BUSY_TIMEOUT.
+Settings: INCREMENTAL_ENABLED (default True), STORE_URL, STORE_BUSY_TIMEOUT.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ class SkipUnchangedArticles:
         return cls(crawler)
 
     def spider_opened(self, spider: Spider) -> None:
-        self.engine = make_engine(self.crawler.settings.get("DATABASE_URL"),
-                                  self.crawler.settings.getfloat("DATABASE_BUSY_TIMEOUT", 5.0))
+        self.engine = make_engine(self.crawler.settings.get("STORE_URL"),
+                                  self.crawler.settings.getfloat("STORE_BUSY_TIMEOUT", 5.0))
 
     def spider_closed(self, spider: Spider) -> None:
         if self.engine is not None:

@@ -4,11 +4,11 @@ retry the request once the slot opens again.
 Scrapy's RetryMiddleware retries at once; a rate-limited server wants the pause. Nothing waits
 inside the downloader: the retry request is returned at once, and the host's download slot
 (every request to that host, not only this one) opens again when the wait is over, while other
-hosts go on. A server asking for more than ``RETRY_AFTER_MAX`` seconds gets no retry at all, not
+hosts go on. A server asking for more than ``RETRYAFTER_MAX`` seconds gets no retry at all, not
 even RetryMiddleware's: the response goes on to be reported as failed (``errors/http_<status>``)
 and is counted as ``digestcrawl/retry_after/gave_up``.
 
-Settings: RETRY_AFTER_MAX (float seconds), RETRY_AFTER_CODES (list of statuses), RETRY_TIMES
+Settings: RETRYAFTER_MAX (float seconds), RETRYAFTER_CODES (list of statuses), RETRY_TIMES
 (Scrapy's).
 """
 
@@ -50,8 +50,8 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 class RetryAfterMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.max_wait = crawler.settings.getfloat("RETRY_AFTER_MAX")
-        self.codes = {int(c) for c in crawler.settings.getlist("RETRY_AFTER_CODES")}
+        self.max_wait = crawler.settings.getfloat("RETRYAFTER_MAX")
+        self.codes = {int(c) for c in crawler.settings.getlist("RETRYAFTER_CODES")}
         # Slot key → monotonic time until which the slot is held.
         self._held_until: dict[str, float] = {}
 
@@ -70,7 +70,7 @@ class RetryAfterMiddleware:
         assert self.crawler.stats is not None
         if wait > self.max_wait:
             self.crawler.stats.inc_value(f"{STATS_BASE}/gave_up")
-            logger.warning("%s answered %s asking to wait %.0fs (> RETRY_AFTER_MAX %.0fs): giving up on it",
+            logger.warning("%s answered %s asking to wait %.0fs (> RETRYAFTER_MAX %.0fs): giving up on it",
                            request.url, response.status, wait, self.max_wait)
             request.meta["dont_retry"] = True  # nor does RetryMiddleware retry it at its own pace
             return response

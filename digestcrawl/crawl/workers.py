@@ -1,21 +1,21 @@
 """Which workers of a distributed crawl are still alive, so exactly one writes the digest.
 
-Each worker keeps an entry in the Redis sorted set ``digestcrawl:<CRAWL_ID>:workers``: the member
+Each worker keeps an entry in the Redis sorted set ``digestcrawl:<DIGESTCRAWL_CRAWL_ID>:workers``: the member
 is the worker's id, the score the moment (Redis server clock, ms) it expires. A heartbeat
-refreshes it every third of DISTRIBUTED_WORKER_TTL, and re-adds it after Redis lost its data;
+refreshes it every third of DIGESTCRAWL_WORKER_TTL, and re-adds it after Redis lost its data;
 the set itself expires two TTLs after the last heartbeat. A worker killed with -9 stops
 refreshing, so its entry expires instead of counting forever (an INCR/DECR counter kept it).
 
 When a worker closes, :meth:`WorkerRegistry.finish` removes its entry and drops expired ones in
 one Lua script; the worker writes the digest when no entry is left and it wins the claim key
-``digestcrawl:<CRAWL_ID>:digest`` (two workers closing at once: one writes; a worker that joins,
+``digestcrawl:<DIGESTCRAWL_CRAWL_ID>:digest`` (two workers closing at once: one writes; a worker that joins,
 or comes back after its entry expired, clears the claim: the digest is due again). Entries left are
 watched for one TTL: a worker whose entry is refreshed is alive and will write the digest
 itself when it closes; one whose entry expires has died, and the closing worker writes instead.
 When Redis cannot be reached the worker writes the digest anyway (the digest is an upsert,
 and a digest written twice beats none).
 
-Settings: DISTRIBUTED_WORKER_TTL (seconds, default 30), CRAWL_ID, and scrapy-redis's connection
+Settings: DIGESTCRAWL_WORKER_TTL (seconds, default 30), DIGESTCRAWL_CRAWL_ID, and scrapy-redis's connection
 settings (REDIS_URL, REDIS_PARAMS, …) read by ``scrapy_redis.connection.get_redis_from_settings``.
 Stats: ``digestcrawl/crawl/workers/redis_error``, ``digestcrawl/crawl/workers/peer_expired``.
 """
@@ -101,8 +101,8 @@ class WorkerRegistry:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WorkerRegistry:
         settings = crawler.settings
-        return cls(crawler, get_redis_from_settings(settings), settings.get("CRAWL_ID"),
-                   settings.getfloat("DISTRIBUTED_WORKER_TTL"))
+        return cls(crawler, get_redis_from_settings(settings), settings.get("DIGESTCRAWL_CRAWL_ID"),
+                   settings.getfloat("DIGESTCRAWL_WORKER_TTL"))
 
     async def join(self) -> None:
         await self._refresh(joining=True)

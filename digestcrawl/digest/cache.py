@@ -4,7 +4,7 @@ The key is the sha256 of the model name, the prompt version and the exact reques
 any change to an article, the instructions or the model asks again. Only answers that passed
 validation are stored (the summarizer decides), so a bad answer is not replayed forever.
 
-No settings are read; the engine is the digest's database (DATABASE_URL).
+No settings are read; the engine is the digest's database (STORE_URL).
 """
 
 from __future__ import annotations

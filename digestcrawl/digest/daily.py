@@ -11,7 +11,7 @@ closing pipeline (stats) and ``scrapy digest`` (exit status).
 
 The site folder gets the Jekyll skeleton and a page per model first (``digestcrawl.digest.site``).
 
-Settings: DATABASE_URL, DIGEST_SITE_DIR, DIGEST_SITE_SKELETON, DIGEST_LANGUAGE, DIGEST_TIMEZONE, DIGEST_SUMMARIZER
+Settings: STORE_URL, DIGEST_SITE_DIR, DIGEST_SITE_SKELETON, DIGEST_LANGUAGE, DIGEST_TIMEZONE, DIGEST_SUMMARIZER
 (``auto``: the LLM when LLM_API_KEY is set, else extractive; ``llm``; ``extractive``), the LLM_*
 settings of ``digestcrawl.digest.llm`` and the DIGEST_* settings of ``digestcrawl.digest.render``;
 LLM_MERGE_CHECK (with the LLM summarizer, one batched call confirms or splits the loosely held
@@ -103,7 +103,7 @@ class DigestBuilder:
         language = settings.get("DIGEST_LANGUAGE", "zh-TW")
         if language not in LANGUAGES:
             raise ValueError(f"DIGEST_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {language!r}")
-        engine = make_engine(settings.get("DATABASE_URL"), settings.getfloat("DATABASE_BUSY_TIMEOUT", 5.0))
+        engine = make_engine(settings.get("STORE_URL"), settings.getfloat("STORE_BUSY_TIMEOUT", 5.0))
         ensure_schema(engine)
         finder = EntityFinder(load_entities())
         return cls(engine, load_models(settings.get("DIGESTCRAWL_MODELS_FILE")),

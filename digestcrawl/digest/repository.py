@@ -3,7 +3,7 @@
 Writes of one (model, day) are serialised, so two ``scrapy digest`` runs or two distributed
 workers never collide on its stories' unique key: PostgreSQL takes a transaction-scoped
 advisory lock on the pair, SQLite's first write takes the database's write lock (waiting up to
-DATABASE_BUSY_TIMEOUT); the digest row is an upsert besides.
+STORE_BUSY_TIMEOUT); the digest row is an upsert besides.
 """
 
 from __future__ import annotations
