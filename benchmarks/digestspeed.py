@@ -68,9 +68,11 @@ def run(work: Path, count: int = ARTICLES) -> dict[str, Any]:
         store.save_many(articles)
     finally:
         store.close()
-    settings = Settings({"STORE_URL": database_url, "DIGEST_SITE_DIR": str(work / "site"),
-                         "DIGEST_SUMMARIZER": "extractive", "DIGEST_TIMEZONE": "Asia/Taipei",
-                         "DIGEST_LANGUAGE": "zh-TW"})
+    settings = Settings()
+    settings.setmodule("digestcrawl.settings")  # the defaults, which components do not repeat
+    settings.setdict({"STORE_URL": database_url, "DIGEST_SITE_DIR": str(work / "site"),
+                      "DIGEST_SUMMARIZER": "extractive", "DIGEST_TIMEZONE": "Asia/Taipei",
+                      "DIGEST_LANGUAGE": "zh-TW", "DIGEST_SITE_SKELETON": False})
     builder = DigestBuilder.from_settings(settings)
     try:
         started = time.perf_counter()

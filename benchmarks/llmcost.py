@@ -113,9 +113,12 @@ def run(work: Path) -> dict[str, Any]:
     database_url = crawl_fixture(work / "crawl")
     captured: list[tuple[Any, Any]] = []
     with LLMServer() as server:
-        settings = Settings({"STORE_URL": database_url, "DIGEST_SITE_DIR": str(work / "site"),
-                             "LLM_BASE_URL": server.base_url, "LLM_API_KEY": "test-key", "LLM_MODEL": "local-test",
-                             "DIGEST_TIMEZONE": "Asia/Taipei", "DIGEST_LANGUAGE": "zh-TW"})
+        settings = Settings()
+        settings.setmodule("digestcrawl.settings")  # the defaults, which components do not repeat
+        settings.setdict({"STORE_URL": database_url, "DIGEST_SITE_DIR": str(work / "site"),
+                          "LLM_BASE_URL": server.base_url, "LLM_API_KEY": "test-key", "LLM_MODEL": "local-test",
+                          "DIGEST_TIMEZONE": "Asia/Taipei", "DIGEST_LANGUAGE": "zh-TW",
+                          "DIGEST_SITE_SKELETON": False})
         runs = []
         for _ in range(2):
             builder = DigestBuilder.from_settings(settings)

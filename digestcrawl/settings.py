@@ -1,5 +1,10 @@
-"""Scrapy settings for digestcrawl. Every digestcrawl-specific setting is listed here with its
-default; components document the ones they read."""
+"""Scrapy settings for digestcrawl.
+
+Every setting digestcrawl reads is declared here once, with its default and a one-line comment;
+components read them without repeating a default (README.md, "Settings", has the table, checked
+by tests/unit/test_settings.py). This is the only module that reads the environment, and it does
+so without branching: profiles that depend on a setting are add-ons (ADDONS), applied once every
+source (-s, Scrapyd job settings, spider settings, the environment) is known."""
 
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ RETRY_TIMES = 2
 # Retry-After on these statuses holds the host's download slot for the wait asked, up to this
 # many seconds; a longer wait gives that request up (digestcrawl.crawl.retryafter).
 RETRYAFTER_MAX = 120.0
-RETRYAFTER_CODES = [429, 503]
+RETRYAFTER_CODES = [429, 503]  # the statuses whose Retry-After is honoured
 DOWNLOADER_MIDDLEWARES = {
     "digestcrawl.crawl.netguard.PrivateAddressGuard": 50,
     "digestcrawl.crawl.incremental.SkipUnchangedArticles": 60,
@@ -49,11 +54,13 @@ HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
 HTTPCACHE_DIR = os.environ.get("DIGESTCRAWL_HTTPCACHE_DIR", "httpcache")
 HTTPCACHE_IGNORE_HTTP_CODES = [408, 429, 500, 502, 503, 504]
+# Stored, unchanged article pages are not downloaded again (digestcrawl.crawl.incremental).
 INCREMENTAL_ENABLED = True
-# SSRF guard (digestcrawl.crawl.netguard): only public addresses unless allowed here (IPs or CIDRs);
-# host verdicts kept for rendered pages and Chromium's own requests.
+# SSRF guard (digestcrawl.crawl.netguard): only public addresses are fetched.
 NETGUARD_ENABLED = True
+# Private addresses allowed all the same (IPs or CIDRs).
 NETGUARD_ALLOW: list[str] = []
+# Host verdicts kept for rendered pages and Chromium's own requests.
 NETGUARD_HOST_CACHE_SIZE = 10000
 
 ITEM_PIPELINES = {
@@ -68,8 +75,9 @@ EXTENSIONS = {
     "digestcrawl.ops.report.SourceReport": 500,
 }
 
-# Configuration files (None: the defaults shipped in digestcrawl/conf/).
+# The models file (None: digestcrawl/conf/models.yaml); env DIGESTCRAWL_MODELS_FILE.
 DIGESTCRAWL_MODELS_FILE: str | None = os.environ.get("DIGESTCRAWL_MODELS_FILE")
+# The sources file (None: digestcrawl/conf/sources.yaml); env DIGESTCRAWL_SOURCES_FILE.
 DIGESTCRAWL_SOURCES_FILE: str | None = os.environ.get("DIGESTCRAWL_SOURCES_FILE")
 
 # The calendar of digests and of naive dates given on the command line.
@@ -85,43 +93,63 @@ EXTRACTION_TIMEOUT = 30.0
 # Pages over any of these caps are not parsed in full (title and lead only): bytes, tags (count of
 # "<") and links (count of "<a"); each costs tens of microseconds of extraction per element. 0: no cap.
 EXTRACTION_MAX_BYTES = 5 * 1024 * 1024
-EXTRACTION_MAX_TAGS = 100_000
-EXTRACTION_MAX_LINKS = 10_000
+EXTRACTION_MAX_TAGS = 100_000  # see EXTRACTION_MAX_BYTES
+EXTRACTION_MAX_LINKS = 10_000  # see EXTRACTION_MAX_BYTES
 
 # Relevance: minimum alias score (a title hit counts 3, each body hit 1, capped at 5).
 RELEVANCE_MIN_SCORE = 1
 
-# Dedup: near-duplicate Jaccard threshold, and how far back stored articles are compared.
+# Dedup: Jaccard similarity from which two texts are near-duplicates.
 DEDUP_NEAR_THRESHOLD = 0.6
+# Dedup: how many days back stored articles are compared.
 DEDUP_LOOKBACK_DAYS = 7
 
-# Storage: any SQLAlchemy URL; SQLite under data/ by default.
-STORE_URL = os.environ.get("STORE_URL", "sqlite:///data/digestcrawl.sqlite3")
+# Storage: any SQLAlchemy URL; env DIGESTCRAWL_STORE_URL, else DATABASE_URL (the conventional name,
+# which earlier releases read).
+STORE_URL = (os.environ.get("DIGESTCRAWL_STORE_URL") or os.environ.get("DATABASE_URL")
+             or "sqlite:///data/digestcrawl.sqlite3")
+# Seconds a SQLite connection waits for another writer's lock.
 STORE_BUSY_TIMEOUT = 5.0
+# Retries of an item the database failed to store, before it is spooled.
 STORE_RETRY_TIMES = 3
+# Seconds before the first retry, doubled at each.
 STORE_RETRY_BACKOFF = 1.0
+# Articles written in one transaction.
+STORE_BATCH_SIZE = 50
+# Seconds a batch waits to fill before it is written.
+STORE_BATCH_WAIT = 0.2
+# Items the database could not take, replayed by the next run; env DIGESTCRAWL_SPOOL_DIR.
 STORE_SPOOL_DIR = os.environ.get("DIGESTCRAWL_SPOOL_DIR", "data/spool")
 
-# Digest: written when a crawl closes (DIGEST_ON_CLOSE) and by `scrapy digest`.
+# Digest: written when a crawl closes (else only by `scrapy digest`).
 DIGEST_ON_CLOSE = True
+# The Jekyll site the posts are written into; env DIGEST_SITE_DIR.
 DIGEST_SITE_DIR = os.environ.get("DIGEST_SITE_DIR", "data/site")
 # Copy the shipped Jekyll skeleton into DIGEST_SITE_DIR when it has no _config.yml (no file is overwritten).
 DIGEST_SITE_SKELETON = True
+# The posts' language: zh-TW, zh-CN, en or ja.
 DIGEST_LANGUAGE = "zh-TW"
+# The posts' Jekyll layout.
 DIGEST_LAYOUT = "post"
+# Stories a post shows.
 DIGEST_MAX_STORIES = 5
+# auto (the LLM when LLM_API_KEY is set), llm or extractive.
 DIGEST_SUMMARIZER = "auto"
 
-# LLM summarizer (any OpenAI-compatible endpoint); with no API key the digest is extractive.
+# LLM summarizer (any OpenAI-compatible endpoint): the API key, env OPENAI_API_KEY; none: extractive.
 LLM_API_KEY = os.environ.get("OPENAI_API_KEY")
+# The endpoint (None: OpenAI's); env OPENAI_BASE_URL.
 LLM_BASE_URL = os.environ.get("OPENAI_BASE_URL")
+# The model asked; env DIGESTCRAWL_LLM_MODEL.
 LLM_MODEL = os.environ.get("DIGESTCRAWL_LLM_MODEL", "gpt-4o-mini")
 LLM_TIMEOUT = 60.0  # read timeout of one request, seconds
 LLM_CONNECT_TIMEOUT = 10.0  # connect timeout of one request, seconds
 LLM_DEADLINE = 60.0  # all of one digest's LLM calls, retries and waits; then the extractive digest
-LLM_MAX_RETRIES = 3
-LLM_TOKEN_BUDGET = 12000
-LLM_TEMPERATURE = 0.2
+LLM_MAX_RETRIES = 3  # retries of one failed call, within LLM_DEADLINE
+LLM_TOKEN_BUDGET = 12000  # prompt tokens of one call
+LLM_TEMPERATURE = 0.2  # sampling temperature
+# Version of the prompts, part of the answer cache's key (None: the shipped prompts' version).
+LLM_PROMPT_VERSION: str | None = None
 # One batched call, from titles, confirms or splits the shown stories' loosely held members (with the LLM only).
 LLM_MERGE_CHECK = True
 # A member is loosely held when its mean same-story probability with the rest is under the merge bar plus this.
@@ -133,12 +161,15 @@ RUN_LOCK_ENABLED = True
 # died, or lost its database, keeps the next one out.
 RUN_LOCK_TTL = 120.0
 
-# Run monitors (digestcrawl.ops.monitors), reported in the log and the run report.
+# Run monitors (digestcrawl.ops.monitors): share of a source's requests answered 403/429 that fails `blocked`.
 MONITOR_BLOCKED_SHARE = 0.5
+# Share of a source's pages without article text that fails `layout_changed`.
 MONITOR_EXTRACTION_SHARE = 0.5
+# Past runs read for `source_silent`.
 MONITOR_HISTORY_RUNS = 7
 
-# Run report: per-source counts as JSON, written when a spider closes (None: not written).
+# Run report: per-source counts as JSON, written when a spider closes (None: not written);
+# env DIGESTCRAWL_REPORT_DIR.
 REPORT_DIR: str | None = os.environ.get("DIGESTCRAWL_REPORT_DIR", "data/reports")
 
 # Pages marked `render: playwright` go through Debian's Chromium; other sources start no browser.
@@ -150,10 +181,12 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
 }
 
 LOG_FORMATTER = "digestcrawl.ops.logformatter.OneLineLogFormatter"
-# Distributed profile: DIGESTCRAWL_DISTRIBUTED=1 puts the scheduler and dupefilter in Redis
-# (REDIS_URL) so any number of workers share one crawl, identified by DIGESTCRAWL_CRAWL_ID (a
-# new id starts a fresh queue); the store must then be PostgreSQL (STORE_URL).
+# Distributed profile (digestcrawl.crawl.distributed): on, the scheduler and dupefilter are
+# scrapy-redis's, in Redis (REDIS_URL), so any number of workers share one crawl; the store must
+# then be PostgreSQL (STORE_URL). Env DIGESTCRAWL_DISTRIBUTED=1.
 DIGESTCRAWL_DISTRIBUTED = os.environ.get("DIGESTCRAWL_DISTRIBUTED") == "1"
+# Distributed: the crawl's name; its Redis keys carry it, so a new id starts a fresh queue. Env
+# DIGESTCRAWL_CRAWL_ID.
 DIGESTCRAWL_CRAWL_ID = os.environ.get("DIGESTCRAWL_CRAWL_ID", "default")
 # Distributed: a worker's entry in the crawl's worker registry expires this long after its last
 # heartbeat (digestcrawl.crawl.workers), so a crashed worker never blocks the digest.
@@ -161,18 +194,14 @@ DIGESTCRAWL_WORKER_TTL = 30.0
 # Distributed: how long an idle worker waits for an unreachable Redis before it closes with
 # reason redis_lost (digestcrawl.crawl.scheduler).
 SCHEDULER_REDIS_DOWN_TIMEOUT = 300.0
-if DIGESTCRAWL_DISTRIBUTED:
-    SCHEDULER = "digestcrawl.crawl.scheduler.RedisScheduler"
-    DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
-    REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    # The queue outlives any one worker (a closing worker must not flush it for the others);
-    # workers wait this long on an empty queue for work another worker may still add.
-    SCHEDULER_PERSIST = True
-    SCHEDULER_IDLE_BEFORE_CLOSE = 3
-    SCHEDULER_QUEUE_KEY = f"digestcrawl:{DIGESTCRAWL_CRAWL_ID}:%(spider)s:requests"
-    SCHEDULER_DUPEFILTER_KEY = f"digestcrawl:{DIGESTCRAWL_CRAWL_ID}:%(spider)s:dupefilter"
-    # Set once per queue: found missing or changed, Redis lost the queue and it is re-seeded.
-    SCHEDULER_EPOCH_KEY = f"digestcrawl:{DIGESTCRAWL_CRAWL_ID}:%(spider)s:epoch"
+# Distributed: the Redis key whose loss tells that Redis lost the queue (%(spider)s: the spider's
+# name; None: digestcrawl:<DIGESTCRAWL_CRAWL_ID>:%(spider)s:epoch, set by the profile).
+SCHEDULER_EPOCH_KEY: str | None = None
+# scrapy-redis's server when distributed; env REDIS_URL.
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+ADDONS = {
+    "digestcrawl.crawl.distributed.DistributedProfile": 0,
+}
 
 FEED_EXPORT_ENCODING = "utf-8"
 # The MinHash signature is for the database, not for feed exports. An item exports the fields it

@@ -37,9 +37,9 @@ class DedupPipeline:
         self.crawler = crawler
         settings = crawler.settings
         self.database_url = settings.get("STORE_URL")
-        self.busy_timeout = settings.getfloat("STORE_BUSY_TIMEOUT", 5.0)
-        self.lookback = timedelta(days=settings.getfloat("DEDUP_LOOKBACK_DAYS", 7))
-        self.index = NearDuplicateIndex(threshold=settings.getfloat("DEDUP_NEAR_THRESHOLD", 0.6))
+        self.busy_timeout = settings.getfloat("STORE_BUSY_TIMEOUT")
+        self.lookback = timedelta(days=settings.getfloat("DEDUP_LOOKBACK_DAYS"))
+        self.index = NearDuplicateIndex(threshold=settings.getfloat("DEDUP_NEAR_THRESHOLD"))
         self.originals_by_hash: dict[str, str] = {}
         self.seen_urls: set[str] = set()
         self.walls = RepeatedWalls()

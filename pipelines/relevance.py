@@ -22,7 +22,7 @@ class RelevancePipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.min_score = crawler.settings.getint("RELEVANCE_MIN_SCORE", 1)
+        self.min_score = crawler.settings.getint("RELEVANCE_MIN_SCORE")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RelevancePipeline:

@@ -24,6 +24,8 @@ from scrapy.crawler import Crawler
 from scrapy.utils.project import get_project_settings
 from sqlalchemy import create_engine, text
 
+from digestcrawl import settings as project_module
+
 if TYPE_CHECKING:
     from tests.fixtureweb.server import FixtureWeb
     from tests.redisserver import RedisServer
@@ -118,6 +120,12 @@ def scrapy_command(*args: str, spider_args: dict[str, str] | None = None,
     for key, value in (settings or {}).items():
         command += ["-s", f"{key}={value}"]
     return command
+
+
+def project_settings(**settings: Any) -> dict[str, Any]:
+    """digestcrawl.settings with ``settings`` over them, for ``get_crawler`` and ``Settings``, which
+    start from Scrapy's defaults alone (components repeat no default)."""
+    return {**{name: value for name, value in vars(project_module).items() if name.isupper()}, **settings}
 
 
 async def run_crawl(spider_cls: type[Spider], settings: dict[str, Any], **args: Any) -> Crawler:

@@ -48,8 +48,12 @@ def reference_urls(tmp_path: Path, sources: Path) -> set[str]:
     return set(stored(reference))
 
 
+def distributed(redis_url: str, tmp_path: Path) -> dict[str, str]:
+    return {"DIGESTCRAWL_DISTRIBUTED": "1", "REDIS_URL": redis_url, "DIGESTCRAWL_CRAWL_ID": tmp_path.name}
+
+
 def worker_env(redis_url: str, tmp_path: Path) -> dict[str, str]:
-    return {**BASE_ENV, "DIGESTCRAWL_DISTRIBUTED": "1", "REDIS_URL": redis_url, "DIGESTCRAWL_CRAWL_ID": tmp_path.name}
+    return {**BASE_ENV, **distributed(redis_url, tmp_path)}
 
 
 def stored_urls_and_digests(postgres_url: str) -> tuple[list[str], int]:
@@ -72,9 +76,12 @@ def test_two_workers_share_one_crawl(fixture_web: FixtureWeb, redis_url: str, po
 
     # Every feed waits at the gate, and a worker runs one request at a time: once two requests
     # wait there, each worker holds one, so both provably share the work.
+    # The first worker is distributed by the environment, the second by -s settings.
     logs = [tmp_path / f"worker{n}.log" for n in (1, 2)]
-    workers = [subprocess.Popen(crawl_command(tmp_path, postgres_url, log, gated), cwd=ROOT,
-                                env=worker_env(redis_url, tmp_path)) for log in logs]
+    workers = [subprocess.Popen(crawl_command(tmp_path, postgres_url, logs[0], gated), cwd=ROOT,
+                                env=worker_env(redis_url, tmp_path)),
+               subprocess.Popen(crawl_command(tmp_path, postgres_url, logs[1], gated,
+                                              **distributed(redis_url, tmp_path)), cwd=ROOT, env=BASE_ENV)]
     try:
         assert fixture_web.wait_for_request("/gate/", timeout=120, count=2)
     finally:

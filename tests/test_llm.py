@@ -35,6 +35,7 @@ from digestcrawl.digest.model import (
 from digestcrawl.digest.prompt import SYSTEM_PROMPTS, estimate_tokens, trim
 from digestcrawl.digest.stories import LooseMember
 from digestcrawl.store.storage import Base, ensure_schema, make_engine
+from tests.conftest import project_settings
 from tests.llmserver import LLMServer, Reply, edited, merge_answer
 
 DAY = date(2026, 1, 19)
@@ -538,17 +539,18 @@ def test_check_content_reports_missing_and_unknown_stories() -> None:
     assert set(problems) == {"s-open", "s-fin", "s-other"}
 
 
-def test_config_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-    monkeypatch.setenv("OPENAI_API_KEY", "from-env")
-    config = LLMConfig.from_settings(BaseSettings({"LLM_TIMEOUT": "5", "LLM_TOKEN_BUDGET": "800"}))
+def test_config_from_settings() -> None:
+    # The environment (OPENAI_API_KEY, OPENAI_BASE_URL) reaches LLM_API_KEY and LLM_BASE_URL in
+    # digestcrawl.settings: tests/unit/test_settings.py.
+    config = LLMConfig.from_settings(BaseSettings(project_settings(
+        LLM_TIMEOUT="5", LLM_TOKEN_BUDGET="800", LLM_BASE_URL="http://127.0.0.1:9/v1", LLM_API_KEY="secret-key")))
     assert config == LLMConfig(model="gpt-4o-mini", base_url="http://127.0.0.1:9/v1",
-                               api_key="from-env", timeout=5.0, connect_timeout=10.0, deadline=60.0,
+                               api_key="secret-key", timeout=5.0, connect_timeout=10.0, deadline=60.0,
                                max_retries=3, token_budget=800, temperature=0.2)
-    assert "from-env" not in repr(config)
-    settings = BaseSettings({"LLM_MODEL": "qwen-plus", "LLM_BASE_URL": "http://127.0.0.1:8/v1",
-                             "LLM_API_KEY": "k", "LLM_MAX_RETRIES": 0, "LLM_TEMPERATURE": 0,
-                             "LLM_CONNECT_TIMEOUT": "2.5", "LLM_DEADLINE": 30})
+    assert "secret-key" not in repr(config)
+    settings = BaseSettings(project_settings(LLM_MODEL="qwen-plus", LLM_BASE_URL="http://127.0.0.1:8/v1",
+                                             LLM_API_KEY="k", LLM_MAX_RETRIES=0, LLM_TEMPERATURE=0,
+                                             LLM_CONNECT_TIMEOUT="2.5", LLM_DEADLINE=30))
     config = LLMConfig.from_settings(settings)
     assert (config.connect_timeout, config.deadline) == (2.5, 30.0)
     assert (config.model, config.api_key) == ("qwen-plus", "k")

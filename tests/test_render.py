@@ -51,6 +51,7 @@ from digestcrawl.digest.render import (
 from digestcrawl.digest.sanitize import TITLE_MAX, UNSAFE, clean_article, title_for
 from digestcrawl.digest.site import create_skeleton
 from digestcrawl.digest.stories import EntityFinder
+from tests.conftest import project_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = date(2026, 1, 19)
@@ -205,7 +206,7 @@ def test_options_from_settings() -> None:
                          "DIGEST_TIMEZONE": "Asia/Tokyo"})
     options = RenderOptions.from_settings(settings)
     assert options == RenderOptions(layout="single", max_stories=2, timezone="Asia/Tokyo")
-    assert RenderOptions.from_settings(Settings()) == RenderOptions()
+    assert RenderOptions.from_settings(Settings(project_settings())) == RenderOptions()
     front, body = split_post(render_post(make_digest(), make_result(), options))
     assert front["layout"] == "single"
     assert [line for line in sections(body)["📰 本週新聞焦點"] if line.startswith("- ")] == [

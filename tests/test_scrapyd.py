@@ -44,7 +44,7 @@ def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # they see no sources at all (a job crawls only what its schedule.json settings name).
     (home / "no-sources.yaml").write_text("sources: []\n")
     env = {**os.environ, "DIGESTCRAWL_SOURCES_FILE": str(home / "no-sources.yaml"),
-           "STORE_URL": f"sqlite:///{home / 'default.sqlite3'}", "DIGEST_SITE_DIR": str(home / "site"),
+           "DIGESTCRAWL_STORE_URL": f"sqlite:///{home / 'default.sqlite3'}", "DIGEST_SITE_DIR": str(home / "site"),
            "DIGESTCRAWL_SPOOL_DIR": str(home / "spool"), "DIGESTCRAWL_REPORT_DIR": str(home / "reports")}
     server = subprocess.Popen([str(BIN / "scrapyd")], cwd=home, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, env=env)

@@ -46,7 +46,6 @@ from multiprocessing.process import BaseProcess
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from digestcrawl import settings as defaults
 from digestcrawl.crawl import extraction_worker
 from digestcrawl.text.extraction import ExtractedPage, PageLimits, extract_page, oversize
 
@@ -130,14 +129,11 @@ class ExtractionPool:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPool:
         settings = crawler.settings
-        # Defaults from digestcrawl.settings: a crawler built without the project settings
-        # (tests, embedding) gets the same ones.
-        processes = settings.getint("EXTRACTION_PROCESSES", defaults.EXTRACTION_PROCESSES)
-        timeout = settings.getfloat("EXTRACTION_TIMEOUT", defaults.EXTRACTION_TIMEOUT)
-        limits = PageLimits(
-            max_bytes=settings.getint("EXTRACTION_MAX_BYTES", defaults.EXTRACTION_MAX_BYTES),
-            max_tags=settings.getint("EXTRACTION_MAX_TAGS", defaults.EXTRACTION_MAX_TAGS),
-            max_links=settings.getint("EXTRACTION_MAX_LINKS", defaults.EXTRACTION_MAX_LINKS))
+        processes = settings.getint("EXTRACTION_PROCESSES")
+        timeout = settings.getfloat("EXTRACTION_TIMEOUT")
+        limits = PageLimits(max_bytes=settings.getint("EXTRACTION_MAX_BYTES"),
+                            max_tags=settings.getint("EXTRACTION_MAX_TAGS"),
+                            max_links=settings.getint("EXTRACTION_MAX_LINKS"))
         pool = cls(crawler, max(0, processes), timeout if timeout > 0 else None, limits)
         crawler.signals.connect(pool.close, signal=signals.spider_closed)
         return pool

@@ -224,7 +224,7 @@ class GuardedResolver:
     def for_crawler(cls, crawler: Crawler) -> GuardedResolver | None:
         """The reactor's guarded resolver, installed if missing, with this crawler's policy
         (None without a Twisted reactor)."""
-        if not crawler.settings.getbool("TWISTED_REACTOR_ENABLED", True):
+        if not crawler.settings.getbool("TWISTED_REACTOR_ENABLED"):
             return None
         from twisted.internet import reactor
 

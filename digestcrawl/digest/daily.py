@@ -78,7 +78,7 @@ def failed_outcome(model: str, day: date, error: BaseException) -> DigestOutcome
 
 def build_summarizer(settings: BaseSettings, engine: Engine, finder: EntityFinder) -> Summarizer:
     extractive = ExtractiveSummarizer(finder)
-    choice = settings.get("DIGEST_SUMMARIZER", "auto")
+    choice = settings.get("DIGEST_SUMMARIZER")
     if choice not in ("auto", "llm", "extractive"):
         raise ValueError(f"DIGEST_SUMMARIZER must be auto, llm or extractive, not {choice!r}")
     if choice == "extractive" or (choice == "auto" and not settings.get("LLM_API_KEY")):
@@ -100,17 +100,17 @@ class DigestBuilder:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> DigestBuilder:
-        language = settings.get("DIGEST_LANGUAGE", "zh-TW")
+        language = settings.get("DIGEST_LANGUAGE")
         if language not in LANGUAGES:
             raise ValueError(f"DIGEST_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {language!r}")
-        engine = make_engine(settings.get("STORE_URL"), settings.getfloat("STORE_BUSY_TIMEOUT", 5.0))
+        engine = make_engine(settings.get("STORE_URL"), settings.getfloat("STORE_BUSY_TIMEOUT"))
         ensure_schema(engine)
         finder = EntityFinder(load_entities())
         return cls(engine, load_models(settings.get("DIGESTCRAWL_MODELS_FILE")),
                    build_summarizer(settings, engine, finder), finder,
                    Path(settings.get("DIGEST_SITE_DIR")), language, RenderOptions.from_settings(settings),
                    ZoneInfo(settings.get("DIGEST_TIMEZONE")), settings.getbool("DIGEST_SITE_SKELETON"),
-                   settings.getfloat("LLM_MERGE_BAND", 0.2) if settings.getbool("LLM_MERGE_CHECK", True) else None)
+                   settings.getfloat("LLM_MERGE_BAND") if settings.getbool("LLM_MERGE_CHECK") else None)
 
     def close(self) -> None:
         close = getattr(self.summarizer, "close", None)

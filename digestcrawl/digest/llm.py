@@ -31,11 +31,10 @@ keep to the deadline.
 The prompt (``digestcrawl.digest.prompt``) keeps crawled text as delimited data in the user
 message, under a fixed system message that says delimited content is never instructions.
 
-Settings: LLM_MODEL (default gpt-4o-mini), LLM_BASE_URL (default env OPENAI_BASE_URL),
-LLM_API_KEY (default env OPENAI_API_KEY), LLM_TIMEOUT (read timeout, 60 s),
-LLM_CONNECT_TIMEOUT (10 s), LLM_DEADLINE (60 s for all of a digest's calls), LLM_MAX_RETRIES (3),
-LLM_TOKEN_BUDGET (12000 prompt tokens per call), LLM_TEMPERATURE (0.2), LLM_PROMPT_VERSION
-(default ``PROMPT_VERSION``; changing it invalidates the cache).
+Settings (defaults in digestcrawl.settings): LLM_MODEL, LLM_BASE_URL, LLM_API_KEY, LLM_TIMEOUT
+(read timeout), LLM_CONNECT_TIMEOUT, LLM_DEADLINE (all of a digest's calls), LLM_MAX_RETRIES,
+LLM_TOKEN_BUDGET (prompt tokens per call), LLM_TEMPERATURE, LLM_PROMPT_VERSION (None:
+``PROMPT_VERSION``; changing it invalidates the cache).
 """
 
 from __future__ import annotations
@@ -43,7 +42,6 @@ from __future__ import annotations
 import email.utils
 import logging
 import math
-import os
 import re
 import threading
 import time
@@ -109,15 +107,15 @@ class LLMConfig:
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> LLMConfig:
         return cls(
-            model=settings.get("LLM_MODEL") or cls.model,
-            base_url=settings.get("LLM_BASE_URL") or os.environ.get("OPENAI_BASE_URL") or None,
-            api_key=settings.get("LLM_API_KEY") or os.environ.get("OPENAI_API_KEY") or None,
-            timeout=settings.getfloat("LLM_TIMEOUT", cls.timeout),
-            connect_timeout=settings.getfloat("LLM_CONNECT_TIMEOUT", cls.connect_timeout),
-            deadline=settings.getfloat("LLM_DEADLINE", cls.deadline),
-            max_retries=settings.getint("LLM_MAX_RETRIES", cls.max_retries),
-            token_budget=settings.getint("LLM_TOKEN_BUDGET", cls.token_budget),
-            temperature=settings.getfloat("LLM_TEMPERATURE", cls.temperature),
+            model=settings.get("LLM_MODEL"),
+            base_url=settings.get("LLM_BASE_URL") or None,
+            api_key=settings.get("LLM_API_KEY") or None,
+            timeout=settings.getfloat("LLM_TIMEOUT"),
+            connect_timeout=settings.getfloat("LLM_CONNECT_TIMEOUT"),
+            deadline=settings.getfloat("LLM_DEADLINE"),
+            max_retries=settings.getint("LLM_MAX_RETRIES"),
+            token_budget=settings.getint("LLM_TOKEN_BUDGET"),
+            temperature=settings.getfloat("LLM_TEMPERATURE"),
             prompt_version=settings.get("LLM_PROMPT_VERSION") or PROMPT_VERSION,
         )
 

@@ -115,9 +115,8 @@ class RenderOptions:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> RenderOptions:
-        return cls(layout=settings.get("DIGEST_LAYOUT") or "post",
-                   max_stories=settings.getint("DIGEST_MAX_STORIES", 5),
-                   timezone=settings.get("DIGEST_TIMEZONE") or "Asia/Taipei")
+        return cls(layout=settings.get("DIGEST_LAYOUT"), max_stories=settings.getint("DIGEST_MAX_STORIES"),
+                   timezone=settings.get("DIGEST_TIMEZONE"))
 
 
 @dataclass(frozen=True)

@@ -54,9 +54,9 @@ class SourceReport:
         self.crawler = crawler
         settings = crawler.settings
         self.directory = settings.get("REPORT_DIR")
-        self.history_runs = settings.getint("MONITOR_HISTORY_RUNS", 7)
-        self.thresholds = Thresholds(settings.getfloat("MONITOR_BLOCKED_SHARE", 0.5),
-                                     settings.getfloat("MONITOR_EXTRACTION_SHARE", 0.5))
+        self.history_runs = settings.getint("MONITOR_HISTORY_RUNS")
+        self.thresholds = Thresholds(settings.getfloat("MONITOR_BLOCKED_SHARE"),
+                                     settings.getfloat("MONITOR_EXTRACTION_SHARE"))
         self.started = datetime.now(UTC)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 

@@ -16,6 +16,7 @@ from scrapy.utils.test import get_crawler
 
 from digestcrawl.crawl.extraction_pool import REAP_TIMEOUT, ExtractionPool, ExtractionShortfall
 from digestcrawl.text.extraction import extract_page
+from tests.conftest import project_settings
 from tests.hostilepages import many_links
 from tests.processes import alive
 
@@ -28,7 +29,8 @@ STUCK = many_links(100_000)
 
 
 def pool_with(processes: int, **settings: object) -> ExtractionPool:
-    return ExtractionPool.from_crawler(get_crawler(settings_dict={"EXTRACTION_PROCESSES": processes, **settings}))
+    crawler = get_crawler(settings_dict=project_settings(EXTRACTION_PROCESSES=processes, **settings))
+    return ExtractionPool.from_crawler(crawler)
 
 
 async def eventually(condition: Callable[[], bool], timeout: float = REAP_TIMEOUT) -> bool:

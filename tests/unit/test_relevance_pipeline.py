@@ -11,10 +11,11 @@ from scrapy.utils.test import get_crawler
 from digestcrawl.config import load_models
 from digestcrawl.items import Article
 from pipelines.relevance import RelevancePipeline
+from tests.conftest import project_settings
 
 
 def pipeline() -> RelevancePipeline:
-    crawler = get_crawler()
+    crawler = get_crawler(settings_dict=project_settings())
     crawler.spider = SimpleNamespace(models={"qwen": load_models()["qwen"]})  # type: ignore[assignment]
     relevance = RelevancePipeline.from_crawler(crawler)
     relevance.open_spider()
