@@ -17,8 +17,9 @@ dupefilter are gone, and the workers would finish "successfully" on part of the 
   seconds of outage, then closes with reason ``redis_lost``, one ERROR line and
   ``digestcrawl/redis/lost`` (the ``redis_lost`` monitor fails).
 
-Settings: SCHEDULER_EPOCH_KEY, SCHEDULER_REDIS_DOWN_TIMEOUT (seconds, default 300), and those
-of ``scrapy_redis.scheduler.Scheduler`` (SCHEDULER_QUEUE_KEY, SCHEDULER_PERSIST, REDIS_URL, …).
+Settings: SCHEDULER_EPOCH_KEY, SCHEDULER_REDIS_DOWN_TIMEOUT (seconds), and those of
+``scrapy_redis.scheduler.Scheduler`` (SCHEDULER_QUEUE_KEY, SCHEDULER_PERSIST, REDIS_URL, …); the
+distributed profile (``digestcrawl.crawl.distributed``) sets the keys from DIGESTCRAWL_CRAWL_ID.
 """
 
 from __future__ import annotations
