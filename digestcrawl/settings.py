@@ -1,6 +1,7 @@
 """Scrapy settings for digestcrawl.
 
-Every setting digestcrawl reads is declared here once, with its default and a one-line comment;
+Every setting of digestcrawl's own (one our code reads that Scrapy, scrapy-redis or
+scrapy-playwright does not define) is declared here once, with its default and a comment;
 components read them without repeating a default (README.md, "Settings", has the table, checked
 by tests/unit/test_settings.py). This is the only module that reads the environment, and it does
 so without branching: profiles that depend on a setting are add-ons (ADDONS), applied once every

@@ -17,6 +17,8 @@ from scrapy.settings import Settings, default_settings
 from scrapy.utils.test import get_crawler
 
 from digestcrawl.crawl.distributed import DistributedProfile
+from digestcrawl.digest.llm import LLMConfig
+from digestcrawl.digest.render import RenderOptions
 from tests.conftest import ROOT, project_settings
 
 SETTINGS_FILE = ROOT / "digestcrawl" / "settings.py"
@@ -160,3 +162,9 @@ def test_distributed_profile_yields_to_command_line_settings() -> None:
     assert settings["SCHEDULER"] == "digestcrawl.crawl.scheduler.RedisScheduler"
     assert settings["SCHEDULER_QUEUE_KEY"] == "mine:%(spider)s"
     assert settings["SCHEDULER_DUPEFILTER_KEY"] == "digestcrawl:default:%(spider)s:dupefilter"
+
+
+def test_config_objects_default_to_the_declarations(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(clean_defaults(monkeypatch))
+    assert LLMConfig.from_settings(settings) == LLMConfig()
+    assert RenderOptions.from_settings(settings) == RenderOptions()
