@@ -55,11 +55,11 @@ def cap_fields(item: Any) -> list[str]:
     fields = _adapted(item)
     cut = []
     for name, limit in FIELD_CAPS.items():
-        value = fields[name]
+        value = fields.get(name)
         if isinstance(value, str) and len(value) > limit:
             fields[name] = truncate(value, limit)
             cut.append(name)
-    if fields["language"] is not None and len(fields["language"]) > LANGUAGE_MAX:
+    if fields.get("language") is not None and len(fields["language"]) > LANGUAGE_MAX:
         fields["language"] = None
         cut.append("language")
     return cut
@@ -72,7 +72,7 @@ def drop_implausible_dates(item: Any, now: datetime | None = None) -> list[str]:
     fields = _adapted(item)
     cleared = []
     for name in ("published", "modified"):
-        value = fields[name]
+        value = fields.get(name)
         if isinstance(value, datetime) and not plausible(value, now):
             fields[name] = None
             fields[f"{name}_from"] = None
