@@ -6,7 +6,7 @@ cleared (stats ``digestcrawl/implausible_date/<published|modified>``), per sourc
 
 Drops (stats ``digestcrawl/dropped/<reason>``): ``empty_page`` (no title and no text),
 ``boilerplate_page`` (a cookie wall, bot check, login wall or error page in place of the article,
-``digestcrawl.text.boilerplate``; also counted as ``digestcrawl/text/boilerplate/<kind>``),
+``digestcrawl.text.boilerplate``; also counted as ``digestcrawl/boilerplate/<kind>``),
 ``too_old`` / ``too_new`` (published outside the spider's since/until window).
 Items are read and written through ``ItemAdapter``; repository counters pass untouched.
 """

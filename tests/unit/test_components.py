@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from scrapy import Request
+from scrapy.core.engine import ExecutionEngine
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.http import Response
@@ -249,7 +250,7 @@ RETRY_AFTER = [
 @pytest.mark.parametrize(("status", "header", "retried", "counted"), RETRY_AFTER)
 def test_retry_after(status: int, header: str | None, retried: bool, counted: dict[str, int]) -> None:
     crawler = crawler_with(RETRYAFTER_MAX=60, RETRYAFTER_CODES=[429, 503])
-    crawler.engine = crawler._create_engine()
+    crawler.engine = ExecutionEngine(crawler, lambda _: None)  # its downloader's slots are held
     middleware = RetryAfterMiddleware.from_crawler(crawler)
     answer = response(status, {"Retry-After": header} if header else None)
     assert answer.request is not None
