@@ -119,6 +119,10 @@ FORBIDDEN = [
     ("digestcrawl", "spiders"),
     ("digestcrawl", "pipelines"),
     ("digestcrawl.digest", "digestcrawl.crawl"),
+    # Bytes → clean article knows nothing of fetching, storing, digests or operations.
+    *(("digestcrawl.text", f"digestcrawl.{above}") for above in ("crawl", "store", "digest", "ops", "commands")),
+    # The store keeps what it is given, from a crawl or a command alike.
+    *(("digestcrawl.store", f"digestcrawl.{above}") for above in ("crawl", "digest", "commands")),
 ]
 
 
