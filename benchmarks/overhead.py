@@ -4,10 +4,10 @@ Measured in-process with ``time.process_time`` over the same HTML pages, each pa
 pages repeated and the fastest pass kept (noise on a shared machine only ever adds time):
 
 * ``digestcrawl``: what runs per page from the spider callback to the store — ``decode_html``,
-  ``extract_page`` (one parse for JSON-LD, meta, dates and a fast precision-mode extraction; a
-  normalize pipeline's ``clean_text``, the relevance matcher for every model, and dedup's
-  fingerprint, MinHash signature and LSH lookup/insert (for every page, even those relevance
-  would drop: an upper bound);
+  ``extract_page`` (one parse for JSON-LD, meta, dates and a fast precision-mode extraction), the
+  normalize pipeline's ``clean_text`` (``digestcrawl.text.chars``), the relevance matcher for
+  every model, and dedup's fingerprint, MinHash signature and LSH lookup/insert (for every page,
+  even those relevance would drop: an upper bound);
 * ``trafilatura``: ``trafilatura.extract`` on the HTML string with its default options (it
   parses the HTML itself), what the bare spider of B1 runs: the target's denominator;
 * ``trafilatura_first_pass``: ``trafilatura.bare_extraction`` with the options of digestcrawl's
@@ -34,11 +34,11 @@ import trafilatura
 from trafilatura.utils import load_html
 
 from digestcrawl.config import load_models
+from digestcrawl.text.chars import clean_text
 from digestcrawl.text.dedup import NearDuplicateIndex, fingerprint
 from digestcrawl.text.encoding import decode_html
 from digestcrawl.text.extraction import extract_page
 from digestcrawl.text.relevance import RelevanceMatcher
-from pipelines.normalize import clean_text
 
 TARGET = 1.25
 ZONE = ZoneInfo("Asia/Taipei")

@@ -112,9 +112,9 @@ Extractor = Callable[[bytes, str], tuple[str, date | None]]
 
 def crawl_path(zone: ZoneInfo) -> Extractor:
     """digestcrawl's own path from response bytes (no charset header: the saved pages have none)."""
+    from digestcrawl.text.chars import clean_text
     from digestcrawl.text.encoding import decode_html
     from digestcrawl.text.extraction import extract_page
-    from pipelines.normalize import clean_text
 
     def extract(body: bytes, url: str) -> tuple[str, date | None]:
         html, _ = decode_html(body)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TypeVar
 
+from itemadapter import ItemAdapter
+
 
 @dataclass
 class Article:
@@ -73,3 +75,9 @@ class RepoStats:
 # return the item they were given (ItemT), so callers keep its type.
 Item = Article | RepoStats
 ItemT = TypeVar("ItemT", Article, RepoStats)
+
+
+def is_article(adapter: ItemAdapter) -> bool:
+    """Whether the item behind ``adapter`` is an article (it has a title): the article pipelines
+    pass anything else, repository counters above all, through untouched."""
+    return "title" in adapter.field_names()

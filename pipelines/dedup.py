@@ -9,7 +9,8 @@ One short text served by three hosts under titles it does not hold is a wall, no
 story (``digestcrawl.text.boilerplate.RepeatedWalls``): that page and every later one with the text are
 dropped as ``boilerplate_page``, and the earlier ones, already passed on, are retracted (the
 ``articles_retracted`` signal: the store deletes them) and counted as dropped too
-(``digestcrawl/text/boilerplate/repeated_wall``).
+(``digestcrawl/boilerplate/repeated_wall``).
+Items are read and written through ``ItemAdapter``; repository counters pass untouched.
 Settings: STORE_URL, STORE_BUSY_TIMEOUT, DEDUP_NEAR_THRESHOLD, DEDUP_LOOKBACK_DAYS.
 """
 
@@ -18,11 +19,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from digestcrawl.items import Article, ItemT, RepoStats
+from digestcrawl.items import is_article
 from digestcrawl.ops.signals import articles_retracted
 from digestcrawl.ops.stats import count, drop
 from digestcrawl.store.storage import ArticleStore
@@ -64,51 +67,52 @@ class DedupPipeline:
             store.close()
         return len(self.index)
 
-    async def process_item(self, item: ItemT) -> ItemT:
-        if isinstance(item, RepoStats):  # counters, not an article: only the store reads them
+    async def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        if not is_article(adapter):  # counters, not an article: only the store reads them
             return item
-        if item.url in self.seen_urls:
-            raise drop(self.crawler, item, "duplicate_url")
-        self.seen_urls.add(item.url)
-        if not item.headline_only and (walls := self.walls.see(item.url, item.source, item.title, item.text)):
-            raise await self._wall(item, walls)
+        url, title, text = adapter["url"], adapter["title"], adapter["text"]
+        if url in self.seen_urls:
+            raise drop(self.crawler, adapter, "duplicate_url")
+        self.seen_urls.add(url)
+        headline_only = adapter["headline_only"]
+        if not headline_only and (walls := self.walls.see(url, adapter["source"], title, text)):
+            raise await self._wall(adapter, walls)
         # Title and text together: pages that share only a template (a wall, an error page)
         # under different headlines are not copies of each other.
-        body = f"{item.title}\n{item.text}" if item.text else item.title
-        item.text_hash = fingerprint(body)
-        signature = None if item.headline_only else self.index.signature(body)
-        item.minhash = NearDuplicateIndex.to_bytes(signature) if signature is not None else None
-        original = self.originals_by_hash.get(item.text_hash)
-        if original is not None and original != item.url:
-            item.duplicate_of, item.similarity = original, 1.0
-            self._count(item, "exact")
-        elif signature is not None and (match := self.index.best_match(signature, exclude=item.url)):
-            item.duplicate_of, item.similarity = match.key, round(match.similarity, 3)
-            self._count(item, "near")
+        body = f"{title}\n{text}" if text else title
+        text_hash = adapter["text_hash"] = fingerprint(body)
+        signature = None if headline_only else self.index.signature(body)
+        adapter["minhash"] = NearDuplicateIndex.to_bytes(signature) if signature is not None else None
+        original = self.originals_by_hash.get(text_hash)
+        if original is not None and original != url:
+            self._mark_copy(adapter, "exact", original, 1.0)
+        elif signature is not None and (match := self.index.best_match(signature, exclude=url)):
+            self._mark_copy(adapter, "near", match.key, round(match.similarity, 3))
         else:
             # Only originals are indexed, so copies of copies point at the first outlet.
-            self.originals_by_hash.setdefault(item.text_hash, item.url)
+            self.originals_by_hash.setdefault(text_hash, url)
             if signature is not None:
-                self.index.add(item.url, signature)
+                self.index.add(url, signature)
         return item
 
-    async def _wall(self, item: Article, walls: list[Sighting]) -> DropItem:
+    async def _wall(self, item: ItemAdapter, walls: list[Sighting]) -> DropItem:
         """Drop ``item``, a wall; retract the earlier pages that served it, once the store has
         them out of the way (so a digest written at close never sees them)."""
-        earlier = [sighting for sighting in walls if sighting.url != item.url]
+        earlier = [sighting for sighting in walls if sighting.url != item["url"]]
         if earlier:
             logger.warning("One short text on %d hosts under titles it does not hold is a wall, not a story: "
                            "dropping %s and the %d pages that served it before: %s", len({s.host for s in walls}),
-                           item.url, len(earlier), ", ".join(s.url for s in earlier))
+                           item["url"], len(earlier), ", ".join(s.url for s in earlier))
             await self.crawler.signals.send_catch_log_async(articles_retracted, urls=[s.url for s in earlier])
         for sighting in earlier:
             count(self.crawler, sighting.source, "boilerplate/repeated_wall")
             count(self.crawler, sighting.source, "dropped/boilerplate_page")
-        count(self.crawler, item.source, "boilerplate/repeated_wall")
+        count(self.crawler, item["source"], "boilerplate/repeated_wall")
         return drop(self.crawler, item, "boilerplate_page", "repeated_wall")
 
-    def _count(self, item: Article, method: str) -> None:
-        count(self.crawler, item.source, "duplicate")
-        count(self.crawler, item.source, f"duplicate/{method}")
-        logger.info("%s is a %s duplicate of %s (similarity %.2f)", item.url, method,
-                    item.duplicate_of, item.similarity or 1.0)
+    def _mark_copy(self, item: ItemAdapter, method: str, original: str, similarity: float) -> None:
+        item["duplicate_of"], item["similarity"] = original, similarity
+        count(self.crawler, item["source"], "duplicate")
+        count(self.crawler, item["source"], f"duplicate/{method}")
+        logger.info("%s is a %s duplicate of %s (similarity %.2f)", item["url"], method, original, similarity)

@@ -79,14 +79,6 @@ class DigestPipeline:
 
     def _build_all(self, models: list[str], day):  # type: ignore[no-untyped-def]
         # The digest stack (matplotlib, openai) is loaded only when a digest is written.
-        from digestcrawl.digest.daily import DigestBuilder, failed_outcome
+        from digestcrawl.digest.daily import build_digests
 
-        try:
-            builder = DigestBuilder.from_settings(self.crawler.settings)
-        except Exception as error:  # the database or a setting: no model's digest can be written
-            logger.exception("Digest of %s for %s failed to start", ", ".join(models), day)
-            return [failed_outcome(model, day, error) for model in models]
-        try:
-            return [builder.try_build(model, day) for model in models]
-        finally:
-            builder.close()
+        return build_digests(self.crawler.settings, [(model, day) for model in models])

@@ -6,33 +6,26 @@ cleared (stats ``digestcrawl/implausible_date/<published|modified>``), per sourc
 
 Drops (stats ``digestcrawl/dropped/<reason>``): ``empty_page`` (no title and no text),
 ``boilerplate_page`` (a cookie wall, bot check, login wall or error page in place of the article,
-``digestcrawl.text.boilerplate``; also counted as ``digestcrawl/text/boilerplate/<kind>``),
+``digestcrawl.text.boilerplate``; also counted as ``digestcrawl/boilerplate/<kind>``),
 ``too_old`` / ``too_new`` (published outside the spider's since/until window).
+Items are read and written through ``ItemAdapter``; repository counters pass untouched.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
+from typing import Any
 
+from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from digestcrawl.items import ItemT, RepoStats
+from digestcrawl.items import is_article
 from digestcrawl.ops.stats import count, drop
 from digestcrawl.store.caps import cap_fields, drop_implausible_dates
 from digestcrawl.text.boilerplate import boilerplate_kind
+from digestcrawl.text.chars import clean_text
 
 logger = logging.getLogger(__name__)
-INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]")
-
-
-def clean_text(text: str, keep_paragraphs: bool = False) -> str:
-    text = INVISIBLE.sub("", unicodedata.normalize("NFC", text))
-    if keep_paragraphs:
-        lines = (re.sub(r"[ \t\u3000\xa0]+", " ", line).strip() for line in text.splitlines())
-        return "\n".join(line for line in lines if line)
-    return re.sub(r"\s+", " ", text).strip()
 
 
 class NormalizePipeline:
@@ -43,28 +36,31 @@ class NormalizePipeline:
     def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
         return cls(crawler)
 
-    def process_item(self, item: ItemT) -> ItemT:
-        if isinstance(item, RepoStats):  # counters, not an article: only the store reads them
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        if not is_article(adapter):  # counters, not an article: only the store reads them
             return item
-        item.title = clean_text(item.title)
-        item.text = clean_text(item.text, keep_paragraphs=True)
-        item.snippet = clean_text(item.snippet)
-        if capped := cap_fields(item):
-            logger.info("Cut %s of %s from %s to the field caps", ", ".join(capped), item.url, item.source)
+        adapter["title"] = clean_text(adapter["title"])
+        adapter["text"] = clean_text(adapter["text"], keep_paragraphs=True)
+        adapter["snippet"] = clean_text(adapter["snippet"])
+        source = adapter["source"]
+        if capped := cap_fields(adapter):
+            logger.info("Cut %s of %s from %s to the field caps", ", ".join(capped), adapter["url"], source)
         for name in capped:
-            count(self.crawler, item.source, f"capped/{name}")
-        if cleared := drop_implausible_dates(item):
-            logger.info("Ignored the implausible %s date of %s from %s", " and ".join(cleared), item.url, item.source)
+            count(self.crawler, source, f"capped/{name}")
+        if cleared := drop_implausible_dates(adapter):
+            logger.info("Ignored the implausible %s date of %s from %s", " and ".join(cleared), adapter["url"], source)
         for name in cleared:
-            count(self.crawler, item.source, f"implausible_date/{name}")
-        if not item.title and not item.text:
-            raise drop(self.crawler, item, "empty_page")
-        if kind := boilerplate_kind(item.title, item.text):
-            count(self.crawler, item.source, f"boilerplate/{kind}")
-            raise drop(self.crawler, item, "boilerplate_page", kind)
+            count(self.crawler, source, f"implausible_date/{name}")
+        if not adapter["title"] and not adapter["text"]:
+            raise drop(self.crawler, adapter, "empty_page")
+        if kind := boilerplate_kind(adapter["title"], adapter["text"]):
+            count(self.crawler, source, f"boilerplate/{kind}")
+            raise drop(self.crawler, adapter, "boilerplate_page", kind)
         spider = self.crawler.spider
-        if item.published is not None and not spider.in_window(item.published):  # type: ignore[union-attr]
+        published = adapter["published"]
+        if published is not None and not spider.in_window(published):  # type: ignore[union-attr]
             since = spider.args.since  # type: ignore[union-attr]
-            raise drop(self.crawler, item, "too_old" if item.published < since else "too_new",
-                       f"published {item.published.isoformat()}")
+            raise drop(self.crawler, adapter, "too_old" if published < since else "too_new",
+                       f"published {published.isoformat()}")
         return item

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from digestcrawl.text.dedup import CJK_RUN, LATIN_WORD  # noqa: E402
+from digestcrawl.text.chars import CJK_RUN, LATIN_WORD  # noqa: E402
 from digestcrawl.text.relevance import fold  # noqa: E402
 
 LANGUAGES = ("en", "de", "es", "fr", "it", "pt", "nl", "pl", "tr", "ar", "ru", "uk", "cs", "sv",

@@ -62,16 +62,9 @@ class Command(BaseRunSpiderCommand):
         """Write each model's digest for the crawls' day; whether every one was written."""
         assert self.settings is not None and crawler.spider is not None
         spider = crawler.spider
-        from digestcrawl.digest.daily import DigestBuilder
+        from digestcrawl.digest.daily import build_digests
 
-        builder = DigestBuilder.from_settings(self.settings)
         day = spider.digest_day(ZoneInfo(self.settings.get("DIGEST_TIMEZONE")))  # type: ignore[attr-defined]
-        written = True
-        try:
-            for model in spider.args.models:  # type: ignore[attr-defined]
-                outcome = builder.try_build(model, day)  # one model's failure costs the others nothing
-                print(outcome.describe(), flush=True)
-                written = written and not outcome.failed
-        finally:
-            builder.close()
-        return written
+        jobs = [(model, day) for model in spider.args.models]  # type: ignore[attr-defined]
+        outcomes = build_digests(self.settings, jobs, each=lambda outcome: print(outcome.describe(), flush=True))
+        return not any(outcome.failed for outcome in outcomes)

@@ -75,31 +75,15 @@ class Command(ScrapyCommand):
             raise UsageError(f"--model: unknown {unknown or models}; known: {', '.join(known)} or all")
         jobs = [(model, day) for model in models for day in parse_days(opts.days)]
         # Imported here so that every other scrapy command starts without the digest stack.
-        from digestcrawl.digest.daily import DigestBuilder
+        from digestcrawl.digest.daily import build_digests
 
-        try:
-            builder = DigestBuilder.from_settings(self.settings)
-        except Exception:
-            logger.exception("Digest failed: could not start")
-            self.exitcode = 1
-            return
         progress = _progress(len(jobs))
-        failed = 0
-        try:
-            try:
-                builder.site.prepare()
-            except OSError:  # each digest below fails the same way and is reported
-                logger.exception("Could not create the site skeleton in %s", builder.site_dir)
-            for model, day in jobs:
-                outcome = builder.try_build(model, day)
-                failed += outcome.failed is not None
-                progress(outcome.describe())
-        finally:
-            builder.close()
-        if failed:
+        outcomes = build_digests(self.settings, jobs, prepare_site=True,
+                                 each=lambda outcome: progress(outcome.describe()))
+        if failed := sum(outcome.failed is not None for outcome in outcomes):
             logger.error("%d of %d digests failed; their previous posts are unchanged", failed, len(jobs))
             self.exitcode = 1
-        if opts.build and not _build(builder.site_dir):
+        if opts.build and not _build(Path(self.settings.get("DIGEST_SITE_DIR"))):
             self.exitcode = 1
 
 

@@ -56,9 +56,9 @@ from digestcrawl.crawl.netguard import GuardRefusal
 from digestcrawl.crawl.urls import is_http
 from digestcrawl.items import Article
 from digestcrawl.store.caps import cap_fields, drop_implausible_dates
+from digestcrawl.text.chars import clean_text
 from digestcrawl.text.encoding import decode_html
 from digestcrawl.text.extraction import PageLimits, extract_head, extract_page, oversize
-from pipelines.normalize import clean_text
 
 # What a fetch must not touch: nothing is stored, cached, reported or skipped as already seen.
 FETCH_SETTINGS: dict[str, Any] = {

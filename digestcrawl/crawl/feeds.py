@@ -29,6 +29,7 @@ from w3lib.encoding import read_bom
 from w3lib.html import remove_tags, replace_entities
 
 from digestcrawl.config import FieldMap, Selectors
+from digestcrawl.text.chars import squash_spaces
 from digestcrawl.text.dates import parse_datetime
 from digestcrawl.text.encoding import decode_html
 
@@ -75,7 +76,7 @@ def plain_text(html: str | None) -> str:
     """Markup-free, entity-free, whitespace-folded text."""
     if not html:
         return ""
-    return re.sub(r"\s+", " ", replace_entities(remove_tags(html))).strip()
+    return squash_spaces(replace_entities(remove_tags(html)))
 
 
 def gunzip(body: bytes, max_size: int) -> bytes:

@@ -1,6 +1,7 @@
 """Write one model's digest for one day, from the database: the only way a digest is made.
 
-The closing pipeline and ``scrapy digest`` both call ``DigestBuilder.try_build``. It reads every
+The digest at a crawl's close, ``scrapy digest`` and ``scrapy daily`` all call ``build_digests``
+(one builder, ``DigestBuilder.try_build`` per model and day). It reads every
 spider's stored articles for the day, groups and ranks stories, summarizes (LLM or extractive),
 renders the post and draws its infographic, then writes them with the day's stories and digest
 row as one unit: both files are staged beside their targets first; inside the database
@@ -22,6 +23,7 @@ the merge bar a member's hold on its story counts as loose).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -186,3 +188,31 @@ class DigestBuilder:
             logger.exception("Digest of %s for %s failed; the previous post, if any, is unchanged",
                              model_key, day)
             return failed_outcome(model_key, day, error)
+
+
+def build_digests(settings: BaseSettings, jobs: Sequence[tuple[str, date]], *, prepare_site: bool = False,
+                  each: Callable[[DigestOutcome], None] | None = None) -> list[DigestOutcome]:
+    """Every ``(model, day)`` digest of ``jobs`` from one builder, closed afterwards: the digest
+    loop of the closing crawl, ``scrapy digest`` and ``scrapy daily``. A failed digest costs the
+    others nothing; a builder that cannot start (the database, a setting) fails them all, logged
+    once. ``each`` hears every outcome as it comes (progress lines); ``prepare_site`` creates the
+    site skeleton first, even when no day has articles (a site to build)."""
+    def report(outcome: DigestOutcome) -> DigestOutcome:
+        if each is not None:
+            each(outcome)
+        return outcome
+
+    try:
+        builder = DigestBuilder.from_settings(settings)
+    except Exception as error:
+        logger.exception("Digests of %s failed to start", ", ".join(f"{model} {day}" for model, day in jobs))
+        return [report(failed_outcome(model, day, error)) for model, day in jobs]
+    try:
+        if prepare_site:
+            try:
+                builder.site.prepare()
+            except OSError:  # each digest below fails the same way and is reported
+                logger.exception("Could not create the site skeleton in %s", builder.site_dir)
+        return [report(builder.try_build(model, day)) for model, day in jobs]
+    finally:
+        builder.close()

@@ -42,12 +42,13 @@ from digestcrawl.digest.pagetext import is_junk
 from digestcrawl.digest.sanitize import cut
 from digestcrawl.digest.similarity import MULTIPLIERS
 from digestcrawl.digest.stories import EntityFinder, bigrams
+from digestcrawl.text.chars import CJK_CLASS, squash_spaces
 from digestcrawl.text.dedup import fingerprint
 
 # 。！？； end a sentence (with any closing quote after them); .!? only before a space and a
 # new sentence, so 3.5, U.S.-made and example.com stay whole.
 SENTENCE_END = re.compile(r"(?<=[。！？；][」』”’）)])|(?<=[。！？；])(?![」』”’）)])"
-                          r"|(?<=[.!?])\s+(?=[A-Z0-9\"'“(\u3040-\u30ff\u4e00-\u9fff])|\n+")
+                          rf"|(?<=[.!?])\s+(?=[A-Z0-9\"'“({CJK_CLASS}])|\n+")
 # Text that addresses a language model or a digest writer is never quoted into a digest.
 INSTRUCTION_LIKE = re.compile(
     r"ignore (all |any )?(previous|prior|above|earlier) instructions|disregard (the )?(previous|above)|"
@@ -288,7 +289,7 @@ class _Figures:
             for article in story.articles:
                 found: dict[str, str] = {}
                 for match in QUANTITY.finditer(f"{article.title}\n{article.text[:2000]}"):
-                    found.setdefault(_quantity_key(match[0]), " ".join(match[0].split()))
+                    found.setdefault(_quantity_key(match[0]), squash_spaces(match[0]))
                 for key, surface in found.items():
                     surfaces.setdefault(key, Counter())[surface] += 1
                     articles[key] += 1

@@ -18,6 +18,7 @@ from datetime import date, tzinfo
 from urllib.parse import urlsplit
 
 from digestcrawl.digest.model import RepoTrend, StoryArticle, host_of
+from digestcrawl.text.chars import squash_spaces
 
 FIRST_PARTY = frozenset({"release", "paper"})
 KINDS = ("checkpoint", "release", "paper")  # the order the post lists them in
@@ -95,7 +96,7 @@ def version_key(version: str) -> str:
 
 def folded(text: str) -> str:
     """The form ``named_in`` reads a text in: NFKC, case-folded, whitespace runs one space."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return squash_spaces(unicodedata.normalize("NFKC", text).casefold())
 
 
 def _names(term: str, text: str) -> bool:

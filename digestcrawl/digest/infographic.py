@@ -25,6 +25,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from digestcrawl.digest.firstparty import SOURCE_NAMES
 from digestcrawl.digest.model import DigestInput, SummaryResult
 from digestcrawl.digest.render import generated_text, headings, write_atomic
+from digestcrawl.text.chars import squash_spaces
 
 # The face whose glyph shapes suit the output language come first.
 CJK_FAMILIES = {
@@ -84,7 +85,7 @@ def cjk_font(language: str) -> CJKFont:
 
 
 def _drawable(text: str, font: CJKFont, limit: int = LABEL_LIMIT) -> str:
-    kept = " ".join("".join(c for c in text if ord(c) in font.charset or c.isspace()).split())
+    kept = squash_spaces("".join(c for c in text if ord(c) in font.charset or c.isspace()))
     return kept if len(kept) <= limit else kept[: limit - 1].rstrip() + "…"
 
 

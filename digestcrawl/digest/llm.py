@@ -76,6 +76,7 @@ from digestcrawl.digest.prompt import (
     story_messages,
 )
 from digestcrawl.digest.stories import EntityFinder, LooseMember, split_off
+from digestcrawl.text.chars import HAN
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
@@ -85,7 +86,6 @@ INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
 # An attempt's own timeouts fire at the deadline; the watchdog gives them this long first.
 WATCHDOG_GRACE = 0.5
-HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Posts whose story titles must be written in Han characters; other languages are not checked.
 HAN_LANGUAGES = frozenset({"zh-TW", "zh-CN"})
 MERGE_MAX_QUESTIONS = 30  # the loosest members the merge check asks about: a bound on its size

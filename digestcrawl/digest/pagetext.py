@@ -16,6 +16,8 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
+from digestcrawl.text.chars import CJK, squash_spaces
+
 REPEATED_ON = 2  # other pages of the same host that make a line boilerplate
 SHORT = 40  # a line this short with a junk word is junk; a longer one is prose that names it
 META_SHORT = 80
@@ -67,7 +69,7 @@ LINK_LABEL = re.compile(r"\S\[[^\]\s]{1,12}\]")
 def _tokens(line: str) -> list[str]:
     """The items of a would-be menu: split at separators, and at spaces between CJK words."""
     parts = [p for p in SEPARATORS.split(line) if p.strip()]
-    if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", line):
+    if CJK.search(line):
         parts = [w for p in parts for w in p.split()]
     return parts
 
@@ -123,7 +125,7 @@ def _clean_line(line: str) -> str:
     cells = CELL_SPLIT.split(line) if line.count("|") - line.count("\\|") >= 2 else [line]
     kept, junk = [], 0
     for cell in cells:
-        cell = BREADCRUMB.sub("", " ".join(_unmark(cell).split())).strip()
+        cell = BREADCRUMB.sub("", squash_spaces(_unmark(cell))).strip()
         if cell and is_junk(cell):
             junk += 1
         elif cell:

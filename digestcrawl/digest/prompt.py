@@ -34,7 +34,7 @@ from digestcrawl.digest.extractive import split_sentences
 from digestcrawl.digest.firstparty import download_changes
 from digestcrawl.digest.model import DigestInput, Language, Story, StoryArticle
 from digestcrawl.digest.stories import LooseMember
-from digestcrawl.text.dedup import CJK_RUN, LATIN_WORD
+from digestcrawl.text.chars import CJK_RUN, LATIN_WORD, squash_spaces
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def clean(text: str) -> str:
 
 
 def _line(text: str) -> str:
-    return " ".join(clean(text).split())
+    return squash_spaces(clean(text))
 
 
 def body(article: StoryArticle) -> str:

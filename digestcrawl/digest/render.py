@@ -39,6 +39,7 @@ from scrapy.settings import BaseSettings
 from digestcrawl.digest.firstparty import Release, releases
 from digestcrawl.digest.model import DigestInput, Story, StoryArticle, StorySummary, SummaryResult
 from digestcrawl.digest.sanitize import UNSAFE as CONTROL
+from digestcrawl.text.chars import squash_spaces
 
 logger = logging.getLogger(__name__)
 MODEL_KEY = re.compile(r"[a-z0-9-]+")
@@ -250,7 +251,7 @@ def headings() -> dict[str, dict[str, Any]]:
 
 def clean(text: str) -> str:
     """One line of text: no control characters, whitespace runs (newlines too) made one space."""
-    return " ".join(CONTROL.sub("", text).split())
+    return squash_spaces(CONTROL.sub("", text))
 
 
 def plain(text: str) -> str:

@@ -22,6 +22,7 @@ from digestcrawl.digest.model import STORY_TITLE_MAX, StoryArticle, host_of
 from digestcrawl.digest.pagetext import clean_text, key, repeated_lines
 from digestcrawl.digest.titles import clean_title, site_affixes
 from digestcrawl.store.caps import LANGUAGE_MAX
+from digestcrawl.text.chars import squash_spaces
 
 # C0/C1 controls but tab and newlines, lone surrogates, the byte-order mark, and the invisible
 # characters that reorder or hide text (U+202E shows "gpj.exe" as "exe.jpg"): bidi embeddings,
@@ -40,7 +41,7 @@ LEAD_SENTENCE = re.compile(r".+?(?:[。！？]|[.!?](?=\s|$))|.+")
 
 def one_line(text: str) -> str:
     """No unsafe characters; whitespace runs (newlines too) made one space."""
-    return " ".join(UNSAFE.sub("", text).split())
+    return squash_spaces(UNSAFE.sub("", text))
 
 
 def cut(text: str, limit: int) -> str:

@@ -43,7 +43,7 @@ import numpy as np
 import snowballstemmer
 from scipy import sparse
 
-from digestcrawl.text.dedup import CJK_RUN, LATIN_WORD
+from digestcrawl.text.chars import CJK_CLASS, CJK_RUN, LATIN_WORD
 from digestcrawl.text.relevance import fold
 
 LEAD_CHARS = 2000  # the lead says what the event is; the tail is background and costs time
@@ -84,7 +84,7 @@ QUANTITY = re.compile(
     r"|trillion|(?:k|m|bn|b)(?![a-z]))?",
     re.IGNORECASE)
 # A name: starts with a capital, or mixes letters and digits (GPT-4o, Qwen3, A100).
-_LETTER = r"[^\W\d_\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]"  # a letter, not CJK or kana
+_LETTER = rf"[^\W\d_{CJK_CLASS}]"  # a letter, not CJK or kana
 NAME = re.compile(rf"(?<![\w])(?:[A-Z](?:{_LETTER}|\d|['’\-])*|{_LETTER}+-?\d(?:{_LETTER}|\d|[\-.])*"
                   rf"|\d+{_LETTER}(?:{_LETTER}|\d|-)*)")
 POSSESSIVE = re.compile(r"['’]s$")

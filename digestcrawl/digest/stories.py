@@ -31,7 +31,7 @@ import numpy as np
 from digestcrawl.digest.firstparty import FIRST_PARTY, folded, named_in, release_of
 from digestcrawl.digest.model import Story, StoryArticle
 from digestcrawl.digest.similarity import MERGE_PROBABILITY, Profile, containment, profile, similarity
-from digestcrawl.text.dedup import CJK_RUN, LATIN_WORD
+from digestcrawl.text.chars import CJK_RUN, LATIN_WORD
 from digestcrawl.text.relevance import fold, term_pattern
 
 COPY = 1.0  # a copy and its original: certain

@@ -15,8 +15,10 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
+from digestcrawl.text.chars import CJK, HAN_CLASS, squash_spaces
+
 SEPARATOR = re.compile(r"\s+[-–—|｜:]\s+|\s*(?:_|｜|\||›|»|<|>|--|－－)\s*|\s+[-–—]\s*|\s*[-–—]\s+"
-                       r"|(?<=[\u4e00-\u9fff）)])-(?=[\u4e00-\u9fff])")
+                       rf"|(?<=[{HAN_CLASS}）)])-(?=[{HAN_CLASS}])")
 SITE_WORDS = re.compile(
     r"(?:網|网|網站|网站|頻道|频道|新聞|新闻|新聞網|新闻网|日報|日报|晚報|晚报|時報|时报|週刊|周刊|電子報|"
     r"电子报|雜誌|杂志|論壇|论坛|社區|社区|博客|部落格|官網|官网|門戶|门户|入口網|電視台|电视台|廣播|广播|"
@@ -24,7 +26,6 @@ SITE_WORDS = re.compile(
     r"Magazine|Blog|Network|Media|Press|Reuters|Bloomberg|Archiver|Forum)$"
     r"|\.(?:com|net|org|cn|tw|hk|jp|io|co|gov)(?:\.[a-z]{2})?$", re.IGNORECASE)
 POWERED = re.compile(r"^powered by\b", re.IGNORECASE)
-CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 SITE_MAX = 24  # a longer segment is part of the headline, whatever word it ends with
 GENERIC_TAG = re.compile(
     r"[【\[［〔(（]\s*(?:即時|即时|即時新聞|即时新闻|快訊|快讯|獨家|独家|最新|焦點|焦点|熱門|热门|影音|影|"
@@ -99,7 +100,7 @@ def _strip_site(title: str, names: set[str], firsts: set[str], lasts: set[str]) 
 
 
 def strip_tags(title: str) -> str:
-    return " ".join(PAGE_MARK.sub("", GENERIC_TAG.sub(" ", title)).split())
+    return squash_spaces(PAGE_MARK.sub("", GENERIC_TAG.sub(" ", title)))
 
 
 def meaningless(title: str, names: set[str]) -> bool:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
-from digestcrawl.items import Article
+from itemadapter import ItemAdapter
+
 from digestcrawl.text.dates import plausible
 
 # Characters per field. A title is a headline, not a paragraph; names are a person or an
@@ -47,28 +49,36 @@ def truncate(text: str, limit: int) -> str:
     return text[:cut].rstrip() + ELLIPSIS
 
 
-def cap_fields(article: Article) -> list[str]:
-    """Cut every over-long field of ``article`` in place; the names of the fields cut."""
+def cap_fields(item: Any) -> list[str]:
+    """Cut every over-long field of ``item`` (an article, or its ``ItemAdapter``) in place; the
+    names of the fields cut."""
+    fields = _adapted(item)
     cut = []
     for name, limit in FIELD_CAPS.items():
-        value = getattr(article, name)
+        value = fields.get(name)
         if isinstance(value, str) and len(value) > limit:
-            setattr(article, name, truncate(value, limit))
+            fields[name] = truncate(value, limit)
             cut.append(name)
-    if article.language is not None and len(article.language) > LANGUAGE_MAX:
-        article.language = None
+    if fields.get("language") is not None and len(fields["language"]) > LANGUAGE_MAX:
+        fields["language"] = None
         cut.append("language")
     return cut
 
 
-def drop_implausible_dates(article: Article, now: datetime | None = None) -> list[str]:
-    """Clear, with their provenance, the dates of ``article`` that cannot be an article's
-    (``digestcrawl.text.dates.plausible``); the names of the dates cleared."""
+def drop_implausible_dates(item: Any, now: datetime | None = None) -> list[str]:
+    """Clear, with their provenance, the dates of ``item`` (an article, or its ``ItemAdapter``)
+    that cannot be an article's (``digestcrawl.text.dates.plausible``); the names of the dates
+    cleared."""
+    fields = _adapted(item)
     cleared = []
     for name in ("published", "modified"):
-        value = getattr(article, name)
+        value = fields.get(name)
         if isinstance(value, datetime) and not plausible(value, now):
-            setattr(article, name, None)
-            setattr(article, f"{name}_from", None)
+            fields[name] = None
+            fields[f"{name}_from"] = None
             cleared.append(name)
     return cleared
+
+
+def _adapted(item: Any) -> ItemAdapter:
+    return item if isinstance(item, ItemAdapter) else ItemAdapter(item)

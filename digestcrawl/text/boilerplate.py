@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from digestcrawl.text.dedup import CJK_RUN, LATIN_WORD
+from digestcrawl.text.chars import CJK_RUN, LATIN_WORD
 from digestcrawl.text.relevance import fold
 
 SHORT_PAGE = 700  # characters: a wall or an error page says little besides its phrase

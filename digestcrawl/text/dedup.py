@@ -15,12 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
+from digestcrawl.text.chars import CJK_RANGES, LATIN_WORD
 from digestcrawl.text.relevance import fold
 
-CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x9FFF), (0xF900, 0xFAFF))  # kana, CJK ideographs
-_CJK_CLASS = "".join(f"{chr(low)}-{chr(high)}" for low, high in CJK_RANGES)
-CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
-LATIN_WORD = re.compile(rf"[^\W{_CJK_CLASS}]+")
 SCHEME = "affine32"
 _16, _21, _32, _42 = (np.uint64(n) for n in (16, 21, 32, 42))
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd: 2**64 / golden ratio

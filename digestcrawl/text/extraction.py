@@ -23,6 +23,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
+from digestcrawl.text.chars import HAN, KANA, squash_spaces
 from digestcrawl.text.dates import Dated, best_date, dates_in_text, parse_datetime, url_date, written_in
 from digestcrawl.text.relevance import fold
 
@@ -52,8 +53,6 @@ SPARSE_SHARE = 0.15
 HEAD_SIZE = 256 * 1024
 MAX_URL_CHARS = 2048  # the longest URL the database stores
 TITLE_OPENED = re.compile(r"<title\b[^>]*>([^<]*)", re.IGNORECASE)
-KANA = re.compile(r"[\u3040-\u30ff]")
-HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 # Elements whose text no reader sees as the page's.
@@ -442,4 +441,4 @@ def _without_headline(text: str, title: str) -> str:
 
 def _clean(text: Any) -> str:
     """Whitespace-folded text; anything but a string (a JSON-LD headline may be a list) is ""."""
-    return re.sub(r"\s+", " ", text).strip() if isinstance(text, str) else ""
+    return squash_spaces(text) if isinstance(text, str) else ""

@@ -1,0 +1,54 @@
+"""Character classes and whitespace helpers every text step shares: which code points are kana,
+Han or CJK, and how runs of whitespace are folded.
+
+Kana is U+3040–U+30FF (hiragana, katakana, their marks); Han is CJK Unified Ideographs with
+Extension A, and the compatibility ideographs. Both as code point ranges (for numpy masks) and as
+compiled patterns.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+KANA_RANGE = (0x3040, 0x30FF)
+HAN_RANGES = ((0x3400, 0x9FFF), (0xF900, 0xFAFF))
+CJK_RANGES = (KANA_RANGE, *HAN_RANGES)
+
+
+def char_class(ranges: tuple[tuple[int, int], ...]) -> str:
+    """The inside of a regex character class (no brackets) matching ``ranges``."""
+    return "".join(f"{chr(low)}-{chr(high)}" for low, high in ranges)
+
+
+KANA_CLASS = char_class((KANA_RANGE,))
+HAN_CLASS = char_class(HAN_RANGES)
+CJK_CLASS = char_class(CJK_RANGES)
+KANA = re.compile(f"[{KANA_CLASS}]")
+HAN = re.compile(f"[{HAN_CLASS}]")
+CJK = re.compile(f"[{CJK_CLASS}]")
+CJK_RUN = re.compile(f"[{CJK_CLASS}]+")
+# A word of a script written with spaces: letters and digits, CJK excluded.
+LATIN_WORD = re.compile(rf"[^\W{CJK_CLASS}]+")
+# Zero-width spaces and joiners, direction marks, word joiner, BOM, soft hyphen.
+INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]")
+# Whitespace inside a line: spaces, tabs, the ideographic space, no-break space.
+LINE_SPACE = re.compile(r"[ \t\u3000\xa0]+")
+
+
+def squash_spaces(text: str) -> str:
+    """Every run of whitespace (line breaks included) as one space; none at either end."""
+    return " ".join(text.split())
+
+
+def squash_line_spaces(text: str) -> str:
+    """Each line's runs of spaces as one space, lines trimmed, empty lines dropped."""
+    lines = (LINE_SPACE.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def clean_text(text: str, keep_paragraphs: bool = False) -> str:
+    """NFC, without invisible characters, whitespace folded: into one line, or per line with
+    ``keep_paragraphs`` (an article's text keeps its paragraphs)."""
+    text = INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    return squash_line_spaces(text) if keep_paragraphs else squash_spaces(text)
