@@ -57,15 +57,17 @@ NETGUARD_ALLOW: list[str] = []
 NETGUARD_HOST_CACHE_SIZE = 10000
 
 ITEM_PIPELINES = {
-    "pipelines.runlock.RunLockPipeline": 50,
     "pipelines.normalize.NormalizePipeline": 100,
     "pipelines.relevance.RelevancePipeline": 200,
     "pipelines.dedup.DedupPipeline": 300,
     "pipelines.store.StorePipeline": 400,
-    "pipelines.digest.DigestPipeline": 900,
 }
+# Lifecycle hooks that touch no item: the run lock (taken when the spider opens) and the digest
+# (written when it closes).
 EXTENSIONS = {
+    "digestcrawl.ops.runlock.RunLock": 100,
     "digestcrawl.ops.report.SourceReport": 500,
+    "digestcrawl.ops.digest_on_close.DigestOnClose": 900,
 }
 
 # Configuration files (None: the defaults shipped in digestcrawl/conf/).
@@ -100,6 +102,8 @@ STORE_URL = os.environ.get("STORE_URL", "sqlite:///data/digestcrawl.sqlite3")
 STORE_BUSY_TIMEOUT = 5.0
 STORE_RETRY_TIMES = 3
 STORE_RETRY_BACKOFF = 1.0
+STORE_BATCH_SIZE = 50  # articles written in one transaction at most
+STORE_BATCH_WAIT = 0.2  # seconds an article waits for others to share its transaction
 STORE_SPOOL_DIR = os.environ.get("DIGESTCRAWL_SPOOL_DIR", "data/spool")
 
 # Digest: written when a crawl closes (DIGEST_ON_CLOSE) and by `scrapy digest`.

@@ -18,6 +18,7 @@ import unicodedata
 
 from scrapy.crawler import Crawler
 
+from digestcrawl.context import CrawlContext
 from digestcrawl.items import ItemT, RepoStats
 from digestcrawl.ops.stats import count, drop
 from digestcrawl.store.caps import cap_fields, drop_implausible_dates
@@ -62,9 +63,8 @@ class NormalizePipeline:
         if kind := boilerplate_kind(item.title, item.text):
             count(self.crawler, item.source, f"boilerplate/{kind}")
             raise drop(self.crawler, item, "boilerplate_page", kind)
-        spider = self.crawler.spider
-        if item.published is not None and not spider.in_window(item.published):  # type: ignore[union-attr]
-            since = spider.args.since  # type: ignore[union-attr]
-            raise drop(self.crawler, item, "too_old" if item.published < since else "too_new",
+        context = CrawlContext.of(self.crawler)
+        if item.published is not None and not context.in_window(item.published):
+            raise drop(self.crawler, item, "too_old" if item.published < context.since else "too_new",
                        f"published {item.published.isoformat()}")
         return item

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from scrapy.crawler import Crawler
 
+from digestcrawl.context import CrawlContext
 from digestcrawl.items import ItemT, RepoStats
 from digestcrawl.ops.stats import count, drop
 from digestcrawl.text.relevance import RelevanceMatcher
@@ -22,14 +23,14 @@ class RelevancePipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.min_score = crawler.settings.getint("RELEVANCE_MIN_SCORE", 1)
+        self.min_score = crawler.settings.getint("RELEVANCE_MIN_SCORE")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RelevancePipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.matcher = RelevanceMatcher(self.crawler.spider.models, self.min_score)  # type: ignore[union-attr]
+        self.matcher = RelevanceMatcher(CrawlContext.of(self.crawler).models, self.min_score)
 
     def process_item(self, item: ItemT) -> ItemT:
         if isinstance(item, RepoStats):

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select
 
 from digestcrawl.ops.exitcodes import REDIS_LOST
-from digestcrawl.store.storage import ArticleRow, DigestRow
+from digestcrawl.store.models import ArticleRow, DigestRow
 from tests.conftest import FIXTURE_WINDOW, ROOT, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
 from tests.redisserver import RedisServer

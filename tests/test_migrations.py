@@ -21,7 +21,9 @@ from sqlalchemy.engine import Engine
 
 from digestcrawl.items import Article
 from digestcrawl.store import migrations
-from digestcrawl.store.storage import ArticleRow, ArticleStore, Base, MentionRow, ensure_schema, make_engine
+from digestcrawl.store.articles import ArticleStore
+from digestcrawl.store.engine import ensure_schema, make_engine
+from digestcrawl.store.models import ArticleRow, Base, MentionRow
 from digestcrawl.text.dedup import NearDuplicateIndex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,7 +198,7 @@ def test_processes_ensure_schema_at_once(database_url: str, engine: Engine, atte
     start = time.time() + 3
     script = textwrap.dedent(f"""
         import time
-        from digestcrawl.store.storage import ensure_schema, make_engine
+        from digestcrawl.store.engine import ensure_schema, make_engine
         engine = make_engine({database_url!r})
         time.sleep(max(0.0, {start} - time.time()))
         ensure_schema(engine, attempts={attempts})
@@ -222,7 +224,7 @@ def test_migrations_run_from_a_zipped_package(tmp_path: Path) -> None:
                 archive.write(path, path.relative_to(ROOT).as_posix())
     script = textwrap.dedent(f"""
         import digestcrawl, digestcrawl.store.migrations as m
-        from digestcrawl.store.storage import ensure_schema, make_engine
+        from digestcrawl.store.engine import ensure_schema, make_engine
         assert digestcrawl.__file__.startswith({str(egg)!r}), digestcrawl.__file__
         engine = make_engine({f"sqlite:///{tmp_path / 'egg.sqlite3'}"!r})
         ensure_schema(engine)

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-from zoneinfo import ZoneInfo
 
 from scrapy.commands import BaseRunSpiderCommand
 from scrapy.crawler import Crawler
 
+from digestcrawl.context import CrawlContext
 from digestcrawl.ops.exitcodes import ERROR, announce, exit_code
 
 logger = logging.getLogger(__name__)
@@ -60,16 +60,15 @@ class Command(BaseRunSpiderCommand):
 
     def _digest(self, crawler: Crawler) -> bool:
         """Write each model's digest for the crawls' day; whether every one was written."""
-        assert self.settings is not None and crawler.spider is not None
-        spider = crawler.spider
+        assert self.settings is not None
         from digestcrawl.digest.daily import DigestBuilder
 
         builder = DigestBuilder.from_settings(self.settings)
-        day = spider.digest_day(ZoneInfo(self.settings.get("DIGEST_TIMEZONE")))  # type: ignore[attr-defined]
+        context = CrawlContext.of(crawler)
         written = True
         try:
-            for model in spider.args.models:  # type: ignore[attr-defined]
-                outcome = builder.try_build(model, day)  # one model's failure costs the others nothing
+            for model in context.models:
+                outcome = builder.try_build(model, context.day)  # one model's failure costs the others nothing
                 print(outcome.describe(), flush=True)
                 written = written and not outcome.failed
         finally:

@@ -25,7 +25,7 @@ from scrapy.commands import ScrapyCommand
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from digestcrawl.store.storage import make_engine
+from digestcrawl.store.engine import make_engine
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Schema migrations (Alembic) for the article store: one command brings any database to head.
 
-``scrapy migrate`` (and :func:`digestcrawl.store.storage.ensure_schema`, which every component calls
+``scrapy migrate`` (and :func:`digestcrawl.store.engine.ensure_schema`, which every component calls
 on opening the database) run :func:`upgrade`:
 
 - a fresh database gets every revision in order;
@@ -14,7 +14,7 @@ Alembic is configured in code (:func:`alembic_config`), not by an alembic.ini, a
 are found through ``importlib.resources``: they travel inside the package, also in a Scrapyd
 egg (a zip). Only ``.py`` files are needed at run time.
 
-A new revision, after changing the models in digestcrawl.store.storage (from a checkout, where
+A new revision, after changing the models in digestcrawl.store.models (from a checkout, where
 ``script.py.mako`` lives)::
 
     .venv/bin/python -c "from digestcrawl.store.migrations import new_revision; new_revision('add x')"
@@ -47,7 +47,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
-from digestcrawl.store.storage import Base, UTCDateTime
+from digestcrawl.store.models import Base, UTCDateTime
 
 INITIAL_REVISION = "0001"
 # The tables of the initial revision: finding any of them without an alembic_version table
@@ -111,7 +111,7 @@ def head() -> str:
 
 def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
     # UTCDateTime only converts values in Python; the column is a timezone-aware DATETIME, and
-    # revisions must not import digestcrawl.store.storage (a later model change would rewrite them).
+    # revisions must not import digestcrawl.store.models (a later model change would rewrite them).
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
