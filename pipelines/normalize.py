@@ -63,8 +63,7 @@ class NormalizePipeline:
         if kind := boilerplate_kind(item.title, item.text):
             count(self.crawler, item.source, f"boilerplate/{kind}")
             raise drop(self.crawler, item, "boilerplate_page", kind)
-        context = CrawlContext.of(self.crawler)
-        if item.published is not None and not context.in_window(item.published):
+        if item.published is not None and not (context := CrawlContext.of(self.crawler)).in_window(item.published):
             raise drop(self.crawler, item, "too_old" if item.published < context.since else "too_new",
                        f"published {item.published.isoformat()}")
         return item

@@ -37,9 +37,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
@@ -55,6 +57,7 @@ from digestcrawl.store.spool import REJECTED_FILE, CorruptLine, Rejected, Spool,
 from digestcrawl.text.boilerplate import WALL_TEXT_MAX
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 DATABASE_ERRORS = (OperationalError, DBAPIError)
 STORED = RowOutcome(stored=True)
 UNAVAILABLE = RowOutcome(stored=False)  # no reason: the database did not answer
@@ -90,7 +93,7 @@ class StorePipeline:
         crawler.signals.connect(pipeline.retract, signal=articles_retracted)
         return pipeline
 
-    async def _run(self, function, *args):  # type: ignore[no-untyped-def]
+    async def _run(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
 
     def _open_store(self) -> ArticleStore:
@@ -188,8 +191,7 @@ class StorePipeline:
             # One row's content failed the whole transaction: the others must not pay for it.
             logger.warning("The database refused a batch of %d article(s) for one row's content (%s): "
                            "writing them one at a time", len(articles), short_error(exc))
-            outcomes: list[RowOutcome] = await self._run(store.save_each, articles)
-            return outcomes
+            return await self._run(store.save_each, articles)
         return [STORED] * len(articles)
 
     def _join_batch(self, item: Item) -> asyncio.Future[RowOutcome]:

@@ -44,6 +44,7 @@ class DigestOnClose:
         self.crawler = crawler
         distributed = crawler.settings.getbool("DIGESTCRAWL_DISTRIBUTED")
         self.workers = WorkerRegistry.from_crawler(crawler) if distributed else None
+        self.finished = asyncio.Event()  # set once the digest is written, or not to be
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -58,6 +59,12 @@ class DigestOnClose:
             await self.workers.join()
 
     async def spider_closed(self) -> None:
+        try:
+            await self._write()
+        finally:
+            self.finished.set()
+
+    async def _write(self) -> None:
         if self.workers is not None and not await self.workers.finish():
             return
         stats = self.crawler.stats

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from digestcrawl.config import load_models
+from digestcrawl.context import CrawlContext
 from digestcrawl.items import Article
 from pipelines.relevance import RelevancePipeline
 
 
 def pipeline() -> RelevancePipeline:
-    crawler = get_crawler()
-    crawler.spider = SimpleNamespace(models={"qwen": load_models()["qwen"]})  # type: ignore[assignment]
+    crawler = get_crawler(settings_dict={"DIGEST_TIMEZONE": "Asia/Taipei"})
+    CrawlContext.build(crawler, "news", ("news",), {"model": "qwen"}).attach(crawler)
     relevance = RelevancePipeline.from_crawler(crawler)
     relevance.open_spider()
     return relevance
