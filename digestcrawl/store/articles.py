@@ -46,7 +46,8 @@ class RowOutcome:
 
 
 class ArticleStore:
-    """Reads and writes articles; one per component, opened in ``open_spider``."""
+    """Reads and writes articles on an engine: a crawl's shared one (digestcrawl.store.database), or
+    its own from :meth:`connect` (scripts, benchmarks)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
