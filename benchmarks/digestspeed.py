@@ -57,7 +57,7 @@ def run(work: Path, count: int = ARTICLES) -> dict[str, Any]:
     from scrapy.settings import Settings
 
     from digestcrawl.digest.daily import DigestBuilder
-    from digestcrawl.store.storage import ArticleStore
+    from digestcrawl.store.articles import ArticleStore
 
     work.mkdir(parents=True, exist_ok=True)
     database_url = f"sqlite:///{work / 'b7.sqlite3'}"

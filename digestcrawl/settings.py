@@ -65,15 +65,17 @@ NETGUARD_ALLOW: list[str] = []
 NETGUARD_HOST_CACHE_SIZE = 10000
 
 ITEM_PIPELINES = {
-    "pipelines.runlock.RunLockPipeline": 50,
     "pipelines.normalize.NormalizePipeline": 100,
     "pipelines.relevance.RelevancePipeline": 200,
     "pipelines.dedup.DedupPipeline": 300,
     "pipelines.store.StorePipeline": 400,
-    "pipelines.digest.DigestPipeline": 900,
 }
+# Lifecycle hooks that touch no item: the run lock (taken when the spider opens) and the digest
+# (written when it closes).
 EXTENSIONS = {
+    "digestcrawl.ops.runlock.RunLock": 100,
     "digestcrawl.ops.report.SourceReport": 500,
+    "digestcrawl.ops.digest_on_close.DigestOnClose": 900,
 }
 
 # The models file (None: digestcrawl/conf/models.yaml); env DIGESTCRAWL_MODELS_FILE.
@@ -189,6 +191,9 @@ DIGESTCRAWL_DISTRIBUTED = os.environ.get("DIGESTCRAWL_DISTRIBUTED") == "1"
 # Distributed: the crawl's name; its Redis keys carry it, so a new id starts a fresh queue. Env
 # DIGESTCRAWL_CRAWL_ID.
 DIGESTCRAWL_CRAWL_ID = os.environ.get("DIGESTCRAWL_CRAWL_ID", "default")
+# The Scrapyd job this process runs, part of the run lock's holder name; env SCRAPY_JOB (set by
+# Scrapyd), else SCRAPYD_JOB.
+DIGESTCRAWL_JOB: str | None = os.environ.get("SCRAPY_JOB") or os.environ.get("SCRAPYD_JOB")
 # Distributed: a worker's entry in the crawl's worker registry expires this long after its last
 # heartbeat (digestcrawl.crawl.workers), so a crashed worker never blocks the digest.
 DIGESTCRAWL_WORKER_TTL = 30.0

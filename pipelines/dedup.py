@@ -11,7 +11,8 @@ dropped as ``boilerplate_page``, and the earlier ones, already passed on, are re
 ``articles_retracted`` signal: the store deletes them) and counted as dropped too
 (``digestcrawl/boilerplate/repeated_wall``).
 Items are read and written through ``ItemAdapter``; repository counters pass untouched.
-Settings: STORE_URL, STORE_BUSY_TIMEOUT, DEDUP_NEAR_THRESHOLD, DEDUP_LOOKBACK_DAYS.
+Stored articles are read through the crawler's database (``digestcrawl.store.database``).
+Settings: DEDUP_NEAR_THRESHOLD, DEDUP_LOOKBACK_DAYS.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from scrapy.exceptions import DropItem
 from digestcrawl.items import is_article
 from digestcrawl.ops.signals import articles_retracted
 from digestcrawl.ops.stats import count, drop
-from digestcrawl.store.storage import ArticleStore
+from digestcrawl.store.articles import ArticleStore
+from digestcrawl.store.database import Database
 from digestcrawl.text.boilerplate import RepeatedWalls, Sighting
 from digestcrawl.text.dedup import NearDuplicateIndex, fingerprint
 
@@ -39,8 +41,7 @@ class DedupPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         settings = crawler.settings
-        self.database_url = settings.get("STORE_URL")
-        self.busy_timeout = settings.getfloat("STORE_BUSY_TIMEOUT")
+        self.database = Database.of(crawler)
         self.lookback = timedelta(days=settings.getfloat("DEDUP_LOOKBACK_DAYS"))
         self.index = NearDuplicateIndex(threshold=settings.getfloat("DEDUP_NEAR_THRESHOLD"))
         self.originals_by_hash: dict[str, str] = {}
@@ -56,15 +57,12 @@ class DedupPipeline:
         logger.info("Dedup index loaded with %d stored articles", loaded)
 
     def _load_recent(self) -> int:
-        store = ArticleStore.connect(self.database_url, self.busy_timeout)
-        try:
-            for row in store.signatures_since(datetime.now(UTC) - self.lookback):
-                if row.text_hash:
-                    self.originals_by_hash.setdefault(row.text_hash, row.url)
-                if row.minhash:
-                    self.index.add(row.url, self.index.from_bytes(row.minhash))
-        finally:
-            store.close()
+        store = ArticleStore(self.database.ready())
+        for row in store.signatures_since(datetime.now(UTC) - self.lookback):
+            if row.text_hash:
+                self.originals_by_hash.setdefault(row.text_hash, row.url)
+            if row.minhash:
+                self.index.add(row.url, self.index.from_bytes(row.minhash))
         return len(self.index)
 
     async def process_item(self, item: Any) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
+from digestcrawl.context import CrawlContext
 from digestcrawl.items import is_article
 from digestcrawl.ops.stats import count, drop
 from digestcrawl.store.caps import cap_fields, drop_implausible_dates
@@ -57,10 +58,8 @@ class NormalizePipeline:
         if kind := boilerplate_kind(adapter["title"], adapter["text"]):
             count(self.crawler, source, f"boilerplate/{kind}")
             raise drop(self.crawler, adapter, "boilerplate_page", kind)
-        spider = self.crawler.spider
         published = adapter["published"]
-        if published is not None and not spider.in_window(published):  # type: ignore[union-attr]
-            since = spider.args.since  # type: ignore[union-attr]
-            raise drop(self.crawler, adapter, "too_old" if published < since else "too_new",
+        if published is not None and not (context := CrawlContext.of(self.crawler)).in_window(published):
+            raise drop(self.crawler, adapter, "too_old" if published < context.since else "too_new",
                        f"published {published.isoformat()}")
         return item

@@ -16,6 +16,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
+from digestcrawl.context import CrawlContext
 from digestcrawl.items import is_article
 from digestcrawl.ops.stats import count, drop
 from digestcrawl.text.relevance import RelevanceMatcher
@@ -33,7 +34,7 @@ class RelevancePipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.matcher = RelevanceMatcher(self.crawler.spider.models, self.min_score)  # type: ignore[union-attr]
+        self.matcher = RelevanceMatcher(CrawlContext.of(self.crawler).models, self.min_score)
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)

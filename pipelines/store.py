@@ -4,7 +4,7 @@ Each article is upserted (a second identical crawl adds no rows). Articles arriv
 are written in one transaction (up to STORE_BATCH_SIZE, waiting at most STORE_BATCH_WAIT
 seconds for company); each item still waits for its own write.
 
-Two kinds of failure, told apart by ``digestcrawl.store.storage.row_error_reason``:
+Two kinds of failure, told apart by ``digestcrawl.store.engine.row_error_reason``:
 
 * the database is unreachable: the batch is retried STORE_RETRY_TIMES times with exponential
   backoff, then its articles go to a spool file that the next run replays before crawling
@@ -28,29 +28,36 @@ Repository counters (``RepoStats``, one row per repo per day) share the batches,
 the spool and the quarantine; each stored reading counts as ``digestcrawl/repo_stats``.
 Stats also per source (``digestcrawl/source/<name>/...``): stored, copies, repo_stats, spooled,
 truncated, rejected.
-Settings: STORE_URL, STORE_BUSY_TIMEOUT, STORE_RETRY_TIMES, STORE_RETRY_BACKOFF,
-STORE_BATCH_SIZE (50), STORE_BATCH_WAIT (0.2), STORE_SPOOL_DIR.
+The database (engine and schema check) is the crawler's one ``digestcrawl.store.database.Database``.
+Settings: STORE_RETRY_TIMES, STORE_RETRY_BACKOFF, STORE_BATCH_SIZE, STORE_BATCH_WAIT,
+STORE_SPOOL_DIR, and the database's (STORE_URL, STORE_BUSY_TIMEOUT).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 
+from digestcrawl.context import CrawlContext
 from digestcrawl.items import Article, Item, ItemT, RepoStats
 from digestcrawl.ops.signals import articles_retracted
 from digestcrawl.ops.stats import count
+from digestcrawl.store.articles import ArticleStore, RowOutcome
+from digestcrawl.store.database import Database
+from digestcrawl.store.engine import row_error_reason, short_error
 from digestcrawl.store.spool import REJECTED_FILE, CorruptLine, Rejected, Spool, to_dict
-from digestcrawl.store.storage import ArticleStore, RowOutcome, row_error_reason, short_error
 from digestcrawl.text.boilerplate import WALL_TEXT_MAX
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 DATABASE_ERRORS = (OperationalError, DBAPIError)
 STORED = RowOutcome(stored=True)
 UNAVAILABLE = RowOutcome(stored=False)  # no reason: the database did not answer
@@ -61,16 +68,15 @@ class StorePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         settings = crawler.settings
-        self.database_url = settings.get("STORE_URL")
-        self.busy_timeout = settings.getfloat("STORE_BUSY_TIMEOUT", 5.0)
-        self.retry_times = settings.getint("STORE_RETRY_TIMES", 3)
-        self.backoff = settings.getfloat("STORE_RETRY_BACKOFF", 1.0)
+        self.database = Database.of(crawler)
+        self.retry_times = settings.getint("STORE_RETRY_TIMES")
+        self.backoff = settings.getfloat("STORE_RETRY_BACKOFF")
         self.spool_dir = Path(settings.get("STORE_SPOOL_DIR"))
         self.rejected = Rejected(self.spool_dir / REJECTED_FILE)
         self.store: ArticleStore | None = None
         self.database_down = False
-        self.batch_size = settings.getint("STORE_BATCH_SIZE", 50)
-        self.batch_wait = settings.getfloat("STORE_BATCH_WAIT", 0.2)
+        self.batch_size = settings.getint("STORE_BATCH_SIZE")
+        self.batch_wait = settings.getfloat("STORE_BATCH_WAIT")
         self.batch: list[tuple[Item, asyncio.Future[RowOutcome]]] = []
         self.flush_timer: asyncio.TimerHandle | None = None
         self.writes: set[asyncio.Future[None]] = set()  # batch writes in progress
@@ -87,16 +93,18 @@ class StorePipeline:
         crawler.signals.connect(pipeline.retract, signal=articles_retracted)
         return pipeline
 
-    async def _run(self, function, *args):  # type: ignore[no-untyped-def]
+    async def _run(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
 
+    def _open_store(self) -> ArticleStore:
+        return ArticleStore(self.database.ready())
+
     async def open_spider(self) -> None:
-        assert self.crawler.spider is not None
-        self.spool = Spool(self.spool_dir / f"{self.crawler.spider.name}.jsonl")
+        context = CrawlContext.of(self.crawler)
+        self.spool = Spool(self.spool_dir / f"{context.spider}.jsonl")
         try:
-            self.store = await self._run(ArticleStore.connect, self.database_url, self.busy_timeout)
-            sources = [(s.name, s.category) for s in getattr(self.crawler.spider, "sources", [])]
-            await self._run(self.store.register_sources, sources)
+            self.store = await self._run(self._open_store)
+            await self._run(self.store.register_sources, [(s.name, s.category) for s in context.sources])
         except DATABASE_ERRORS as exc:
             self.database_down = True
             logger.error("Database unavailable at start (%s): articles will be spooled to %s",
@@ -134,7 +142,7 @@ class StorePipeline:
         for attempt in range(attempts):
             try:
                 if self.store is None:
-                    self.store = await self._run(ArticleStore.connect, self.database_url, self.busy_timeout)
+                    self.store = await self._run(self._open_store)
                 outcomes = await self._save_batch(self.store, articles)
                 self.database_down = False
                 return outcomes
@@ -183,8 +191,7 @@ class StorePipeline:
             # One row's content failed the whole transaction: the others must not pay for it.
             logger.warning("The database refused a batch of %d article(s) for one row's content (%s): "
                            "writing them one at a time", len(articles), short_error(exc))
-            outcomes: list[RowOutcome] = await self._run(store.save_each, articles)
-            return outcomes
+            return await self._run(store.save_each, articles)
         return [STORED] * len(articles)
 
     def _join_batch(self, item: Item) -> asyncio.Future[RowOutcome]:
@@ -263,7 +270,7 @@ class StorePipeline:
         await asyncio.gather(*self.writes, return_exceptions=True)
         try:
             if self.store is None:
-                self.store = await self._run(ArticleStore.connect, self.database_url, self.busy_timeout)
+                self.store = await self._run(self._open_store)
             await self._run(self.store.delete_articles, urls)
         except DATABASE_ERRORS as exc:
             logger.error("Could not delete %d retracted article(s), first %s: %s", len(urls), urls[0],
@@ -291,6 +298,6 @@ class StorePipeline:
                      line.number, self.spool.path, line.error, self.rejected.path)
 
     async def close_spider(self) -> None:
-        if self.store is not None:
-            await self._run(self.store.close)
+        # The engine is the crawler's (digestcrawl.store.database): it is disposed after the
+        # run lock, which closes later, has released its rows.
         self.executor.shutdown(wait=True)

@@ -2,20 +2,20 @@
 
 Arguments (``-a``): ``model`` (key, comma list or ``all``), ``since`` / ``until`` (the date
 window; default the last day), ``source`` (comma list of source names; default all of the
-category). Callbacks stay thin: parsing lives in ``digestcrawl.crawl.feeds`` and
+category), validated into the crawl context (``digestcrawl.context``) that the spider puts on
+its crawler. Callbacks stay thin: parsing lives in ``digestcrawl.crawl.feeds`` and
 ``digestcrawl.text.extraction``.
 
-Settings read: DIGESTCRAWL_MODELS_FILE, DIGESTCRAWL_SOURCES_FILE, DIGEST_TIMEZONE, DOWNLOAD_MAXSIZE (also
-the cap on a gzipped feed's or sitemap's inflated size).
+Settings read: those of the crawl context, DOWNLOAD_MAXSIZE (also the cap on a gzipped feed's
+or sitemap's inflated size).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -24,8 +24,8 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from digestcrawl.config import ModelConfig, SourceConfig, SourceProblem, load_models, load_sources
-from digestcrawl.crawl.args import CrawlArgs
+from digestcrawl.config import SourceConfig
+from digestcrawl.context import CrawlContext
 from digestcrawl.crawl.expand import SourceURL, source_urls
 from digestcrawl.crawl.extraction_pool import ExtractionError, ExtractionPool, ExtractionShortfall
 from digestcrawl.crawl.failures import download_error_reason
@@ -46,11 +46,9 @@ PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 class SourceSpider(scrapy.Spider):
     categories: ClassVar[tuple[str, ...]]
 
-    args: CrawlArgs
-    shared_queue: bool  # distributed: the Redis dupefilter, not this process, dedups requests
-    models: dict[str, ModelConfig]
-    sources: list[SourceConfig]
-    config_problems: list[SourceProblem]
+    # What this crawl is for (models, window, day, sources), also on the crawler for the other
+    # components. Distributed: the Redis dupefilter, not this process, dedups requests.
+    context: CrawlContext
     extraction: ExtractionPool
 
     # Article URL → latest feed-entry time seen for it in this run (several feeds may list one
@@ -76,28 +74,18 @@ class SourceSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        all_models = load_models(settings.get("DIGESTCRAWL_MODELS_FILE"))
-        sources, spider.config_problems = load_sources(settings.get("DIGESTCRAWL_SOURCES_FILE"))
-        label = settings.get("DIGESTCRAWL_SOURCES_FILE") or "digestcrawl/conf/sources.yaml"
-        unknown = {s.name: sorted(set(s.first_party) - set(all_models)) for s in sources}
-        spider.config_problems += [SourceProblem(label, name, f"field first_party: unknown models {models}")
-                                   for name, models in unknown.items() if models]
-        mine = [s for s in sources if s.category in cls.categories and not unknown[s.name]]
-        spider.args = CrawlArgs.parse(spider._raw_args, list(all_models), [s.name for s in mine],
-                                      ZoneInfo(settings.get("DIGEST_TIMEZONE")), datetime.now(UTC))
-        spider.models = {key: all_models[key] for key in spider.args.models}
-        spider.shared_queue = settings.getbool("DIGESTCRAWL_DISTRIBUTED")
+        spider.context = CrawlContext.build(crawler, spider.name, cls.categories, spider._raw_args)
+        spider.context.attach(crawler)
         spider.extraction = ExtractionPool.from_crawler(crawler)
-        spider.sources = [s for s in mine if spider.args.sources is None or s.name in spider.args.sources]
         # Settings are still writable here (they freeze after the spider is created).
         # A source's delay is its host's rate limit (arXiv: 1 request / 3 s): one request at a
         # time, no jitter below it, and AutoThrottle may not lower it (its requests say so).
         slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
-        for source in spider.sources:
+        for source in spider.context.sources:
             if source.delay is not None:
                 slots[slot_key(source.url)] = {"delay": source.delay, "concurrency": 1, "jitter": 0.0}
         settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
-        if any(s.render == "playwright" for s in spider.sources):
+        if any(s.render == "playwright" for s in spider.context.sources):
             # Only a crawl that renders pages starts Playwright; the browser itself starts on
             # the first rendered request.
             settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), "http": PLAYWRIGHT_HANDLER,
@@ -106,7 +94,7 @@ class SourceSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for problem in self.config_problems:
+        for problem in self.context.config_problems:
             self.logger.error("Skipping invalid source entry: %s", problem)
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("digestcrawl/config/invalid_source")
@@ -122,8 +110,8 @@ class SourceSpider(scrapy.Spider):
         return list(self._start_sources())
 
     def _start_sources(self) -> Iterator[scrapy.Request]:
-        for source in self.sources:
-            for origin in source_urls(source, self.models, self.args.since):
+        for source in self.context.sources:
+            for origin in source_urls(source, self.context.models, self.context.since):
                 yield self._source_request(origin.url, source, origin)
 
     def _source_request(self, url: str, source: SourceConfig, origin: SourceURL) -> scrapy.Request:
@@ -136,7 +124,7 @@ class SourceSpider(scrapy.Spider):
             meta |= {"download_slot": slot_key(source.url), "autothrottle_dont_adjust_delay": True}
         return scrapy.Request(url, callback=self.parse_source, errback=self.request_failed,
                               cb_kwargs={"source": source, "origin": origin}, meta=meta,
-                              dont_filter=not self.shared_queue)
+                              dont_filter=not self.context.distributed)
 
     def parse_source(self, response: Response, source: SourceConfig, origin: SourceURL | None = None
                      ) -> Iterator[Any]:
@@ -178,7 +166,7 @@ class SourceSpider(scrapy.Spider):
         count(self.crawler, source.name, "entries", len(repos))
         if origin.owner is None:  # an {hf_author} URL always has one; a fixed URL reads no model's repos
             return
-        day = self.digest_day(ZoneInfo(self.crawler.settings.get("DIGEST_TIMEZONE")))
+        day = self.context.day
         fetched = datetime.now(UTC)
         for repo in repos:
             if repo.repo in self._read_repos:  # also in the other listing (by downloads, by date)
@@ -186,7 +174,7 @@ class SourceSpider(scrapy.Spider):
             self._read_repos.add(repo.repo)
             yield RepoStats(repo=repo.repo, model=origin.owner, source=source.name, url=repo.url, day=day,
                             downloads=repo.downloads, likes=repo.likes, fetched=fetched)
-            if repo.created is not None and self.in_window(repo.created):
+            if repo.created is not None and self.context.in_window(repo.created):
                 yield self._hub_article(repo, source, response.url, _first_party(source, origin), fetched)
 
     def _hub_article(self, repo: HubRepo, source: SourceConfig, feed_url: str, first_party: dict[str, str],
@@ -235,7 +223,7 @@ class SourceSpider(scrapy.Spider):
             return
         self._requested[url] = changed
         yield scrapy.Request(
-            url, callback=self.parse_article, errback=self.request_failed, dont_filter=not self.shared_queue,
+            url, callback=self.parse_article, errback=self.request_failed, dont_filter=not self.context.distributed,
             cb_kwargs={"source": source, "entry": entry, "feed_url": feed_url, "first_party": first_party},
             # Article pages are not kept in the HTTP cache: the database knows what is stored.
             meta={"source": source.name, "playwright": source.render == "playwright", "dont_cache": True,
@@ -252,17 +240,9 @@ class SourceSpider(scrapy.Spider):
     def _skip_reason(self, entry: Entry) -> str | None:
         if entry.is_ad:
             return "ad"
-        if entry.published is not None and not self.in_window(entry.published):
-            return "too_old" if entry.published < self.args.since else "too_new"
+        if entry.published is not None and not self.context.in_window(entry.published):
+            return "too_old" if entry.published < self.context.since else "too_new"
         return None
-
-    def digest_day(self, zone: ZoneInfo) -> date:
-        """The day this crawl is for: the last day of its window, in the digest's time zone."""
-        end = self.args.until - timedelta(microseconds=1) if self.args.until else datetime.now(UTC)
-        return end.astimezone(zone).date()
-
-    def in_window(self, moment: datetime) -> bool:
-        return moment >= self.args.since and (self.args.until is None or moment < self.args.until)
 
     def _article_from_entry(self, entry: Entry, source: SourceConfig, feed_url: str,
                             first_party: dict[str, str]) -> Article:

@@ -14,8 +14,9 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from sqlalchemy import select
 
 from digestcrawl.items import Article
+from digestcrawl.store.engine import make_engine
+from digestcrawl.store.models import ArticleRow
 from digestcrawl.store.spool import Spool, to_dict, to_json
-from digestcrawl.store.storage import ArticleRow, make_engine
 from spiders.news import NewsSpider
 from tests.conftest import FIXTURE_WINDOW, run_crawl
 

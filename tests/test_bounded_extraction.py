@@ -21,7 +21,7 @@ import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 from sqlalchemy import create_engine, select
 
-from digestcrawl.store.storage import ArticleRow
+from digestcrawl.store.models import ArticleRow
 from spiders.news import NewsSpider
 from tests.conftest import FIXTURE_WINDOW, ROOT, run_crawl, scrapy_command
 from tests.fixtureweb.server import FixtureWeb

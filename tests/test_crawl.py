@@ -21,7 +21,7 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from digestcrawl.store.storage import ArticleRow, DuplicateRow, MentionRow, SourceRow
+from digestcrawl.store.models import ArticleRow, DuplicateRow, MentionRow, SourceRow
 from spiders.finance import FinanceSpider
 from spiders.news import NewsSpider
 from spiders.social import SocialSpider

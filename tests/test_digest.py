@@ -36,7 +36,9 @@ from digestcrawl.digest.sanitize import TITLE_MAX
 from digestcrawl.digest.stories import EntityFinder, group_stories
 from digestcrawl.digest.titles import SITE_WORDS, segments
 from digestcrawl.items import Article, RepoStats
-from digestcrawl.store.storage import ArticleRow, ArticleStore, DigestRow, StoryArticleRow, StoryRow, make_engine
+from digestcrawl.store.articles import ArticleStore
+from digestcrawl.store.engine import make_engine
+from digestcrawl.store.models import ArticleRow, DigestRow, StoryArticleRow, StoryRow
 from spiders.news import NewsSpider
 from tests.conftest import FIXTURE_WINDOW, ROOT, run_crawl, scrapy_command
 from tests.fixtureweb.server import FixtureWeb

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select
 
 from digestcrawl.ops.exitcodes import REDIS_LOST
-from digestcrawl.store.storage import ArticleRow, DigestRow
+from digestcrawl.store.models import ArticleRow, DigestRow
 from tests.conftest import FIXTURE_WINDOW, ROOT, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
 from tests.redisserver import RedisServer
@@ -152,7 +152,7 @@ def test_crashed_worker_does_not_block_the_digest(fixture_web: FixtureWeb, redis
     survivor_log = logs[1].read_text("utf-8")
     assert survivor_log.count("Digest written") == 1 and digests == 1
     assert "stopped without leaving" in survivor_log
-    assert "'digestcrawl/crawl/workers/peer_expired': 1" in survivor_log
+    assert "'digestcrawl/workers/peer_expired': 1" in survivor_log
 
 
 def test_redis_down_for_good_fails_loudly(fixture_web: FixtureWeb, own_redis: RedisServer, postgres_url: str,

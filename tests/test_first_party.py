@@ -26,10 +26,11 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.project import get_project_settings
 from sqlalchemy.orm import Session
 
+from digestcrawl.context import CrawlContext
 from digestcrawl.crawl.urls import canonical_url
 from digestcrawl.items import RepoStats
+from digestcrawl.store.models import ArticleRow, MentionRow, RepoStatsRow, SourceRow
 from digestcrawl.store.spool import from_json, to_json
-from digestcrawl.store.storage import ArticleRow, MentionRow, RepoStatsRow, SourceRow
 from spiders.news import NewsSpider
 from spiders.releases import ReleasesSpider
 from tests.conftest import FIXTURE_WINDOW, run_crawl
@@ -251,9 +252,11 @@ def test_a_source_first_party_for_an_unknown_model_is_skipped(tmp_path: Path) ->
                        "  - {name: press, kind: feed, category: news, url: 'https://b/'}\n", "utf-8")
     project = get_project_settings()
     project.setdict({"DIGESTCRAWL_SOURCES_FILE": str(sources), "EXTRACTION_PROCESSES": 0}, priority="cmdline")
-    spider = NewsSpider.from_crawler(Crawler(NewsSpider, project), model="qwen", **FIXTURE_WINDOW)
-    assert [s.name for s in spider.sources] == ["press"]
-    [problem] = spider.config_problems
+    crawler = Crawler(NewsSpider, project)
+    NewsSpider.from_crawler(crawler, model="qwen", **FIXTURE_WINDOW)
+    context = CrawlContext.of(crawler)
+    assert [s.name for s in context.sources] == ["press"]
+    [problem] = context.config_problems
     assert "blog" in str(problem) and "unknown models ['bard']" in str(problem)
 
 

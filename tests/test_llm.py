@@ -34,7 +34,8 @@ from digestcrawl.digest.model import (
 )
 from digestcrawl.digest.prompt import SYSTEM_PROMPTS, estimate_tokens, trim
 from digestcrawl.digest.stories import LooseMember
-from digestcrawl.store.storage import Base, ensure_schema, make_engine
+from digestcrawl.store.engine import ensure_schema, make_engine
+from digestcrawl.store.models import Base
 from tests.conftest import project_settings
 from tests.llmserver import LLMServer, Reply, edited, merge_answer
 

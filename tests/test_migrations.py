@@ -1,7 +1,7 @@
 """Schema migrations against real SQLite files and a real PostgreSQL cluster: fresh databases
-reach head, create_all databases are adopted with their rows, models and migrations agree,
-``scrapy migrate`` works, concurrent processes do not trip over each other, and the scripts run
-from a zipped package as in a Scrapyd egg."""
+reach head, models and migrations agree (``alembic check``), ``scrapy migrate`` works,
+concurrent processes do not trip over each other, and the scripts run from a zipped package as
+in a Scrapyd egg."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ from sqlalchemy.engine import Engine
 
 from digestcrawl.items import Article
 from digestcrawl.store import migrations
-from digestcrawl.store.storage import ArticleRow, ArticleStore, Base, MentionRow, ensure_schema, make_engine
+from digestcrawl.store.articles import ArticleStore
+from digestcrawl.store.engine import ensure_schema, make_engine
+from digestcrawl.store.models import ArticleRow, Base
 from digestcrawl.text.dedup import NearDuplicateIndex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,23 +51,11 @@ def revision_of(engine: Engine) -> tuple[str, ...]:
 
 
 def differences(engine: Engine) -> list[object]:
-    with engine.connect() as conn:
-        return migrations.differences(conn)
+    return migrations.check(engine)
 
 
 def tables(engine: Engine) -> set[str]:
     return set(sa.inspect(engine).get_table_names())
-
-
-def constraint_names(engine: Engine) -> set[str]:
-    inspector = sa.inspect(engine)
-    names: set[str] = set()
-    for table in migrations.INITIAL_TABLES:
-        names.add(str(inspector.get_pk_constraint(table)["name"]))
-        names.update(str(c["name"]) for c in inspector.get_unique_constraints(table))
-        names.update(str(c["name"]) for c in inspector.get_foreign_keys(table))
-        names.update(str(i["name"]) for i in inspector.get_indexes(table))
-    return names
 
 
 def article(url: str = "https://example.com/a") -> Article:
@@ -87,7 +77,7 @@ def test_fresh_database_reaches_head(engine: Engine) -> None:
 def test_models_and_migrations_agree(engine: Engine) -> None:
     """What .ci/run checks: the migrations build exactly the models' schema, on both backends,
     and the downgrade takes it all back."""
-    assert migrations.upgrade(engine, check=True) == []
+    assert migrations.check(engine) == []
     assert tables(engine) == set(), "--check must leave the database as it was"
     migrations.upgrade(engine)
     assert differences(engine) == []
@@ -101,52 +91,10 @@ def test_models_and_migrations_agree(engine: Engine) -> None:
 def test_a_model_without_a_migration_is_reported(engine: Engine) -> None:
     extra = sa.Table("not_migrated", Base.metadata, sa.Column("id", sa.Integer, primary_key=True))
     try:
-        found = migrations.upgrade(engine, check=True)
+        found = migrations.check(engine)
     finally:
         Base.metadata.remove(extra)
-    assert [(d[0], d[1].name) for d in found] == [("add_table", "not_migrated")]  # type: ignore[index]
-
-
-def test_create_all_database_is_adopted_with_its_rows(engine: Engine) -> None:
-    """The previous code made its tables with create_all and kept no alembic_version."""
-    Base.metadata.create_all(engine)
-    store = ArticleStore(engine)
-    article_id = store.save(article())
-    ensure_schema(engine)
-    assert revision_of(engine) == (migrations.head(),)
-    assert differences(engine) == []
-    with engine.connect() as conn:
-        assert conn.execute(sa.select(ArticleRow.url)).scalars().all() == ["https://example.com/a"]
-        assert conn.execute(sa.select(MentionRow.article_id)).scalars().all() == [article_id]
-    assert store.save(article()) == article_id  # still upserts on the natural key
-    if engine.dialect.name == "postgresql":
-        # Constraint names match a fresh database's, so later revisions can drop them by name.
-        fresh = make_engine(str(engine.url.set(database="postgres")))
-        with fresh.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("DROP DATABASE IF EXISTS names_fresh"))
-            conn.execute(sa.text("CREATE DATABASE names_fresh"))
-        fresh.dispose()
-        fresh = make_engine(str(engine.url.set(database="names_fresh")))
-        try:
-            ensure_schema(fresh)
-            assert constraint_names(engine) == constraint_names(fresh)
-        finally:
-            fresh.dispose()
-
-
-def test_older_create_all_database_gets_what_it_lacks(engine: Engine) -> None:
-    """A database last opened before run_locks, llm_cache and articles.entry_changed_at existed."""
-    Base.metadata.create_all(engine)
-    ArticleStore(engine).save(article())
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP TABLE run_locks"))
-        conn.execute(sa.text("DROP TABLE llm_cache"))
-        conn.execute(sa.text("ALTER TABLE articles DROP COLUMN entry_changed_at"))
-    ensure_schema(engine)
-    assert revision_of(engine) == (migrations.head(),)
-    assert differences(engine) == []
-    with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(ArticleRow)).scalar_one() == 1
+    assert [(d[0], d[1].name) for d in found] == [("add_table", "not_migrated")]
 
 
 def scrapy_migrate(url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -176,19 +124,6 @@ def test_scrapy_migrate_check_prints_differences(database_url: str, engine: Engi
     assert "disagree" in checked.stdout and "ix_articles_text_hash" in checked.stdout
 
 
-def test_scrapy_migrate_adopts_a_create_all_database(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'legacy.sqlite3'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    ArticleStore(engine).save(article())
-    done = scrapy_migrate(url)
-    assert done.returncode == 0, done.stderr
-    assert revision_of(engine) == (migrations.head(),)
-    with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(ArticleRow)).scalar_one() == 1
-    engine.dispose()
-
-
 @pytest.mark.parametrize("attempts", [3, 1], ids=["retrying", "no-retry"])
 def test_processes_ensure_schema_at_once(database_url: str, engine: Engine, attempts: int) -> None:
     """Without retries, only the database lock keeps the upgrades from colliding."""
@@ -196,7 +131,7 @@ def test_processes_ensure_schema_at_once(database_url: str, engine: Engine, atte
     start = time.time() + 3
     script = textwrap.dedent(f"""
         import time
-        from digestcrawl.store.storage import ensure_schema, make_engine
+        from digestcrawl.store.engine import ensure_schema, make_engine
         engine = make_engine({database_url!r})
         time.sleep(max(0.0, {start} - time.time()))
         ensure_schema(engine, attempts={attempts})
@@ -222,12 +157,13 @@ def test_migrations_run_from_a_zipped_package(tmp_path: Path) -> None:
                 archive.write(path, path.relative_to(ROOT).as_posix())
     script = textwrap.dedent(f"""
         import digestcrawl, digestcrawl.store.migrations as m
-        from digestcrawl.store.storage import ensure_schema, make_engine
+        from digestcrawl.store.engine import ensure_schema, make_engine
         assert digestcrawl.__file__.startswith({str(egg)!r}), digestcrawl.__file__
         engine = make_engine({f"sqlite:///{tmp_path / 'egg.sqlite3'}"!r})
         ensure_schema(engine)
         with engine.connect() as conn:
-            assert m.current(conn) == (m.head(),) and m.differences(conn) == []
+            assert m.current(conn) == (m.head(),)
+        assert m.check(engine) == []
         print("ok")
     """)
     # cwd is not the checkout, so digestcrawl can only come from the zip.

@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import func, select
 
 from digestcrawl.ops.exitcodes import ALREADY_RUNNING
+from digestcrawl.store.engine import ensure_schema, make_engine
+from digestcrawl.store.models import RunLockRow
 from digestcrawl.store.runlock import RunLocks
-from digestcrawl.store.storage import RunLockRow, ensure_schema, make_engine
 from tests.conftest import FIXTURE_WINDOW, ROOT, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
 

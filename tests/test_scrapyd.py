@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from digestcrawl.store.storage import ArticleRow, make_engine
+from digestcrawl.store.engine import make_engine
+from digestcrawl.store.models import ArticleRow
 from tests.conftest import FIXTURE_WINDOW, ROOT
 from tests.fixtureweb.server import FixtureWeb
 
@@ -74,7 +75,7 @@ def test_egg_carries_spiders_pipelines_templates_and_config(tmp_path: Path) -> N
     subprocess.run([str(BIN / "scrapyd-deploy"), "--build-egg", str(egg)], cwd=ROOT, check=True,
                    capture_output=True)
     names = set(zipfile.ZipFile(egg).namelist())
-    assert {"spiders/news.py", "spiders/base.py", "pipelines/store.py", "pipelines/digest.py",
+    assert {"spiders/news.py", "spiders/base.py", "pipelines/store.py", "pipelines/dedup.py",
             "templates/post.md.j2", "templates/headings.yaml", "templates/extractive.yaml",
             "digestcrawl/conf/models.yaml", "digestcrawl/conf/sources.yaml", "digestcrawl/conf/entities.yaml",
             "digestcrawl/settings.py"} <= names

@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from scrapy.utils.defer import deferred_f_from_coro_f
 
 from digestcrawl.items import Article
+from digestcrawl.store.articles import ArticleStore
 from digestcrawl.store.caps import truncate
-from digestcrawl.store.storage import ArticleRow, ArticleStore, DuplicateRow, MentionRow
+from digestcrawl.store.models import ArticleRow, DuplicateRow, MentionRow
 from spiders.news import NewsSpider
 from tests.conftest import FIXTURE_WINDOW, run_crawl
 from tests.fixtureweb.server import SITE_ROOT, FixtureWeb

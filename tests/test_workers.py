@@ -27,7 +27,7 @@ async def crash(worker: WorkerRegistry) -> None:
 
 def stats(worker: WorkerRegistry) -> dict[str, int]:
     assert worker.crawler.stats is not None
-    return {k: v for k, v in worker.crawler.stats.get_stats().items() if k.startswith("digestcrawl/crawl/workers/")}
+    return {k: v for k, v in worker.crawler.stats.get_stats().items() if k.startswith("digestcrawl/workers/")}
 
 
 @deferred_f_from_coro_f
@@ -58,7 +58,7 @@ async def test_a_crashed_worker_does_not_block_the_digest(redis_url: str) -> Non
     await crash(crashed)
     # Its entry is still live when the survivor closes: the survivor waits, sees it expire, writes.
     assert await survivor.finish() is True
-    assert stats(survivor) == {"digestcrawl/crawl/workers/peer_expired": 1}
+    assert stats(survivor) == {"digestcrawl/workers/peer_expired": 1}
 
 
 @deferred_f_from_coro_f
@@ -92,4 +92,4 @@ async def test_unreachable_redis_writes_the_digest_anyway() -> None:
         "DIGESTCRAWL_CRAWL_ID": "down", "DIGESTCRAWL_WORKER_TTL": TTL}))
     await worker.join()
     assert await worker.finish() is True
-    assert stats(worker)["digestcrawl/crawl/workers/redis_error"] >= 2
+    assert stats(worker)["digestcrawl/workers/redis_error"] >= 2

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-from zoneinfo import ZoneInfo
 
 from scrapy.commands import BaseRunSpiderCommand
 from scrapy.crawler import Crawler
 
+from digestcrawl.context import CrawlContext
 from digestcrawl.ops.exitcodes import ERROR, announce, exit_code
 
 logger = logging.getLogger(__name__)
@@ -60,11 +60,10 @@ class Command(BaseRunSpiderCommand):
 
     def _digest(self, crawler: Crawler) -> bool:
         """Write each model's digest for the crawls' day; whether every one was written."""
-        assert self.settings is not None and crawler.spider is not None
-        spider = crawler.spider
+        assert self.settings is not None
         from digestcrawl.digest.daily import build_digests
 
-        day = spider.digest_day(ZoneInfo(self.settings.get("DIGEST_TIMEZONE")))  # type: ignore[attr-defined]
-        jobs = [(model, day) for model in spider.args.models]  # type: ignore[attr-defined]
+        context = CrawlContext.of(crawler)
+        jobs = [(model, context.day) for model in context.models]
         outcomes = build_digests(self.settings, jobs, each=lambda outcome: print(outcome.describe(), flush=True))
         return not any(outcome.failed for outcome in outcomes)

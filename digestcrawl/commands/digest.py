@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def _build(site_dir: Path) -> bool:
     return build.ok
 
 
-def _progress(total: int):  # type: ignore[no-untyped-def]
+def _progress(total: int) -> Callable[[str], None]:
     """A tqdm bar on a terminal; one plain line per digest otherwise (cron, Scrapyd logs)."""
     if sys.stderr.isatty():
         from tqdm import tqdm

@@ -4,13 +4,12 @@
     scrapy migrate --check              # exit 1 if the models and the migrations disagree
     scrapy migrate -s STORE_URL=postgresql+psycopg://user@host/digestcrawl
 
-A fresh database gets every revision; a database made before migrations existed (tables
-without an alembic_version table) is adopted first. Crawls and ``scrapy digest`` do the same on
-opening the database, so this command is for deploys and CI.
+Crawls and ``scrapy digest`` upgrade too on opening the database, so this command is for
+deploys and CI.
 
-``--check`` upgrades inside a transaction, compares the result with the models, prints every
-difference and rolls back: the database is left as it was. Exit status 0 when they agree (or
-after a successful upgrade), 1 otherwise.
+``--check`` upgrades inside a transaction, runs ``alembic check`` (the models against the
+result), prints every difference and rolls back: the database is left as it was. Exit status
+0 when they agree (or after a successful upgrade), 1 otherwise.
 
 Settings read: STORE_URL, STORE_BUSY_TIMEOUT.
 """
@@ -20,12 +19,11 @@ from __future__ import annotations
 import argparse
 import logging
 from pprint import pformat
+from typing import Any
 
 from scrapy.commands import ScrapyCommand
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-
-from digestcrawl.store.storage import make_engine
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +47,17 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         # Imported here so that every other scrapy command starts without Alembic.
         from digestcrawl.store import migrations
+        from digestcrawl.store.engine import make_engine
 
         url = self.settings.get("STORE_URL")
         shown = make_url(url).render_as_string(hide_password=True)
-        engine = make_engine(url, self.settings.getfloat("STORE_BUSY_TIMEOUT", 5.0))
+        engine = make_engine(url, self.settings.getfloat("STORE_BUSY_TIMEOUT"))
+        differences: list[Any] = []
         try:
-            differences = migrations.upgrade(engine, check=opts.check)
+            if opts.check:
+                differences = migrations.check(engine)
+            else:
+                migrations.upgrade(engine)
             with engine.connect() as connection:
                 revision = ", ".join(migrations.current(connection)) or "none"
         except SQLAlchemyError as exc:

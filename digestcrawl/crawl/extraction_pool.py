@@ -16,7 +16,7 @@ crawl, and its shutdown, there.
 
 A worker that dies (killed, out of memory, a crash in C code) is replaced and its page tried
 once more by the new worker under the same time limit; each loss is counted in
-``digestcrawl/text/extraction/worker_lost`` and logged. A page that kills two workers is given up
+``digestcrawl/extraction/worker_lost`` and logged. A page that kills two workers is given up
 (reason ``extraction_crashed``). Workers never outlive the crawl process (see
 ``digestcrawl.crawl.extraction_worker``).
 
@@ -164,7 +164,7 @@ class ExtractionPool:
         finally:
             if job.lost:
                 assert self.crawler.stats is not None
-                self.crawler.stats.inc_value("digestcrawl/text/extraction/worker_lost", job.lost)
+                self.crawler.stats.inc_value("digestcrawl/extraction/worker_lost", job.lost)
 
     def _start(self) -> None:
         self._closing = False

@@ -8,7 +8,8 @@ when it was fetched, the request is dropped before download
 Feeds themselves are revalidated with conditional GETs by Scrapy's HTTP cache (RFC 2616
 policy, see settings): an unchanged feed costs a 304.
 
-Settings: INCREMENTAL_ENABLED (default True), STORE_URL, STORE_BUSY_TIMEOUT.
+Lookups go through the crawler's database (``digestcrawl.store.database``).
+Settings: INCREMENTAL_ENABLED.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ import asyncio
 import logging
 from datetime import datetime
 
-from scrapy import Request, Spider, signals
+from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from digestcrawl.crawl.urls import canonical_url
-from digestcrawl.store.storage import ArticleRow, make_engine
+from digestcrawl.store.database import Database
+from digestcrawl.store.models import ArticleRow
 
 logger = logging.getLogger(__name__)
 ENTRY_CHANGED = "entry_changed"
@@ -38,33 +39,24 @@ class UnchangedArticle(IgnoreRequest):
 class SkipUnchangedArticles:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.engine: Engine | None = None
-        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        self.database = Database.of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SkipUnchangedArticles:
-        if not crawler.settings.getbool("INCREMENTAL_ENABLED", True):
+        if not crawler.settings.getbool("INCREMENTAL_ENABLED"):
             raise NotConfigured
         return cls(crawler)
 
-    def spider_opened(self, spider: Spider) -> None:
-        self.engine = make_engine(self.crawler.settings.get("STORE_URL"),
-                                  self.crawler.settings.getfloat("STORE_BUSY_TIMEOUT", 5.0))
-
-    def spider_closed(self, spider: Spider) -> None:
-        if self.engine is not None:
-            self.engine.dispose()
-
     def _stored(self, url: str) -> tuple[bool, datetime | None]:
         """Whether the article is stored, and the latest feed-entry time seen when fetching it."""
-        assert self.engine is not None
-        with self.engine.connect() as conn:
+        # No schema check per lookup: the pipelines brought the schema to head before the
+        # first request, and a lookup that fails only means fetching the page again.
+        with self.database.engine.connect() as conn:
             row = conn.execute(select(ArticleRow.entry_changed_at).where(ArticleRow.url == url)).first()
         return (False, None) if row is None else (True, row.entry_changed_at)
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if ENTRY_CHANGED not in request.meta or self.engine is None:
+        if ENTRY_CHANGED not in request.meta:
             return None
         try:
             stored, as_of = await asyncio.to_thread(self._stored, canonical_url(request.url))

@@ -17,7 +17,7 @@ and a digest written twice beats none).
 
 Settings: DIGESTCRAWL_WORKER_TTL (seconds, default 30), DIGESTCRAWL_CRAWL_ID, and scrapy-redis's connection
 settings (REDIS_URL, REDIS_PARAMS, …) read by ``scrapy_redis.connection.get_redis_from_settings``.
-Stats: ``digestcrawl/crawl/workers/redis_error``, ``digestcrawl/crawl/workers/peer_expired``.
+Stats: ``digestcrawl/workers/redis_error``, ``digestcrawl/workers/peer_expired``.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ class WorkerRegistry:
 
     def _count(self, event: str, amount: int = 1) -> None:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"digestcrawl/crawl/workers/{event}", amount)
+        self.crawler.stats.inc_value(f"digestcrawl/workers/{event}", amount)
 
 
 def _text(value: bytes | str) -> str:

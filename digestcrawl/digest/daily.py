@@ -43,7 +43,7 @@ from digestcrawl.digest.render import RenderOptions, StagedFiles, post_paths, re
 from digestcrawl.digest.repository import DigestRepository
 from digestcrawl.digest.site import Site
 from digestcrawl.digest.stories import EntityFinder, group_stories, loose_members, mark_follow_ups
-from digestcrawl.store.storage import ensure_schema, make_engine
+from digestcrawl.store.engine import ensure_schema, make_engine
 
 logger = logging.getLogger(__name__)
 LANGUAGES = ("zh-TW", "zh-CN", "en", "ja")
@@ -92,8 +92,10 @@ def build_summarizer(settings: BaseSettings, engine: Engine, finder: EntityFinde
 class DigestBuilder:
     def __init__(self, engine: Engine, models: dict[str, ModelConfig], summarizer: Summarizer,
                  finder: EntityFinder, site_dir: Path, language: Language, options: RenderOptions,
-                 zone: ZoneInfo, skeleton: bool = True, merge_band: float | None = None) -> None:
+                 zone: ZoneInfo, skeleton: bool = True, merge_band: float | None = None,
+                 owns_engine: bool = True) -> None:
         self.engine, self.models, self.summarizer, self.finder = engine, models, summarizer, finder
+        self.owns_engine = owns_engine  # disposed on close, unless it is a crawl's shared engine
         # The LLM checks loose merges when it writes the digest; None: no check.
         self.merge_band = merge_band if isinstance(summarizer, LLMSummarizer) else None
         self.site_dir, self.language, self.options = site_dir, language, options
@@ -101,24 +103,29 @@ class DigestBuilder:
         self.repository = DigestRepository(engine, zone)
 
     @classmethod
-    def from_settings(cls, settings: BaseSettings) -> DigestBuilder:
+    def from_settings(cls, settings: BaseSettings, engine: Engine | None = None) -> DigestBuilder:
+        """A builder on ``engine`` (a crawl's, its schema checked), else on an engine of its own."""
         language = settings.get("DIGEST_LANGUAGE")
         if language not in LANGUAGES:
             raise ValueError(f"DIGEST_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {language!r}")
-        engine = make_engine(settings.get("STORE_URL"), settings.getfloat("STORE_BUSY_TIMEOUT"))
-        ensure_schema(engine)
+        owns_engine = engine is None
+        if engine is None:
+            engine = make_engine(settings.get("STORE_URL"), settings.getfloat("STORE_BUSY_TIMEOUT"))
+            ensure_schema(engine)
         finder = EntityFinder(load_entities())
         return cls(engine, load_models(settings.get("DIGESTCRAWL_MODELS_FILE")),
                    build_summarizer(settings, engine, finder), finder,
                    Path(settings.get("DIGEST_SITE_DIR")), language, RenderOptions.from_settings(settings),
                    ZoneInfo(settings.get("DIGEST_TIMEZONE")), settings.getbool("DIGEST_SITE_SKELETON"),
-                   settings.getfloat("LLM_MERGE_BAND") if settings.getbool("LLM_MERGE_CHECK") else None)
+                   settings.getfloat("LLM_MERGE_BAND") if settings.getbool("LLM_MERGE_CHECK") else None,
+                   owns_engine)
 
     def close(self) -> None:
         close = getattr(self.summarizer, "close", None)
         if close is not None:
             close()
-        self.engine.dispose()
+        if self.owns_engine:
+            self.engine.dispose()
 
     def _earlier_stories(self, model_key: str, day: date) -> list[tuple[date, Story]]:
         """The previous week's stories, grouped from the stored articles (whether or not a digest
@@ -191,19 +198,21 @@ class DigestBuilder:
 
 
 def build_digests(settings: BaseSettings, jobs: Sequence[tuple[str, date]], *, prepare_site: bool = False,
-                  each: Callable[[DigestOutcome], None] | None = None) -> list[DigestOutcome]:
+                  each: Callable[[DigestOutcome], None] | None = None,
+                  engine: Callable[[], Engine] | None = None) -> list[DigestOutcome]:
     """Every ``(model, day)`` digest of ``jobs`` from one builder, closed afterwards: the digest
     loop of the closing crawl, ``scrapy digest`` and ``scrapy daily``. A failed digest costs the
     others nothing; a builder that cannot start (the database, a setting) fails them all, logged
     once. ``each`` hears every outcome as it comes (progress lines); ``prepare_site`` creates the
-    site skeleton first, even when no day has articles (a site to build)."""
+    site skeleton first, even when no day has articles (a site to build); ``engine`` opens a crawl's
+    engine to share (else the builder opens its own)."""
     def report(outcome: DigestOutcome) -> DigestOutcome:
         if each is not None:
             each(outcome)
         return outcome
 
     try:
-        builder = DigestBuilder.from_settings(settings)
+        builder = DigestBuilder.from_settings(settings, engine() if engine is not None else None)
     except Exception as error:
         logger.exception("Digests of %s failed to start", ", ".join(f"{model} {day}" for model, day in jobs))
         return [report(failed_outcome(model, day, error)) for model, day in jobs]

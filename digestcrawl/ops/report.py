@@ -20,6 +20,7 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
+from digestcrawl.ops.digest_on_close import DigestOnClose
 from digestcrawl.ops.monitors import Thresholds, evaluate, nothing_new
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,10 @@ class SourceReport:
     def from_crawler(cls, crawler: Crawler) -> SourceReport:
         return cls(crawler)
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        # Signal handlers run side by side: the monitors judge the closing digest too.
+        if (digest := self.crawler.get_extension(DigestOnClose)) is not None:
+            await digest.finished.wait()
         assert self.crawler.stats is not None
         stats = self.crawler.stats.get_stats()
         table = per_source(stats)

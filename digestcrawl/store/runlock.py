@@ -1,7 +1,7 @@
 """One run at a time per spider, model and day, across hosts: a lock row in the database.
 
 A lock row is unique on (spider, model, day). A run inserts its rows or finds them held. A live
-run keeps pushing its rows' ``expires_at`` forward (a heartbeat, pipelines.runlock), so a lock
+run keeps pushing its rows' ``expires_at`` forward (a heartbeat, digestcrawl.ops.runlock), so a lock
 whose ``expires_at`` has passed belonged to a run that died or lost its database, and is taken
 over: a short TTL, not a long one, is what lets the next run proceed after a crash.
 """
@@ -19,11 +19,11 @@ from sqlalchemy import Row, and_, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from digestcrawl.store.storage import RunLockRow
+from digestcrawl.store.models import RunLockRow
 
 # Set when a run was refused because another holds its lock: its closing components (the
 # digest) then leave the day to the run that holds it.
-REFUSED_STAT = "digestcrawl/store/runlock/refused"
+REFUSED_STAT = "digestcrawl/runlock/refused"
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class LockHeld:
     since: datetime
 
 
-def holder_id(jobdir: str | None = None, crawl_id: str | None = None) -> str:
+def holder_id(jobdir: str | None = None, crawl_id: str | None = None, job: str | None = None) -> str:
     """Who holds a lock: host and process (and Scrapyd job); or host and JOBDIR, which is what
     identifies a resumable job, so a restart after a crash takes over its own lock; or, for a
     distributed crawl, its crawl id, which every worker of that crawl shares."""
@@ -42,7 +42,6 @@ def holder_id(jobdir: str | None = None, crawl_id: str | None = None) -> str:
         return f"crawl:{crawl_id}"
     if jobdir:
         return f"{socket.gethostname()}:jobdir:{Path(jobdir).resolve()}"
-    job = os.environ.get("SCRAPY_JOB") or os.environ.get("SCRAPYD_JOB")
     return f"{socket.gethostname()}:{os.getpid()}" + (f":{job}" if job else "")
 
 

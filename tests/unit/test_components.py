@@ -12,7 +12,6 @@ import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from scrapy import Request
@@ -24,14 +23,14 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
-from digestcrawl.config import load_models
-from digestcrawl.crawl.args import CrawlArgs
+from digestcrawl.context import CrawlContext
 from digestcrawl.crawl.incremental import ENTRY_CHANGED, SkipUnchangedArticles, UnchangedArticle
 from digestcrawl.crawl.netguard import BadScheme, DownloadGuard, PrivateAddressGuard, RefusedAddress
 from digestcrawl.crawl.retryafter import RetryAfterMiddleware
 from digestcrawl.items import Article, RepoStats
 from digestcrawl.ops.signals import articles_retracted
-from digestcrawl.store.storage import ArticleStore
+from digestcrawl.store.articles import ArticleStore
+from digestcrawl.store.database import Database
 from pipelines.dedup import DedupPipeline
 from pipelines.normalize import NormalizePipeline
 from pipelines.relevance import RelevancePipeline
@@ -50,13 +49,12 @@ def crawler_with(**settings: Any) -> Crawler:
     project.setmodule("digestcrawl.settings")
     crawler = get_crawler(NewsSpider, {**project.copy_to_dict(), "EXTRACTION_PROCESSES": 0, **settings})
     # Scrapy's Spider.from_crawler: ours would also set download slots, and get_crawler's
-    # settings are frozen already. The spider gets its arguments parsed the way ours parses them.
+    # settings are frozen already. The crawl context is built the way ours builds it.
     spider = super(SourceSpider, NewsSpider).from_crawler(crawler)
     assert isinstance(spider, NewsSpider)
-    models = load_models()
-    spider.args = CrawlArgs.parse({"model": "qwen,gemini", "since": SINCE.isoformat(), "until": UNTIL.isoformat()},
-                                  list(models), [], ZoneInfo("UTC"), UNTIL)
-    spider.models = {key: models[key] for key in spider.args.models}
+    CrawlContext.build(crawler, "news", ("news",),
+                       {"model": "qwen,gemini", "since": SINCE.isoformat(), "until": UNTIL.isoformat()},
+                       now=UNTIL).attach(crawler)
     crawler.spider = spider
     return crawler
 
@@ -342,8 +340,6 @@ async def test_incremental(tmp_path: Path, url: str, changed: str | None, skippe
     store.close()
     crawler = crawler_with(STORE_URL=database, INCREMENTAL_ENABLED=True)
     middleware = SkipUnchangedArticles.from_crawler(crawler)
-    assert crawler.spider is not None
-    middleware.spider_opened(crawler.spider)
     try:
         request = Request(url, meta={} if changed == "absent" else {ENTRY_CHANGED: changed})
         if skipped:
@@ -352,4 +348,4 @@ async def test_incremental(tmp_path: Path, url: str, changed: str | None, skippe
         else:
             assert await middleware.process_request(request) is None
     finally:
-        middleware.spider_closed(crawler.spider)
+        Database.of(crawler).close()

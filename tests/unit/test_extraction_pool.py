@@ -76,7 +76,7 @@ async def test_a_dead_worker_costs_no_page() -> None:
     finally:
         pool.close()
     assert pool.crawler.stats is not None
-    assert pool.crawler.stats.get_value("digestcrawl/text/extraction/worker_lost") == 1
+    assert pool.crawler.stats.get_value("digestcrawl/extraction/worker_lost") == 1
 
 
 @deferred_f_from_coro_f
@@ -95,7 +95,7 @@ async def test_a_stuck_page_is_given_up_and_its_worker_replaced() -> None:
     finally:
         pool.close()
     assert pool.crawler.stats is not None
-    assert pool.crawler.stats.get_value("digestcrawl/text/extraction/worker_lost") is None  # killed, not lost
+    assert pool.crawler.stats.get_value("digestcrawl/extraction/worker_lost") is None  # killed, not lost
 
 
 @deferred_f_from_coro_f

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from digestcrawl.config import load_models
+from digestcrawl.context import CrawlContext
 from digestcrawl.items import Article
 from pipelines.relevance import RelevancePipeline
 from tests.conftest import project_settings
@@ -16,7 +14,7 @@ from tests.conftest import project_settings
 
 def pipeline() -> RelevancePipeline:
     crawler = get_crawler(settings_dict=project_settings())
-    crawler.spider = SimpleNamespace(models={"qwen": load_models()["qwen"]})  # type: ignore[assignment]
+    CrawlContext.build(crawler, "news", ("news",), {"model": "qwen"}).attach(crawler)
     relevance = RelevancePipeline.from_crawler(crawler)
     relevance.open_spider()
     return relevance

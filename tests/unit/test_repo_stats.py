@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from digestcrawl.digest.repository import DigestRepository
 from digestcrawl.items import RepoStats
-from digestcrawl.store.storage import ArticleStore, RepoStatsRow
+from digestcrawl.store.articles import ArticleStore
+from digestcrawl.store.models import RepoStatsRow
 
 DAY = date(2026, 1, 19)
 

@@ -31,9 +31,6 @@ READ = re.compile(r"""settings(?:\.get\w*\(\s*|\[\s*)["']([A-Z][A-Z0-9_]+)["']""
 READ_WITH_DEFAULT = re.compile(r"""settings\.get\w*\(\s*["'][A-Z][A-Z0-9_]+["']\s*,""")
 ENVIRONMENT = re.compile(r"os\.environ|os\.getenv|environ\.get")
 ENV_NAME = re.compile(r"""os\.environ\.get\(\s*["']([A-Z0-9_]+)["']""")
-# Rewritten by the crawl-context change of issue 12, which drops their defaults and environment reads.
-PENDING = {"digestcrawl/crawl/incremental.py", "digestcrawl/commands/migrate.py", "pipelines/runlock.py",
-           "pipelines/digest.py", "pipelines/store.py", "digestcrawl/store/runlock.py"}
 # Defaults that depend on the machine: what the README says instead, and the value expected.
 COMPUTED = {"EXTRACTION_PROCESSES": ("CPU cores − 1, at least 1", max(1, (os.cpu_count() or 1) - 1))}
 
@@ -107,7 +104,7 @@ def test_readme_table_matches_the_declarations(monkeypatch: pytest.MonkeyPatch) 
             assert f"`{env}`" in doc, f"{name}: README does not name {env}"
 
 
-@pytest.mark.parametrize("path", [p for p in CODE if str(p.relative_to(ROOT)) not in PENDING],
+@pytest.mark.parametrize("path", CODE,
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_code_repeats_no_default_and_reads_no_environment(path: Path) -> None:
     text = path.read_text("utf-8")

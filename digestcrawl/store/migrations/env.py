@@ -11,8 +11,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from digestcrawl.store.engine import make_engine
 from digestcrawl.store.migrations import context_options
-from digestcrawl.store.storage import make_engine
 
 config = context.config
 

@@ -29,12 +29,8 @@ BATCH = 1000  # rows read at a time: a large store's texts need not fit in memor
 
 
 def upgrade() -> None:
-    # An adopted create_all database (stamped 0001) may already have them.
-    present = {column["name"] for column in sa.inspect(op.get_bind()).get_columns("mentions")}
-    if "placement" not in present:
-        op.add_column("mentions", sa.Column("placement", sa.String(length=8), nullable=True))
-    if "hits" not in present:
-        op.add_column("mentions", sa.Column("hits", sa.Integer(), nullable=True))
+    op.add_column("mentions", sa.Column("placement", sa.String(length=8), nullable=True))
+    op.add_column("mentions", sa.Column("hits", sa.Integer(), nullable=True))
     _resign(lambda title, text: f"{title}\n{text}" if text else title)
 
 

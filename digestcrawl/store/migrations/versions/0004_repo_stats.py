@@ -17,9 +17,6 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
-    # An adopted create_all database (stamped 0001) may already have it.
-    if "repo_stats" in sa.inspect(op.get_bind()).get_table_names():
-        return
     op.create_table(
         "repo_stats",
         sa.Column("id", sa.Integer(), nullable=False),

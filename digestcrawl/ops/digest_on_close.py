@@ -1,0 +1,97 @@
+"""When a crawl closes, regenerate the digest of its day for each of its models.
+
+An extension connected to ``spider_closed`` (it touches no item), so the digest is written
+after every pipeline has closed. The digest is built from the database, so the news, social and
+finance crawls of a day make one post together whichever closes last. The day and the models
+are the crawl context's (``digestcrawl.context``: the last day of the window, in
+DIGEST_TIMEZONE). In a distributed crawl only the last live worker to close writes the digest
+(``digestcrawl.crawl.workers``, joined when the spider opens).
+
+A failed digest never raises out of the signal handler: it is logged with its traceback and
+counted. Stats: ``digestcrawl/digest/written``, ``…/empty_day``, ``…/failed`` (the previous post
+stands), ``…/fallback`` and ``…/fallback/<kind>`` (written by the extractive summarizer because
+the LLM failed), ``…/llm/malformed_body`` (LLM response bodies that were no chat completion),
+``…/llm/ungrounded_dropped`` (generated sentences, list items and tags the grounding check dropped).
+
+Settings: DIGEST_ON_CLOSE, DIGESTCRAWL_DISTRIBUTED, those of ``digestcrawl.crawl.workers`` and
+of ``digestcrawl.digest.daily``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from digestcrawl.context import CrawlContext
+from digestcrawl.crawl.workers import WorkerRegistry
+from digestcrawl.store.database import Database
+from digestcrawl.store.runlock import REFUSED_STAT
+
+if TYPE_CHECKING:
+    from digestcrawl.digest.daily import DigestOutcome
+
+logger = logging.getLogger(__name__)
+
+
+class DigestOnClose:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        distributed = crawler.settings.getbool("DIGESTCRAWL_DISTRIBUTED")
+        self.workers = WorkerRegistry.from_crawler(crawler) if distributed else None
+        self.finished = asyncio.Event()  # set once the digest is written, or not to be
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DigestOnClose:
+        if not crawler.settings.getbool("DIGEST_ON_CLOSE"):
+            raise NotConfigured
+        return cls(crawler)
+
+    async def spider_opened(self) -> None:
+        if self.workers is not None:
+            await self.workers.join()
+
+    async def spider_closed(self) -> None:
+        try:
+            await self._write()
+        finally:
+            self.finished.set()
+
+    async def _write(self) -> None:
+        if self.workers is not None and not await self.workers.finish():
+            return
+        stats = self.crawler.stats
+        assert stats is not None
+        if stats.get_value(REFUSED_STAT):
+            # Refused as already running: this run crawled nothing, and the run holding the
+            # lock writes the day's post when it closes.
+            logger.info("No digest from a refused run: the run holding the lock writes it")
+            return
+        context = CrawlContext.of(self.crawler)
+        outcomes = await asyncio.to_thread(self._build_all, list(context.models), context.day)
+        for outcome in outcomes:
+            if outcome.failed is not None:
+                stats.inc_value("digestcrawl/digest/failed")
+            else:
+                stats.inc_value("digestcrawl/digest/written" if outcome.post else "digestcrawl/digest/empty_day")
+            if outcome.fallback:
+                stats.inc_value("digestcrawl/digest/fallback")
+                stats.inc_value(f"digestcrawl/digest/fallback/{outcome.fallback}")
+            if outcome.malformed:
+                stats.inc_value("digestcrawl/digest/llm/malformed_body", outcome.malformed)
+            if outcome.ungrounded:
+                stats.inc_value("digestcrawl/digest/llm/ungrounded_dropped", outcome.ungrounded)
+
+    def _build_all(self, models: list[str], day: date) -> list[DigestOutcome]:
+        # The digest stack (matplotlib, openai) is loaded only when a digest is written.
+        from digestcrawl.digest.daily import build_digests
+
+        return build_digests(self.crawler.settings, [(model, day) for model in models],
+                             engine=Database.of(self.crawler).ready)

@@ -1,0 +1,69 @@
+"""The database of one crawler: one engine and one schema check, shared by every component.
+
+The run lock, the dedup lookups, the store and the incremental middleware all read and write
+the same database; each asks :meth:`Database.of` for the crawler's one instance (made on first
+use and kept on the crawler as ``crawler.digestcrawl_database``, like the crawl context: the
+components are built in Scrapy's order, so none of them can own it). The engine is created
+when first needed and disposed when the engine stops, after every component has closed.
+
+:meth:`Database.ready` brings the schema to head once per crawler; until that succeeds (the
+database down when the crawl opens), each call tries again, so a component that failed at
+start (the store: it spools) finds the database when it comes back.
+
+Blocking: call :meth:`ready` and the engine off the reactor thread.
+Settings read: STORE_URL, STORE_BUSY_TIMEOUT.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from sqlalchemy.engine import Engine
+
+from digestcrawl.store.engine import ensure_schema, make_engine
+
+ATTRIBUTE = "digestcrawl_database"
+
+
+class Database:
+    def __init__(self, url: str, busy_timeout: float) -> None:
+        self.url = url
+        self.busy_timeout = busy_timeout
+        self._engine: Engine | None = None
+        self._at_head = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> Database:
+        """``crawler``'s database, made on the first call."""
+        database = getattr(crawler, ATTRIBUTE, None)
+        if database is None:
+            settings = crawler.settings
+            database = cls(settings.get("STORE_URL"), settings.getfloat("STORE_BUSY_TIMEOUT"))
+            setattr(crawler, ATTRIBUTE, database)
+            crawler.signals.connect(database.close, signal=signals.engine_stopped)
+        assert isinstance(database, Database)
+        return database
+
+    @property
+    def engine(self) -> Engine:
+        with self._lock:
+            if self._engine is None:
+                self._engine = make_engine(self.url, self.busy_timeout)
+            return self._engine
+
+    def ready(self) -> Engine:
+        """The engine, its database at the current schema (checked once per crawler)."""
+        engine = self.engine
+        with self._lock:
+            if not self._at_head:
+                ensure_schema(engine)
+                self._at_head = True
+        return engine
+
+    def close(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
