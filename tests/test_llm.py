@@ -620,6 +620,18 @@ def test_a_page_cannot_write_its_claim_into_the_digest(server: LLMServer, summar
     assert "12%" not in post and "OpenAI" not in post
 
 
+def assert_grounding(digest: DigestInput, text: str, problem: str | None) -> None:
+    """``text`` checked against all of ``digest``'s articles and figures: no problem, or ``problem``."""
+    from digestcrawl.digest.grounding import Sources, check_text
+
+    sources = Sources.of(digest, [a for s in digest.stories for a in s.articles], None, figures=True)
+    problems = check_text(text, sources)
+    if problem is None:
+        assert problems == []
+    else:
+        assert any(problem in p for p in problems), problems
+
+
 @pytest.mark.parametrize(("text", "problem"), [
     ("千問App月活躍用戶突破1億。", None),
     ("外資 Jefferies 看好阿里巴巴。", None),
@@ -634,15 +646,7 @@ def test_a_page_cannot_write_its_claim_into_the_digest(server: LLMServer, summar
     ("{title} 上線。", "placeholder"),
 ])
 def test_every_sentence_is_checked_against_all_articles_and_figures(text: str, problem: str | None) -> None:
-    from digestcrawl.digest.grounding import Sources, check_text
-
-    digest = make_digest()
-    sources = Sources.of(digest, [a for s in digest.stories for a in s.articles], None, figures=True)
-    problems = check_text(text, sources)
-    if problem is None:
-        assert problems == []
-    else:
-        assert any(problem in p for p in problems), problems
+    assert_grounding(make_digest(), text, problem)
 
 
 # Titles in the post's language (prompt v3, rule 5): a foreign title is translated, the sources
@@ -745,15 +749,7 @@ def downloads_digest() -> DigestInput:
     ("千問下載量達 5000 次。", "number 5000"),
 ])
 def test_downloads_figures_only_from_the_series(text: str, problem: str | None) -> None:
-    from digestcrawl.digest.grounding import Sources, check_text
-
-    digest = downloads_digest()
-    sources = Sources.of(digest, [a for s in digest.stories for a in s.articles], None, figures=True)
-    problems = check_text(text, sources)
-    if problem is None:
-        assert problems == []
-    else:
-        assert any(problem in p for p in problems), problems
+    assert_grounding(downloads_digest(), text, problem)
 
 
 def test_a_made_up_downloads_jump_is_dropped(server: LLMServer, summarizer: Factory) -> None:
