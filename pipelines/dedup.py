@@ -9,7 +9,7 @@ One short text served by three hosts under titles it does not hold is a wall, no
 story (``digestcrawl.text.boilerplate.RepeatedWalls``): that page and every later one with the text are
 dropped as ``boilerplate_page``, and the earlier ones, already passed on, are retracted (the
 ``articles_retracted`` signal: the store deletes them) and counted as dropped too
-(``digestcrawl/text/boilerplate/repeated_wall``).
+(``digestcrawl/boilerplate/repeated_wall``).
 Stored articles are read through the crawler's database (``digestcrawl.store.database``).
 Settings: DEDUP_NEAR_THRESHOLD, DEDUP_LOOKBACK_DAYS.
 """

@@ -86,7 +86,7 @@ async def test_a_wall_on_three_hosts_is_dropped_and_a_syndicated_story_is_one_ar
     assert all(web.hits_of("/wall.html") and web.hits_of("/story.html") for web in webs)
     assert crawler.stats is not None
     stats = crawler.stats.get_stats()
-    assert stats["digestcrawl/text/boilerplate/repeated_wall"] == stats["digestcrawl/dropped/boilerplate_page"] == 3
+    assert stats["digestcrawl/boilerplate/repeated_wall"] == stats["digestcrawl/dropped/boilerplate_page"] == 3
     assert all(stats[f"digestcrawl/source/outlet{n}/dropped/boilerplate_page"] == 1 for n in range(3))
     assert stats["digestcrawl/stored"] == 1 and stats["digestcrawl/copies"] == 2
     engine = create_engine(crawl_settings["STORE_URL"])
