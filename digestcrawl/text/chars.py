@@ -30,8 +30,11 @@ CJK = re.compile(f"[{CJK_CLASS}]")
 CJK_RUN = re.compile(f"[{CJK_CLASS}]+")
 # A word of a script written with spaces: letters and digits, CJK excluded.
 LATIN_WORD = re.compile(rf"[^\W{CJK_CLASS}]+")
-# Zero-width spaces and joiners, direction marks, word joiner, BOM, soft hyphen.
-INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]")
+# Zero-width spaces and joiners, direction marks, word joiner, BOM, soft hyphen; and what no
+# database or post should hold: control characters (PostgreSQL refuses NUL) but those Python
+# reads as whitespace or line breaks (tab, \n, \r, VT, FF, \x1c-\x1e, NEL: the folding below
+# handles them), and lone surrogates (JSON "\ud800" decodes to one; UTF-8 cannot encode it).
+INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\ud800-\udfff]")
 # Whitespace inside a line: spaces, tabs, the ideographic space, no-break space.
 LINE_SPACE = re.compile(r"[ \t\u3000\xa0]+")
 
@@ -48,7 +51,7 @@ def squash_line_spaces(text: str) -> str:
 
 
 def clean_text(text: str, keep_paragraphs: bool = False) -> str:
-    """NFC, without invisible characters, whitespace folded: into one line, or per line with
+    """NFC, without invisible and control characters, whitespace folded: into one line, or per line with
     ``keep_paragraphs`` (an article's text keeps its paragraphs)."""
     text = INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     return squash_line_spaces(text) if keep_paragraphs else squash_spaces(text)

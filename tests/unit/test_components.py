@@ -29,7 +29,7 @@ from digestcrawl.crawl.netguard import BadScheme, DownloadGuard, PrivateAddressG
 from digestcrawl.crawl.retryafter import RetryAfterMiddleware
 from digestcrawl.items import Article, RepoStats
 from digestcrawl.ops.signals import articles_retracted
-from digestcrawl.store.articles import ArticleStore
+from digestcrawl.store.articles import ArticleStore, RowOutcome
 from digestcrawl.store.database import Database
 from pipelines.dedup import DedupPipeline
 from pipelines.normalize import NormalizePipeline
@@ -118,6 +118,20 @@ def test_normalize_cleans_in_place_and_returns_the_same_item() -> None:
     assert (item.title, item.text, item.published, item.published_from) == ("Qwen3 released", "Line one\nline two",
                                                                             None, None)
     assert pipeline.process_item(reading) is reading and reading == READING
+
+
+def test_control_characters_never_reach_the_database(postgres_url: str) -> None:
+    """A JSON API or feed entry is text no HTML parser cleaned: NUL (which PostgreSQL refuses),
+    terminal escapes and a lone surrogate go, line breaks stay."""
+    item = article(title="Qwen3\x00 released\x1b[0m", text="Line\x00 one\ud800\x0cline\x85two\x07",
+                   snippet="Qwen3\x00 \x7f")
+    NormalizePipeline.from_crawler(crawler_with()).process_item(item)
+    assert (item.title, item.text, item.snippet) == ("Qwen3 released[0m", "Line one\nline\ntwo", "Qwen3")
+    store = ArticleStore.connect(postgres_url)
+    try:
+        assert store.save_each([item]) == [RowOutcome(stored=True)]
+    finally:
+        store.close()
 
 
 # -- relevance ------------------------------------------------------------------------------------
