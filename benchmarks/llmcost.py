@@ -72,7 +72,8 @@ def _source_text(stories: list[Any]) -> str:
     return "\n".join(parts)
 
 
-ARTICLE_BLOCK = re.compile(r"<<<ARTICLE id=(\d+)>>>(.*?)<<<END ARTICLE>>>", re.DOTALL)
+# An article part runs from its delimiter line to the next delimiter (digestcrawl.digest.prompt).
+ARTICLE_BLOCK = re.compile(r"^<<<ARTICLE (\d+)>>>\n(.*?)(?=^<<<|\Z)", re.DOTALL | re.MULTILINE)
 
 
 def prompt_breakdown(requests: list[dict[str, Any]], stories: list[Any]) -> dict[str, int]:

@@ -23,9 +23,9 @@ def article(id: int, text: str = TEXT, title: str = "千問全面接入淘寶", 
 
 
 def blocks(data: str) -> dict[int, str]:
-    """Article id → its block's lines after the delimiter, up to the end delimiter."""
+    """Article id → its part's lines after the delimiter line, up to the next delimiter."""
     return {int(i): block for i, block in
-            re.findall(r"<<<ARTICLE id=(\d+)>>>\n(.*?)<<<END ARTICLE>>>", data, re.DOTALL)}
+            re.findall(r"^<<<ARTICLE (\d+)>>>\n(.*?)(?=^<<<|\Z)", data, re.DOTALL | re.MULTILINE)}
 
 
 def test_body_drops_a_leading_repeat_of_the_title() -> None:
@@ -50,8 +50,8 @@ def test_copy_keeps_its_outlet_and_title_but_not_its_text() -> None:
                                                duplicate_of="https://news.example/1")])
     data, sent = fit_stories([story], DAY, 100_000, 0)
     assert [a.id for a in sent] == [1, 2]
-    assert blocks(data) == {1: f"聯合新聞網\nTitle: 千問全面接入淘寶\n{TEXT}\n",
-                            2: "新浪, copy of article 1\nTitle: 千问接入淘宝\n"}
+    assert blocks(data) == {1: f"聯合新聞網\n千問全面接入淘寶\n{TEXT}\n",
+                            2: "新浪, copy of article 1\n千问接入淘宝"}
 
 
 def test_a_copy_whose_original_is_left_out_is_sent_with_its_text() -> None:
@@ -60,7 +60,7 @@ def test_a_copy_whose_original_is_left_out_is_sent_with_its_text() -> None:
     titles = estimate_tokens(fit_stories(stories, DAY, 0, 0)[0])
     data, sent = fit_stories(stories, DAY, titles + 20, 0)
     assert [a.id for a in sent] == [1, 2]  # the lower story's second article is dropped first
-    assert blocks(data)[1] == "Yahoo\nTitle: Qwen下載量領跑\n千問領跑。\n"
+    assert blocks(data)[1] == "Yahoo\nQwen下載量領跑\n千問領跑。\n"
 
 
 def test_header_dates_only_other_days() -> None:
@@ -104,9 +104,9 @@ def test_figures_give_the_series_download_changes() -> None:
                                                                trend("Qwen/Qwen3-Coder", 1000, 1380),
                                                                trend("Qwen/New", None, 10))))
     task = digest_messages(digest, 100_000)[1]["content"].split("<<<STORY")[0]
-    assert ("Downloads of Qwen/Qwen3-Coder (Hugging Face): 1000 on 2026-01-13, 1380 on 2026-01-19, +38% in 7 days\n"
-            "Downloads of Qwen/Qwen3-8B (Hugging Face): 50000 on 2026-01-13, 51000 on 2026-01-19, +2.0% in 7 days\n"
-            "<<<END FIGURES>>>") in task
+    assert task.endswith(
+        "Downloads of Qwen/Qwen3-Coder (Hugging Face): 1000 on 2026-01-13, 1380 on 2026-01-19, +38% in 7 days\n"
+        "Downloads of Qwen/Qwen3-8B (Hugging Face): 50000 on 2026-01-13, 51000 on 2026-01-19, +2.0% in 7 days\n\n")
     assert "Qwen/New" not in task  # one reading: no change to give
 
 
