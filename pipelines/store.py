@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from scrapy.crawler import Crawler
-from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from digestcrawl.context import CrawlContext
 from digestcrawl.items import Article, Item, ItemT, RepoStats
@@ -52,14 +52,13 @@ from digestcrawl.ops.signals import articles_retracted
 from digestcrawl.ops.stats import count
 from digestcrawl.store.articles import ArticleStore, RowOutcome
 from digestcrawl.store.database import Database
-from digestcrawl.store.engine import row_error_reason, short_error
+from digestcrawl.store.engine import short_error
 from digestcrawl.store.spool import REJECTED_FILE, CorruptLine, Rejected, Spool, to_dict
 from digestcrawl.text.boilerplate import WALL_TEXT_MAX
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 DATABASE_ERRORS = (OperationalError, DBAPIError)
-STORED = RowOutcome(stored=True)
 UNAVAILABLE = RowOutcome(stored=False)  # no reason: the database did not answer
 RETRACTED = RowOutcome(stored=False, reason="retracted")  # taken out of its batch unwritten
 
@@ -143,7 +142,7 @@ class StorePipeline:
             try:
                 if self.store is None:
                     self.store = await self._run(self._open_store)
-                outcomes = await self._save_batch(self.store, articles)
+                outcomes = await self._run(self.store.save_batch, articles)
                 self.database_down = False
                 return outcomes
             except DATABASE_ERRORS as exc:
@@ -152,47 +151,6 @@ class StorePipeline:
                 if attempt + 1 < attempts:
                     await asyncio.sleep(self.backoff * 2**attempt)
         return [UNAVAILABLE] * len(articles)
-
-    async def _save_batch(self, store: ArticleStore, items: list[Item]) -> list[RowOutcome]:
-        """Each item's outcome, in order: articles and counters are written apart."""
-        articles = [item for item in items if isinstance(item, Article)]
-        readings = [item for item in items if isinstance(item, RepoStats)]
-        written = iter(await self._save_articles(store, articles) if articles else [])
-        read = iter(await self._save_readings(store, readings) if readings else [])
-        return [next(written) if isinstance(item, Article) else next(read) for item in items]
-
-    async def _save_readings(self, store: ArticleStore, readings: list[RepoStats]) -> list[RowOutcome]:
-        try:
-            await self._run(store.save_repo_stats, readings)
-        except StatementError as exc:
-            if row_error_reason(exc) is None:
-                raise
-            logger.warning("The database refused a batch of %d repository reading(s) for one row's content (%s): "
-                           "writing them one at a time", len(readings), short_error(exc))
-            return [await self._save_reading(store, reading) for reading in readings]
-        return [STORED] * len(readings)
-
-    async def _save_reading(self, store: ArticleStore, reading: RepoStats) -> RowOutcome:
-        try:
-            await self._run(store.save_repo_stats, [reading])
-        except StatementError as exc:
-            reason = row_error_reason(exc)
-            if reason is None:
-                raise
-            return RowOutcome(stored=False, reason=reason, detail=short_error(exc))
-        return STORED
-
-    async def _save_articles(self, store: ArticleStore, articles: list[Article]) -> list[RowOutcome]:
-        try:
-            await self._run(store.save_many, articles)
-        except StatementError as exc:
-            if row_error_reason(exc) is None:
-                raise
-            # One row's content failed the whole transaction: the others must not pay for it.
-            logger.warning("The database refused a batch of %d article(s) for one row's content (%s): "
-                           "writing them one at a time", len(articles), short_error(exc))
-            return await self._run(store.save_each, articles)
-        return [STORED] * len(articles)
 
     def _join_batch(self, item: Item) -> asyncio.Future[RowOutcome]:
         """Queue ``item`` for the next batch write; the future says what became of it."""

@@ -71,13 +71,13 @@ def test_a_url_twice_in_one_batch_is_one_row(store: ArticleStore) -> None:
 
 
 def test_a_refused_row_costs_only_itself(store: ArticleStore) -> None:
-    """save_each, what the pipeline falls back to when a batch fails for one row's content:
-    each row alone, a refused one cut to FIELD_CAPS, or reported with its reason."""
+    """A batch the database refuses for one row's content is written one row at a time: a
+    refused row is cut to FIELD_CAPS, or reported with its reason; the others are stored."""
     naive = datetime(2026, 1, 19, 8, 0)  # every stored time must be timezone-aware
     batch = [article(1), article(2, author="A" * 400, site_name="S" * 400, title="T" * 400),
              article(3, published=naive), article(4)]
     try:
-        outcomes = store.save_each(batch)
+        outcomes = store.save_batch(batch)
         with store.engine.connect() as conn:
             rows = {url: (author, site_name, title) for url, author, site_name, title in conn.execute(
                 sa.select(ArticleRow.url, ArticleRow.author, ArticleRow.site_name, ArticleRow.title))}

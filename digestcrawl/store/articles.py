@@ -1,16 +1,19 @@
 """The article store: upserts of articles, mentions, copy links and repository counters.
 
 Writes are upserts on natural keys (source name, canonical URL, article+model), so storing the
-same crawl twice adds no rows; ``save_each`` isolates the rows the database refuses and says why
-(``row_error_reason``). All methods block: callers run them off the reactor thread.
+same crawl twice adds no rows. ``save_batch`` writes a crawl's batch of articles and repository
+readings, and isolates the rows the database refuses and says why (``row_error_reason``). All
+methods block: callers run them off the reactor thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,6 +24,8 @@ from digestcrawl.items import Article, RepoStats
 from digestcrawl.store.caps import cap_fields
 from digestcrawl.store.engine import ensure_schema, make_engine, row_error_reason, short_error
 from digestcrawl.store.models import ArticleRow, DuplicateRow, MentionRow, RepoStatsRow, SourceRow
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,12 +42,16 @@ ARTICLE_FIELDS = ("category", "title", "text", "snippet", "language", "author", 
 
 @dataclass(frozen=True)
 class RowOutcome:
-    """What became of one article written on its own (ArticleStore.save_each)."""
+    """What became of one item of a batch (ArticleStore.save_batch)."""
 
     stored: bool
     truncated: tuple[str, ...] = ()  # fields cut to FIELD_CAPS before it was stored
     reason: str | None = None  # why the database refused it, when not stored
     detail: str = ""
+
+
+STORED = RowOutcome(stored=True)
+Row = TypeVar("Row", Article, RepoStats)
 
 
 class ArticleStore:
@@ -107,36 +116,16 @@ class ArticleStore:
             raise
         return [ids[article.url] for article in articles]
 
-    def save_each(self, articles: list[Article], now: datetime | None = None) -> list[RowOutcome]:
-        """Write articles one at a time, so that a row the database refuses costs only itself
-        (after its batch failed). A refused row is tried once more with its fields cut to
-        FIELD_CAPS; refused again, it is reported with the reason. Connection errors propagate."""
-        outcomes = []
-        for article in articles:
-            error = self._row_error(article, now)
-            fitted = replace(article)
-            cut = cap_fields(fitted)
-            if error is not None and cut:
-                error = self._row_error(fitted, now)
-                if error is None:
-                    outcomes.append(RowOutcome(stored=True, truncated=tuple(sorted(cut))))
-                    continue
-            if error is None:
-                outcomes.append(RowOutcome(stored=True))
-            else:
-                outcomes.append(RowOutcome(stored=False, reason=row_error_reason(error),
-                                           detail=short_error(error)))
-        return outcomes
-
-    def _row_error(self, article: Article, now: datetime | None) -> StatementError | None:
-        """Save one article: None, or the row error that refused it (other errors propagate)."""
-        try:
-            self.save_many([article], now)
-        except StatementError as exc:
-            if row_error_reason(exc) is None:
-                raise
-            return exc
-        return None
+    def save_batch(self, items: Sequence[Article | RepoStats], now: datetime | None = None) -> list[RowOutcome]:
+        """Write a crawl's batch: its articles in one transaction, its repository readings in
+        another; each item's outcome, in order. When the database refuses one row's content, the
+        rest of its kind must not pay for it: they are written again one at a time
+        (``_save_alone``). Connection errors propagate."""
+        articles = [item for item in items if isinstance(item, Article)]
+        readings = [item for item in items if isinstance(item, RepoStats)]
+        written = iter(_save_kind(articles, partial(self.save_many, now=now), "article"))
+        read = iter(_save_kind(readings, partial(self.save_repo_stats, now=now), "repository reading"))
+        return [next(written) if isinstance(item, Article) else next(read) for item in items]
 
     def _source_ids_for(self, conn: Connection, articles: Iterable[Article]) -> dict[str, int]:
         for article in articles:
@@ -208,3 +197,44 @@ class ArticleStore:
         with self.engine.connect() as conn:
             for url, text_hash, minhash in conn.execute(query):
                 yield StoredSignature(url, text_hash, minhash)
+
+
+def _save_kind(items: list[Row], write: Callable[[list[Row]], object], noun: str) -> list[RowOutcome]:
+    """Each item's outcome when ``write`` takes them together, else one at a time."""
+    if not items:
+        return []
+    try:
+        write(items)
+    except StatementError as exc:
+        if row_error_reason(exc) is None:
+            raise
+        logger.warning("The database refused a batch of %d %s(s) for one row's content (%s): "
+                       "writing them one at a time", len(items), noun, short_error(exc))
+        return [_save_alone(item, write) for item in items]
+    return [STORED] * len(items)
+
+
+def _save_alone(item: Row, write: Callable[[list[Row]], object]) -> RowOutcome:
+    """Write one row. Refused, it is tried once more with its fields cut to FIELD_CAPS;
+    refused again, it is reported with the reason."""
+    error = _row_error(item, write)
+    if error is None:
+        return STORED
+    fitted = replace(item)
+    cut = cap_fields(fitted)
+    if cut:
+        error = _row_error(fitted, write)
+        if error is None:
+            return RowOutcome(stored=True, truncated=tuple(sorted(cut)))
+    return RowOutcome(stored=False, reason=row_error_reason(error), detail=short_error(error))
+
+
+def _row_error(item: Row, write: Callable[[list[Row]], object]) -> StatementError | None:
+    """Write one row: None, or the row error that refused it (other errors propagate)."""
+    try:
+        write([item])
+    except StatementError as exc:
+        if row_error_reason(exc) is None:
+            raise
+        return exc
+    return None

@@ -129,7 +129,7 @@ def test_control_characters_never_reach_the_database(postgres_url: str) -> None:
     assert (item.title, item.text, item.snippet) == ("Qwen3 released[0m", "Line one\nline\ntwo", "Qwen3")
     store = ArticleStore.connect(postgres_url)
     try:
-        assert store.save_each([item]) == [RowOutcome(stored=True)]
+        assert store.save_batch([item]) == [RowOutcome(stored=True)]
     finally:
         store.close()
 
