@@ -9,8 +9,9 @@ Each article becomes two weighted bags of tokens, from its title and the lead of
   document frequency;
 - **anchors**: what survives translation: names written with a capital or with digits
   (``McConnell``, ``GPT-4``, ``Qwen3``) that are not common words, numbers and quantities
-  (``1億`` and ``100 million`` are one), and the canonical names of ``entities.yaml``
-  (``淘寶`` and ``Taobao``).
+  (``1億`` and ``100 million`` are one), the canonical names of ``entities.yaml``
+  (``淘寶`` and ``Taobao``), and countries in any language (``Polen``, ``Poland`` and ``波蘭``:
+  ``digestcrawl.digest.countries``), weighed by how common their English name is.
 
 Inverse document frequency comes from a background table of general word frequencies shipped
 with the package (``conf/background.tsv.gz``, see ``scripts/build_background.py``): a day of two
@@ -43,6 +44,7 @@ import numpy as np
 import snowballstemmer
 from scipy import sparse
 
+from digestcrawl.digest.countries import countries, english_names, is_spelling
 from digestcrawl.text.chars import CJK_CLASS, CJK_RUN, LATIN_WORD
 from digestcrawl.text.relevance import fold
 
@@ -65,8 +67,9 @@ DAY_MIN_ARTICLES = 20  # fewer articles than this say too little about what is c
 # fits to about zero (either sign on folds), and is held at zero, since a shared name is never
 # evidence against.
 SAME_LANGUAGE = (-5.1, 11.8, 0.0, 0.9)  # (b0, b_words, b_anchors, b_cjk)
-CROSS_LANGUAGE = (-2.2, 2.5, 3.9, 0.0)
+CROSS_LANGUAGE = (-2.88, 1.61, 5.64, 0.0)
 MERGE_PROBABILITY = 0.5
+COUNTRY = "%"  # prefix of a country anchor: its ISO 3166 code (digestcrawl.digest.countries)
 # Snowball stemmers by language (ISO 639-1); any other language's Latin words (those inside
 # Chinese or Japanese text: names, English terms) are stemmed as English.
 STEMMERS = {"ar": "arabic", "ca": "catalan", "cs": "czech", "da": "danish", "de": "german", "el": "greek",
@@ -181,19 +184,34 @@ def _fold_name(name: str) -> str:
     return POSSESSIVE.sub("", fold(name)).strip("-.'’")
 
 
-def anchor_tokens(text: str, entities: set[str], spellings: frozenset[str] = frozenset()) -> Counter[str]:
-    """Names, quantities and entities: the tokens that read the same in any language. A name
-    that spells an entity counts once, as the entity (which the other language spells its way)."""
+def anchor_tokens(text: str, entities: set[str], spellings: frozenset[str] = frozenset(),
+                  language: str | None = None) -> Counter[str]:
+    """Names, quantities, entities and countries: the tokens that read the same in any language.
+    A name that spells an entity or a country counts once, as that entity or country (which the
+    other language spells its way)."""
     anchors: Counter[str] = Counter()
     table = background()
     for name in NAME.findall(text):
         token = _fold_name(name)
         if (len(token) > 1 and token not in spellings and not QUANTITY.fullmatch(token)
-                and _frequency(token, table) < COMMON_NAME_FREQUENCY):
+                and _frequency(token, table) < COMMON_NAME_FREQUENCY and not is_spelling(token, language)):
             anchors[token] += 1
     anchors.update(f"#{q}" for q in quantities(text))
     anchors.update(f"@{e}" for e in entities)
+    anchors.update({f"{COUNTRY}{name}": n for name, n in countries(text, language).items()})
     return anchors
+
+
+def anchor_idf(token: str) -> float:
+    """A country weighs what its commonest English name does in the background: Germany tells
+    less than Lesotho. Any other anchor: ``token_idf``."""
+    return _country_idf(token.removeprefix(COUNTRY)) if token.startswith(COUNTRY) else token_idf(token)
+
+
+@cache
+def _country_idf(code: str) -> float:
+    # A name of several words is at most as common as its rarest word.
+    return min(max(token_idf(word) for word in name.split()) for name in english_names(code))
 
 
 @dataclass(frozen=True)
@@ -212,7 +230,8 @@ def profile(title: str, text: str, language: str | None, entities: set[str],
     family = _language_family(language)
     counts, idf = word_tokens(lead, family)
     bigrams = sum(n for token, n in counts.items() if CJK_RUN.match(token))
-    return Profile(_tf_idf(counts, idf), _tf_idf(anchor_tokens(lead, entities, spellings)), family,
+    anchors = anchor_tokens(lead, entities, spellings, family)
+    return Profile(_tf_idf(counts, idf), _tf_idf(anchors, {token: anchor_idf(token) for token in anchors}), family,
                    bigrams > counts.total() - bigrams)
 
 
