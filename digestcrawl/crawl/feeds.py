@@ -199,12 +199,17 @@ def parse_listing(html: str, base_url: str, selectors: Selectors, zone: tzinfo) 
     return entries
 
 
-def parse_json_api(body: bytes, fields: FieldMap, zone: tzinfo) -> list[Entry]:
-    """A JSON API answer mapped to entries with the source's JMESPath expressions."""
+def load_json(body: bytes) -> Any:
+    """An API answer's JSON; FeedError when it is not JSON (broken, not UTF-8, nested too deep)."""
     try:
-        data = json.loads(body)
+        return json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise FeedError(f"not JSON: {exc}") from None
+
+
+def parse_json_api(body: bytes, fields: FieldMap, zone: tzinfo) -> list[Entry]:
+    """A JSON API answer mapped to entries with the source's JMESPath expressions."""
+    data = load_json(body)
     items = jmespath.search(fields.items, data)
     if not isinstance(items, list):
         raise FeedError(f"no list at {fields.items!r}")

@@ -8,11 +8,10 @@ SOURCES.md). A pure function over bytes, like ``digestcrawl.crawl.feeds``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from digestcrawl.crawl.feeds import FeedError
+from digestcrawl.crawl.feeds import FeedError, load_json
 from digestcrawl.text.dates import parse_datetime
 
 HUB_URL = "https://huggingface.co/"
@@ -39,10 +38,7 @@ def _count(value: object) -> int | None:
 def parse_hub_models(body: bytes, zone: tzinfo) -> list[HubRepo]:
     """The repositories of a models API answer; an entry without an ``owner/name`` id or a
     download count is skipped. FeedError when the answer is not a JSON list."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise FeedError(f"not JSON: {exc}") from None
+    data = load_json(body)
     if not isinstance(data, list):
         raise FeedError(f"a JSON {type(data).__name__}, not a list of models")
     repos = []
