@@ -83,10 +83,17 @@ def _names(iso_catalogues: tuple[str, ...], cldr_locales: tuple[str, ...]) -> It
         yield from ((name, code) for code, name in territories.items() if isinstance(code, str) and code in codes)
 
 
-@cache
 def english_names(code: str) -> tuple[str, ...]:
     """A country's English names, folded."""
-    return tuple(sorted({fold(name) for name, named in _names(("en",), ("en",)) if named == code}))
+    return _english_names()[code]
+
+
+@cache
+def _english_names() -> dict[str, tuple[str, ...]]:
+    names: dict[str, set[str]] = {}
+    for name, code in _names(("en",), ("en",)):
+        names.setdefault(code, set()).add(fold(name))
+    return {code: tuple(sorted(spellings)) for code, spellings in names.items()}
 
 
 @cache
