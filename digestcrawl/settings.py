@@ -59,8 +59,8 @@ HTTPCACHE_IGNORE_HTTP_CODES = [408, 429, 500, 502, 503, 504]
 INCREMENTAL_ENABLED = True
 # SSRF guard (digestcrawl.crawl.netguard): only public addresses are fetched.
 NETGUARD_ENABLED = True
-# Private addresses allowed all the same (IPs or CIDRs).
-NETGUARD_ALLOW: list[str] = []
+# Private addresses allowed all the same (IPs or CIDRs); env DIGESTCRAWL_NETGUARD_ALLOW, comma-separated.
+NETGUARD_ALLOW: list[str] = list(filter(None, os.environ.get("DIGESTCRAWL_NETGUARD_ALLOW", "").split(",")))
 # Host verdicts kept for rendered pages and Chromium's own requests.
 NETGUARD_HOST_CACHE_SIZE = 10000
 
