@@ -43,7 +43,17 @@ DOWNLOADER_MIDDLEWARES = {
     # outcome: no redirect to another scheme, no retry of a refused DNS answer.
     "digestcrawl.crawl.netguard.DownloadGuard": 650,
     "digestcrawl.crawl.retryafter.RetryAfterMiddleware": 560,
+    # Scrapy's, extended in place: cookie jars bounded like a browser's, no public suffix list
+    # fetched (digestcrawl.crawl.cookies).
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "digestcrawl.crawl.cookies.BoundedCookiesMiddleware": 700,
 }
+# Cookie jars (digestcrawl.crawl.cookies): bytes of one cookie's name and value, more dropped.
+COOKIES_MAX_SIZE = 4096
+# Cookies kept per domain; later new ones dropped.
+COOKIES_MAX_PER_DOMAIN = 50
+# Bytes of a request's Cookie header; cookies that do not fit are not sent.
+COOKIES_MAX_HEADER = 8192
 # Only http(s) is ever downloaded: no handler for file:, data:, ftp: or s3: URLs, whatever
 # slips past the scheme checks (digestcrawl.crawl.netguard).
 DOWNLOAD_HANDLERS: dict[str, str | None] = {"file": None, "data": None, "ftp": None, "s3": None}
