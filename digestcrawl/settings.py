@@ -43,8 +43,10 @@ DOWNLOADER_MIDDLEWARES = {
     # outcome: no redirect to another scheme, no retry of a refused DNS answer.
     "digestcrawl.crawl.netguard.DownloadGuard": 650,
     "digestcrawl.crawl.retryafter.RetryAfterMiddleware": 560,
-    # Scrapy's, extended in place: cookie jars bounded like a browser's, no public suffix list
-    # fetched (digestcrawl.crawl.cookies).
+    # Scrapy's, extended in place: a 5xx robots.txt disallows its host (digestcrawl.crawl.robots);
+    # cookie jars bounded like a browser's, no public suffix list fetched (digestcrawl.crawl.cookies).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "digestcrawl.crawl.robots.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "digestcrawl.crawl.cookies.BoundedCookiesMiddleware": 700,
 }
