@@ -38,6 +38,8 @@ from tldextract import TLDExtract
 
 from digestcrawl.ops.stats import count
 
+# Scrapy's public-suffix check, made with the shipped snapshot (Scrapy offers no setting for it;
+# include_psl_private_domains as Scrapy sets it).
 scrapy_cookies._split_domain = TLDExtract(cache_dir=None, suffix_list_urls=(), include_psl_private_domains=True)
 
 COOKIE_SEPARATOR = b"; "  # how http.cookiejar joins a Cookie header (values never hold ";")
