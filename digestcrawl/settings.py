@@ -43,7 +43,19 @@ DOWNLOADER_MIDDLEWARES = {
     # outcome: no redirect to another scheme, no retry of a refused DNS answer.
     "digestcrawl.crawl.netguard.DownloadGuard": 650,
     "digestcrawl.crawl.retryafter.RetryAfterMiddleware": 560,
+    # Scrapy's, extended in place: a 5xx robots.txt disallows its host (digestcrawl.crawl.robots);
+    # cookie jars bounded like a browser's, no public suffix list fetched (digestcrawl.crawl.cookies).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "digestcrawl.crawl.robots.RobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "digestcrawl.crawl.cookies.BoundedCookiesMiddleware": 700,
 }
+# Cookie jars (digestcrawl.crawl.cookies): bytes of one cookie's name and value, more dropped.
+COOKIES_MAX_SIZE = 4096
+# Cookies kept per domain; later new ones dropped.
+COOKIES_MAX_PER_DOMAIN = 50
+# Bytes of a request's Cookie header; cookies that do not fit are not sent.
+COOKIES_MAX_HEADER = 8192
 # Only http(s) is ever downloaded: no handler for file:, data:, ftp: or s3: URLs, whatever
 # slips past the scheme checks (digestcrawl.crawl.netguard).
 DOWNLOAD_HANDLERS: dict[str, str | None] = {"file": None, "data": None, "ftp": None, "s3": None}
@@ -59,8 +71,8 @@ HTTPCACHE_IGNORE_HTTP_CODES = [408, 429, 500, 502, 503, 504]
 INCREMENTAL_ENABLED = True
 # SSRF guard (digestcrawl.crawl.netguard): only public addresses are fetched.
 NETGUARD_ENABLED = True
-# Private addresses allowed all the same (IPs or CIDRs).
-NETGUARD_ALLOW: list[str] = []
+# Private addresses allowed all the same (IPs or CIDRs); env DIGESTCRAWL_NETGUARD_ALLOW, comma-separated.
+NETGUARD_ALLOW: list[str] = list(filter(None, os.environ.get("DIGESTCRAWL_NETGUARD_ALLOW", "").split(",")))
 # Host verdicts kept for rendered pages and Chromium's own requests.
 NETGUARD_HOST_CACHE_SIZE = 10000
 

@@ -4,6 +4,7 @@ time, logs no traceback, reads no local file, and counts what became of each cas
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from typing import Any
@@ -11,11 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import scrapy_command
+from tests.conftest import ROOT, scrapy_command
 from tests.hostileweb.server import CASES, STORED, WINDOW, HostileWeb
 
 # Every slow case is bounded by DOWNLOAD_TIMEOUT (and one retry); the crawl must end well within this.
 CRAWL_LIMIT_SECONDS = 300
+EGRESS = ROOT / "tests" / "egress"
 # Outcomes that must also be said in the log, naming the case's URL.
 NOTICED = ("dropped/", "errors/", "capped/", "headline_only/")
 
@@ -42,7 +44,13 @@ def hostile_crawl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "TELNETCONSOLE_ENABLED": False,
         }
         command = scrapy_command("crawl", "news", spider_args={"model": "qwen", **WINDOW}, settings=settings)
-        finished = subprocess.run(command, capture_output=True, text=True, timeout=CRAWL_LIMIT_SECONDS, check=False)
+        # Every DNS lookup or connection to a non-loopback target is written to the egress log
+        # (tests/egress); an empty tldextract cache cannot hide a fetch of the public suffix list.
+        (tmp / "tldextract").mkdir()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(EGRESS), os.environ.get("PYTHONPATH")])),
+               "DIGESTCRAWL_TEST_EGRESS_LOG": str(tmp / "egress.log"), "TLDEXTRACT_CACHE": str(tmp / "tldextract")}
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=CRAWL_LIMIT_SECONDS, check=False,
+                                  env=env)
         requests = list(web.requests)
     [report_file] = sorted((tmp / "reports").glob("news-*.json"))
     engine = create_engine(f"sqlite:///{tmp / 'db.sqlite3'}")
@@ -56,6 +64,7 @@ def hostile_crawl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "rows": rows,
         "requests": requests,
         "posts": sorted((tmp / "site" / "_posts").glob("*.md")),
+        "egress": (tmp / "egress.log").read_text("utf-8") if (tmp / "egress.log").exists() else None,
     }
 
 
@@ -97,3 +106,27 @@ def test_field_caps(hostile_crawl: dict[str, Any]) -> None:
         published = row["published_at"]
         if published is not None:
             assert "1990" <= str(published)[:4] <= "2027", (row["url"], published)
+
+
+def test_no_socket_outside_the_guard(hostile_crawl: dict[str, Any]) -> None:
+    """No DNS lookup or connection to anything but loopback (the first Set-Cookie once made
+    tldextract fetch the public suffix list from publicsuffix.org, past Scrapy and the guard)."""
+    assert hostile_crawl["egress"] is not None, "the egress recorder (tests/egress) was not loaded"
+    assert hostile_crawl["egress"] == ""
+    assert hostile_crawl["report"]["sources"]["cookie_flood"].get("cookies/dropped/domain_full", 0) > 0
+
+
+def test_cookie_flood_is_bounded(hostile_crawl: dict[str, Any]) -> None:
+    # The server answered /next only for a Cookie header of at most 8 KB (STORED says it did).
+    events = hostile_crawl["report"]["sources"]["cookie_flood"]
+    assert events.get("cookies/dropped/too_large") == 10
+    assert events.get("cookies/dropped/domain_full") == 250
+    assert events.get("cookies/not_sent", 0) >= 48
+    assert hostile_crawl["requests"].count("/page/cookie_flood/next") == 1
+
+
+def test_robots_5xx_disallows_the_host(hostile_crawl: dict[str, Any]) -> None:
+    events = hostile_crawl["report"]["sources"]["robots_5xx"]
+    assert events.get("robots/unavailable") == 1 and events.get("dropped/robots") == 1
+    assert "/src/robots_5xx" not in hostile_crawl["requests"]  # robots.txt only (retried), never the feed
+    assert "robots.txt of 127.0.0.1:" in hostile_crawl["log"] and "RFC 9309" in hostile_crawl["log"]

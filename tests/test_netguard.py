@@ -23,6 +23,7 @@ PRIVATE_TARGETS = [
     "http://192.168.1.1/",
     "http://[fd00::1]/x",
     "http://127.0.0.2:9/",  # loopback, but not the allow-listed 127.0.0.1
+    "http://127.0.0.2.:9/dot",  # the same literal with a trailing dot: not a name for DNS
 ]
 
 

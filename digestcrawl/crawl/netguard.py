@@ -7,7 +7,8 @@ the router. Four pieces share one address policy (:class:`AddressPolicy`):
   connects, so the address checked is the address connected to: one lookup, no DNS-rebinding
   window. A host with any non-public answer gets no address at all.
 * :class:`PrivateAddressGuard` (downloader middleware, before robots.txt) refuses other schemes,
-  non-public IP literals (no DNS needed) and hosts the resolver has already refused. Rendered
+  non-public IP literals (no DNS needed; ``127.0.0.2.`` is one too) and hosts the resolver has
+  already refused. Rendered
   requests are resolved here, because Chromium resolves by itself.
 * :class:`DownloadGuard` (downloader middleware, next to the downloader) refuses redirects to
   another scheme, and turns the empty answer of a refused host into :class:`RefusedAddress`, so
@@ -23,9 +24,9 @@ line per refused request.
 
 Settings:
     NETGUARD_ENABLED (bool): the guard on or off (the scheme checks in the spider stay on).
-    NETGUARD_ALLOW (list of IP addresses or CIDR networks): allowed anyway, e.g.
-        ``["127.0.0.1"]`` for the local fixture web. An IPv4 entry also allows the IPv6 forms
-        that embed it (``::ffff:127.0.0.1``).
+    NETGUARD_ALLOW (list of IP addresses or CIDR networks, or one comma-separated string):
+        allowed anyway, e.g. ``["127.0.0.1"]`` for the local fixture web. An IPv4 entry also
+        allows the IPv6 forms that embed it (``::ffff:127.0.0.1``).
     NETGUARD_HOST_CACHE_SIZE (int): host verdicts kept for rendered pages and Chromium's own
         requests (the resolver keeps DNSCACHE_SIZE answers).
 """
@@ -120,9 +121,10 @@ def non_public(address: Address) -> str | None:
 
 
 def parse_ip(host: str) -> Address | None:
-    """``host`` as an IP address when it is a literal (zone ids dropped), else None."""
+    """``host`` as an IP address when it is a literal (zone ids dropped), else None. A trailing
+    dot (``127.0.0.2.``) still makes a literal, as URL parsers read it: not a name for DNS."""
     try:
-        return ipaddress.ip_address(host.split("%", 1)[0])
+        return ipaddress.ip_address(host.split("%", 1)[0].removesuffix("."))
     except ValueError:
         return None
 
@@ -136,8 +138,10 @@ class AddressPolicy:
 
     @classmethod
     def from_settings(cls, settings: Any) -> AddressPolicy:
+        # A list, or a comma-separated string (``-s``, Scrapyd, the environment): blanks ignored.
+        entries = [entry.strip() for entry in settings.getlist("NETGUARD_ALLOW")]
         return cls(settings.getbool("NETGUARD_ENABLED"),
-                   tuple(ipaddress.ip_network(entry, strict=False) for entry in settings.getlist("NETGUARD_ALLOW")))
+                   tuple(ipaddress.ip_network(entry, strict=False) for entry in entries if entry))
 
     def refusal(self, address: Address) -> str | None:
         """Why connecting to ``address`` is refused, or None when it is allowed."""

@@ -1,4 +1,5 @@
-"""The hostile web: every shape of bad input and fault we have met, served on 127.0.0.1.
+"""The hostile web: every shape of bad input and fault we have met, served on 127.0.0.1 (on two
+ports: a case marked ``robots_down`` is served on the second, whose robots.txt answers 500).
 
 Each ``Case`` is one source of its own (the source name is the case name), so the crawl's
 per-source counters say exactly what became of it:
@@ -131,6 +132,7 @@ class Case:
     doc: str
     fields: dict[str, str] | None = None  # json_api: JMESPath fields
     follow: bool = True
+    robots_down: bool = False  # served on the second port, whose robots.txt answers 500
 
     @property
     def path(self) -> str:
@@ -296,6 +298,29 @@ LAUGHS = (
     + ']><rss version="2.0"><channel><title>x</title><item><title>&j;</title>'
     "<link>{base}/page/plain</link><pubDate>" + PUBLISHED + "</pubDate></item></channel></rss>"
 )
+
+
+# Issue 20: a cookie flood (300 cookies of 4 KB and 10 over 4 KB, for this case's paths only),
+# then a page served only to a request whose Cookie header is at most 8 KB.
+COOKIE_FLOOD = [(f"c{i:03d}", "v" * 4000) for i in range(300)] + [(f"big{i}", "v" * 5000) for i in range(10)]
+MAX_COOKIE_HEADER = 8192
+
+
+def _cookie_flood(reply: Reply) -> None:
+    if reply.rest == "/next":
+        cookie = reply.handler.headers.get("Cookie", "")
+        if 0 < len(cookie.encode()) <= MAX_COOKIE_HEADER:
+            reply.html(article())
+        else:
+            reply.send(f"Cookie header of {len(cookie)} bytes".encode(), "text/plain", 431)
+        return
+    handler = reply.handler
+    handler.send_response(302)
+    for name, value in COOKIE_FLOOD:
+        handler.send_header("Set-Cookie", f"{name}={value}; Path=/page/cookie_flood")
+    handler.send_header("Location", "/page/cookie_flood/next")
+    handler.send_header("Content-Length", "0")
+    handler.end_headers()
 
 
 def _page(
@@ -795,6 +820,23 @@ CASES: list[Case] = [
         ),
         "a listing of 50,000 cards",
     ),
+    # --- issue 20: cookies, robots, addresses
+    Case("cookie_flood", "page", STORED, _cookie_flood, "310 Set-Cookie of 4-5 KB, then a page for <= 8 KB of Cookie"),
+    Case(
+        "robots_5xx",
+        "feed",
+        "dropped/robots",
+        _source(lambda r: rss([("Qwen robots", f"{r.web.base}/x/3", PUBLISHED)]), RSS),
+        "a feed on a host whose robots.txt answers 500 (served on the second port)",
+        robots_down=True,
+    ),
+    Case(
+        "redirect_trailing_dot",
+        "page",
+        "dropped/refused_address",
+        lambda r: r.redirect("http://127.0.0.2.:9/qwen"),
+        "a redirect to a loopback literal with a trailing dot",
+    ),
 ]
 CASES_BY_NAME = {case.name: case for case in CASES}
 
@@ -803,8 +845,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, web: HostileWeb) -> None:
+    def __init__(self, web: HostileWeb, robots_status: int = 200) -> None:
         self.web = web
+        self.robots_status = robots_status
         super().__init__(("127.0.0.1", 0), _Handler)
 
 
@@ -821,7 +864,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         web.log(path)
         if path == "/robots.txt":
-            Reply(self, "").send(b"User-agent: *\nAllow: /\n", "text/plain")
+            status = self.server.robots_status
+            Reply(self, "").send(b"User-agent: *\nAllow: /\n" if status == 200 else b"error", "text/plain", status)
             return
         prefix, _, rest = path.lstrip("/").partition("/")
         name, _, sub = rest.partition("/")
@@ -837,38 +881,49 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class HostileWeb:
-    """The hostile web on one 127.0.0.1 port. Use as a context manager."""
+    """The hostile web on two 127.0.0.1 ports. Use as a context manager."""
 
     def __init__(self) -> None:
         self.stopping = threading.Event()
         self.requests: list[str] = []
         self._lock = threading.Lock()
         self._server = _Server(self)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="hostileweb", daemon=True)
+        self._robots_down = _Server(self, robots_status=500)
+        self._threads = [threading.Thread(target=server.serve_forever, name="hostileweb", daemon=True)
+                         for server in (self._server, self._robots_down)]
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def robots_down_base(self) -> str:
+        """The second port: another host for robots.txt, whose robots.txt answers 500."""
+        return f"http://127.0.0.1:{self._robots_down.server_address[1]}"
 
     def log(self, path: str) -> None:
         with self._lock:
             self.requests.append(path)
 
     def __enter__(self) -> HostileWeb:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        for server in (self._server, self._robots_down):
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join()
 
     def sources(self) -> dict[str, Any]:
         """A digestcrawl sources file with one source per case."""
         entries = []
         for case in CASES:
-            url = f"{self.base}/feed/{case.name}" if case.kind == "page" else f"{self.base}{case.path}"
+            base = self.robots_down_base if case.robots_down else self.base
+            url = f"{base}/feed/{case.name}" if case.kind == "page" else f"{base}{case.path}"
             entry: dict[str, Any] = {
                 "name": case.name,
                 "kind": "feed" if case.kind == "page" else case.kind,

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from scrapy.resolver import HostResolution
+from scrapy.settings import Settings
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer
 
-from digestcrawl.crawl.netguard import AddressPolicy, GuardedResolver, non_public
+from digestcrawl.crawl.netguard import AddressPolicy, GuardedResolver, non_public, parse_ip
 
 ALLOW_LOOPBACK_ONE = AddressPolicy(allowed=(ipaddress.ip_network("127.0.0.1/32"),))
 
@@ -71,6 +72,30 @@ def test_non_public(address: str, why: str | None) -> None:
 ])
 def test_policy(policy: AddressPolicy, address: str, refused: bool) -> None:
     assert (policy.refusal(ipaddress.ip_address(address)) is not None) is refused
+
+
+@pytest.mark.parametrize(("host", "address"), [
+    ("127.0.0.2", "127.0.0.2"),
+    ("127.0.0.2.", "127.0.0.2"),  # a trailing dot still makes a literal, never a name for DNS
+    ("10.0.0.1.", "10.0.0.1"),
+    ("fe80::1%eth0", "fe80::1"),
+    ("example.com.", None),
+    ("127.0.0.2..", None),
+    ("", None),
+])
+def test_parse_ip(host: str, address: str | None) -> None:
+    assert parse_ip(host) == (ipaddress.ip_address(address) if address else None)
+
+
+@pytest.mark.parametrize(("allow", "networks"), [
+    ([], ()),
+    ("", ()),  # the environment's default, through -s or Scrapyd: a string
+    ("127.0.0.1, 10.0.0.0/8,", ("127.0.0.1/32", "10.0.0.0/8")),
+    (["fd00::/8"], ("fd00::/8",)),
+])
+def test_allow_list_from_settings(allow: object, networks: tuple[str, ...]) -> None:
+    policy = AddressPolicy.from_settings(Settings({"NETGUARD_ENABLED": True, "NETGUARD_ALLOW": allow}))
+    assert policy.allowed == tuple(ipaddress.ip_network(n) for n in networks)
 
 
 def test_any_refused_answer_refuses_the_host() -> None:

@@ -114,7 +114,8 @@ def test_code_repeats_no_default_and_reads_no_environment(path: Path) -> None:
 
 
 @pytest.mark.parametrize(("env", "expected"), [
-    ({}, {"STORE_URL": "sqlite:///data/digestcrawl.sqlite3", "LLM_API_KEY": None, "DIGESTCRAWL_DISTRIBUTED": False}),
+    ({}, {"STORE_URL": "sqlite:///data/digestcrawl.sqlite3", "LLM_API_KEY": None, "DIGESTCRAWL_DISTRIBUTED": False,
+          "NETGUARD_ALLOW": []}),
     ({"DATABASE_URL": "postgresql+psycopg://db/a"}, {"STORE_URL": "postgresql+psycopg://db/a"}),
     ({"DATABASE_URL": "postgresql+psycopg://db/a", "DIGESTCRAWL_STORE_URL": "postgresql+psycopg://db/b"},
      {"STORE_URL": "postgresql+psycopg://db/b"}),
@@ -124,6 +125,7 @@ def test_code_repeats_no_default_and_reads_no_environment(path: Path) -> None:
      {"DIGESTCRAWL_DISTRIBUTED": True, "DIGESTCRAWL_CRAWL_ID": "nightly", "REDIS_URL": "redis://127.0.0.1:7/1"}),
     ({"DIGESTCRAWL_SPOOL_DIR": "/s", "DIGEST_SITE_DIR": "/site", "DIGESTCRAWL_REPORT_DIR": "/r"},
      {"STORE_SPOOL_DIR": "/s", "DIGEST_SITE_DIR": "/site", "REPORT_DIR": "/r"}),
+    ({"DIGESTCRAWL_NETGUARD_ALLOW": "127.0.0.1,10.0.0.0/8"}, {"NETGUARD_ALLOW": ["127.0.0.1", "10.0.0.0/8"]}),
 ])
 def test_environment_variables(env: dict[str, str], expected: dict[str, object],
                                monkeypatch: pytest.MonkeyPatch) -> None:
