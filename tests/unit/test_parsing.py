@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -119,6 +119,18 @@ def test_listing_with_selectors() -> None:
     assert entry.url == "https://c.example/article/1.html" and entry.title == "Qwen up"
     assert entry.published == datetime(2026, 1, 19, 1, 15, tzinfo=UTC)
 
+
+
+def test_listing_card_with_a_relative_date_counts_back_from_now() -> None:
+    """Issue 20: "3 小時前" on a Taipei listing is three hours before the crawl, not eleven."""
+    html = """<ul><li class="news"><a class="title" href="/article/1.html">Qwen</a>
+    <span class="date">3 小時前</span></li></ul>"""
+    selectors = Selectors(item="li.news", url="a::attr(href)", title="a.title ::text", published="span.date::text")
+    before = datetime.now(UTC)
+    [entry] = parse_listing(html, "https://c.example/list", selectors, TAIPEI)
+    after = datetime.now(UTC)
+    assert entry.published is not None and entry.published.utcoffset() == timedelta(hours=8)
+    assert before - timedelta(hours=3, seconds=1) <= entry.published <= after - timedelta(hours=3)
 
 def test_json_api_field_mapping() -> None:
     body = b"""{"hits": [{"objectID": "42", "title": "Ask HN: Qwen?", "url": null, "story_text": "<p>Is it good?</p>",
