@@ -265,13 +265,12 @@ class SourceSpider(scrapy.Spider):
             return
         html, _ = decode_html(response.body, _content_type(response))
         if looks_json(html):  # an API's answer served as text/html is no article text
-            if source.kind == "json_api":  # the API's own entry is the item
-                count(self.crawler, source.name, "headline_only/not_html")
+            api = source.kind == "json_api"  # then the API's own entry is the item
+            count(self.crawler, source.name, "headline_only/not_html" if api else "dropped/not_html")
+            self.logger.warning("JSON served as %s from %s at %s: %s", _content_type(response) or "no content type",
+                                source.name, response.url, "storing its API entry" if api else "no article")
+            if api:
                 yield self._article_from_entry(entry, source, feed_url, first_party or {})
-                return
-            count(self.crawler, source.name, "dropped/not_html")
-            self.logger.warning("JSON served as %s from %s at %s: no article",
-                                _content_type(response) or "no content type", source.name, response.url)
             return
         page, shortfall = await self._extract(response, html, source)
         if shortfall is not None:
