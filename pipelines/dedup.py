@@ -28,12 +28,14 @@ from datasketch import MinHash
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from sqlalchemy.exc import SQLAlchemyError
 
 from digestcrawl.items import is_article
 from digestcrawl.ops.signals import articles_retracted
 from digestcrawl.ops.stats import count, drop
 from digestcrawl.store.articles import ArticleStore
 from digestcrawl.store.database import Database
+from digestcrawl.store.engine import short_error
 from digestcrawl.text.boilerplate import RepeatedWalls, Sighting
 from digestcrawl.text.dedup import NearDuplicateIndex, NearMatch, fingerprint
 from digestcrawl.text.facts import Facts, differ, facts
@@ -90,10 +92,11 @@ class DedupPipeline:
         signature = None if headline_only else self.index.signature(body)
         adapter["minhash"] = NearDuplicateIndex.to_bytes(signature) if signature is not None else None
         original = self.originals_by_hash.get(text_hash)
-        stated = facts(text or title) if signature is not None else frozenset()
         if original is not None and original != url:
             self._mark_copy(adapter, "exact", original, 1.0)
-        elif signature is not None and (match := await self._near_original(adapter, signature, stated)):
+            return item
+        stated = facts(text or title) if signature is not None else frozenset()
+        if signature is not None and (match := await self._near_original(adapter, signature, stated)):
             self._mark_copy(adapter, "near", match.key, round(match.similarity, 3))
         else:
             # Only originals are indexed, so copies of copies point at the first outlet.
@@ -110,7 +113,10 @@ class DedupPipeline:
         near = self.index.matches(signature, exclude=item["url"])
         for match in near:
             if match.key not in self.facts:  # an original of an earlier run: its text is read once
-                self.facts[match.key] = await asyncio.to_thread(self._stored_facts, match.key)
+                theirs = await asyncio.to_thread(self._stored_facts, match.key)
+                if theirs is None:
+                    continue
+                self.facts[match.key] = theirs
             if not differ(stated, self.facts[match.key]):
                 return match
         if near:
@@ -119,8 +125,14 @@ class DedupPipeline:
                         "article", item["url"], near[0].key, near[0].similarity)
         return None
 
-    def _stored_facts(self, url: str) -> Facts:
-        stored = ArticleStore(self.database.ready()).text_of(url)
+    def _stored_facts(self, url: str) -> Facts | None:
+        """The facts of a stored original; None when the database cannot be read now (the item is
+        then no copy of it: kept as an article, nothing it states is lost)."""
+        try:
+            stored = ArticleStore(self.database.ready()).text_of(url)
+        except SQLAlchemyError as exc:
+            logger.warning("Could not read %s to compare a near-duplicate with it: %s", url, short_error(exc))
+            return None
         return facts(stored[1] or stored[0]) if stored is not None else frozenset()
 
     async def _wall(self, item: ItemAdapter, walls: list[Sighting]) -> DropItem:

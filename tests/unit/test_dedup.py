@@ -125,3 +125,26 @@ async def test_near_duplicates_stating_other_figures_are_both_articles(tmp_path:
         seen.append(kept.duplicate_of)
     assert seen == [None, None, "https://a.example/1"]
     assert stats(crawler) == {"related": 2, "duplicate": 1, "duplicate/near": 1}
+
+
+@deferred_f_from_coro_f
+async def test_a_stored_original_that_cannot_be_read_makes_no_copy(tmp_path: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """The store fails between the index's load and a near-duplicate of a stored original: the
+    item is kept as an article (nothing it states is lost), with one warning, no exception."""
+    url = f"sqlite:///{tmp_path / 'gone.sqlite3'}"
+    settings = {"STORE_URL": url, "DEDUP_NEAR_THRESHOLD": 0.6, "DEDUP_LOOKBACK_DAYS": 7}
+    yesterday = DedupPipeline.from_crawler(crawler_with(**settings))
+    await yesterday.open_spider()
+    store = ArticleStore.connect(url)
+    store.save(await yesterday.process_item(article(url="https://stored.example/1", title="千問開源",
+                                                    text=TEMPLATE.format(720), fetched=datetime.now(UTC))))
+    pipeline = DedupPipeline.from_crawler(crawler_with(**settings))
+    await pipeline.open_spider()
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE articles RENAME TO articles_away")
+    store.close()
+    kept = await pipeline.process_item(article(url="https://a.example/1", title="千問開源", text=TEMPLATE.format(720)
+                                               + "（記者王小明）"))
+    assert kept.duplicate_of is None
+    assert "Could not read https://stored.example/1" in caplog.text
