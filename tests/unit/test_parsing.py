@@ -11,6 +11,7 @@ from digestcrawl.config import FieldMap, Selectors
 from digestcrawl.crawl.feeds import FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
 from digestcrawl.text.dates import parse_datetime
 from digestcrawl.text.encoding import decode_html
+from digestcrawl.text.extraction import extract_page
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -131,6 +132,20 @@ def test_listing_card_with_a_relative_date_counts_back_from_now() -> None:
     after = datetime.now(UTC)
     assert entry.published is not None and entry.published.utcoffset() == timedelta(hours=8)
     assert before - timedelta(hours=3, seconds=1) <= entry.published <= after - timedelta(hours=3)
+
+
+def test_a_page_declaring_a_relative_date_counts_back_from_now() -> None:
+    """Issue 20: extraction reads declared dates through the same path as listings."""
+    text = "通義千問發布新版本模型，開發者社群反應熱烈。" * 10
+    html = ('<html><head><title>Qwen</title><meta property="article:published_time" content="昨天"></head>'
+            f"<body><article><h1>Qwen</h1><p>{text}</p></article></body></html>")
+    before = datetime.now(UTC)
+    page = extract_page(html, "https://c.example/news/1", TAIPEI)
+    after = datetime.now(UTC)
+    assert page is not None and page.published is not None and page.published_from == "meta"
+    # dateparser keeps the clock time for a day ago: the same instant, a day earlier, read in Taipei.
+    assert before - timedelta(days=1, seconds=1) <= page.published <= after - timedelta(days=1)
+    assert page.published.utcoffset() == timedelta(hours=8)
 
 def test_json_api_field_mapping() -> None:
     body = b"""{"hits": [{"objectID": "42", "title": "Ask HN: Qwen?", "url": null, "story_text": "<p>Is it good?</p>",
