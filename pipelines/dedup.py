@@ -4,7 +4,9 @@ Same canonical URL twice in a run: dropped (``duplicate_url``). Same folded titl
 near-duplicate (MinHash Jaccard ≥ DEDUP_NEAR_THRESHOLD) of an article from this run or stored in
 the last DEDUP_LOOKBACK_DAYS days, under another URL: kept, with ``duplicate_of`` naming the
 original, so a story can cite every outlet (``digestcrawl/duplicate`` and
-``digestcrawl/duplicate/<exact|near>``).
+``digestcrawl/duplicate/<exact|near>``). A near-duplicate that states other numbers, dates or
+names than its original (720億 against 320億: ``digestcrawl.text.facts``) is no copy: it is kept
+as an article of its own (``digestcrawl/related``), which the digest may group into one story.
 One short text served by three hosts under titles it does not hold is a wall, not a syndicated
 story (``digestcrawl.text.boilerplate.RepeatedWalls``): that page and every later one with the text are
 dropped as ``boilerplate_page``, and the earlier ones, already passed on, are retracted (the
@@ -22,17 +24,21 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from datasketch import MinHash
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from sqlalchemy.exc import SQLAlchemyError
 
 from digestcrawl.items import is_article
 from digestcrawl.ops.signals import articles_retracted
 from digestcrawl.ops.stats import count, drop
 from digestcrawl.store.articles import ArticleStore
 from digestcrawl.store.database import Database
+from digestcrawl.store.engine import short_error
 from digestcrawl.text.boilerplate import RepeatedWalls, Sighting
-from digestcrawl.text.dedup import NearDuplicateIndex, fingerprint
+from digestcrawl.text.dedup import NearDuplicateIndex, NearMatch, fingerprint
+from digestcrawl.text.facts import Facts, differ, facts
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +51,9 @@ class DedupPipeline:
         self.lookback = timedelta(days=settings.getfloat("DEDUP_LOOKBACK_DAYS"))
         self.index = NearDuplicateIndex(threshold=settings.getfloat("DEDUP_NEAR_THRESHOLD"))
         self.originals_by_hash: dict[str, str] = {}
+        # Original URL → the numbers, dates and names its text states (this run's, and those of
+        # earlier runs' originals read when a new text is near them).
+        self.facts: dict[str, Facts] = {}
         self.seen_urls: set[str] = set()
         self.walls = RepeatedWalls()
 
@@ -85,14 +94,46 @@ class DedupPipeline:
         original = self.originals_by_hash.get(text_hash)
         if original is not None and original != url:
             self._mark_copy(adapter, "exact", original, 1.0)
-        elif signature is not None and (match := self.index.best_match(signature, exclude=url)):
+            return item
+        stated = facts(text or title) if signature is not None else frozenset()
+        if signature is not None and (match := await self._near_original(adapter, signature, stated)):
             self._mark_copy(adapter, "near", match.key, round(match.similarity, 3))
         else:
             # Only originals are indexed, so copies of copies point at the first outlet.
             self.originals_by_hash.setdefault(text_hash, url)
             if signature is not None:
                 self.index.add(url, signature)
+                self.facts[url] = stated
         return item
+
+    async def _near_original(self, item: ItemAdapter, signature: MinHash, stated: Facts) -> NearMatch | None:
+        """The most similar original whose text ``item`` copies: near-duplicate text that states no
+        other number, date or name (``digestcrawl.text.facts``). A near one that does is a
+        related article, kept as one (``related``): linked as a copy, its claims would be lost."""
+        near = self.index.matches(signature, exclude=item["url"])
+        for match in near:
+            if match.key not in self.facts:  # an original of an earlier run: its text is read once
+                theirs = await asyncio.to_thread(self._stored_facts, match.key)
+                if theirs is None:
+                    continue
+                self.facts[match.key] = theirs
+            if not differ(stated, self.facts[match.key]):
+                return match
+        if near:
+            count(self.crawler, item["source"], "related")
+            logger.info("%s is near %s (similarity %.2f) but states other numbers, dates or names: kept as an "
+                        "article", item["url"], near[0].key, near[0].similarity)
+        return None
+
+    def _stored_facts(self, url: str) -> Facts | None:
+        """The facts of a stored original; None when the database cannot be read now (the item is
+        then no copy of it: kept as an article, nothing it states is lost)."""
+        try:
+            stored = ArticleStore(self.database.ready()).text_of(url)
+        except SQLAlchemyError as exc:
+            logger.warning("Could not read %s to compare a near-duplicate with it: %s", url, short_error(exc))
+            return None
+        return facts(stored[1] or stored[0]) if stored is not None else frozenset()
 
     async def _wall(self, item: ItemAdapter, walls: list[Sighting]) -> DropItem:
         """Drop ``item``, a wall; retract the earlier pages that served it, once the store has

@@ -37,7 +37,7 @@ from digestcrawl.crawl.urls import canonical_url, is_http, strip_tracking, unwra
 from digestcrawl.items import Article, RepoStats
 from digestcrawl.ops.stats import count
 from digestcrawl.text.dates import Dated, best_date, url_date
-from digestcrawl.text.encoding import decode_html, looks_binary
+from digestcrawl.text.encoding import decode_html, looks_binary, looks_json
 from digestcrawl.text.extraction import ExtractedPage, extract_head
 
 PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
@@ -263,7 +263,16 @@ class SourceSpider(scrapy.Spider):
             self.logger.warning("Binary response (%s) from %s at %s: no article",
                                 _content_type(response) or "no content type", source.name, response.url)
             return
-        page, shortfall = await self._extract(response, source)
+        html, _ = decode_html(response.body, _content_type(response))
+        if looks_json(html):  # an API's answer served as text/html is no article text
+            api = source.kind == "json_api"  # then the API's own entry is the item
+            count(self.crawler, source.name, "headline_only/not_html" if api else "dropped/not_html")
+            self.logger.warning("JSON served as %s from %s at %s: %s", _content_type(response) or "no content type",
+                                source.name, response.url, "storing its API entry" if api else "no article")
+            if api:
+                yield self._article_from_entry(entry, source, feed_url, first_party or {})
+            return
+        page, shortfall = await self._extract(response, html, source)
         if shortfall is not None:
             reason, detail = shortfall
             if not ((page and page.title) or entry.title):
@@ -296,11 +305,11 @@ class SourceSpider(scrapy.Spider):
             entry_changed=self._entry_changed(response), headline_only=shortfall is not None,
             first_party=first_party or {})
 
-    async def _extract(self, response: TextResponse, source: SourceConfig
+    async def _extract(self, response: TextResponse, html: str, source: SourceConfig
                        ) -> tuple[ExtractedPage | None, tuple[str, str] | None]:
-        """The page's article; or, for a page too large or too slow to extract in full, its
-        title and lead only with (reason, detail) of the shortfall."""
-        html, _ = decode_html(response.body, _content_type(response))
+        """The page's article (``html``: the response's decoded body); or, for a page too large
+        or too slow to extract in full, its title and lead only with (reason, detail) of the
+        shortfall."""
         too_large = self.extraction.oversize(response.body)
         if too_large:
             return extract_head(html, response.url, source.zone), ("page_too_large", too_large)

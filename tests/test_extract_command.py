@@ -47,20 +47,24 @@ def test_stdin_lines_in_order_with_errors_in_place(tmp_path: Path) -> None:
         "not json",
         {"path": str(PAGES / "zh-no-wrapper.gbk.html"), "url": "http://ccc.example/2004/09/17/a.asp"},
         {"path": None, "url": "ftp://example.com/page.html"},
+        {"path": str(tmp_path / "api.html"), "url": None},  # issue 20: JSON saved as a page
     ]
+    (tmp_path / "api.html").write_text('{"title": "Qwen3", "text": "通義千問發布新版本"}', encoding="utf-8")
     stdin = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n"
     code, pages = extract("-", "--zone", "Asia/Shanghai", stdin=stdin)
     assert code == 1
     assert [page["input"] for page in pages] == [str(PAGES / "zh-table-layout.gb2312.html"),
                                                   str(tmp_path / "missing.html"), "stdin line 3",
-                                                  str(PAGES / "zh-no-wrapper.gbk.html"), "stdin line 5"]
-    table, missing, not_json, wrapperless, ftp = pages
+                                                  str(PAGES / "zh-no-wrapper.gbk.html"), "stdin line 5",
+                                                  str(tmp_path / "api.html")]
+    table, missing, not_json, wrapperless, ftp, api = pages
     assert (table["published"], table["published_from"], table["encoding"], table["lang"]) == (
         "2005-03-11T12:12:00+08:00", "text", "gb18030", "zh-Hans")
     assert "相关报道" not in table["text"] and "使用4周后" in table["text"]
     assert "cannot read" in missing["error"] and "not a JSON line" in not_json["error"]
     assert (wrapperless["published"], wrapperless["published_from"]) == ("2004-09-17T00:00:00+08:00", "url")
     assert "error" in ftp
+    assert api["error"] == "not HTML: a JSON document" and "text" not in api
 
 
 def test_urls_through_the_net_guard(fixture_web: FixtureWeb, tmp_path: Path) -> None:

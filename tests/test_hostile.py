@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import ROOT, scrapy_command
-from tests.hostileweb.server import CASES, STORED, WINDOW, HostileWeb
+from tests.hostileweb.server import CASES, NEVER_COPIES, STORED, WINDOW, HostileWeb
 
 # Every slow case is bounded by DOWNLOAD_TIMEOUT (and one retry); the crawl must end well within this.
 CRAWL_LIMIT_SECONDS = 300
@@ -86,6 +86,13 @@ def test_each_case_counted(hostile_crawl: dict[str, Any], case: Any) -> None:
         name = case.path if case.kind == "page" else case.name
         lines = [line for line in hostile_crawl["log"].splitlines() if re.search(rf"{name}\b", line)]
         assert lines, f"no log line names {name}"
+
+
+def test_pages_stating_other_figures_are_articles_not_copies(hostile_crawl: dict[str, Any]) -> None:
+    """Issue 20: 720億 and 320億 on otherwise equal pages are two articles, neither linked as a copy."""
+    events = [hostile_crawl["report"]["sources"].get(name, {}) for name in NEVER_COPIES]
+    assert all(e.get("stored", 0) == 1 and e.get("copies", 0) == 0 for e in events), events
+    assert sum(e.get("related", 0) for e in events) == 1, events  # the second was near the first
 
 
 def test_no_local_file_read(hostile_crawl: dict[str, Any]) -> None:

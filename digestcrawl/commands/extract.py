@@ -22,8 +22,9 @@ with ``input``, ``url``, ``title``, ``text``, ``published`` (ISO 8601 in the pag
 when known, so that its first ten characters are the day the publisher wrote), ``published_from``
 (``jsonld``, ``meta``, ``url``, ``htmldate``, ``text``), ``encoding``, ``lang``, and
 ``headline_only`` when a size cap kept the page from being read in full. An input that cannot
-be read (a missing file, a refused or failed download, a binary answer, a bad stdin line) has
-an ``error`` field instead; the others are still printed. Exit status 1 when any input failed.
+be read (a missing file, a refused or failed download, a binary answer, a JSON document, a bad
+stdin line) has an ``error`` field instead; the others are still printed. Exit status 1 when any
+input failed.
 
 Settings read: DIGEST_TIMEZONE (the zone of dates written without one; ``--zone``),
 EXTRACTION_MAX_BYTES, EXTRACTION_MAX_TAGS, EXTRACTION_MAX_LINKS, and the crawl's download
@@ -57,7 +58,7 @@ from digestcrawl.crawl.urls import is_http
 from digestcrawl.items import Article
 from digestcrawl.store.caps import cap_fields, drop_implausible_dates
 from digestcrawl.text.chars import clean_text
-from digestcrawl.text.encoding import decode_html
+from digestcrawl.text.encoding import decode_html, looks_json
 from digestcrawl.text.extraction import PageLimits, extract_head, extract_page, oversize
 
 # What a fetch must not touch: nothing is stored, cached, reported or skipped as already seen.
@@ -127,6 +128,8 @@ def extract(page: Page, zone: tzinfo, limits: PageLimits) -> dict[str, Any]:
     if page.error is not None or page.body is None:
         return {"input": page.input, "url": page.url, "error": page.error or "nothing read"}
     html, encoding = decode_html(page.body, page.content_type)
+    if looks_json(html):  # a crawl drops it too (not_html)
+        return {"input": page.input, "url": page.url, "encoding": encoding, "error": "not HTML: a JSON document"}
     url = page.url or ""
     too_large = oversize(page.body, limits)
     extracted = extract_head(html, url, zone) if too_large else extract_page(html, url, zone)

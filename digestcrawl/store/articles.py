@@ -198,6 +198,13 @@ class ArticleStore:
             for url, text_hash, minhash in conn.execute(query):
                 yield StoredSignature(url, text_hash, minhash)
 
+    def text_of(self, url: str) -> tuple[str, str] | None:
+        """A stored article's title and text, or None when no article has ``url``."""
+        query = select(ArticleRow.title, ArticleRow.text).where(ArticleRow.url == url).limit(1)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return (row.title or "", row.text or "") if row is not None else None
+
 
 def _save_kind(items: list[Row], write: Callable[[list[Row]], object], noun: str) -> list[RowOutcome]:
     """Each item's outcome when ``write`` takes them together, else one at a time."""

@@ -35,12 +35,13 @@ def plausible(moment: datetime, now: datetime | None = None) -> bool:
     return EARLIEST <= moment <= (now or datetime.now(UTC)) + AHEAD
 
 
-def parse_datetime(value: Any, zone: tzinfo, any_time: bool = False) -> datetime | None:
+def parse_datetime(value: Any, zone: tzinfo, any_time: bool = False, now: datetime | None = None) -> datetime | None:
     """Parse a feed/page/API date; naive values are taken to be in ``zone``.
 
-    Accepts datetimes, epoch seconds, ISO 8601, RFC 822 and CJK-style dates; returns None for
-    anything else rather than guessing, and for a time that is not ``plausible`` unless
-    ``any_time`` (command-line arguments).
+    Accepts datetimes, epoch seconds, ISO 8601, RFC 822 and CJK-style dates, and relative ones
+    ("3 小時前", "昨天", "2 days ago") counted back from ``now`` (default: the clock) as read on
+    a clock in ``zone``; returns None for anything else rather than guessing, and for a time
+    that is not ``plausible`` unless ``any_time`` (command-line arguments).
     """
     if value is None or value == "":
         return None
@@ -55,15 +56,15 @@ def parse_datetime(value: Any, zone: tzinfo, any_time: bool = False) -> datetime
     elif isinstance(value, date):
         parsed = datetime.combine(value, time())
     else:
-        parsed = _parse_text(str(value).strip())
+        parsed = _parse_text(str(value).strip(), zone, now)
     if parsed is None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
-    return parsed if any_time or plausible(parsed) else None
+    return parsed if any_time or plausible(parsed, now) else None
 
 
-def _parse_text(text: str) -> datetime | None:
+def _parse_text(text: str, zone: tzinfo, now: datetime | None) -> datetime | None:
     iso = text.replace("Z", "+00:00") if text.endswith("Z") else text
     try:
         return datetime.fromisoformat(iso)
@@ -82,7 +83,11 @@ def _parse_text(text: str) -> datetime | None:
             return None
     if re.fullmatch(r"\d{8}T\d{6}Z", text):  # GDELT's seendate
         return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    return dateparser.parse(text, settings={"RETURN_AS_TIMEZONE_AWARE": False, "STRICT_PARSING": True})
+    # dateparser counts relative dates back from a naive base, by default the machine's clock
+    # (UTC on a server): the base is now as read in ``zone``, where the naive answer is placed.
+    base = (now or datetime.now(UTC)).astimezone(zone).replace(tzinfo=None)
+    return dateparser.parse(text, settings={"RETURN_AS_TIMEZONE_AWARE": False, "STRICT_PARSING": True,
+                                            "RELATIVE_BASE": base})
 
 
 def date_from_url(url: str) -> date | None:

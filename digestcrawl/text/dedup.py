@@ -94,15 +94,20 @@ class NearDuplicateIndex:
     def to_bytes(minhash: MinHash) -> bytes:
         return bytes(minhash.hashvalues.astype(np.uint32).tobytes())
 
-    def best_match(self, minhash: MinHash, exclude: str) -> NearMatch | None:
-        best: NearMatch | None = None
+    def matches(self, minhash: MinHash, exclude: str) -> list[NearMatch]:
+        """The indexed texts at or above the threshold, most similar first."""
+        found = []
         for key in self._lsh.query(minhash):
             if key == exclude:
                 continue
             similarity = float(np.count_nonzero(minhash.hashvalues == self._signatures[key])) / self.num_perm
-            if similarity >= self.threshold and (best is None or similarity > best.similarity):
-                best = NearMatch(key, similarity)
-        return best
+            if similarity >= self.threshold:
+                found.append(NearMatch(key, similarity))
+        return sorted(found, key=lambda match: -match.similarity)
+
+    def best_match(self, minhash: MinHash, exclude: str) -> NearMatch | None:
+        found = self.matches(minhash, exclude)
+        return found[0] if found else None
 
     def add(self, key: str, minhash: MinHash) -> None:
         if key not in self._signatures:

@@ -17,11 +17,16 @@ cannot catch it.
 
 Labels are read as the superset that servers really send (as WHATWG and w3lib do):
 GB2312/GBK → gb18030, Big5 → big5hkscs, Shift_JIS → cp932, latin-1/ASCII → cp1252.
+
+What a body is, whatever its Content-Type says, is sniffed here too: ``looks_binary`` (no text
+at all) and ``looks_json`` (an API's answer served as ``text/html``).
 """
 
 from __future__ import annotations
 
 import codecs
+import json
+import re
 import threading
 
 from charset_normalizer import from_bytes
@@ -85,6 +90,26 @@ def looks_binary(body: bytes) -> bool:
         return False  # UTF-16 without a BOM: NULs, beside ASCII characters, on one side only
     controls = len(head) - len(head.translate(None, BINARY_BYTES))
     return controls > BINARY_SHARE * len(head)
+
+
+# A JSON document (an API's answer) served as a page: it starts with { or [ after whitespace,
+# which no HTML page does, and parses. Only pages up to this many characters are parsed (tens of
+# milliseconds at most); a larger one is left to the extraction's size caps.
+JSON_START = re.compile(r"\s*[{\[]")
+JSON_MAX_CHARS = 5 * 1024 * 1024
+
+
+def looks_json(text: str) -> bool:
+    """Whether a decoded page is a JSON document rather than HTML or text."""
+    if not JSON_START.match(text) or len(text) > JSON_MAX_CHARS:
+        return False
+    try:
+        json.loads(text)
+    except RecursionError:  # nested deeper than the parser goes: a document, no prose
+        return True
+    except ValueError:  # "[Update] Qwen …": text that only starts like JSON
+        return False
+    return True
 
 
 def normalise(label: str | None) -> str | None:

@@ -1,24 +1,27 @@
 """Does a text talk about a watched model? Alias matching across scripts, with a score.
 
-Text and aliases are both folded to Simplified Chinese (OpenCC) and lower case before matching,
-so 通義千問 in a zh-Hant page and 通义千问 in a zh-Hans page are the same hit. Latin aliases match
-on word boundaries (``Qwen3`` is Qwen, ``Geminids`` is not Gemini). An ambiguous alias (the
-animal, the zodiac sign, a first name) counts only when the AI context words outnumber the
-everyday ones, a product name built on it ("Gemini 3 Pro", "2.5 Flash", "Claude Opus")
-counting as AI context. A match records where the model is first named (title, the lead of the
-text, or further down) and how often. An item from a model's own source that does not name it is
-still that model's, placed ``owner`` (``RelevanceMatcher.owned``).
+Text and aliases are both folded (NFKC, Simplified Chinese by OpenCC, lower case) before
+matching, so 通義千問 in a zh-Hant page and 通义千问 in a zh-Hans page are the same hit, and so are
+a fullwidth Ｑｗｅｎ and Qwen. Latin aliases match on word boundaries (``Qwen3`` is Qwen,
+``Geminids`` is not Gemini). An ambiguous alias (the animal, the zodiac sign, a first name)
+counts only when the AI context words outnumber the everyday ones, a product name built on it
+("Gemini 3 Pro", "2.5 Flash", "Claude Opus") counting as AI context. A match records where the
+model is first named (title, the lead of the text, or further down) and how often. An item from
+a model's own source that does not name it is still that model's, placed ``owner``
+(``RelevanceMatcher.owned``).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 import opencc
 
 from digestcrawl.config import ModelConfig
+from digestcrawl.text.chars import compat_alnum
 
 TITLE_WEIGHT = 3
 # The placement of a model on an item from its own source (its Hugging Face organisation,
@@ -37,7 +40,10 @@ def _to_simplified() -> opencc.OpenCC:
 
 
 def fold(text: str) -> str:
-    """The form texts are compared in: Simplified script, case-folded."""
+    """The form texts are compared in: NFKC (fullwidth Ｑｗｅｎ is Qwen, ① is 1), Simplified
+    script, case-folded. Only for comparing: stored text keeps the characters it was written in."""
+    if not text.isascii() and compat_alnum().search(text):  # most texts have nothing NFKC would change
+        text = unicodedata.normalize("NFKC", text)
     return _to_simplified().convert(text).casefold()
 
 

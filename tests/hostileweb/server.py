@@ -153,6 +153,18 @@ def article(
     )
 
 
+def figure_page(billions: int) -> str:
+    """An article of its own text (not ``article``'s, which the other cases share) naming a figure."""
+    paragraphs = (
+        f"阿里巴巴今天宣布，未來三年將投入{billions}億元建設雲端算力與AI基礎設施，通義千問系列模型將全面開源。",
+        "公司表示，新資料中心將優先支援 Qwen 模型的訓練與推理，開發者可在魔搭社區下載權重。",
+        "分析師認為，這筆投資將加劇國內雲端市場的價格競爭，並帶動伺服器與電力設備的需求。",
+    )
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    title = "Qwen 算力投資"
+    return f"<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>"
+
+
 def rss(items: list[tuple[str, str, str]]) -> bytes:
     """An RSS 2.0 document of (title, link, pubDate) items."""
     entries = "".join(
@@ -837,7 +849,38 @@ CASES: list[Case] = [
         lambda r: r.redirect("http://127.0.0.2.:9/qwen"),
         "a redirect to a loopback literal with a trailing dot",
     ),
+    # --- issue 20: text ------------------------------------------------------------------------
+    Case(
+        "json_as_html",
+        "page",
+        "dropped/not_html",
+        _page(lambda: json.dumps({"title": "Qwen 新模型發布", "text": LEAD, "tags": ["Qwen"]}, ensure_ascii=False)),
+        "JSON served as text/html",
+    ),
+    Case(
+        "api_json_as_html",
+        "json_api",
+        "headline_only/not_html",
+        lambda r: r.html(
+            json.dumps({"title": "Qwen", "text": LEAD})
+            if r.rest == "/item"
+            else json.dumps({"hits": [{"url": f"{r.web.base}/src/api_json_as_html/item", "title": "Qwen 新模型 API"}]})
+        ),
+        "an API whose answer and item page are JSON served as text/html",
+        fields={"items": "hits", "url": "url", "title": "title"},
+    ),
+    Case(
+        "fullwidth_alias",
+        "page",
+        STORED,
+        _page(lambda: article(title="阿里發布Ｑｗｅｎ新模型").replace("Qwen", "Ｑｗｅｎ").replace("通義千問", "阿里")),
+        "the model named only as a fullwidth Ｑｗｅｎ",
+    ),
+    Case("figure_720", "page", STORED, _page(lambda: figure_page(720)), "a page that says 720億"),
+    Case("figure_320", "page", STORED, _page(lambda: figure_page(320)), "the same page, saying 320億"),
 ]
+# Near-duplicates that state different figures: each is an article, neither a copy.
+NEVER_COPIES = ("figure_720", "figure_320")
 CASES_BY_NAME = {case.name: case for case in CASES}
 
 

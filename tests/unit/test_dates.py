@@ -121,3 +121,35 @@ def test_url_date_first_dated_url() -> None:
     assert found == Dated(datetime(2019, 11, 18, tzinfo=NEW_YORK), "url")
     assert url_date(["https://example.com/2019/11/a.html"], NEW_YORK) is None
     assert found is not None and found.moment.utcoffset() == timedelta(hours=-5)
+
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+MORNING = datetime(2026, 1, 18, 23, 30, tzinfo=UTC)  # 2026-01-19 07:30 in Taipei
+MIDNIGHT = datetime(2026, 1, 18, 16, 30, tzinfo=UTC)  # 2026-01-19 00:30 in Taipei
+EVENING = datetime(2026, 1, 19, 3, 0, tzinfo=UTC)  # 2026-01-18 22:00 in New York
+
+
+@pytest.mark.parametrize(("value", "zone", "now", "expected"), [
+    # Issue 20: relative dates count back from the clock in the source's zone, not the
+    # machine's (UTC) clock with the zone attached afterwards, 8 hours off in Taipei.
+    ("3 小時前", TAIPEI, MORNING, "2026-01-19T04:30:00+08:00"),
+    ("3小時前", TAIPEI, MORNING, "2026-01-19T04:30:00+08:00"),
+    ("30分鐘前", TAIPEI, MORNING, "2026-01-19T07:00:00+08:00"),
+    ("昨天", TAIPEI, MORNING, "2026-01-18"),
+    ("yesterday", TAIPEI, MORNING, "2026-01-18"),
+    ("2 days ago", TAIPEI, MORNING, "2026-01-17"),
+    ("2天前", TAIPEI, MORNING, "2026-01-17"),
+    # Half an hour after midnight in Taipei, still the 18th in UTC.
+    ("3 小時前", TAIPEI, MIDNIGHT, "2026-01-18T21:30:00+08:00"),
+    ("昨天", TAIPEI, MIDNIGHT, "2026-01-18"),
+    ("今天", TAIPEI, MIDNIGHT, "2026-01-19"),
+    # West of UTC: the 19th in UTC, still the evening of the 18th in New York.
+    ("3 hours ago", NEW_YORK, EVENING, "2026-01-18T19:00:00-05:00"),
+    ("yesterday", NEW_YORK, EVENING, "2026-01-17"),
+])
+def test_relative_dates_count_back_in_the_sources_zone(value: str, zone: ZoneInfo, now: datetime,
+                                                        expected: str) -> None:
+    parsed = parse_datetime(value, zone, now=now)
+    assert parsed is not None
+    # A bare day ("昨天") keeps dateparser's clock time; only the day is the page's.
+    assert parsed.isoformat().startswith(expected) and parsed.utcoffset() == now.astimezone(zone).utcoffset()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from digestcrawl.text.encoding import decode_html, looks_binary, normalise
+from digestcrawl.text.encoding import JSON_MAX_CHARS, decode_html, looks_binary, looks_json, normalise
 
 ZH_HANS = "国务院新闻办公室今天举行发布会，介绍经济运行情况。记者从会上获悉，镕、堃等字也能正确显示。" * 6
 ZH_HANT = "行政院今天召開記者會，說明經濟情勢。記者從會上得知，今年出口成長超過預期。" * 6
@@ -159,3 +159,18 @@ def test_ascii_page_with_any_label() -> None:
 ])
 def test_looks_binary(body: bytes, binary: bool) -> None:
     assert looks_binary(body) is binary
+
+
+@pytest.mark.parametrize(("text", "document"), [
+    # Issue 20: an API's answer served as text/html is JSON, not an article.
+    ('{"title": "Qwen3 發布", "text": "阿里巴巴今天發布 Qwen3。"}', True),
+    ('\n  [{"url": "https://news.example/1", "title": "Qwen"}]', True),
+    ("[" * 100_000 + "]" * 100_000, True),  # nested deeper than the parser goes
+    ("<!DOCTYPE html><html><body><p>{\"title\": 1}</p></body></html>", False),
+    ("[Update] Qwen3 is out, with more sizes.", False),  # starts like JSON, is text
+    ("{{ site.title }} Qwen", False),
+    ("", False),
+    ('{"filler": "' + "x" * JSON_MAX_CHARS + '"}', False),  # past the cap: left to extraction's caps
+])
+def test_looks_json(text: str, document: bool) -> None:
+    assert looks_json(text) is document

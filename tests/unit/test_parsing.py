@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +11,7 @@ from digestcrawl.config import FieldMap, Selectors
 from digestcrawl.crawl.feeds import FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
 from digestcrawl.text.dates import parse_datetime
 from digestcrawl.text.encoding import decode_html
+from digestcrawl.text.extraction import extract_page
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -119,6 +120,32 @@ def test_listing_with_selectors() -> None:
     assert entry.url == "https://c.example/article/1.html" and entry.title == "Qwen up"
     assert entry.published == datetime(2026, 1, 19, 1, 15, tzinfo=UTC)
 
+
+
+def test_listing_card_with_a_relative_date_counts_back_from_now() -> None:
+    """Issue 20: "3 小時前" on a Taipei listing is three hours before the crawl, not eleven."""
+    html = """<ul><li class="news"><a class="title" href="/article/1.html">Qwen</a>
+    <span class="date">3 小時前</span></li></ul>"""
+    selectors = Selectors(item="li.news", url="a::attr(href)", title="a.title ::text", published="span.date::text")
+    before = datetime.now(UTC)
+    [entry] = parse_listing(html, "https://c.example/list", selectors, TAIPEI)
+    after = datetime.now(UTC)
+    assert entry.published is not None and entry.published.utcoffset() == timedelta(hours=8)
+    assert before - timedelta(hours=3, seconds=1) <= entry.published <= after - timedelta(hours=3)
+
+
+def test_a_page_declaring_a_relative_date_counts_back_from_now() -> None:
+    """Issue 20: extraction reads declared dates through the same path as listings."""
+    text = "通義千問發布新版本模型，開發者社群反應熱烈。" * 10
+    html = ('<html><head><title>Qwen</title><meta property="article:published_time" content="昨天"></head>'
+            f"<body><article><h1>Qwen</h1><p>{text}</p></article></body></html>")
+    before = datetime.now(UTC)
+    page = extract_page(html, "https://c.example/news/1", TAIPEI)
+    after = datetime.now(UTC)
+    assert page is not None and page.published is not None and page.published_from == "meta"
+    # dateparser keeps the clock time for a day ago: the same instant, a day earlier, read in Taipei.
+    assert before - timedelta(days=1, seconds=1) <= page.published <= after - timedelta(days=1)
+    assert page.published.utcoffset() == timedelta(hours=8)
 
 def test_json_api_field_mapping() -> None:
     body = b"""{"hits": [{"objectID": "42", "title": "Ask HN: Qwen?", "url": null, "story_text": "<p>Is it good?</p>",

@@ -18,6 +18,10 @@ MODELS = load_models()
     ("阿里巴巴財報", "營收成長", {}),
     ("Meta releases Llama 4", "The open-source model has 2T parameters.", {"llama": ["Llama"]}),
     ("Gemini 3 launches", "Google DeepMind's new model", {"gemini": ["Gemini"]}),
+    # Issue 20: compared in NFKC, so fullwidth and compatibility forms are the alias.
+    ("阿里發布Ｑｗｅｎ新模型", "", {"qwen": ["Qwen"]}),
+    ("", "開源模型ＱＷＥＮ３下載量領先", {"qwen": ["Qwen"]}),
+    ("Ｌｌａｍａ　４ released", "", {"llama": ["Llama"]}),
 ])
 def test_models_matched(title: str, body: str, expected: dict[str, list[str]]) -> None:
     verdict = RelevanceMatcher(MODELS).judge(title, body)

@@ -39,3 +39,10 @@ def test_a_feed_entry_is_judged_on_its_summary() -> None:
 def test_placement_and_hits_are_recorded() -> None:
     kept = pipeline().process_item(item("Qwen3 tops the leaderboard", "Qwen3 scored first; Qwen again."))
     assert kept.placement == {"qwen": "title"} and kept.hits == {"qwen": 3}
+
+
+def test_a_fullwidth_alias_is_kept_and_stored_as_written() -> None:
+    """Issue 20: Ｑｗｅｎ matches Qwen (NFKC) and the item keeps its fullwidth title and text."""
+    kept = pipeline().process_item(item("阿里發布Ｑｗｅｎ３", "Ｑｗｅｎ團隊今天發布新版本模型。"))
+    assert kept.models == {"qwen": ["Qwen"]} and kept.placement == {"qwen": "title"} and kept.hits == {"qwen": 2}
+    assert (kept.title, kept.text) == ("阿里發布Ｑｗｅｎ３", "Ｑｗｅｎ團隊今天發布新版本模型。")
