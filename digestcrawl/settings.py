@@ -43,12 +43,21 @@ DOWNLOADER_MIDDLEWARES = {
     # outcome: no redirect to another scheme, no retry of a refused DNS answer.
     "digestcrawl.crawl.netguard.DownloadGuard": 650,
     "digestcrawl.crawl.retryafter.RetryAfterMiddleware": 560,
+    # Before the cache and the download: a redirect back to a URL already visited is refused.
+    "digestcrawl.crawl.redirects.StopRedirectLoops": 590,
 }
 # Only http(s) is ever downloaded: no handler for file:, data:, ftp: or s3: URLs, whatever
 # slips past the scheme checks (digestcrawl.crawl.netguard).
 DOWNLOAD_HANDLERS: dict[str, str | None] = {"file": None, "data": None, "ftp": None, "s3": None}
 # DNS answers are checked against NETGUARD_ALLOW before Twisted connects (digestcrawl.crawl.netguard).
 TWISTED_DNS_RESOLVER = "digestcrawl.crawl.netguard.GuardedResolver"
+# Requests one source may make in a crawl (article pages and sitemap children, newest entries
+# first); the rest is counted deferred and fetched by the next run. A source's `max_requests`
+# overrides it; 0: no cap (digestcrawl.crawl.budget).
+SOURCE_MAX_REQUESTS = 500
+# Sitemap index levels followed below a source's URL (sitemaps.org allows 1); each child sitemap
+# is fetched once per crawl (digestcrawl.crawl.discovery).
+SITEMAP_MAX_DEPTH = 2
 # Incremental crawls: feeds are revalidated with conditional GETs (ETag / If-Modified-Since);
 # stored, unchanged articles are not fetched again.
 HTTPCACHE_ENABLED = True
