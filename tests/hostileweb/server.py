@@ -328,8 +328,18 @@ STORED = "stored"
 # -- issue 20: budgets, traps, URL variants ----------------------------------------------------
 
 VARIANT_NOISE = [
-    "utm_source=rss", "utm_medium=feed&utm_campaign=c{n}", "UTM_Content=x{n}", "ref=hp{n}", "ref_src=tw",
-    "fbclid=IwAR{n}", "gclid=Cj{n}", "spm=a2c.{n}", "sessionid={n}", "PHPSESSID=s{n}", "sid={n}", "_={n}",
+    "utm_source=rss",
+    "utm_medium=feed&utm_campaign=c{n}",
+    "UTM_Content=x{n}",
+    "ref=hp{n}",
+    "ref_src=tw",
+    "fbclid=IwAR{n}",
+    "gclid=Cj{n}",
+    "spm=a2c.{n}",
+    "sessionid={n}",
+    "PHPSESSID=s{n}",
+    "sid={n}",
+    "_={n}",
 ]
 
 
@@ -349,15 +359,17 @@ def _url_variants(reply: Reply) -> None:
     if reply.rest.startswith("/article"):
         reply.html(article(title="Qwen 同一篇文章的三百個網址"))
         return
-    entries = [("Qwen 同一篇文章的三百個網址", url.replace("&", "&amp;"), PUBLISHED)
-               for url in url_variants(reply.web.base)]
+    entries = [
+        ("Qwen 同一篇文章的三百個網址", url.replace("&", "&amp;"), PUBLISHED) for url in url_variants(reply.web.base)
+    ]
     reply.send(rss(entries), RSS)
 
 
 def sitemap_index(children: list[str]) -> bytes:
     locs = "".join(f"<sitemap><loc>{c.replace('&', '&amp;')}</loc></sitemap>" for c in children)
-    return (f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}'
-            "</sitemapindex>").encode()
+    return (
+        f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</sitemapindex>'
+    ).encode()
 
 
 def _sitemap_cycle(reply: Reply) -> None:
@@ -681,8 +693,14 @@ CASES: list[Case] = [
         ),
         "a meta refresh to file:",
     ),
-    Case("meta_refresh_loop", "page", "errors/redirect_loop", _meta_refresh_loop, "a meta refresh loop",
-         requests_at_most=2),
+    Case(
+        "meta_refresh_loop",
+        "page",
+        "errors/redirect_loop",
+        _meta_refresh_loop,
+        "a meta refresh loop",
+        requests_at_most=2,
+    ),
     Case(
         "canonical_file",
         "page",
@@ -864,17 +882,41 @@ CASES: list[Case] = [
         "a listing of 50,000 cards",
     ),
     # --- issue 20: budgets, traps, URL variants
-    Case("url_variants", "feed", STORED, _url_variants, "one article listed under 300 URL variants",
-         requests_at_most=21),
-    Case("sitemap_cycle", "sitemap", "dropped/sitemap_repeat", _sitemap_cycle, "a sitemap index cycle A → B → A",
-         requests_at_most=2),
-    Case("sitemap_nested", "sitemap", "dropped/sitemap_too_deep", _sitemap_nested, "a sitemap index nested 20 deep",
-         requests_at_most=3),
-    Case("sitemap_session", "sitemap", "dropped/sitemap_repeat", _sitemap_session,
-         "a sitemap index child with a new session id on every visit", requests_at_most=2),
-    Case("sitemap_calendar", "sitemap", "dropped/sitemap_too_deep", _sitemap_calendar,
-         "an endless calendar of monthly sitemap indexes, each naming the month before and after",
-         requests_at_most=4),
+    Case(
+        "url_variants", "feed", STORED, _url_variants, "one article listed under 300 URL variants", requests_at_most=21
+    ),
+    Case(
+        "sitemap_cycle",
+        "sitemap",
+        "dropped/sitemap_repeat",
+        _sitemap_cycle,
+        "a sitemap index cycle A → B → A",
+        requests_at_most=2,
+    ),
+    Case(
+        "sitemap_nested",
+        "sitemap",
+        "dropped/sitemap_too_deep",
+        _sitemap_nested,
+        "a sitemap index nested 20 deep",
+        requests_at_most=3,
+    ),
+    Case(
+        "sitemap_session",
+        "sitemap",
+        "dropped/sitemap_repeat",
+        _sitemap_session,
+        "a sitemap index child with a new session id on every visit",
+        requests_at_most=2,
+    ),
+    Case(
+        "sitemap_calendar",
+        "sitemap",
+        "dropped/sitemap_too_deep",
+        _sitemap_calendar,
+        "an endless calendar of monthly sitemap indexes, each naming the month before and after",
+        requests_at_most=4,
+    ),
 ]
 CASES_BY_NAME = {case.name: case for case in CASES}
 
