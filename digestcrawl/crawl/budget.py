@@ -74,7 +74,8 @@ class SourceBudget:
         if self._queued[source]:
             count(self.crawler, source, "deferred", -1)
             return self._queued[source].popleft()()
-        self._spent[source] -= 1
+        # Distributed, another worker may have queued the request: this one never counted it.
+        self._spent[source] = max(0, self._spent[source] - 1)
         return None
 
     def clear(self) -> None:
