@@ -2,12 +2,13 @@
 fetch in a crawl, so that a 50,000-URL sitemap costs a bounded crawl, not seven hours.
 
 The spider takes a source's entries newest first (``newest_first``: by the entry's date, undated
-last; entries of one document are sorted, documents of one source come first-come) and asks the
-budget before each request. Past the cap a request waits in the source's queue and counts as
-``digestcrawl/source/<name>/deferred``. A request the incremental middleware skips (stored and
-unchanged) made no fetch: its place goes to the next queued one (``refund``). What is still queued
-when the crawl ends stays counted as deferred; the next run reads the feed again, its stored
-entries are skipped without a fetch, and the deferred ones are fetched then.
+last; the entries of one document, and an index's child sitemaps by ``lastmod``, are sorted; the
+documents of one source come first-come) and asks the budget before each request. Past the cap
+a request waits in the source's queue and counts as ``digestcrawl/source/<name>/deferred``. A
+request the incremental middleware skips (stored and unchanged) made no fetch: its place goes to
+the next queued one (``refund``). What is still queued when the crawl ends stays counted as
+deferred; the next run reads the feed again, its stored entries are skipped without a fetch, and
+the deferred ones are fetched then.
 
 Settings: SOURCE_MAX_REQUESTS (a source's ``max_requests`` in sources.yaml overrides it).
 """
@@ -17,13 +18,12 @@ from __future__ import annotations
 import logging
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
-from datetime import datetime
 
 import scrapy
 from scrapy.crawler import Crawler
 
 from digestcrawl.config import SourceConfig
-from digestcrawl.crawl.feeds import Entry
+from digestcrawl.crawl.feeds import Entry, recency
 from digestcrawl.ops.stats import count
 
 logger = logging.getLogger(__name__)
@@ -35,11 +35,7 @@ Pending = Callable[[], scrapy.Request]
 
 def newest_first(entries: Iterable[Entry]) -> list[Entry]:
     """Entries by date, newest first, undated last, in document order among equals."""
-    def age(entry: Entry) -> tuple[bool, float]:
-        when: datetime | None = entry.published or entry.updated
-        return (when is None, -when.timestamp() if when else 0.0)
-
-    return sorted(entries, key=age)
+    return sorted(entries, key=lambda entry: recency(entry.published or entry.updated))
 
 
 class SourceBudget:

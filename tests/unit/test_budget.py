@@ -10,7 +10,7 @@ from scrapy.utils.test import get_crawler
 
 from digestcrawl.config import SourceConfig
 from digestcrawl.crawl.budget import SourceBudget, newest_first
-from digestcrawl.crawl.feeds import Entry
+from digestcrawl.crawl.feeds import Entry, parse_sitemap
 from tests.conftest import project_settings
 
 DAY = datetime(2026, 1, 19, tzinfo=UTC)
@@ -52,3 +52,14 @@ def test_no_cap_at_zero() -> None:
     crawler = get_crawler(settings_dict=project_settings(SOURCE_MAX_REQUESTS=0))
     budget = SourceBudget.from_crawler(crawler)
     assert all(budget.request(FEED, lambda: scrapy.Request("https://big.example/")) for _ in range(1000))
+
+
+def test_an_index_lists_its_newest_sitemaps_first() -> None:
+    index = b"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+    <sitemap><loc>https://big.example/undated.xml</loc></sitemap>
+    <sitemap><loc>https://big.example/2025-12.xml</loc><lastmod>2025-12-31</lastmod></sitemap>
+    <sitemap><loc>https://big.example/2026-01.xml</loc><lastmod>2026-01-19T08:00:00Z</lastmod></sitemap>
+    <sitemap><loc>https://big.example/2025-11.xml</loc><lastmod>2025-11-30</lastmod></sitemap>
+    </sitemapindex>"""
+    assert parse_sitemap(index, UTC)[1] == [f"https://big.example/{name}.xml"
+                                            for name in ("2026-01", "2025-12", "2025-11", "undated")]
