@@ -65,15 +65,16 @@ class BigWeb:
                 path = urlsplit(self.path).path
                 with web._lock:
                     web.requests.append(path)
+                status, kind = 200, "application/xml"
                 if path in web.documents:
-                    body, kind = web.documents[path], "application/xml"
+                    body = web.documents[path]
                 elif path.startswith(("/s/", "/f/")):
                     body, kind = page(int(path.rsplit("/", 1)[1].removesuffix(".html"))), "text/html; charset=utf-8"
                 elif path == "/robots.txt":
                     body, kind = b"User-agent: *\nAllow: /\n", "text/plain"
                 else:
-                    body, kind = b"not found", "text/plain"
-                self.send_response(200 if kind != "text/plain" or path == "/robots.txt" else 404)
+                    status, body, kind = 404, b"not found", "text/plain"
+                self.send_response(status)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
