@@ -95,7 +95,7 @@ def main() -> int:
                             "CONCURRENT_REQUESTS_PER_DOMAIN": PER_DOMAIN, "DIGEST_ON_CLOSE": "False",
                             "STORE_URL": f"sqlite:///{args.work / 'db.sqlite3'}",
                             "REPORT_DIR": args.work / "reports", "STORE_SPOOL_DIR": args.work / "spool",
-                            "HTTPCACHE_DIR": args.work / "httpcache"}.items():
+                            "HTTPCACHE_DIR": args.work / "httpcache", "SOURCE_MAX_REQUESTS": 0}.items():
             command += ["-s", f"{name}={value}"]
         run = run_measured(command, ROOT, {**os.environ, "PYTHONPATH": str(ROOT)}, args.work / "crawl.log")
     print(f"crawl exit {run.returncode}, {run.wall_seconds} s, {run.cpu_seconds} CPU-s")

@@ -147,6 +147,8 @@ class SourceConfig(_Strict):
     follow: bool = True
     render: Literal["playwright"] | None = None
     delay: float | None = Field(default=None, ge=0)
+    # This source's request budget in a crawl, instead of SOURCE_MAX_REQUESTS (0: no cap).
+    max_requests: int | None = Field(default=None, ge=0)
     selectors: Selectors | None = None
     fields: FieldMap | None = None
     # Models this source speaks for (an official blog): its entries are theirs even when they

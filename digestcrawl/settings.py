@@ -49,6 +49,8 @@ DOWNLOADER_MIDDLEWARES = {
     "digestcrawl.crawl.robots.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "digestcrawl.crawl.cookies.BoundedCookiesMiddleware": 700,
+    # Before the cache and the download: a redirect back to a URL already visited is refused.
+    "digestcrawl.crawl.redirects.StopRedirectLoops": 590,
 }
 # Cookie jars (digestcrawl.crawl.cookies): bytes of one cookie's name and value, more dropped.
 COOKIES_MAX_SIZE = 4096
@@ -61,6 +63,14 @@ COOKIES_MAX_HEADER = 8192
 DOWNLOAD_HANDLERS: dict[str, str | None] = {"file": None, "data": None, "ftp": None, "s3": None}
 # DNS answers are checked against NETGUARD_ALLOW before Twisted connects (digestcrawl.crawl.netguard).
 TWISTED_DNS_RESOLVER = "digestcrawl.crawl.netguard.GuardedResolver"
+# Requests one source may make in a crawl (article pages and sitemap children, newest entries
+# first); the rest is counted deferred and fetched by the next run. At the polite delay (about
+# 0.6 s a page) two such sources on one host take about 4 minutes. A source's `max_requests`
+# overrides it; 0: no cap (digestcrawl.crawl.budget).
+SOURCE_MAX_REQUESTS = 200
+# Sitemap index levels followed below a source's URL (sitemaps.org allows 1); each child sitemap
+# is fetched once per crawl (digestcrawl.crawl.discovery).
+SITEMAP_MAX_DEPTH = 2
 # Incremental crawls: feeds are revalidated with conditional GETs (ETag / If-Modified-Since);
 # stored, unchanged articles are not fetched again.
 HTTPCACHE_ENABLED = True

@@ -6,14 +6,19 @@ category), validated into the crawl context (``digestcrawl.context``) that the s
 its crawler. Callbacks stay thin: parsing lives in ``digestcrawl.crawl.feeds`` and
 ``digestcrawl.text.extraction``.
 
+Each source's requests are bounded: a budget, newest entries first (``digestcrawl.crawl.budget``),
+and sitemap children once each and not too deep (``digestcrawl.crawl.discovery``). Listed URLs
+are requested under one form (``digestcrawl.crawl.urls.request_url``).
+
 Settings read: those of the crawl context, DOWNLOAD_MAXSIZE (also the cap on a gzipped feed's
-or sitemap's inflated size).
+or sitemap's inflated size), and those of the budget and the sitemap discovery.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -26,6 +31,8 @@ from twisted.python.failure import Failure
 
 from digestcrawl.config import SourceConfig
 from digestcrawl.context import CrawlContext
+from digestcrawl.crawl.budget import SourceBudget, newest_first
+from digestcrawl.crawl.discovery import SitemapDiscovery
 from digestcrawl.crawl.expand import SourceURL, source_urls
 from digestcrawl.crawl.extraction_pool import ExtractionError, ExtractionPool, ExtractionShortfall
 from digestcrawl.crawl.failures import download_error_reason
@@ -33,7 +40,7 @@ from digestcrawl.crawl.feeds import Entry, FeedError, parse_feed, parse_json_api
 from digestcrawl.crawl.hub import HubRepo, parse_hub_models
 from digestcrawl.crawl.incremental import ENTRY_CHANGED, UnchangedArticle
 from digestcrawl.crawl.netguard import BrowserGuard, GuardRefusal
-from digestcrawl.crawl.urls import canonical_url, is_http, strip_tracking, unwrap_bing
+from digestcrawl.crawl.urls import canonical_url, is_http, request_url, unwrap_bing
 from digestcrawl.items import Article, RepoStats
 from digestcrawl.ops.stats import count
 from digestcrawl.text.dates import Dated, best_date, url_date
@@ -50,6 +57,8 @@ class SourceSpider(scrapy.Spider):
     # components. Distributed: the Redis dupefilter, not this process, dedups requests.
     context: CrawlContext
     extraction: ExtractionPool
+    budget: SourceBudget
+    discovery: SitemapDiscovery
 
     # Article URL → latest feed-entry time seen for it in this run (several feeds may list one
     # article; it is fetched once). Across runs, and after a crash with JOBDIR, the database
@@ -77,6 +86,8 @@ class SourceSpider(scrapy.Spider):
         spider.context = CrawlContext.build(crawler, spider.name, cls.categories, spider._raw_args)
         spider.context.attach(crawler)
         spider.extraction = ExtractionPool.from_crawler(crawler)
+        spider.budget = SourceBudget.from_crawler(crawler)
+        spider.discovery = SitemapDiscovery.from_crawler(crawler)
         # Settings are still writable here (they freeze after the spider is created).
         # A source's delay is its host's rate limit (arXiv: 1 request / 3 s): one request at a
         # time, no jitter below it, and AutoThrottle may not lower it (its requests say so).
@@ -107,27 +118,31 @@ class SourceSpider(scrapy.Spider):
         self._requested.clear()
         self._listed.clear()
         self._read_repos.clear()
+        self.budget.clear()
+        self.discovery.clear()
         return list(self._start_sources())
 
     def _start_sources(self) -> Iterator[scrapy.Request]:
         for source in self.context.sources:
             for origin in source_urls(source, self.context.models, self.context.since):
+                self.discovery.start(source.name, origin.url)
                 yield self._source_request(origin.url, source, origin)
 
-    def _source_request(self, url: str, source: SourceConfig, origin: SourceURL) -> scrapy.Request:
+    def _source_request(self, url: str, source: SourceConfig, origin: SourceURL, depth: int = 0
+                        ) -> scrapy.Request:
         """A feed, sitemap, listing or API request. Always asked again, even when a resumed
         JOBDIR has seen it: revalidating it is a cheap conditional GET, losing its entries is
         not. Workers sharing a Redis queue leave it to the shared dupefilter instead, so each is
-        read once per crawl."""
+        read once per crawl. ``depth``: sitemap index levels below the source's URL."""
         meta: dict[str, Any] = {"source": source.name}
         if source.delay is not None:
             meta |= {"download_slot": slot_key(source.url), "autothrottle_dont_adjust_delay": True}
         return scrapy.Request(url, callback=self.parse_source, errback=self.request_failed,
-                              cb_kwargs={"source": source, "origin": origin}, meta=meta,
+                              cb_kwargs={"source": source, "origin": origin, "depth": depth}, meta=meta,
                               dont_filter=not self.context.distributed)
 
-    def parse_source(self, response: Response, source: SourceConfig, origin: SourceURL | None = None
-                     ) -> Iterator[Any]:
+    def parse_source(self, response: Response, source: SourceConfig, origin: SourceURL | None = None,
+                     depth: int = 0) -> Iterator[Any]:
         # Without an origin: a request queued (JOBDIR, Redis) by a version that had none.
         origin = origin or SourceURL(response.url)
         count(self.crawler, source.name, "fetched")
@@ -143,13 +158,18 @@ class SourceSpider(scrapy.Spider):
             entries, children = exc.recovered, []
         for child in children:
             url = response.urljoin(child)
-            if self._http_only(url, source, "sitemap child"):
-                yield self._source_request(url, source, origin)
+            if not self._http_only(url, source, "sitemap child"):
+                continue
+            if refusal := self.discovery.refusal(source.name, url, depth + 1):
+                count(self.crawler, source.name, f"dropped/{refusal}")
+                self.logger.info("Not following sitemap child of source %s (%s): %s", source.name, refusal, url[:200])
+            elif request := self.budget.request(source, partial(self._source_request, url, source, origin, depth + 1)):
+                yield request
         count(self.crawler, source.name, "entries", len(entries))
         first_party = _first_party(source, origin)
         # A release is titled by its tag ("v0.3.1"): its repository makes it a headline.
         repository = origin.label if source.owner_placeholder == "github_repo" else None
-        for entry in entries:
+        for entry in newest_first(entries):  # the budget takes the newest first
             if repository and repository not in entry.title:
                 entry.title = f"{repository} {entry.title}".strip()
             yield from self._follow_entry(entry, source, response.url, first_party)
@@ -212,7 +232,7 @@ class SourceSpider(scrapy.Spider):
         if not source.follow:
             yield self._article_from_entry(entry, source, feed_url, first_party)
             return
-        url = strip_tracking(entry.url)
+        url = request_url(entry.url)
         changed = entry.updated or entry.published
         listed = best_date([self._listed.get(url), Dated(entry.published, "feed") if entry.published else None],
                            source.zone)
@@ -222,7 +242,13 @@ class SourceSpider(scrapy.Spider):
             self._requested[url] = max(filter(None, (self._requested[url], changed)), default=None)
             return
         self._requested[url] = changed
-        yield scrapy.Request(
+        if request := self.budget.request(source, partial(self._article_request, url, source, entry, feed_url,
+                                                          first_party, changed)):
+            yield request
+
+    def _article_request(self, url: str, source: SourceConfig, entry: Entry, feed_url: str,
+                         first_party: dict[str, str], changed: datetime | None) -> scrapy.Request:
+        return scrapy.Request(
             url, callback=self.parse_article, errback=self.request_failed, dont_filter=not self.context.distributed,
             cb_kwargs={"source": source, "entry": entry, "feed_url": feed_url, "first_party": first_party},
             # Article pages are not kept in the HTTP cache: the database knows what is stored.
@@ -328,11 +354,14 @@ class SourceSpider(scrapy.Spider):
         carried = response.meta.get(ENTRY_CHANGED)
         return self._requested.get(_requested_url(response)) or (datetime.fromisoformat(carried) if carried else None)
 
-    def request_failed(self, failure: Failure) -> None:
+    def request_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         request = failure.request  # type: ignore[attr-defined]
         source = request.meta.get("source", "unknown")
         if failure.check(UnchangedArticle):
             count(self.crawler, source, "skipped/unchanged")
+            # Not fetched: its place in the source's budget goes to the next deferred entry.
+            if (deferred := self.budget.refund(source)) is not None:
+                yield deferred
         elif isinstance(failure.value, GuardRefusal):
             count(self.crawler, source, f"dropped/{failure.value.reason}")
         elif failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):

@@ -93,6 +93,20 @@ def test_pages_stating_other_figures_are_articles_not_copies(hostile_crawl: dict
     events = [hostile_crawl["report"]["sources"].get(name, {}) for name in NEVER_COPIES]
     assert all(e.get("stored", 0) == 1 and e.get("copies", 0) == 0 for e in events), events
     assert sum(e.get("related", 0) for e in events) == 1, events  # the second was near the first
+@pytest.mark.parametrize("case", [c for c in CASES if c.requests_at_most is not None], ids=lambda c: c.name)
+def test_traps_stop_after_a_few_requests(hostile_crawl: dict[str, Any], case: Any) -> None:
+    """Redirect loops, sitemap index cycles, deep nesting, session ids and endless calendars end
+    after a bounded number of requests (issue 20)."""
+    made = [path for path in hostile_crawl["requests"] if path == case.path or path.startswith(f"{case.path}/")]
+    assert 0 < len(made) <= case.requests_at_most, made
+
+
+def test_url_variants_fetched_once_stored_once(hostile_crawl: dict[str, Any]) -> None:
+    """One article listed under 300 URL variants (issue 20)."""
+    fetched = [path for path in hostile_crawl["requests"] if path.startswith("/src/url_variants/article")]
+    stored = [row["url"] for row in hostile_crawl["rows"] if "/src/url_variants/article" in row["url"]]
+    assert 1 <= len(fetched) <= 20, fetched
+    assert len(stored) == 1 and stored[0].endswith("/src/url_variants/article?id=7&lang=zh"), stored
 
 
 def test_no_local_file_read(hostile_crawl: dict[str, Any]) -> None:

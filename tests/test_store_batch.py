@@ -98,7 +98,7 @@ async def test_crawl_on_postgresql_stores_the_good_rows_of_a_batch_with_a_bad_on
         postgres_url: str, crawl_settings: dict[str, Any], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """Issue 13: a 400-character author failed the whole batch on PostgreSQL, and its innocent
     neighbours were spooled as "Database unavailable". A row still too long after the caps (a
-    2,066-character URL) is quarantined with its reason, not spooled forever."""
+    2,067-character URL) is quarantined with its reason, not spooled forever."""
     site = tmp_path / "web"
     shutil.copytree(SITE_ROOT, site)
     long_author = site / "mashdigi" / "en" / "alibabas-qianwen-platform-integrates-with-alipay.html"
@@ -111,7 +111,7 @@ async def test_crawl_on_postgresql_stores_the_good_rows_of_a_batch_with_a_bad_on
                     "utf-8")
     listing = site / "aibase" / "tw" / "news" / "index.html"
     listing.write_text(listing.read_text("utf-8").replace(
-        'href="/tw/news/24462.html"', f'href="/tw/news/24462.html?ref={"x" * 2020}"', 1), "utf-8")
+        'href="/tw/news/24462.html"', f'href="/tw/news/24462.html?page={"x" * 2020}"', 1), "utf-8")
     with FixtureWeb(root=site) as web:
         sources = web.write_sources(tmp_path / "sources.yaml")
         # Long batches: the bad rows share theirs with good ones.
@@ -133,7 +133,7 @@ async def test_crawl_on_postgresql_stores_the_good_rows_of_a_batch_with_a_bad_on
     assert [m for m in messages if "writing them one at a time" in m]
     [quarantined] = [json.loads(line) for line in (tmp_path / "spool" / "rejected.jsonl").open(encoding="utf-8")]
     assert quarantined["reason"] == "data_error" and "too long" in quarantined["detail"]
-    assert quarantined["article"]["url"].startswith(aibase[1] + "?ref=xxx")
+    assert quarantined["article"]["url"].startswith(aibase[1] + "?page=xxx")
     engine = sa.create_engine(postgres_url)
     with engine.connect() as conn:
         rows = {url: (author, site_name) for url, author, site_name in conn.execute(

@@ -12,12 +12,15 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 
+from digestcrawl.crawl.redirects import RedirectLoop
+
 REASONS: tuple[tuple[type[BaseException], str], ...] = (
     (DownloadTimeoutError, "timeout"),
     (DownloadCancelledError, "too_large"),  # DOWNLOAD_MAXSIZE, while downloading
     (ResponseDataLossError, "data_loss"),
     (DownloadConnectionRefusedError, "connection_refused"),
     (CannotResolveHostError, "dns"),
+    (RedirectLoop, "redirect_loop"),  # back to a URL it went through (digestcrawl.crawl.redirects)
 )
 
 
@@ -31,6 +34,6 @@ def download_error_reason(error: BaseException | None) -> str:
         message = str(error)
         if "DOWNLOAD_MAXSIZE" in message:  # HttpCompressionMiddleware: a decompression bomb
             return "too_large"
-        if "max redirections" in message:  # RedirectMiddleware: a loop or an endless chain
+        if "max redirections" in message:  # RedirectMiddleware: an endless chain
             return "redirect_loop"
     return "download"

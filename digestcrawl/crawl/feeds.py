@@ -72,6 +72,11 @@ class Entry:
         return bool(AD_TITLE.match(self.title))
 
 
+def recency(when: datetime | None) -> tuple[bool, float]:
+    """Sort key: newest first, undated last."""
+    return (when is None, -when.timestamp() if when else 0.0)
+
+
 def plain_text(html: str | None) -> str:
     """Markup-free, entity-free, whitespace-folded text."""
     if not html:
@@ -156,7 +161,8 @@ def parse_feed(body: bytes, base_url: str, zone: tzinfo, max_size: int | None = 
 
 def parse_sitemap(body: bytes, zone: tzinfo, max_size: int | None = None) -> tuple[list[Entry], list[str]]:
     """A news sitemap's entries (news:title, news:publication_date) and, for a sitemap index,
-    the child sitemaps to fetch. ``max_size`` caps a gzipped sitemap's inflated size."""
+    the child sitemaps to fetch, newest ``lastmod`` first. ``max_size`` caps a gzipped sitemap's
+    inflated size."""
     document = xml_document(body, max_size)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=False, huge_tree=False)
     try:
@@ -165,7 +171,11 @@ def parse_sitemap(body: bytes, zone: tzinfo, max_size: int | None = None) -> tup
         raise FeedError(f"not a sitemap: {exc}") from None
     tag = etree.QName(root).localname
     if tag == "sitemapindex":
-        return [], [loc.strip() for loc in root.xpath("sm:sitemap/sm:loc/text()", namespaces=SITEMAP_NS)]
+        children = [("".join(child.xpath("sm:loc/text()", namespaces=SITEMAP_NS)).strip(),
+                     parse_datetime("".join(child.xpath("sm:lastmod/text()", namespaces=SITEMAP_NS)).strip(), zone))
+                    for child in root.xpath("sm:sitemap", namespaces=SITEMAP_NS)]
+        # Newest first: a source's request budget goes to its recent sitemaps.
+        return [], [loc for loc, lastmod in sorted(children, key=lambda child: recency(child[1])) if loc]
     if tag != "urlset":
         raise FeedError(f"not a sitemap: root element <{tag}>")
     entries = []

@@ -1,4 +1,10 @@
-"""URL hygiene: unwrap search-engine redirects, strip tracking, map AMP to canonical."""
+"""URL hygiene: unwrap search-engine redirects, strip tracking, map AMP to canonical.
+
+``request_url`` is the one form a listed URL is requested and deduplicated under (article
+pages, sitemap children, redirect hops): without the parameters below, path session ids
+(``;jsessionid=…``) or fragment, its parameters sorted (w3lib's ``canonicalize_url``; a key's
+case is kept: ``A=1`` is not ``a=1``). ``canonical_url`` is the form an article is stored under.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,21 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
-TRACKING_PARAMS = re.compile(
-    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_[a-z]+|igshid|yclid|_ga|ref_src|spm|from|ocid|cmpid|"
-    r"oc|ncid|sr_share|share|cid)$",
-    re.IGNORECASE,
-)
+# Query parameters that name who sent the reader, a session or a cache-buster, never the page;
+# names are matched case-insensitively (``UTM_Source`` too), values never.
+TRACKING_PREFIXES = ("utm_", "mc_")  # campaign tags: utm_source, utm_medium, mc_cid, ...
+TRACKING_PARAMS = frozenset({
+    # click ids of ad and social networks
+    "fbclid", "gclid", "dclid", "msclkid", "igshid", "yclid", "_ga", "spm", "ocid", "cmpid", "ncid",
+    # referrers and share buttons
+    "ref", "ref_src", "from", "oc", "sr_share", "share", "cid",
+    # sessions
+    "sessionid", "session_id", "jsessionid", "phpsessid", "aspsessionid", "sid",
+    # cache-busters (jQuery's ``_=<ms>``)
+    "_",
+})
+# A session id in the path (``/a.html;jsessionid=0A1B``), as Java and PHP servers append it.
+PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sessionid|sid)=[^/;?#]*", re.IGNORECASE)
 AMP_PATH = re.compile(r"/amp(?=/)|/amp/?$|\.amp(?=\.html?$)")
 
 
@@ -25,11 +41,23 @@ def unwrap_bing(link: str) -> str:
     return link
 
 
+def is_tracking(name: str) -> bool:
+    name = name.lower()
+    return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
+
+
 def strip_tracking(url: str) -> str:
+    """The URL without tracking, session and cache-buster parameters or fragment."""
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not TRACKING_PARAMS.match(k)]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+             if not is_tracking(k)]
+    return urlunsplit((parts.scheme, parts.netloc, PATH_SESSION.sub("", parts.path), urlencode(query), ""))
+
+
+def request_url(url: str) -> str:
+    """The form a listed URL is requested and deduplicated under: one fetch for all the
+    variants a feed or a sitemap may list of one page."""
+    return canonicalize_url(strip_tracking(url), keep_fragments=False)
 
 
 def de_amp(url: str) -> str:
@@ -49,7 +77,7 @@ def canonical_url(url: str, page_canonical: str | None = None) -> str:
         if (urlsplit(candidate).scheme in ("http", "https")
                 and _site(candidate) == _site(url)):
             url = candidate
-    return canonicalize_url(de_amp(strip_tracking(url)), keep_fragments=False)
+    return request_url(de_amp(url))
 
 
 def _site(url: str) -> str:

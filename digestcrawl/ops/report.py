@@ -25,7 +25,7 @@ from digestcrawl.ops.monitors import Thresholds, evaluate, nothing_new
 
 logger = logging.getLogger(__name__)
 PREFIX = "digestcrawl/source/"
-COLUMNS = ("fetched", "entries", "relevant", "duplicate", "stored", "copies", "repo_stats")
+COLUMNS = ("fetched", "entries", "relevant", "duplicate", "stored", "copies", "repo_stats", "deferred")
 
 
 def per_source(stats: dict[str, Any]) -> dict[str, dict[str, int]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import itertools
 import json
 import struct
 import threading
@@ -133,6 +134,7 @@ class Case:
     fields: dict[str, str] | None = None  # json_api: JMESPath fields
     follow: bool = True
     robots_down: bool = False  # served on the second port, whose robots.txt answers 500
+    requests_at_most: int | None = None  # requests to the case's paths the crawl may make
 
     @property
     def path(self) -> str:
@@ -359,6 +361,83 @@ RSS = "application/rss+xml; charset=utf-8"
 XML = "application/xml"
 JSON = "application/json"
 STORED = "stored"
+
+# -- issue 20: budgets, traps, URL variants ----------------------------------------------------
+
+VARIANT_NOISE = [
+    "utm_source=rss",
+    "utm_medium=feed&utm_campaign=c{n}",
+    "UTM_Content=x{n}",
+    "ref=hp{n}",
+    "ref_src=tw",
+    "fbclid=IwAR{n}",
+    "gclid=Cj{n}",
+    "spm=a2c.{n}",
+    "sessionid={n}",
+    "PHPSESSID=s{n}",
+    "sid={n}",
+    "_={n}",
+]
+
+
+def url_variants(base: str, count: int = 300) -> list[str]:
+    """``count`` URLs of one article: tracking, session and cache-buster parameters, either
+    parameter order, a fragment, a ``;jsessionid=`` path parameter."""
+    urls = []
+    for n in range(count):
+        params = ["id=7", "lang=zh"][:: 1 if n % 2 else -1]
+        params.insert(n % 3, VARIANT_NOISE[n % len(VARIANT_NOISE)].format(n=n))
+        path = "/article" + (f";jsessionid={n:08X}" if n % 5 == 0 else "")
+        urls.append(f"{base}/src/url_variants{path}?{'&'.join(params)}" + (f"#c{n}" if n % 4 == 0 else ""))
+    return urls
+
+
+def _url_variants(reply: Reply) -> None:
+    if reply.rest.startswith("/article"):
+        reply.html(article(title="Qwen 同一篇文章的三百個網址"))
+        return
+    entries = [
+        ("Qwen 同一篇文章的三百個網址", url.replace("&", "&amp;"), PUBLISHED) for url in url_variants(reply.web.base)
+    ]
+    reply.send(rss(entries), RSS)
+
+
+def sitemap_index(children: list[str]) -> bytes:
+    locs = "".join(f"<sitemap><loc>{c.replace('&', '&amp;')}</loc></sitemap>" for c in children)
+    return (
+        f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</sitemapindex>'
+    ).encode()
+
+
+def _sitemap_cycle(reply: Reply) -> None:
+    base = f"{reply.web.base}/src/sitemap_cycle"
+    reply.send(sitemap_index([base if reply.rest == "/b" else f"{base}/b"]), XML)
+
+
+def _sitemap_nested(reply: Reply) -> None:
+    level = int(reply.rest.strip("/") or 0)
+    if level < 20:
+        reply.send(sitemap_index([f"{reply.web.base}/src/sitemap_nested/{level + 1}"]), XML)
+    else:
+        reply.send(b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"/>', XML)
+
+
+def _sitemap_session(reply: Reply) -> None:
+    visit = next(reply.web.visits)
+    reply.send(sitemap_index([f"{reply.web.base}/src/sitemap_session/child?sid={visit:x}{visit * 7919:x}"]), XML)
+
+
+def _sitemap_calendar(reply: Reply) -> None:
+    def month(i: int) -> str:
+        return f"{reply.web.base}/src/sitemap_calendar/{i // 12}-{i % 12 + 1:02d}.xml"
+
+    if not reply.rest:
+        reply.send(sitemap_index([month(2026 * 12)]), XML)
+        return
+    year, number = (int(part) for part in reply.rest.strip("/").removesuffix(".xml").split("-"))
+    index = year * 12 + number - 1
+    reply.send(sitemap_index([month(index - 1), month(index + 1)]), XML)
+
 
 CASES: list[Case] = [
     # --- pages that are fine: the control group ------------------------------------------
@@ -597,7 +676,7 @@ CASES: list[Case] = [
         "an unknown Content-Encoding",
     ),
     # --- redirects -----------------------------------------------------------------------------
-    Case("redirect_loop", "page", "errors/redirect_loop", _redirect_loop, "a → b → a"),
+    Case("redirect_loop", "page", "errors/redirect_loop", _redirect_loop, "a → b → a", requests_at_most=2),
     Case("redirect_chain", "page", "errors/redirect_loop", _redirect_chain, "an endless chain of redirects"),
     Case(
         "redirect_file", "page", "dropped/bad_scheme", lambda r: r.redirect("file:///etc/passwd"), "a redirect to file:"
@@ -651,7 +730,14 @@ CASES: list[Case] = [
         ),
         "a meta refresh to file:",
     ),
-    Case("meta_refresh_loop", "page", "errors/redirect_loop", _meta_refresh_loop, "a meta refresh loop"),
+    Case(
+        "meta_refresh_loop",
+        "page",
+        "errors/redirect_loop",
+        _meta_refresh_loop,
+        "a meta refresh loop",
+        requests_at_most=2,
+    ),
     Case(
         "canonical_file",
         "page",
@@ -878,6 +964,42 @@ CASES: list[Case] = [
     ),
     Case("figure_720", "page", STORED, _page(lambda: figure_page(720)), "a page that says 720億"),
     Case("figure_320", "page", STORED, _page(lambda: figure_page(320)), "the same page, saying 320億"),
+    # --- issue 20: budgets, traps, URL variants
+    Case(
+        "url_variants", "feed", STORED, _url_variants, "one article listed under 300 URL variants", requests_at_most=21
+    ),
+    Case(
+        "sitemap_cycle",
+        "sitemap",
+        "dropped/sitemap_repeat",
+        _sitemap_cycle,
+        "a sitemap index cycle A → B → A",
+        requests_at_most=2,
+    ),
+    Case(
+        "sitemap_nested",
+        "sitemap",
+        "dropped/sitemap_too_deep",
+        _sitemap_nested,
+        "a sitemap index nested 20 deep",
+        requests_at_most=3,
+    ),
+    Case(
+        "sitemap_session",
+        "sitemap",
+        "dropped/sitemap_repeat",
+        _sitemap_session,
+        "a sitemap index child with a new session id on every visit",
+        requests_at_most=2,
+    ),
+    Case(
+        "sitemap_calendar",
+        "sitemap",
+        "dropped/sitemap_too_deep",
+        _sitemap_calendar,
+        "an endless calendar of monthly sitemap indexes, each naming the month before and after",
+        requests_at_most=4,
+    ),
 ]
 # Near-duplicates that state different figures: each is an article, neither a copy.
 NEVER_COPIES = ("figure_720", "figure_320")
@@ -929,6 +1051,7 @@ class HostileWeb:
     def __init__(self) -> None:
         self.stopping = threading.Event()
         self.requests: list[str] = []
+        self.visits = itertools.count()  # a new session id per visit (sitemap_session)
         self._lock = threading.Lock()
         self._server = _Server(self)
         self._robots_down = _Server(self, robots_status=500)
