@@ -61,7 +61,7 @@ class Command(BaseRunSpiderCommand):
             failures.watch(self.crawler_process.crawl(crawler, **opts.spargs))
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
-            self.exitcode = 1
+            self.exitcode = ERROR
             return
         runs = [c.stats.get_stats() for c in crawlers if c.stats is not None]
         finished = [c for c in crawlers if c.stats and c.stats.get_value("finish_reason") == "finished"]

@@ -18,8 +18,8 @@ CloseSpider limit) writes no post unless DIGEST_ON_PARTIAL is set: half a day's 
 replace a whole post. The digest runs in a daemon thread (``digestcrawl.ops.threads``), so a
 second signal stops the process without waiting for it.
 
-Settings: DIGEST_ON_CLOSE, DIGEST_ON_PARTIAL, DIGESTCRAWL_DISTRIBUTED, those of ``digestcrawl.crawl.workers`` and
-of ``digestcrawl.digest.daily``.
+Settings: DIGEST_ON_CLOSE, DIGEST_ON_PARTIAL, DIGESTCRAWL_DISTRIBUTED, those of
+``digestcrawl.crawl.workers`` and of ``digestcrawl.digest.daily``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Scrapy's crawler process stops gracefully on the first signal (the spider closes
 ``finish_reason: shutdown``) and stops the reactor on the second. Here:
 
 * :class:`ShutdownSignals` remembers the first signal for the exit code (``128 + signal``: 130
-  for SIGINT, 143 for SIGTERM) and whether a second one forced the stop.
+  for SIGINT, 143 for SIGTERM), and handles the signals of ``scrapy daily``'s own digests, after
+  the reactor.
 * :class:`CloseBeforeStop` (an extension): a signal that comes while the spider is already
   closing (the closing digest) stops the engine while the close is still running, and Scrapy
   then stops the reactor under it: no stats, no report. The extension holds ``engine_stopped``
@@ -39,31 +40,24 @@ class ShutdownSignals:
 
     def __init__(self) -> None:
         self.signum: int | None = None
-        self.forced = False
 
     def watch(self, process: CrawlerProcessBase) -> None:
-        """Note the signals ``process`` handles. Its handlers are bound methods that Scrapy
-        installs when the reactor starts (the second by the first), so wrapping them on the
-        instance sees both without replacing Scrapy's handling."""
-        shutdown, kill = process._signal_shutdown, process._signal_kill
+        """Note the first signal ``process`` handles. Its handler is a bound method that Scrapy
+        installs when the reactor starts, so wrapping it on the instance sees the signal without
+        replacing Scrapy's handling (which installs its own for the second)."""
+        shutdown = process._signal_shutdown
 
         def on_shutdown(signum: int, frame: Any) -> None:
             self.signum = self.signum or signum
             shutdown(signum, frame)
 
-        def on_kill(signum: int, frame: Any) -> None:
-            self.forced = True
-            kill(signum, frame)
-
-        setattr(process, "_signal_shutdown", on_shutdown)  # noqa: B010 (a bound method, on this instance)
-        setattr(process, "_signal_kill", on_kill)  # noqa: B010
+        setattr(process, "_signal_shutdown", on_shutdown)  # noqa: B010 (mypy: a method replaced)
 
     def after_reactor(self) -> None:
         """Handle signals once the reactor has stopped (``scrapy daily``'s own digests): the
         first is noted and the work goes on, a second raises :class:`ForcedStop`."""
         def handler(signum: int, _frame: Any) -> None:
             if self.signum is not None:
-                self.forced = True
                 raise ForcedStop(signum)
             self.signum = signum
             # Safe to log here: the main thread only waits for the digests' thread.
@@ -71,10 +65,6 @@ class ShutdownSignals:
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, handler)
-
-    @property
-    def exit_code(self) -> int | None:
-        return signal_exit_code(self.signum) if self.signum is not None else None
 
 
 class ForcedStop(BaseException):
