@@ -226,6 +226,27 @@ def test_a_second_signal_forces_the_stop_within_5s_and_leaves_the_previous_post(
     assert not [p for p in previous_post.parent.iterdir() if p != previous_post]
 
 
+def test_a_second_signal_mid_crawl_forces_the_stop_within_5s(
+        fixture_web: FixtureWeb, tmp_path: Path, previous_post: Path) -> None:
+    _, held = gated(fixture_web, tmp_path)
+    # An extraction worker process too: it must not hold the exit either.
+    process, output = start("crawl", "news", **settings(tmp_path, held, EXTRACTION_PROCESSES=1))
+    try:
+        assert fixture_web.wait_for_request("/gate/")
+        process.send_signal(signal.SIGTERM)
+        assert output.wait_for("Received SIGTERM")  # the graceful stop waits for the held requests
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=5) == 143
+    finally:
+        fixture_web.gate.set()
+        if process.poll() is None:
+            process.kill()
+    log = output.text()
+    assert "Received SIGTERM twice, forcing unclean shutdown" in log
+    assert log.rstrip().splitlines()[-1].endswith("Exit code 143: stopped by SIGTERM")
+    assert previous_post.read_text("utf-8") == PREVIOUS_POST
+
+
 STAGE_AND_WAIT = """
 import sys
 from pathlib import Path
