@@ -258,9 +258,9 @@ _PUBLISHING = threading.Lock()
 atexit.register(_PUBLISHING.acquire, timeout=PUBLISH_EXIT_WAIT)
 
 
-def remove_stale_staged(site_dir: Path) -> list[Path]:
+def remove_stale_staged(site_dir: Path) -> None:
     """Remove the temp and backup files that killed digests left in the site's post and image
-    folders (those of a live process are its digest in progress); the removed ones."""
+    folders (those of a live process are its digest in progress)."""
     removed = []
     for directory in (site_dir / POSTS_DIR, site_dir / IMAGE_DIR):
         for path in directory.glob(".*") if directory.is_dir() else ():
@@ -272,7 +272,6 @@ def remove_stale_staged(site_dir: Path) -> list[Path]:
     if removed:
         logger.info("Removed %d file(s) a stopped digest left: %s", len(removed),
                     ", ".join(str(path) for path in removed))
-    return removed
 
 
 def _alive(pid: int) -> bool:
