@@ -3,9 +3,11 @@ Scrapyd's logs, CI) sees a run that did nothing useful.
 
 ====  ==========================================================================================
 0     the run finished (monitors may still have warned, see the run report)
-1     error: bad spider arguments or settings, a crawl that failed to start (Scrapy's own code)
+1     error: bad spider arguments or settings, a database that cannot be opened or written, a crawl
+      that failed to start (Scrapy's own code); one ERROR line (digestcrawl.ops.startfailure)
 2     usage error: unknown command-line option (Scrapy's own code)
-3     every source failed: not one source answered, only errors (no network, dead proxy)
+3     every source failed: not one source answered, only errors or address-guard refusals (no
+      network, a dead proxy, no NETGUARD_ALLOW for private sources)
 4     the digest failed (stats ``digestcrawl/digest/failed``; ``scrapy daily``: its own digest)
 5     refused: the same crawl is already running (``finish_reason: already_running``)
 6     a distributed worker gave up on an unreachable Redis (``finish_reason: redis_lost``)
