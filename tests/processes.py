@@ -1,4 +1,5 @@
-"""Process trees from /proc (Linux): what a test needs to prove no process is left behind."""
+"""Child processes: their trees from /proc (Linux), to prove no process is left behind, and their
+output read as it comes (`Output`), to wait for a log line rather than sleep."""
 
 from __future__ import annotations
 
