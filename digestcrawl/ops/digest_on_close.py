@@ -14,9 +14,9 @@ the LLM failed), ``…/llm/malformed_body`` (LLM response bodies that were no ch
 ``…/llm/ungrounded_dropped`` (generated sentences, list items and tags the grounding check dropped).
 
 A partial crawl (any finish_reason but ``finished``: a SIGINT/SIGTERM's ``shutdown``, a
-worker's ``redis_lost``, a CloseSpider limit) writes no post unless DIGEST_ON_PARTIAL is set: half a day's articles would
-replace a whole post. The digest runs in a daemon thread (``digestcrawl.ops.threads``), so a
-second signal stops the process without waiting for it.
+worker's ``redis_lost``, a CloseSpider limit) writes no post unless DIGEST_ON_PARTIAL is set:
+half a day's articles would replace a whole post. The digest runs in a daemon thread
+(``digestcrawl.ops.threads``), so a second signal stops the process without waiting for it.
 
 Settings: DIGEST_ON_CLOSE, DIGEST_ON_PARTIAL, DIGESTCRAWL_DISTRIBUTED, those of
 ``digestcrawl.crawl.workers`` and of ``digestcrawl.digest.daily``.
