@@ -98,6 +98,7 @@ EXTENSIONS = {
     "digestcrawl.ops.runlock.RunLock": 100,
     "digestcrawl.ops.report.SourceReport": 500,
     "digestcrawl.ops.digest_on_close.DigestOnClose": 900,
+    "digestcrawl.ops.stops.CloseBeforeStop": 950,  # a signal while closing lets the close finish
 }
 
 # The models file (None: digestcrawl/conf/models.yaml); env DIGESTCRAWL_MODELS_FILE.
@@ -148,6 +149,8 @@ STORE_SPOOL_DIR = os.environ.get("DIGESTCRAWL_SPOOL_DIR", "data/spool")
 
 # Digest: written when a crawl closes (else only by `scrapy digest`).
 DIGEST_ON_CLOSE = True
+# Write the digest after a partial crawl too (stopped by a signal or a CloseSpider limit).
+DIGEST_ON_PARTIAL = False
 # The Jekyll site the posts are written into; env DIGEST_SITE_DIR.
 DIGEST_SITE_DIR = os.environ.get("DIGEST_SITE_DIR", "data/site")
 # Copy the shipped Jekyll skeleton into DIGEST_SITE_DIR when it has no _config.yml (no file is overwritten).

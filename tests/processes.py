@@ -1,9 +1,12 @@
-"""Process trees from /proc (Linux): what a test needs to prove no process is left behind."""
+"""Child processes: their trees from /proc (Linux), to prove no process is left behind, and their
+output read as it comes (`Output`), to wait for a log line rather than sleep."""
 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
+from typing import IO
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -57,3 +60,38 @@ def command_line(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except (FileNotFoundError, ProcessLookupError):
         return ""
+
+
+class Output:
+    """A child's output stream, read line by line in a thread (so the child never blocks on a
+    full pipe): a test waits for a line rather than sleeping."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def wait_for(self, text: str, timeout: float = 120.0) -> bool:
+        """Block until a line containing ``text`` has been written (False: not within ``timeout``
+        seconds, or the stream closed without it)."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: any(text in line for line in self.lines) or self._closed, timeout) and any(
+                text in line for line in self.lines)
+
+    def text(self, timeout: float = 120.0) -> str:
+        """Everything, once the stream has closed."""
+        self._thread.join(timeout)
+        with self._changed:
+            return "".join(self.lines)

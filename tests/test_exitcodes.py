@@ -5,6 +5,7 @@ refused as already running (tests/test_runlock.py), instead of 0 after a useless
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -26,6 +27,11 @@ SOURCE = "digestcrawl/source/"
     ([{"finish_reason": "finished", SOURCE + "a/errors/download": 3, SOURCE + "b/errors/http_503": 1}], False,
      EVERY_SOURCE_FAILED),
     ([{"finish_reason": "finished"}], False, OK),  # no source at all: nothing failed
+    # Refused by the address guard (no NETGUARD_ALLOW) is failed too, alone or with errors.
+    ([{"finish_reason": "finished", SOURCE + "a/dropped/refused_address": 3}], False, EVERY_SOURCE_FAILED),
+    ([{"finish_reason": "finished", SOURCE + "a/dropped/bad_scheme": 1, SOURCE + "b/errors/download": 1}], False,
+     EVERY_SOURCE_FAILED),
+    ([{"finish_reason": "finished", SOURCE + "a/dropped/off_topic": 3}], False, OK),  # drops are no failure
     ([{"finish_reason": "finished", SOURCE + "a/fetched": 1, "digestcrawl/digest/failed": 1}], False, DIGEST_FAILED),
     ([{"finish_reason": "finished", SOURCE + "a/fetched": 1}], True, DIGEST_FAILED),
     ([{"finish_reason": "already_running"}], False, ALREADY_RUNNING),
@@ -41,6 +47,12 @@ SOURCE = "digestcrawl/source/"
 ])
 def test_exit_code_table(runs: list[dict[str, Any]], digest_failed: bool, expected: int) -> None:
     assert exit_code(runs, digest_failed) == expected
+
+
+@pytest.mark.parametrize(("signum", "expected"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_wins_over_every_other_code(signum: int, expected: int) -> None:
+    runs = [{"finish_reason": "shutdown", SOURCE + "a/errors/download": 1}, {"finish_reason": "already_running"}]
+    assert exit_code(runs, digest_failed=True, signum=signum) == expected
 
 
 @pytest.fixture
@@ -109,3 +121,16 @@ def test_daily_whose_digest_fails_exits_digest_failed(fixture_web: FixtureWeb, t
     log = (tmp_path / "log").read_text("utf-8")
     assert "Digest of qwen for 2026-01-19 failed; the previous post, if any, is unchanged" in log
     assert log.rstrip().endswith("Exit code 4: the digest failed")
+
+
+@pytest.mark.parametrize("command", [("crawl", "news"), ("daily",)])
+def test_every_source_refused_by_the_guard_exits_every_source_failed(
+        tmp_path: Path, closed_port: int, command: tuple[str, ...]) -> None:
+    """Issue 20: a cron job without the allow-list had every source refused, and exited 0."""
+    sources = offline_sources(tmp_path / "sources.yaml", closed_port)
+    unguarded = {k: v for k, v in settings(tmp_path, sources).items() if k != "NETGUARD_ALLOW"}
+    result = run(scrapy_command(*command, spider_args={"model": "qwen", **FIXTURE_WINDOW}, settings=unguarded))
+    assert result.returncode == EVERY_SOURCE_FAILED, result.stderr[-2000:]
+    log = (tmp_path / "log").read_text("utf-8")
+    assert "refused_address" in log
+    assert log.rstrip().endswith("Exit code 3: every source failed")

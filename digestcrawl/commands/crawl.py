@@ -1,6 +1,8 @@
 """``scrapy crawl``, with exit codes a scheduler can act on (digestcrawl.ops.exitcodes): non-zero
-when every source failed, when the digest failed, or when the run was refused as already
-running. Everything else is Scrapy's own command."""
+when every source failed, when the digest failed, when the run was refused as already running,
+and 128 + the signal when SIGINT or SIGTERM stopped it (digestcrawl.ops.stops). A crawl that cannot
+start (a bad ``-a`` argument, a database that cannot be used) is one ERROR line and exit code 1
+(digestcrawl.ops.startfailure). Everything else is Scrapy's own command."""
 
 from __future__ import annotations
 
@@ -8,9 +10,12 @@ import argparse
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.crawler import Crawler
+from scrapy.exceptions import UsageError
 from scrapy.spiders import Spider
 
-from digestcrawl.ops.exitcodes import announce, exit_code
+from digestcrawl.ops.exitcodes import ERROR, announce, exit_code
+from digestcrawl.ops.startfailure import StartFailures, database_opens
+from digestcrawl.ops.stops import ShutdownSignals
 
 
 class Command(ScrapyCrawl):
@@ -21,6 +26,20 @@ class Command(ScrapyCrawl):
         return self.crawler
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().run(args, opts)
-        if self.exitcode == 0 and self.crawler is not None and self.crawler.stats is not None:
-            self.exitcode = announce(exit_code([self.crawler.stats.get_stats()]))
+        # Scrapy's run, with the started crawl and the shutdown signals watched.
+        if len(args) != 1:
+            raise UsageError("running 'scrapy crawl' needs exactly one spider")
+        process = self.crawler_process
+        assert process is not None and self.settings is not None
+        if not database_opens(self.settings):
+            self.exitcode = ERROR
+            return
+        stops = ShutdownSignals()
+        stops.watch(process)
+        StartFailures().watch(process.crawl(self._create_crawler(args[0]), **opts.spargs))
+        process.start()
+        if process.bootstrap_failed:
+            self.exitcode = ERROR
+            return
+        if self.crawler is not None and self.crawler.stats is not None:
+            self.exitcode = announce(exit_code([self.crawler.stats.get_stats()], signum=stops.signum))

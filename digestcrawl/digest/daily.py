@@ -39,7 +39,7 @@ from digestcrawl.digest.firstparty import FIRST_PARTY
 from digestcrawl.digest.infographic import infographic_png
 from digestcrawl.digest.llm import LLMConfig, LLMSummarizer
 from digestcrawl.digest.model import DigestInput, Language, LLMSpent, Story, StoryArticle, Summarizer
-from digestcrawl.digest.render import RenderOptions, StagedFiles, post_paths, render_post
+from digestcrawl.digest.render import RenderOptions, StagedFiles, post_paths, remove_stale_staged, render_post
 from digestcrawl.digest.repository import DigestRepository
 from digestcrawl.digest.site import Site
 from digestcrawl.digest.stories import EntityFinder, group_stories, loose_members, mark_follow_ups
@@ -205,7 +205,8 @@ def build_digests(settings: BaseSettings, jobs: Sequence[tuple[str, date]], *, p
     others nothing; a builder that cannot start (the database, a setting) fails them all, logged
     once. ``each`` hears every outcome as it comes (progress lines); ``prepare_site`` creates the
     site skeleton first, even when no day has articles (a site to build); ``engine`` opens a crawl's
-    engine to share (else the builder opens its own)."""
+    engine to share (else the builder opens its own). Files a stopped digest left in the site are
+    removed first."""
     def report(outcome: DigestOutcome) -> DigestOutcome:
         if each is not None:
             each(outcome)
@@ -217,6 +218,7 @@ def build_digests(settings: BaseSettings, jobs: Sequence[tuple[str, date]], *, p
         logger.exception("Digests of %s failed to start", ", ".join(f"{model} {day}" for model, day in jobs))
         return [report(failed_outcome(model, day, error)) for model, day in jobs]
     try:
+        remove_stale_staged(builder.site_dir)
         if prepare_site:
             try:
                 builder.site.prepare()

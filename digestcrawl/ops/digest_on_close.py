@@ -13,8 +13,13 @@ stands), ``…/fallback`` and ``…/fallback/<kind>`` (written by the extractive
 the LLM failed), ``…/llm/malformed_body`` (LLM response bodies that were no chat completion),
 ``…/llm/ungrounded_dropped`` (generated sentences, list items and tags the grounding check dropped).
 
-Settings: DIGEST_ON_CLOSE, DIGESTCRAWL_DISTRIBUTED, those of ``digestcrawl.crawl.workers`` and
-of ``digestcrawl.digest.daily``.
+A partial crawl (any finish_reason but ``finished``: a SIGINT/SIGTERM's ``shutdown``, a
+worker's ``redis_lost``, a CloseSpider limit) writes no post unless DIGEST_ON_PARTIAL is set:
+half a day's articles would replace a whole post. The digest runs in a daemon thread
+(``digestcrawl.ops.threads``), so a second signal stops the process without waiting for it.
+
+Settings: DIGEST_ON_CLOSE, DIGEST_ON_PARTIAL, DIGESTCRAWL_DISTRIBUTED, those of
+``digestcrawl.crawl.workers`` and of ``digestcrawl.digest.daily``.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from scrapy.exceptions import NotConfigured
 
 from digestcrawl.context import CrawlContext
 from digestcrawl.crawl.workers import WorkerRegistry
+from digestcrawl.ops.threads import in_daemon_thread
 from digestcrawl.store.database import Database
 from digestcrawl.store.runlock import REFUSED_STAT
 
@@ -44,6 +50,7 @@ class DigestOnClose:
         self.crawler = crawler
         distributed = crawler.settings.getbool("DIGESTCRAWL_DISTRIBUTED")
         self.workers = WorkerRegistry.from_crawler(crawler) if distributed else None
+        self.on_partial = crawler.settings.getbool("DIGEST_ON_PARTIAL")
         self.finished = asyncio.Event()  # set once the digest is written, or not to be
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -58,13 +65,13 @@ class DigestOnClose:
         if self.workers is not None:
             await self.workers.join()
 
-    async def spider_closed(self) -> None:
+    async def spider_closed(self, reason: str) -> None:
         try:
-            await self._write()
+            await self._write(reason)
         finally:
             self.finished.set()
 
-    async def _write(self) -> None:
+    async def _write(self, reason: str) -> None:
         if self.workers is not None and not await self.workers.finish():
             return
         stats = self.crawler.stats
@@ -74,8 +81,13 @@ class DigestOnClose:
             # lock writes the day's post when it closes.
             logger.info("No digest from a refused run: the run holding the lock writes it")
             return
+        if reason != "finished" and not self.on_partial:
+            logger.info("No digest from a partial crawl (finish_reason %s): the previous post stands; "
+                        "DIGEST_ON_PARTIAL writes one", reason)
+            return
         context = CrawlContext.of(self.crawler)
-        outcomes = await asyncio.to_thread(self._build_all, list(context.models), context.day)
+        # A daemon thread: a forced stop (a second signal) does not wait for the digest.
+        outcomes = await in_daemon_thread(self._build_all, list(context.models), context.day)
         for outcome in outcomes:
             if outcome.failed is not None:
                 stats.inc_value("digestcrawl/digest/failed")

@@ -7,7 +7,8 @@ Each check reads the per-source counters the spiders and pipelines keep
 * ``blocked``: 403/429 answers are at least MONITOR_BLOCKED_SHARE of a source's fetches;
 * ``layout_changed``: at least MONITOR_EXTRACTION_SHARE of a source's article pages gave no text
   (pages skipped as stored and unchanged count as pages with text);
-* ``every_source_failed``: no source answered at all, only errors (no network, a dead proxy);
+* ``every_source_failed``: no source answered at all, only errors or guard refusals (no network, a
+  dead proxy, no NETGUARD_ALLOW);
 * ``no_relevant_items``: the whole run found no relevant item, and did not list any stored
   article either. A run whose articles were all skipped as stored and unchanged (a rerun with
   nothing new: ``skipped/unchanged``) is ``nothing_new``, which is no failure; nor is a run that
@@ -24,6 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from digestcrawl.crawl.netguard import BadScheme, GuardRefusal, RefusedAddress
+
+REFUSED = frozenset(f"dropped/{kind.reason}" for kind in (GuardRefusal, RefusedAddress, BadScheme))
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,9 @@ def evaluate(sources: dict[str, dict[str, int]], totals: dict[str, int],
         if empty and empty >= thresholds.extraction_share * pages:
             failures.append(MonitorFailure("layout_changed", name, f"{empty} of {pages} pages gave no article text"))
     if every_source_failed(sources):
-        failed = sum(v for events in sources.values() for k, v in events.items() if k.startswith("errors/"))
-        failures.append(MonitorFailure("every_source_failed", None, f"no source answered: {failed} request(s) failed"))
+        failed_requests = sum(v for events in sources.values() for k, v in events.items() if is_failure(k))
+        failures.append(MonitorFailure("every_source_failed", None,
+                                       f"no source answered: {failed_requests} request(s) failed"))
     # A day without releases still reads the Hugging Face counters: that run works.
     if totals.get("relevant", 0) == 0 and not totals.get("repo_stats", 0) and not nothing_new(sources, totals):
         failures.append(MonitorFailure("no_relevant_items", None, "the run found no relevant item at all"))
@@ -83,9 +89,15 @@ def evaluate(sources: dict[str, dict[str, int]], totals: dict[str, int],
 
 
 def every_source_failed(sources: dict[str, dict[str, int]]) -> bool:
-    """No source gave a single response (feed, sitemap, API or page) and some gave errors."""
+    """No source gave a single response (feed, sitemap, API or page) and some gave errors or
+    were refused by the address guard (a cron job without NETGUARD_ALLOW fails as surely)."""
     return (not any(events.get("fetched", 0) for events in sources.values())
-            and any(key.startswith("errors/") for events in sources.values() for key in events))
+            and any(is_failure(key) for events in sources.values() for key in events))
+
+
+def is_failure(event: str) -> bool:
+    """A per-source event that is a failed request: an error, or a refusal by the address guard."""
+    return event.startswith("errors/") or event in REFUSED
 
 
 def nothing_new(sources: dict[str, dict[str, int]], totals: dict[str, int]) -> bool:

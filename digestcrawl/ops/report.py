@@ -10,6 +10,7 @@ for the monitors), MONITOR_BLOCKED_SHARE, MONITOR_EXTRACTION_SHARE, MONITOR_HIST
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import defaultdict
@@ -59,6 +60,7 @@ class SourceReport:
         self.thresholds = Thresholds(settings.getfloat("MONITOR_BLOCKED_SHARE"),
                                      settings.getfloat("MONITOR_EXTRACTION_SHARE"))
         self.started = datetime.now(UTC)
+        self.done = asyncio.Event()  # set once the report is written (digestcrawl.ops.stops)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -66,6 +68,12 @@ class SourceReport:
         return cls(crawler)
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
+        try:
+            await self._report(spider, reason)
+        finally:
+            self.done.set()
+
+    async def _report(self, spider: Spider, reason: str) -> None:
         # Signal handlers run side by side: the monitors judge the closing digest too.
         if (digest := self.crawler.get_extension(DigestOnClose)) is not None:
             await digest.finished.wait()

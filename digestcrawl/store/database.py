@@ -10,21 +10,38 @@ when first needed and disposed when the engine stops, after every component has 
 database down when the crawl opens), each call tries again, so a component that failed at
 start (the store: it spools) finds the database when it comes back.
 
+:meth:`open_at_start` is what ``scrapy crawl`` and ``scrapy daily`` check before any crawl starts
+(``digestcrawl.ops.startfailure``): a database that cannot be opened, read or written there is a
+configuration to fix, not an outage to spool through, and it raises :class:`StoreUnavailable`,
+one line with the URL (password masked) and the cause. A SQLite file is created there, with an
+INFO line naming it, only in a directory that exists: a mistyped path fails instead of starting
+an empty database (``scrapy migrate`` creates the directory).
+
 Blocking: call :meth:`ready` and the engine off the reactor thread.
 Settings read: STORE_URL, STORE_BUSY_TIMEOUT.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from digestcrawl.store.engine import ensure_schema, make_engine
+from digestcrawl.store.engine import ensure_schema, make_engine, masked_url, short_error, sqlite_file
 
 ATTRIBUTE = "digestcrawl_database"
+logger = logging.getLogger(__name__)
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be used; the message names it (password masked) and says why."""
+
+    def __init__(self, url: str, cause: str) -> None:
+        super().__init__(f"database {masked_url(url)} cannot be used: {cause}")
 
 
 class Database:
@@ -62,6 +79,19 @@ class Database:
                 ensure_schema(engine)
                 self._at_head = True
         return engine
+
+    def open_at_start(self) -> None:
+        """Open the database, at the current schema, or raise :class:`StoreUnavailable`."""
+        path = sqlite_file(self.url)
+        if path is not None and not path.parent.is_dir():
+            raise StoreUnavailable(self.url, f"directory {path.parent} does not exist "
+                                             "(scrapy migrate creates it and the database)")
+        if path is not None and not path.exists():
+            logger.info("Creating a new SQLite database at %s", path.resolve())
+        try:
+            self.ready()
+        except (SQLAlchemyError, OSError, ImportError) as error:
+            raise StoreUnavailable(self.url, short_error(getattr(error, "orig", None) or error)) from None
 
     def close(self) -> None:
         with self._lock:

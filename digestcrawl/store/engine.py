@@ -3,6 +3,7 @@ and how a database error reads: a row the database refuses, or a database out of
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import (
+    ArgumentError,
     DataError,
     DBAPIError,
     IntegrityError,
@@ -62,6 +64,25 @@ def ensure_schema(engine: Engine, attempts: int = 3) -> None:
                 if attempt + 1 == attempts:
                     raise
                 time.sleep(0.5 * (attempt + 1))
+
+
+def masked_url(url: str) -> str:
+    """``url`` with its password hidden, for a log line (masked by hand when it does not parse)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for another database, an in-memory one or a bad URL."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
 
 
 def short_error(exc: BaseException) -> str:
