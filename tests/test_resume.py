@@ -1,0 +1,86 @@
+"""Resume without loss: a JOBDIR crawl killed with a feed in flight, or resumed from a damaged
+queue, still stores the reference set; every source is requested again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+from tests.conftest import FIXTURE_WINDOW, ROOT, scrapy_command
+from tests.fixtureweb.server import FixtureWeb
+from tests.test_crawl import stored
+
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+FEED = "rssfeed/news.rss.xml"
+
+
+def crawl(tmp_path: Path, sources: Path, database: str, log: str, **extra: object) -> list[str]:
+    """One request at a time, so requests wait in the JOBDIR queue when the crawl stops."""
+    return scrapy_command("crawl", "news", spider_args={"model": "qwen", **FIXTURE_WINDOW}, settings={
+        "STORE_URL": f"sqlite:///{tmp_path / database}", "DIGESTCRAWL_SOURCES_FILE": sources,
+        "NETGUARD_ALLOW": "127.0.0.1", "DIGEST_ON_CLOSE": False, "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS": 1, "STORE_SPOOL_DIR": tmp_path / "spool",
+        "REPORT_DIR": tmp_path / "reports", "HTTPCACHE_DIR": f"{tmp_path / database}-cache",
+        "LOG_FILE": tmp_path / log, **extra})
+
+
+def reference(fixture_web: FixtureWeb, tmp_path: Path) -> tuple[Path, set[str]]:
+    fixture_web.reset()
+    sources = fixture_web.write_sources(tmp_path / "sources.yaml")
+    subprocess.run(crawl(tmp_path, sources, "reference.sqlite3", "reference.log"), cwd=ROOT, env=ENV, check=True,
+                   timeout=300)
+    return sources, set(stored(f"sqlite:///{tmp_path / 'reference.sqlite3'}"))
+
+
+def test_killed_with_a_feed_in_flight_resume_requests_it_again(fixture_web: FixtureWeb, tmp_path: Path) -> None:
+    sources, expected = reference(fixture_web, tmp_path)
+    gated = tmp_path / "gated.yaml"
+    gated.write_text(sources.read_text("utf-8").replace(fixture_web.url("udn", FEED),
+                                                        fixture_web.url("udn", f"gate/{FEED}")), "utf-8")
+    fixture_web.reset()
+    first = subprocess.Popen(crawl(tmp_path, gated, "db.sqlite3", "first.log", JOBDIR=tmp_path / "job"), cwd=ROOT,
+                             env=ENV, start_new_session=True)
+    try:
+        assert fixture_web.wait_for_request("/gate/", timeout=120)
+        os.killpg(first.pid, signal.SIGKILL)  # the crawl and its extraction workers
+        assert first.wait(timeout=60) == -signal.SIGKILL
+    finally:
+        fixture_web.gate.set()
+    assert set(stored(f"sqlite:///{tmp_path / 'db.sqlite3'}")) < expected
+
+    fixture_web.reset()
+    fixture_web.gate.set()
+    subprocess.run(crawl(tmp_path, gated, "db.sqlite3", "second.log", JOBDIR=tmp_path / "job"), cwd=ROOT, env=ENV,
+                   check=True, timeout=300)
+
+    assert sorted(stored(f"sqlite:///{tmp_path / 'db.sqlite3'}")) == sorted(expected)  # all, none twice
+    assert any(r.path == f"/gate/{FEED}" for r in fixture_web.requests)
+    log = (tmp_path / "second.log").read_text("utf-8")
+    assert "WARNING: JOBDIR request queue cannot be trusted (the run that wrote it did not close" in log
+    assert "'digestcrawl/jobdir/queue_set_aside': 1" in log
+    assert len(list((tmp_path / "job").glob("requests.queue.unreadable-*"))) == 1
+
+
+def test_truncated_queue_is_set_aside_and_the_crawl_starts_fresh(fixture_web: FixtureWeb, tmp_path: Path) -> None:
+    sources, expected = reference(fixture_web, tmp_path)
+    fixture_web.reset()
+    # Closed cleanly after two pages (Scrapy saved the queue's state), requests still queued.
+    subprocess.run(crawl(tmp_path, sources, "db.sqlite3", "first.log", JOBDIR=tmp_path / "job",
+                         CLOSESPIDER_PAGECOUNT=2), cwd=ROOT, env=ENV, check=True, timeout=300)
+    assert "'finish_reason': 'closespider_pagecount'" in (tmp_path / "first.log").read_text("utf-8")
+    queue_files = [p for p in (tmp_path / "job" / "requests.queue").rglob("*")
+                   if p.is_file() and p.name not in ("active.json", "info.json") and p.stat().st_size > 16]
+    assert queue_files
+    for path in queue_files:  # a disk that filled up, a copy cut short
+        path.write_bytes(path.read_bytes()[:-9])
+
+    subprocess.run(crawl(tmp_path, sources, "db.sqlite3", "second.log", JOBDIR=tmp_path / "job"), cwd=ROOT, env=ENV,
+                   check=True, timeout=300)
+
+    assert sorted(stored(f"sqlite:///{tmp_path / 'db.sqlite3'}")) == sorted(expected)
+    log = (tmp_path / "second.log").read_text("utf-8")
+    assert "WARNING: JOBDIR request queue cannot be trusted" in log
+    assert "Traceback" not in log
+    assert list((tmp_path / "job").glob("requests.queue.unreadable-*"))
