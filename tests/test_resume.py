@@ -1,9 +1,11 @@
 """Resume without loss: a JOBDIR crawl killed with a feed in flight, or resumed from a damaged
-queue, still stores the reference set; every source is requested again."""
+queue, still stores the reference set, every source requested again; a distributed worker killed
+with a request in flight loses it to no one (real Redis, real PostgreSQL)."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 from tests.conftest import FIXTURE_WINDOW, ROOT, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
 from tests.test_crawl import stored
+from tests.test_distributed import crawl_command, gated_sources, reference_urls, stored_urls_and_digests, worker_env
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 FEED = "rssfeed/news.rss.xml"
@@ -84,3 +87,30 @@ def test_truncated_queue_is_set_aside_and_the_crawl_starts_fresh(fixture_web: Fi
     assert "WARNING: JOBDIR request queue cannot be trusted" in log
     assert "Traceback" not in log
     assert list((tmp_path / "job").glob("requests.queue.unreadable-*"))
+
+
+def test_request_of_a_killed_worker_is_crawled_by_another(fixture_web: FixtureWeb, redis_url: str,
+                                                          postgres_url: str, tmp_path: Path) -> None:
+    sources, gated = gated_sources(fixture_web, tmp_path)
+    expected = reference_urls(tmp_path, sources)
+    logs = [tmp_path / f"worker{n}.log" for n in (1, 2)]
+    # One request at a time each, every feed held at the gate: once two wait there, each worker
+    # holds one. Each worker leads its own process group, so kill -9 takes its extraction workers.
+    workers = [subprocess.Popen(crawl_command(tmp_path, postgres_url, log, gated, DIGESTCRAWL_WORKER_TTL=3),
+                                cwd=ROOT, env=worker_env(redis_url, tmp_path), start_new_session=True)
+               for log in logs]
+    killed, survivor = workers
+    try:
+        assert fixture_web.wait_for_request("/gate/", timeout=120, count=2)
+        os.killpg(killed.pid, signal.SIGKILL)
+        assert killed.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        fixture_web.gate.set()
+    assert survivor.wait(timeout=300) == 0
+
+    urls, digests = stored_urls_and_digests(postgres_url)
+    assert sorted(urls) == sorted(expected)  # the killed worker's feed too, and no article twice
+    log = logs[1].read_text("utf-8")
+    assert re.search(r"WARNING: Re-queued \d+ request\(s\) taken by 1 worker\(s\) of crawl", log)
+    assert re.search(r"'digestcrawl/redis/requeued': [1-9]", log)
+    assert digests == 1 and "Traceback" not in log

@@ -25,6 +25,8 @@ class DistributedProfile:
             "SCHEDULER_PERSIST": True,
             "SCHEDULER_IDLE_BEFORE_CLOSE": 3,
             "SCHEDULER_QUEUE_KEY": f"{keys}:requests",
+            # A request taken by a worker that dies is crawled by another (reliable queue).
+            "SCHEDULER_QUEUE_CLASS": "digestcrawl.crawl.inflight.ReliablePriorityQueue",
             "SCHEDULER_DUPEFILTER_KEY": f"{keys}:dupefilter",
             # Set once per queue: found missing or changed, Redis lost the queue and it is re-seeded.
             "SCHEDULER_EPOCH_KEY": f"{keys}:epoch",

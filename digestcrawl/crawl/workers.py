@@ -71,6 +71,9 @@ if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1, expi
 return {-1, expired}
 """
 
+# The crawler attribute that holds its registry (WorkerRegistry.of).
+ATTRIBUTE = "_digestcrawl_worker_registry"
+
 # The claim outlives any closing worker's wait; a worker (re)joining the registry clears it.
 CLAIM_TTL_MS = 24 * 3600 * 1000
 
@@ -104,9 +107,31 @@ class WorkerRegistry:
         return cls(crawler, get_redis_from_settings(settings), settings.get("DIGESTCRAWL_CRAWL_ID"),
                    settings.getfloat("DIGESTCRAWL_WORKER_TTL"))
 
+    @classmethod
+    def of(cls, crawler: Crawler) -> WorkerRegistry:
+        """``crawler``'s one registry entry, shared by the scheduler (whose in-flight requests
+        it keeps alive) and the closing digest; made on the first call."""
+        registry = getattr(crawler, ATTRIBUTE, None)
+        if registry is None:
+            registry = cls.from_crawler(crawler)
+            setattr(crawler, ATTRIBUTE, registry)
+        assert isinstance(registry, WorkerRegistry)
+        return registry
+
     async def join(self) -> None:
+        if self._heartbeat is not None:  # already joined by another component
+            return
         await self._refresh(joining=True)
         self._heartbeat = asyncio.get_running_loop().create_task(self._beat_forever())
+
+    async def leave(self) -> None:
+        """Leave the crawl without a say in the digest (a worker that writes none)."""
+        await self._stop()
+        try:
+            await asyncio.to_thread(self.server.zrem, self.key, self.id)
+        except RedisError as exc:
+            self._count("redis_error")
+            logger.warning("Redis unreachable (%s): worker %s left its registry entry to expire", exc, self.id)
 
     async def finish(self) -> bool:
         """Leave the crawl; True when this worker is the one to write the digest."""
