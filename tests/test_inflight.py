@@ -8,12 +8,13 @@ import asyncio
 import time
 
 import pytest
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.exceptions import DontCloseSpider
+from scrapy.http import HtmlResponse
 from scrapy.utils.defer import deferred_f_from_coro_f, maybe_deferred_to_future
 from scrapy.utils.test import get_crawler
 
-from digestcrawl.crawl.inflight import ReliablePriorityQueue
+from digestcrawl.crawl.inflight import ReleaseProcessed, ReliablePriorityQueue
 from digestcrawl.crawl.scheduler import RedisScheduler
 
 TTL = 0.6  # seconds: heartbeats every 0.2 s
@@ -91,3 +92,29 @@ async def test_a_worker_closing_early_gives_back_what_it_took(redis_url: str, re
     assert len(other.queue) == back
     assert not stays_open(other)  # nothing left in flight anywhere, and no dead worker to reap
     await maybe_deferred_to_future(other.close("finished"))
+
+
+def in_flight(scheduler: RedisScheduler) -> int:
+    assert isinstance(scheduler.queue, ReliablePriorityQueue)
+    return int(scheduler.queue.server.zcard(scheduler.queue.processing_key))
+
+
+@deferred_f_from_coro_f
+async def test_a_request_is_released_once_its_items_left_the_pipelines(redis_url: str) -> None:
+    scheduler = await worker(redis_url, "release")
+    middleware = ReleaseProcessed.from_crawler(scheduler.crawler)
+    for url in ("http://127.0.0.1:9/feed.xml", "http://127.0.0.1:9/other.xml"):
+        scheduler.enqueue_request(Request(url))
+    feed, other = scheduler.next_request(), scheduler.next_request()
+    assert feed is not None and other is not None and in_flight(scheduler) == 2
+    response = HtmlResponse(feed.url, request=feed, body=b"<html></html>")
+    item = {"url": "http://127.0.0.1:9/a.html"}
+
+    output = list(middleware.process_spider_output(response, iter([item, Request("http://127.0.0.1:9/b.html")])))
+    assert len(output) == 2
+    assert in_flight(scheduler) == 2  # read, but its item is still in the pipelines
+    scheduler.crawler.signals.send_catch_log(signals.item_scraped, item=item, response=response,
+                                             spider=scheduler.spider)
+    assert in_flight(scheduler) == 1  # the feed is processed; the other request is still in flight
+    assert not stays_open(scheduler) and in_flight(scheduler) == 0
+    await maybe_deferred_to_future(scheduler.close("finished"))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from scrapy.settings import BaseSettings
 
+from digestcrawl.crawl.inflight import ReleaseProcessed
+
 
 class DistributedProfile:
     def update_settings(self, settings: BaseSettings) -> None:
@@ -35,3 +37,5 @@ class DistributedProfile:
         # spider settings still override each one.
         for name, value in profile.items():
             settings.set(name, value, priority="project")
+        # Next to the engine: it sees every output of a callback, to release its request.
+        settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", ReleaseProcessed, 0)

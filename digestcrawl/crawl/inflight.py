@@ -7,26 +7,39 @@ with the request's queue score), and names the worker in ``<queue key>:processin
 id is its entry in the crawl's worker registry (``digestcrawl.crawl.workers``), whose heartbeat
 keeps it alive.
 
+* :meth:`ReliablePriorityQueue.release`: one request was processed: its callback's output was
+  read and each of its items went through the pipelines (stored). The spider middleware
+  :class:`ReleaseProcessed` (added by the distributed profile, next to the engine) tells so with
+  the ``request_processed`` signal.
 * :meth:`ReliablePriorityQueue.done`: every request this worker took was processed (the
-  scheduler calls it when the spider is idle: nothing is downloading or being scraped, every
-  callback's items went through the pipelines), or the crawl finished.
+  scheduler calls it when the spider is idle: nothing is downloading or being scraped), or the
+  crawl finished. Requests that reach no callback (a failure and its errback, a redirect or a
+  retry, which are queued anew) are released this way.
 * :meth:`ReliablePriorityQueue.give_back`: a worker stopping before it finished (shutdown,
   ``redis_lost``) puts what it took back into the queue.
 * :meth:`ReliablePriorityQueue.reap`: any live worker moves the in-flight requests of workers
   whose registry entry expired (or is gone) back into the queue, with their scores.
 
-A request is taken again at most once per crash: one a dead worker had processed since its last
-idle moment is crawled again (a stored article is then skipped by the incremental middleware, a
-feed is a conditional GET). Requests are encoded by scrapy-redis's own serializer, and the Lua
+A request is taken again at most once per crash; besides the one in flight, what a dead worker
+took since its last idle moment and did not release (failures, redirects, articles the
+incremental middleware skipped) is asked again: a stored article is then skipped again, and a
+feed is a conditional GET. Requests are encoded by scrapy-redis's own serializer, and the Lua
 scripts move them as they are.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any, NamedTuple
 
-from scrapy import Request
+from redis.exceptions import RedisError
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
 from scrapy_redis.queue import PriorityQueue
+
+# Sent with ``request`` once its callback's output was read and its items left the pipelines.
+request_processed = object()
 
 # KEYS: queue, in-flight set of this worker, workers with in-flight sets. ARGV: worker id.
 _POP = """
@@ -93,6 +106,7 @@ class ReliablePriorityQueue(PriorityQueue):  # type: ignore[misc]  # scrapy-redi
         self._pop = self.server.register_script(_POP)
         self._give_back = self.server.register_script(_GIVE_BACK)
         self._reap = self.server.register_script(_REAP)
+        self._taken: dict[Request, bytes] = {}  # request → its member of the in-flight set
 
     @property
     def holders_key(self) -> str:
@@ -104,9 +118,19 @@ class ReliablePriorityQueue(PriorityQueue):  # type: ignore[misc]  # scrapy-redi
 
     def pop(self, timeout: int = 0) -> Request | None:
         data = self._pop(keys=[self.key, self.processing_key, self.holders_key], args=[self.worker])
-        return self._decode_request(data) if data else None
+        if not data:
+            return None
+        request: Request = self._decode_request(data)
+        self._taken[request] = data
+        return request
+
+    def release(self, request: Request) -> None:
+        data = self._taken.pop(request, None)
+        if data is not None:
+            self.server.zrem(self.processing_key, data)
 
     def done(self) -> None:
+        self._taken.clear()
         pipe = self.server.pipeline(transaction=True)
         pipe.delete(self.processing_key).srem(self.holders_key, self.worker)
         pipe.execute()
@@ -118,3 +142,61 @@ class ReliablePriorityQueue(PriorityQueue):  # type: ignore[misc]  # scrapy-redi
         requeued, dead, busy = self._reap(keys=[self.key, self.holders_key, self.workers_key],
                                           args=[self.worker, f"{self.holders_key}:"])
         return Reaped(int(requeued), int(dead), int(busy))
+
+
+class ReleaseProcessed:
+    """Spider middleware, next to the engine: sends ``request_processed`` for a response once
+    its callback's output was read (or raised) and every item of it was scraped, dropped or
+    failed in the pipelines."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self._items: dict[Response, int] = {}  # items of a response still in the pipelines
+        self._reading: set[Response] = set()  # responses whose output is still being read
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(self._item_done, signal=signal)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ReleaseProcessed:
+        return cls(crawler)
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        self._reading.add(response)
+        try:
+            for output in result:
+                self._count(response, output)
+                yield output
+        finally:
+            self._read(response)
+
+    async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]
+                                          ) -> AsyncIterator[Any]:
+        self._reading.add(response)
+        try:
+            async for output in result:
+                self._count(response, output)
+                yield output
+        finally:
+            self._read(response)
+
+    def _count(self, response: Response, output: Any) -> None:
+        if not isinstance(output, Request):
+            self._items[response] = self._items.get(response, 0) + 1
+
+    def _item_done(self, response: Response | None = None) -> None:
+        if response is None or response not in self._items:
+            return
+        self._items[response] -= 1
+        self._release_if_processed(response)
+
+    def _read(self, response: Response) -> None:
+        self._reading.discard(response)
+        self._items.setdefault(response, 0)
+        self._release_if_processed(response)
+
+    def _release_if_processed(self, response: Response) -> None:
+        if self._items[response] or response in self._reading:
+            return
+        del self._items[response]
+        # Redis unreachable: the request is released when the spider is idle instead.
+        self.crawler.signals.send_catch_log(request_processed, request=response.request, dont_log=RedisError)

@@ -18,8 +18,9 @@ dupefilter are gone, and the workers would finish "successfully" on part of the 
   ``digestcrawl/redis/lost`` (the ``redis_lost`` monitor fails).
 
 * A request a worker takes stays in its in-flight set until it was processed
-  (``digestcrawl.crawl.inflight``): the set is emptied when the spider is idle, and given back
-  to the queue when the worker stops before its crawl finished. Every worker re-queues, on its
+  (``digestcrawl.crawl.inflight``: released once its callback's items left the pipelines, the
+  rest when the spider is idle), and is given back to the queue when the worker stops before
+  its crawl finished. Every worker re-queues, on its
   heartbeat's rhythm and when idle, the in-flight requests of workers whose registry entry
   expired (``digestcrawl.crawl.workers``: killed, DIGESTCRAWL_WORKER_TTL after their last beat),
   with a WARNING and ``digestcrawl/redis/requeued``. An idle worker stays open while another
@@ -47,7 +48,7 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.defer import Deferred
 
-from digestcrawl.crawl.inflight import Reaped, ReliablePriorityQueue
+from digestcrawl.crawl.inflight import Reaped, ReliablePriorityQueue, request_processed
 from digestcrawl.crawl.workers import WorkerRegistry
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
         scheduler.workers = WorkerRegistry.of(crawler)
         scheduler._reaped_at = 0.0
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(scheduler.request_processed, signal=request_processed)
         return scheduler
 
     _waiting: deque[Request]
@@ -157,6 +159,10 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
             return False  # idle: spider_idle waits for Redis or gives up
         self._reachable()
         return pending
+
+    def request_processed(self, request: Request) -> None:
+        if isinstance(self.queue, ReliablePriorityQueue):
+            self.queue.release(request)
 
     def spider_idle(self) -> None:
         if self._failed:
