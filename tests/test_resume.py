@@ -6,14 +6,25 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 from pathlib import Path
 
+from redis import Redis
+from scrapy_redis import picklecompat
+
 from tests.conftest import FIXTURE_WINDOW, ROOT, scrapy_command
-from tests.fixtureweb.server import FixtureWeb
+from tests.fixtureweb.server import SITE_ROOT, FixtureWeb
 from tests.test_crawl import stored
-from tests.test_distributed import crawl_command, gated_sources, reference_urls, stored_urls_and_digests, worker_env
+from tests.test_distributed import (
+    crawl_command,
+    distributed,
+    gated_sources,
+    reference_urls,
+    stored_urls_and_digests,
+    worker_env,
+)
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 FEED = "rssfeed/news.rss.xml"
@@ -114,3 +125,42 @@ def test_request_of_a_killed_worker_is_crawled_by_another(fixture_web: FixtureWe
     assert re.search(r"WARNING: Re-queued \d+ request\(s\) taken by 1 worker\(s\) of crawl", log)
     assert re.search(r"'digestcrawl/redis/requeued': [1-9]", log)
     assert digests == 1 and "Traceback" not in log
+
+
+def test_a_killed_worker_had_released_what_it_finished(redis_url: str, postgres_url: str, tmp_path: Path) -> None:
+    """Killed while one article is in flight, a worker's in-flight set holds that article, not the
+    feed that listed it (processed, so released); the next worker stores the whole reference set."""
+    site = tmp_path / "web"
+    shutil.copytree(SITE_ROOT, site)
+    feed = site / "udn" / "rssfeed" / "news.rss.xml"
+    article = "news/story/7240/9269350.html"
+    feed.write_text(feed.read_text("utf-8").replace(f"<link>{{{{site:udn}}}}/{article}",
+                                                    f"<link>{{{{site:udn}}}}/gate/{article}"), "utf-8")
+    with FixtureWeb(root=site) as web:
+        sources = web.write_sources(tmp_path / "sources.yaml")
+        web.gate.set()
+        expected = reference_urls(tmp_path, sources)
+        web.reset()
+        logs = [tmp_path / f"worker{n}.log" for n in (1, 2)]
+        command = [crawl_command(tmp_path, postgres_url, log, sources, DIGESTCRAWL_WORKER_TTL=3) for log in logs]
+        killed = subprocess.Popen(command[0], cwd=ROOT, env=worker_env(redis_url, tmp_path), start_new_session=True)
+        try:
+            assert web.wait_for_request(f"/gate/{article}", timeout=120)
+            os.killpg(killed.pid, signal.SIGKILL)
+            assert killed.wait(timeout=30) == -signal.SIGKILL
+        finally:
+            web.gate.set()
+
+        queue = f"digestcrawl:{distributed(redis_url, tmp_path)['DIGESTCRAWL_CRAWL_ID']}:news:requests"
+        server = Redis.from_url(redis_url)
+        [holder] = server.smembers(f"{queue}:processing")
+        in_flight = {picklecompat.loads(member)["url"] for member in
+                     server.zrange(f"{queue}:processing:{holder.decode()}", 0, -1)}
+        server.close()
+        assert web.url("udn", f"gate/{article}") in in_flight
+        assert web.url("udn", "rssfeed/news.rss.xml") not in in_flight
+
+        assert subprocess.run(command[1], cwd=ROOT, env=worker_env(redis_url, tmp_path), timeout=300).returncode == 0
+    urls, _ = stored_urls_and_digests(postgres_url)
+    assert sorted(urls) == sorted(expected)
+    assert re.search(r"'digestcrawl/redis/requeued': [1-9]", logs[1].read_text("utf-8"))
