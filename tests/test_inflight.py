@@ -90,6 +90,8 @@ async def test_a_worker_closing_early_gives_back_what_it_took(redis_url: str, re
     await maybe_deferred_to_future(closing.close(reason))
     assert requeued(closing) == back
     assert len(other.queue) == back
+    # Without the closing digest (DIGEST_ON_CLOSE off here) the scheduler left the registry.
+    assert other.queue.server.zscore(closing.workers.key, closing.workers.id) is None
     assert not stays_open(other)  # nothing left in flight anywhere, and no dead worker to reap
     await maybe_deferred_to_future(other.close("finished"))
 

@@ -36,16 +36,16 @@ logger = logging.getLogger(__name__)
 # Present while a run uses the queue; found at open, the last run did not close it.
 MARKER = "in-use"
 # What reading a damaged queue raises: queuelib's framing (struct), its state files (JSON, a
-# ValueError), the pickled requests, a record cut short, a chunk file gone.
+# ValueError), a record cut short, a chunk file gone, and whatever unpickling bytes that are no
+# longer a request gives (a missing global is an AttributeError or an ImportError).
 UNREADABLE = (struct.error, ValueError, pickle.UnpicklingError, EOFError, OSError, KeyError, TypeError,
-              AttributeError)
+              AttributeError, ImportError)
 
 
 class ResumableScheduler(Scheduler):
     def open(self, spider: Spider) -> Deferred[None] | None:
         if self.dqdir is None:
             return super().open(spider)
-        self.spider = spider
         if (Path(self.dqdir) / MARKER).exists():
             self._set_aside("the run that wrote it did not close (killed?)")
         try:
