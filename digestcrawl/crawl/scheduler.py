@@ -20,11 +20,12 @@ dupefilter are gone, and the workers would finish "successfully" on part of the 
 * A request a worker takes stays in its in-flight set until it was processed
   (``digestcrawl.crawl.inflight``: released once its callback's items left the pipelines, the
   rest when the spider is idle), and is given back to the queue when the worker stops before
-  its crawl finished. Every worker re-queues, on its
+  its crawl finished. The worker joins the crawl's registry (``digestcrawl.crawl.workers``)
+  when the scheduler opens, before it takes a request. Every worker re-queues, on its
   heartbeat's rhythm and when idle, the in-flight requests of workers whose registry entry
-  expired (``digestcrawl.crawl.workers``: killed, DIGESTCRAWL_WORKER_TTL after their last beat),
-  with a WARNING and ``digestcrawl/redis/requeued``. An idle worker stays open while another
-  holds requests: they may still come back to the queue, or add to it.
+  expired (killed: DIGESTCRAWL_WORKER_TTL after their last beat), with a WARNING and
+  ``digestcrawl/redis/requeued``. An idle worker stays open while another holds requests: they
+  may still come back to the queue, or add to it.
 
 Settings: SCHEDULER_EPOCH_KEY, SCHEDULER_REDIS_DOWN_TIMEOUT (seconds), DIGEST_ON_CLOSE (without
 the closing digest the scheduler leaves the worker registry itself), and those of

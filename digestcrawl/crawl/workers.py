@@ -6,6 +6,10 @@ refreshes it every third of DIGESTCRAWL_WORKER_TTL, and re-adds it after Redis l
 the set itself expires two TTLs after the last heartbeat. A worker killed with -9 stops
 refreshing, so its entry expires instead of counting forever (an INCR/DECR counter kept it).
 
+A worker's entry is one per crawler (:meth:`WorkerRegistry.of`): the distributed scheduler joins
+it when it opens and names the worker's in-flight requests after its id
+(``digestcrawl.crawl.inflight``); an expired entry lets other workers re-queue them.
+
 When a worker closes, :meth:`WorkerRegistry.finish` removes its entry and drops expired ones in
 one Lua script; the worker writes the digest when no entry is left and it wins the claim key
 ``digestcrawl:<DIGESTCRAWL_CRAWL_ID>:digest`` (two workers closing at once: one writes; a worker that joins,
@@ -13,7 +17,8 @@ or comes back after its entry expired, clears the claim: the digest is due again
 watched for one TTL: a worker whose entry is refreshed is alive and will write the digest
 itself when it closes; one whose entry expires has died, and the closing worker writes instead.
 When Redis cannot be reached the worker writes the digest anyway (the digest is an upsert,
-and a digest written twice beats none).
+and a digest written twice beats none). A worker that writes no digest (DIGEST_ON_CLOSE off)
+leaves with :meth:`WorkerRegistry.leave` instead.
 
 Settings: DIGESTCRAWL_WORKER_TTL (seconds, default 30), DIGESTCRAWL_CRAWL_ID, and scrapy-redis's connection
 settings (REDIS_URL, REDIS_PARAMS, …) read by ``scrapy_redis.connection.get_redis_from_settings``.
