@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 from redis import Redis
@@ -127,15 +128,24 @@ def test_request_of_a_killed_worker_is_crawled_by_another(fixture_web: FixtureWe
     assert digests == 1 and "Traceback" not in log
 
 
-def test_a_killed_worker_had_released_what_it_finished(redis_url: str, postgres_url: str, tmp_path: Path) -> None:
-    """Killed while one article is in flight, a worker's in-flight set holds that article, not the
-    feed that listed it (processed, so released); the next worker stores the whole reference set."""
+def in_flight(server: Redis, queue: str) -> set[str]:
+    """The URLs of the requests workers of a crawl have taken and not released."""
+    return {picklecompat.loads(member)["url"] for holder in server.smembers(f"{queue}:processing")
+            for member in server.zrange(f"{queue}:processing:{holder.decode()}", 0, -1)}
+
+
+def test_a_killed_worker_had_released_what_it_stored(redis_url: str, postgres_url: str, tmp_path: Path) -> None:
+    """A worker releases each request once its items are stored: killed with one article held
+    at the gate, it holds that one and none of those it stored; the next worker stores the whole
+    reference set."""
     site = tmp_path / "web"
     shutil.copytree(SITE_ROOT, site)
     feed = site / "udn" / "rssfeed" / "news.rss.xml"
     article = "news/story/7240/9269350.html"
     feed.write_text(feed.read_text("utf-8").replace(f"<link>{{{{site:udn}}}}/{article}",
                                                     f"<link>{{{{site:udn}}}}/gate/{article}"), "utf-8")
+    queue = f"digestcrawl:{distributed(redis_url, tmp_path)['DIGESTCRAWL_CRAWL_ID']}:news:requests"
+    server = Redis.from_url(redis_url)
     with FixtureWeb(root=site) as web:
         sources = web.write_sources(tmp_path / "sources.yaml")
         web.gate.set()
@@ -146,21 +156,26 @@ def test_a_killed_worker_had_released_what_it_finished(redis_url: str, postgres_
         killed = subprocess.Popen(command[0], cwd=ROOT, env=worker_env(redis_url, tmp_path), start_new_session=True)
         try:
             assert web.wait_for_request(f"/gate/{article}", timeout=120)
+            # The pages it downloaded before are extracted and stored meanwhile; each is then
+            # released. Without release they would stay in flight: the deadline fails the test.
+            deadline = time.monotonic() + 60
+            while True:
+                stored_now = set(stored_urls_and_digests(postgres_url)[0])
+                fetched = stored_now & {web.url(r.site, r.path) for r in web.requests}
+                held = in_flight(server, queue)
+                if len(fetched) >= 2 and not held & stored_now:
+                    break
+                assert time.monotonic() < deadline, sorted(held & stored_now)
+                time.sleep(0.2)
             os.killpg(killed.pid, signal.SIGKILL)
             assert killed.wait(timeout=30) == -signal.SIGKILL
         finally:
             web.gate.set()
-
-        queue = f"digestcrawl:{distributed(redis_url, tmp_path)['DIGESTCRAWL_CRAWL_ID']}:news:requests"
-        server = Redis.from_url(redis_url)
-        [holder] = server.smembers(f"{queue}:processing")
-        in_flight = {picklecompat.loads(member)["url"] for member in
-                     server.zrange(f"{queue}:processing:{holder.decode()}", 0, -1)}
-        server.close()
-        assert web.url("udn", f"gate/{article}") in in_flight
-        assert web.url("udn", "rssfeed/news.rss.xml") not in in_flight
+        assert web.url("udn", f"gate/{article}") in in_flight(server, queue)
 
         assert subprocess.run(command[1], cwd=ROOT, env=worker_env(redis_url, tmp_path), timeout=300).returncode == 0
     urls, _ = stored_urls_and_digests(postgres_url)
     assert sorted(urls) == sorted(expected)
     assert re.search(r"'digestcrawl/redis/requeued': [1-9]", logs[1].read_text("utf-8"))
+    assert not in_flight(server, queue)  # the finished worker holds nothing
+    server.close()
