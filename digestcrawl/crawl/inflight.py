@@ -13,17 +13,17 @@ keeps it alive.
   the ``request_processed`` signal.
 * :meth:`ReliablePriorityQueue.done`: every request this worker took was processed (the
   scheduler calls it when the spider is idle: nothing is downloading or being scraped), or the
-  crawl finished. Requests that reach no callback (a failure and its errback, a redirect or a
-  retry, which are queued anew) are released this way.
+  crawl finished. Requests that reach no callback (a download error and its errback, a
+  redirect or a retry, which are queued anew, a page the incremental middleware skips) are
+  released this way.
 * :meth:`ReliablePriorityQueue.give_back`: a worker stopping before it finished (shutdown,
   ``redis_lost``) puts what it took back into the queue.
 * :meth:`ReliablePriorityQueue.reap`: any live worker moves the in-flight requests of workers
   whose registry entry expired (or is gone) back into the queue, with their scores.
 
-A request is taken again at most once per crash; besides the one in flight, what a dead worker
-took since its last idle moment and did not release (failures, redirects, articles the
-incremental middleware skipped) is asked again: a stored article is then skipped again, and a
-feed is a conditional GET. Requests are encoded by scrapy-redis's own serializer, and the Lua
+After a crash, besides the requests in flight, those the dead worker took since its last idle
+moment and did not release are asked again: a stored article is then skipped again, a feed is
+a conditional GET. Requests are encoded by scrapy-redis's own serializer, and the Lua
 scripts move them as they are.
 """
 
