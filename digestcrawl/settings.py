@@ -86,6 +86,10 @@ NETGUARD_ALLOW: list[str] = list(filter(None, os.environ.get("DIGESTCRAWL_NETGUA
 # Host verdicts kept for rendered pages and Chromium's own requests.
 NETGUARD_HOST_CACHE_SIZE = 10000
 
+# Scrapy's scheduler, whose JOBDIR queue is set aside when a kill or damage made it unreadable
+# (digestcrawl.crawl.jobqueue); the distributed profile replaces it with the Redis one.
+SCHEDULER = "digestcrawl.crawl.jobqueue.ResumableScheduler"
+
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,
     "pipelines.relevance.RelevancePipeline": 200,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from scrapy.settings import BaseSettings
 
+from digestcrawl.crawl.inflight import ReleaseProcessed
+
 
 class DistributedProfile:
     def update_settings(self, settings: BaseSettings) -> None:
@@ -25,6 +27,8 @@ class DistributedProfile:
             "SCHEDULER_PERSIST": True,
             "SCHEDULER_IDLE_BEFORE_CLOSE": 3,
             "SCHEDULER_QUEUE_KEY": f"{keys}:requests",
+            # A request taken by a worker that dies is crawled by another (reliable queue).
+            "SCHEDULER_QUEUE_CLASS": "digestcrawl.crawl.inflight.ReliablePriorityQueue",
             "SCHEDULER_DUPEFILTER_KEY": f"{keys}:dupefilter",
             # Set once per queue: found missing or changed, Redis lost the queue and it is re-seeded.
             "SCHEDULER_EPOCH_KEY": f"{keys}:epoch",
@@ -33,3 +37,5 @@ class DistributedProfile:
         # spider settings still override each one.
         for name, value in profile.items():
             settings.set(name, value, priority="project")
+        # Next to the engine: it sees every output of a callback, to release its request.
+        settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", ReleaseProcessed, 0)

@@ -17,7 +17,18 @@ dupefilter are gone, and the workers would finish "successfully" on part of the 
   seconds of outage, then closes with reason ``redis_lost``, one ERROR line and
   ``digestcrawl/redis/lost`` (the ``redis_lost`` monitor fails).
 
-Settings: SCHEDULER_EPOCH_KEY, SCHEDULER_REDIS_DOWN_TIMEOUT (seconds), and those of
+* A request a worker takes stays in its in-flight set until it was processed
+  (``digestcrawl.crawl.inflight``: released once its callback's items left the pipelines, the
+  rest when the spider is idle), and is given back to the queue when the worker stops before
+  its crawl finished. The worker joins the crawl's registry (``digestcrawl.crawl.workers``)
+  when the scheduler opens, before it takes a request. Every worker re-queues, on its
+  heartbeat's rhythm and when idle, the in-flight requests of workers whose registry entry
+  expired (killed: DIGESTCRAWL_WORKER_TTL after their last beat), with a WARNING and
+  ``digestcrawl/redis/requeued``. An idle worker stays open while another holds requests: they
+  may still come back to the queue, or add to it.
+
+Settings: SCHEDULER_EPOCH_KEY, SCHEDULER_REDIS_DOWN_TIMEOUT (seconds), DIGEST_ON_CLOSE (without
+the closing digest the scheduler leaves the worker registry itself), and those of
 ``scrapy_redis.scheduler.Scheduler`` (SCHEDULER_QUEUE_KEY, SCHEDULER_PERSIST, REDIS_URL, …); the
 distributed profile (``digestcrawl.crawl.distributed``) sets the keys from DIGESTCRAWL_CRAWL_ID.
 """
@@ -34,7 +45,12 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.scheduler import Scheduler
+from twisted.internet.defer import Deferred
+
+from digestcrawl.crawl.inflight import Reaped, ReliablePriorityQueue, request_processed
+from digestcrawl.crawl.workers import WorkerRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +75,10 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
         scheduler._down_since = None
         scheduler._tried = 0.0
         scheduler._failed = False
+        scheduler.workers = WorkerRegistry.of(crawler)
+        scheduler._reaped_at = 0.0
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(scheduler.request_processed, signal=request_processed)
         return scheduler
 
     _waiting: deque[Request]
@@ -67,11 +86,34 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
     _down_since: float | None  # time.monotonic() of the first failed call of an outage
     _tried: float  # time.monotonic() of the last call to Redis during an outage
     _failed: bool  # the queue was lost and could not be re-seeded
+    workers: WorkerRegistry  # this worker's entry: its id names its in-flight requests
+    _reaped_at: float  # time.monotonic() of the last look for dead workers' requests
 
-    def open(self, spider: Spider) -> None:
+    def open(self, spider: Spider) -> Deferred[None]:
         super().open(spider)
         self.epoch_key = self.epoch_key % {"spider": spider.name}
         self._epoch = self._current_epoch()
+        if isinstance(self.queue, ReliablePriorityQueue):
+            self.queue.track(self.workers.id, self.workers.key)
+        # In the registry before the first request is taken: a worker without an entry is dead.
+        return deferred_from_coro(self.workers.join())
+
+    def close(self, reason: str) -> Deferred[None] | None:
+        super().close(reason)
+        if isinstance(self.queue, ReliablePriorityQueue):
+            try:
+                if reason == "finished":
+                    self.queue.done()
+                elif returned := self.queue.give_back():
+                    self._count("requeued", returned)
+                    logger.info("Closing (%s): %d request(s) this worker had taken are back in the shared queue",
+                                reason, returned)
+            except RedisError as exc:
+                logger.warning("Redis unreachable (%s): the requests this worker had taken are re-queued by "
+                               "another worker once its registry entry expires", exc)
+        if self.crawler.settings.getbool("DIGEST_ON_CLOSE"):
+            return None  # the closing digest leaves the registry (digestcrawl.ops.digest_on_close)
+        return deferred_from_coro(self.workers.leave())
 
     def enqueue_request(self, request: Request) -> bool:
         try:
@@ -93,6 +135,9 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
                 raise RedisError("still unreachable")
             self._push_waiting()
             self._reseed_if_lost()
+            if (isinstance(self.queue, ReliablePriorityQueue)
+                    and time.monotonic() - self._reaped_at >= self.workers.interval):
+                self._reap()
             request: Request | None = self.queue.pop(self.idle_before_close)
         except RedisError as exc:
             self._unreachable(exc)
@@ -116,11 +161,16 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
         self._reachable()
         return pending
 
+    def request_processed(self, request: Request) -> None:
+        if isinstance(self.queue, ReliablePriorityQueue):
+            self.queue.release(request)
+
     def spider_idle(self) -> None:
         if self._failed:
             self._count("lost")
             raise CloseSpider("redis_lost")
         if self._down_since is None:
+            self._idle_in_flight()
             return
         down = time.monotonic() - self._down_since
         if down < self.down_timeout:
@@ -129,6 +179,31 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
                      "requests queued in Redis are not crawled by this worker", down)
         self._count("lost")
         raise CloseSpider("redis_lost")
+
+    def _idle_in_flight(self) -> None:
+        """Idle: every request this worker took was processed. Stay open while dead workers'
+        requests come back, or live ones hold some."""
+        if not isinstance(self.queue, ReliablePriorityQueue):
+            return
+        try:
+            self.queue.done()
+            reaped = self._reap()
+        except RedisError as exc:
+            self._unreachable(exc)
+            raise DontCloseSpider from exc
+        if reaped.requeued or reaped.busy:
+            raise DontCloseSpider
+
+    def _reap(self) -> Reaped:
+        """Put the requests of workers whose registry entry expired back into the queue."""
+        assert isinstance(self.queue, ReliablePriorityQueue)
+        self._reaped_at = time.monotonic()
+        reaped = self.queue.reap()
+        if reaped.requeued:
+            self._count("requeued", reaped.requeued)
+            logger.warning("Re-queued %d request(s) taken by %d worker(s) of crawl %s whose registry entry expired "
+                           "(killed?)", reaped.requeued, reaped.dead, self.workers.crawl_id)
+        return reaped
 
     def _current_epoch(self) -> str:
         """The crawl's epoch, set now (to a new random value) if Redis has none."""
@@ -193,5 +268,5 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
         assert self.crawler.stats is not None
         return self.crawler.stats
 
-    def _count(self, event: str) -> None:
-        self._stats.inc_value(f"digestcrawl/redis/{event}")
+    def _count(self, event: str, amount: int = 1) -> None:
+        self._stats.inc_value(f"digestcrawl/redis/{event}", amount)

@@ -6,6 +6,10 @@ refreshes it every third of DIGESTCRAWL_WORKER_TTL, and re-adds it after Redis l
 the set itself expires two TTLs after the last heartbeat. A worker killed with -9 stops
 refreshing, so its entry expires instead of counting forever (an INCR/DECR counter kept it).
 
+A worker's entry is one per crawler (:meth:`WorkerRegistry.of`): the distributed scheduler joins
+it when it opens and names the worker's in-flight requests after its id
+(``digestcrawl.crawl.inflight``); an expired entry lets other workers re-queue them.
+
 When a worker closes, :meth:`WorkerRegistry.finish` removes its entry and drops expired ones in
 one Lua script; the worker writes the digest when no entry is left and it wins the claim key
 ``digestcrawl:<DIGESTCRAWL_CRAWL_ID>:digest`` (two workers closing at once: one writes; a worker that joins,
@@ -13,7 +17,8 @@ or comes back after its entry expired, clears the claim: the digest is due again
 watched for one TTL: a worker whose entry is refreshed is alive and will write the digest
 itself when it closes; one whose entry expires has died, and the closing worker writes instead.
 When Redis cannot be reached the worker writes the digest anyway (the digest is an upsert,
-and a digest written twice beats none).
+and a digest written twice beats none). A worker that writes no digest (DIGEST_ON_CLOSE off)
+leaves with :meth:`WorkerRegistry.leave` instead.
 
 Settings: DIGESTCRAWL_WORKER_TTL (seconds, default 30), DIGESTCRAWL_CRAWL_ID, and scrapy-redis's connection
 settings (REDIS_URL, REDIS_PARAMS, …) read by ``scrapy_redis.connection.get_redis_from_settings``.
@@ -71,6 +76,9 @@ if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1, expi
 return {-1, expired}
 """
 
+# The crawler attribute that holds its registry (WorkerRegistry.of).
+ATTRIBUTE = "_digestcrawl_worker_registry"
+
 # The claim outlives any closing worker's wait; a worker (re)joining the registry clears it.
 CLAIM_TTL_MS = 24 * 3600 * 1000
 
@@ -104,9 +112,31 @@ class WorkerRegistry:
         return cls(crawler, get_redis_from_settings(settings), settings.get("DIGESTCRAWL_CRAWL_ID"),
                    settings.getfloat("DIGESTCRAWL_WORKER_TTL"))
 
+    @classmethod
+    def of(cls, crawler: Crawler) -> WorkerRegistry:
+        """``crawler``'s one registry entry, shared by the scheduler (whose in-flight requests
+        it keeps alive) and the closing digest; made on the first call."""
+        registry = getattr(crawler, ATTRIBUTE, None)
+        if registry is None:
+            registry = cls.from_crawler(crawler)
+            setattr(crawler, ATTRIBUTE, registry)
+        assert isinstance(registry, WorkerRegistry)
+        return registry
+
     async def join(self) -> None:
+        if self._heartbeat is not None:  # already joined by another component
+            return
         await self._refresh(joining=True)
         self._heartbeat = asyncio.get_running_loop().create_task(self._beat_forever())
+
+    async def leave(self) -> None:
+        """Leave the crawl without a say in the digest (a worker that writes none)."""
+        await self._stop()
+        try:
+            await asyncio.to_thread(self.server.zrem, self.key, self.id)
+        except RedisError as exc:
+            self._count("redis_error")
+            logger.warning("Redis unreachable (%s): worker %s left its registry entry to expire", exc, self.id)
 
     async def finish(self) -> bool:
         """Leave the crawl; True when this worker is the one to write the digest."""

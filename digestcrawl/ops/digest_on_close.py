@@ -49,7 +49,7 @@ class DigestOnClose:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         distributed = crawler.settings.getbool("DIGESTCRAWL_DISTRIBUTED")
-        self.workers = WorkerRegistry.from_crawler(crawler) if distributed else None
+        self.workers = WorkerRegistry.of(crawler) if distributed else None
         self.on_partial = crawler.settings.getbool("DIGEST_ON_PARTIAL")
         self.finished = asyncio.Event()  # set once the digest is written, or not to be
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)

@@ -137,7 +137,7 @@ def test_environment_variables(env: dict[str, str], expected: dict[str, object],
 
 
 @pytest.mark.parametrize(("flag", "scheduler", "queue_key"), [
-    (False, default_settings.SCHEDULER, None),
+    (False, "digestcrawl.crawl.jobqueue.ResumableScheduler", None),
     (True, "digestcrawl.crawl.scheduler.RedisScheduler", "digestcrawl:nightly:%(spider)s:requests"),
     ("1", "digestcrawl.crawl.scheduler.RedisScheduler", "digestcrawl:nightly:%(spider)s:requests"),
 ])
