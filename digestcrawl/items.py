@@ -78,6 +78,7 @@ ItemT = TypeVar("ItemT", Article, RepoStats)
 
 
 def is_article(adapter: ItemAdapter) -> bool:
-    """Whether the item behind ``adapter`` is an article (it has a title): the article pipelines
-    pass anything else, repository counters above all, through untouched."""
-    return "title" in adapter.field_names()
+    """Whether the item behind ``adapter`` is an article (an :class:`Article`, or one as another
+    item type such as a dict): anything but :class:`RepoStats`, the one other item spiders yield,
+    which the article pipelines pass through untouched."""
+    return not isinstance(adapter.item, RepoStats)
