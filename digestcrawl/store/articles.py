@@ -16,13 +16,12 @@ from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import case, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import StatementError
 
 from digestcrawl.items import Article, RepoStats
 from digestcrawl.store.caps import cap_fields
-from digestcrawl.store.engine import ensure_schema, make_engine, row_error_reason, short_error
+from digestcrawl.store.engine import dialect_insert, ensure_schema, make_engine, row_error_reason, short_error
 from digestcrawl.store.models import ArticleRow, DuplicateRow, MentionRow, RepoStatsRow, SourceRow
 
 logger = logging.getLogger(__name__)
@@ -60,7 +59,7 @@ class ArticleStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = dialect_insert(engine)
         self._source_ids: dict[str, int] = {}
         self._prepare_upserts()
 
