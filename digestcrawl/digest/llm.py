@@ -77,6 +77,7 @@ from digestcrawl.digest.prompt import (
 )
 from digestcrawl.digest.stories import EntityFinder, LooseMember, split_off
 from digestcrawl.text.chars import HAN
+from digestcrawl.validation import describe
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
@@ -253,11 +254,6 @@ def _response_format(schema: type[BaseModel]) -> dict[str, Any]:
 def _parse(text: str, schema: type[T]) -> T:
     # Some servers wrap JSON in a Markdown fence even when asked for a schema.
     return schema.model_validate_json(re.sub(r"^\s*```(?:json)?|```\s*$", "", text))
-
-
-def _describe(error: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}"
-                     for e in error.errors()[:5])[:1000]
 
 
 def _after(retries: int) -> str:
@@ -474,7 +470,7 @@ class LLMSummarizer:
                 if validate is not None:
                     validate(parsed)
             except ValidationError as exc:
-                error = _describe(exc)
+                error = describe(exc, "answer")
             except ValueError as exc:
                 error = str(exc)
             else:
@@ -539,7 +535,7 @@ class LLMSummarizer:
             completion = _Completion.model_validate_json(body)
         except ValidationError as error:
             tally.malformed += 1
-            raise LLMFault(f"LLM response is not a chat completion: {_describe(error)} "
+            raise LLMFault(f"LLM response is not a chat completion: {describe(error, 'answer')} "
                            f"(body starts {body[:80]!r})", "malformed_body") from None
         usage = (completion.usage.prompt_tokens, completion.usage.completion_tokens) if completion.usage else (0, 0)
         tally.prompt_tokens += usage[0]
