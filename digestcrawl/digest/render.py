@@ -33,7 +33,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
-import opencc
 import yaml
 from markupsafe import Markup
 from scrapy.settings import BaseSettings
@@ -41,7 +40,7 @@ from scrapy.settings import BaseSettings
 from digestcrawl.digest.firstparty import Release, releases
 from digestcrawl.digest.model import DigestInput, Story, StoryArticle, StorySummary, SummaryResult
 from digestcrawl.digest.sanitize import UNSAFE as CONTROL
-from digestcrawl.text.chars import squash_spaces
+from digestcrawl.text.chars import opencc_converter, squash_spaces, to_simplified
 
 logger = logging.getLogger(__name__)
 MODEL_KEY = re.compile(r"[a-z0-9-]+")
@@ -77,8 +76,7 @@ CHARACTER_CONFIGS = {"zh-TW": "s2tw"}  # the converter for kept words
 
 
 def _keep_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    simplified = opencc.OpenCC("t2s").convert
-    return re.compile("(" + "|".join(dict.fromkeys(form for word in words for form in (word, simplified(word))))
+    return re.compile("(" + "|".join(dict.fromkeys(form for word in words for form in (word, to_simplified(word))))
                       + ")")
 
 
@@ -337,22 +335,17 @@ def shorten(text: str, limit: int = TITLE_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + "..."
 
 
-@lru_cache(maxsize=4)
-def _converter(config: str) -> opencc.OpenCC:
-    return opencc.OpenCC(config)
-
-
 def to_script(text: str, language: str) -> str:
     """Chinese text in the output language's script; Japanese segments stay as written."""
     config = OPENCC_CONFIGS.get(language)
     if config is None or not text:
         return text
-    phrases, keep = _converter(config).convert, KEEP_PATTERNS.get(language)
+    phrases, keep = opencc_converter(config).convert, KEEP_PATTERNS.get(language)
 
     def convert(part: str) -> str:
         if keep is None:
             return phrases(part)
-        characters = _converter(CHARACTER_CONFIGS[language]).convert
+        characters = opencc_converter(CHARACTER_CONFIGS[language]).convert
         # split() with a group: kept words at odd indices.
         return "".join(characters(piece) if i % 2 else phrases(piece) for i, piece in enumerate(keep.split(part)))
 
