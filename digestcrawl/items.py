@@ -31,6 +31,9 @@ class Article:
     site_name: str | None = None
     publisher: str | None = None
     feed_url: str | None = None
+    # The URL the page was requested under (``crawl.urls.request_url`` of its feed link, before
+    # any redirect); ``url`` is the page's canonical one. The incremental check looks it up.
+    requested_url: str | None = None
     # Dates are timezone-aware; *_from says where each came from: jsonld, meta, feed, url, htmldate,
     # text (digestcrawl.text.dates.ORIGINS).
     published: datetime | None = None

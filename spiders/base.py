@@ -321,9 +321,10 @@ class SourceSpider(scrapy.Spider):
                            listed, url_date([response.url, requested], source.zone)], source.zone)
         published, published_from = (dated.moment, dated.origin) if dated else (None, None)
         yield Article(
-            url=canonical_url(response.url, page.canonical), source=source.name, category=source.category,
-            title=page.title or entry.title, text=page.text, snippet=entry.snippet or page.description or "",
-            locale=source.locale, language=page.language, author=page.author or entry.author,
+            url=canonical_url(response.url, page.canonical), requested_url=requested, source=source.name,
+            category=source.category, title=page.title or entry.title, text=page.text,
+            snippet=entry.snippet or page.description or "", locale=source.locale, language=page.language,
+            author=page.author or entry.author,
             site_name=page.site_name, publisher=entry.publisher or page.site_name or source.publisher,
             feed_url=feed_url,
             published=published, published_from=published_from, modified=page.modified,
