@@ -1,10 +1,7 @@
-# Automatically created by: scrapyd-deploy
+# scrapyd-deploy builds its egg by running this file; it would write a setup.py of its own (named
+# 'project', version 1.0) were there none. Name, version, packages and the Scrapy settings entry
+# point are pyproject.toml's.
 
-from setuptools import find_packages, setup
+from setuptools import setup
 
-setup(
-    name         = 'project',
-    version      = '1.0',
-    packages     = find_packages(),
-    entry_points = {'scrapy': ['settings = digestcrawl.settings']},
-)
+setup()

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from digestcrawl.validation import describe
+
 Script = Literal["latin", "zh-Hant", "zh-Hans", "ja"]
 ModelKey = Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
 SourceName = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
@@ -231,14 +233,6 @@ def _read_yaml(path: str | None, default: str) -> tuple[str, Any]:
         raise ConfigError(f"{label}: not valid YAML: {exc}") from exc
 
 
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"]) or "(entry)"
-        parts.append(f"field {where}: {error['msg']}")
-    return "; ".join(parts)
-
-
 def load_models(path: str | None = None) -> dict[str, ModelConfig]:
     """Load and validate models.yaml; any bad entry is fatal (nothing can be matched without it)."""
     label, data = _read_yaml(path, "models.yaml")
@@ -251,7 +245,7 @@ def load_models(path: str | None = None) -> dict[str, ModelConfig]:
         try:
             models[key] = ModelConfig.model_validate(entry)
         except ValidationError as exc:
-            raise ConfigError(f"{label}: model {key}: {_describe(exc)}") from None
+            raise ConfigError(f"{label}: model {key}: {describe(exc, '(entry)', prefix='field ')}") from None
     return models
 
 
@@ -285,7 +279,7 @@ def load_sources(path: str | None = None) -> tuple[list[SourceConfig], list[Sour
         try:
             source = SourceConfig.model_validate(entry)
         except ValidationError as exc:
-            problems.append(SourceProblem(label, entry_label, _describe(exc)))
+            problems.append(SourceProblem(label, entry_label, describe(exc, "(entry)", prefix="field ")))
             continue
         if source.name in seen:
             problems.append(SourceProblem(label, entry_label, "field name: duplicate name"))

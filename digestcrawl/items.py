@@ -31,6 +31,9 @@ class Article:
     site_name: str | None = None
     publisher: str | None = None
     feed_url: str | None = None
+    # The URL the page was requested under (``crawl.urls.request_url`` of its feed link, before
+    # any redirect); ``url`` is the page's canonical one. The incremental check looks it up.
+    requested_url: str | None = None
     # Dates are timezone-aware; *_from says where each came from: jsonld, meta, feed, url, htmldate,
     # text (digestcrawl.text.dates.ORIGINS).
     published: datetime | None = None
@@ -78,6 +81,7 @@ ItemT = TypeVar("ItemT", Article, RepoStats)
 
 
 def is_article(adapter: ItemAdapter) -> bool:
-    """Whether the item behind ``adapter`` is an article (it has a title): the article pipelines
-    pass anything else, repository counters above all, through untouched."""
-    return "title" in adapter.field_names()
+    """Whether the item behind ``adapter`` is an article (an :class:`Article`, or one as another
+    item type such as a dict): anything but :class:`RepoStats`, the one other item spiders yield,
+    which the article pipelines pass through untouched."""
+    return not isinstance(adapter.item, RepoStats)

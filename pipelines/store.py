@@ -43,11 +43,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from digestcrawl.context import CrawlContext
-from digestcrawl.items import Article, Item, ItemT, RepoStats
+from digestcrawl.items import Item, ItemT, is_article
 from digestcrawl.ops.signals import articles_retracted
 from digestcrawl.ops.stats import count
 from digestcrawl.store.articles import ArticleStore, RowOutcome
@@ -147,7 +148,8 @@ class StorePipeline:
                 return outcomes
             except DATABASE_ERRORS as exc:
                 logger.warning("Database write failed for %d article(s), first %s (attempt %d/%d): %s",
-                               len(articles), articles[0].url, attempt + 1, attempts, short_error(exc))
+                               len(articles), ItemAdapter(articles[0])["url"], attempt + 1, attempts,
+                               short_error(exc))
                 if attempt + 1 < attempts:
                     await asyncio.sleep(self.backoff * 2**attempt)
         return [UNAVAILABLE] * len(articles)
@@ -185,45 +187,47 @@ class StorePipeline:
             written.set_result(outcome)
 
     async def process_item(self, item: ItemT) -> ItemT:
-        if item.url in self.retracted:
+        adapter = ItemAdapter(item)
+        url, source, article = adapter["url"], adapter["source"], is_article(adapter)
+        if url in self.retracted:
             return item
-        if isinstance(item, Article) and item.duplicate_of:
+        if article and adapter["duplicate_of"]:
             # A copy is a link to its original (its outlet, URL and title): the text is the
             # original's, stored once; without a signature it is never matched as an original.
-            item.text, item.minhash = "", None
+            adapter["text"], adapter["minhash"] = "", None
         outcome = await self._join_batch(item)
-        if item.url in self.retracted:
+        if url in self.retracted:
             return item  # not written, or deleted once written
         if outcome.stored:
-            if isinstance(item, RepoStats):
-                count(self.crawler, item.source, "repo_stats")
+            if not article:
+                count(self.crawler, source, "repo_stats")
                 return item
-            event = "copies" if item.duplicate_of else "stored"
-            count(self.crawler, item.source, event)
-            if len(item.text) <= WALL_TEXT_MAX:  # short enough to be a wall retracted later
-                self.counted[item.url] = (item.source, event)
+            event = "copies" if adapter["duplicate_of"] else "stored"
+            count(self.crawler, source, event)
+            if len(adapter["text"]) <= WALL_TEXT_MAX:  # short enough to be a wall retracted later
+                self.counted[url] = (source, event)
             if outcome.truncated:
-                count(self.crawler, item.source, "truncated")
-                logger.warning("Stored %s with %s cut to fit the database", item.url, ", ".join(outcome.truncated))
+                count(self.crawler, source, "truncated")
+                logger.warning("Stored %s with %s cut to fit the database", url, ", ".join(outcome.truncated))
             return item
         if outcome.reason is not None:
             await self._reject(item, outcome)
             return item
         self.database_down = True
         await self._run(self.spool.append, item)
-        count(self.crawler, item.source, "spooled")
-        logger.error("Database unavailable: spooled %s to %s for the next run", item.url, self.spool.path)
+        count(self.crawler, source, "spooled")
+        logger.error("Database unavailable: spooled %s to %s for the next run", url, self.spool.path)
         return item
 
     async def retract(self, urls: list[str]) -> None:
         """Write none of ``urls``; delete those written, after the writes in progress."""
         self.retracted.update(urls)
         kept = []
-        for article, written in self.batch:
-            if article.url in self.retracted:
+        for item, written in self.batch:
+            if ItemAdapter(item)["url"] in self.retracted:
                 written.set_result(RETRACTED)
             else:
-                kept.append((article, written))
+                kept.append((item, written))
         self.batch = kept
         await asyncio.gather(*self.writes, return_exceptions=True)
         try:
@@ -239,13 +243,14 @@ class StorePipeline:
                 source, event = counted
                 count(self.crawler, source, event, -1)
 
-    async def _reject(self, article: Item, outcome: RowOutcome) -> None:
+    async def _reject(self, item: Item, outcome: RowOutcome) -> None:
         assert outcome.reason is not None
-        kind = "repo_stats" if isinstance(article, RepoStats) else "article"
-        await self._run(partial(self.rejected.add, outcome.reason, outcome.detail, **{kind: to_dict(article)}))
-        count(self.crawler, article.source, f"rejected/{outcome.reason}")
+        adapter = ItemAdapter(item)
+        kind = "article" if is_article(adapter) else "repo_stats"
+        await self._run(partial(self.rejected.add, outcome.reason, outcome.detail, **{kind: to_dict(item)}))
+        count(self.crawler, adapter["source"], f"rejected/{outcome.reason}")
         logger.error("The database refused %s (%s: %s): quarantined in %s",
-                     article.url, outcome.reason, outcome.detail, self.rejected.path)
+                     adapter["url"], outcome.reason, outcome.detail, self.rejected.path)
 
     async def _reject_line(self, line: CorruptLine) -> None:
         await self._run(partial(self.rejected.add, "corrupt_spool_line", line.error, spool=str(self.spool.path),

@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -40,6 +39,7 @@ from digestcrawl.crawl.feeds import Entry, FeedError, parse_feed, parse_json_api
 from digestcrawl.crawl.hub import HubRepo, parse_hub_models
 from digestcrawl.crawl.incremental import ENTRY_CHANGED, UnchangedArticle
 from digestcrawl.crawl.netguard import BrowserGuard, GuardRefusal
+from digestcrawl.crawl.robots import RobotsRefusal
 from digestcrawl.crawl.urls import canonical_url, is_http, request_url, unwrap_bing
 from digestcrawl.items import Article, RepoStats
 from digestcrawl.ops.stats import count
@@ -321,9 +321,10 @@ class SourceSpider(scrapy.Spider):
                            listed, url_date([response.url, requested], source.zone)], source.zone)
         published, published_from = (dated.moment, dated.origin) if dated else (None, None)
         yield Article(
-            url=canonical_url(response.url, page.canonical), source=source.name, category=source.category,
-            title=page.title or entry.title, text=page.text, snippet=entry.snippet or page.description or "",
-            locale=source.locale, language=page.language, author=page.author or entry.author,
+            url=canonical_url(response.url, page.canonical), requested_url=requested, source=source.name,
+            category=source.category, title=page.title or entry.title, text=page.text,
+            snippet=entry.snippet or page.description or "", locale=source.locale, language=page.language,
+            author=page.author or entry.author,
             site_name=page.site_name, publisher=entry.publisher or page.site_name or source.publisher,
             feed_url=feed_url,
             published=published, published_from=published_from, modified=page.modified,
@@ -364,7 +365,7 @@ class SourceSpider(scrapy.Spider):
                 yield deferred
         elif isinstance(failure.value, GuardRefusal):
             count(self.crawler, source, f"dropped/{failure.value.reason}")
-        elif failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+        elif failure.check(RobotsRefusal):
             count(self.crawler, source, "dropped/robots")
         elif isinstance(failure.value, HttpError):
             status = failure.value.response.status

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.parse
 import urllib.request
 import zipfile
@@ -79,6 +80,10 @@ def test_egg_carries_spiders_pipelines_templates_and_config(tmp_path: Path) -> N
             "templates/post.md.j2", "templates/headings.yaml", "templates/extractive.yaml",
             "digestcrawl/conf/models.yaml", "digestcrawl/conf/sources.yaml", "digestcrawl/conf/entities.yaml",
             "digestcrawl/settings.py"} <= names
+    # The egg's metadata is pyproject.toml's, not scrapyd-deploy's placeholder ('project', 1.0).
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    metadata = zipfile.ZipFile(egg).read("EGG-INFO/PKG-INFO").decode()
+    assert f"Name: {project['name']}\n" in metadata and f"Version: {project['version']}\n" in metadata
 
 
 def test_deploy_schedule_and_digest(scrapyd: str, fixture_web: FixtureWeb, tmp_path: Path) -> None:

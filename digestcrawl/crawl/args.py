@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from digestcrawl.text.dates import parse_datetime
+from digestcrawl.validation import describe
 
 RELATIVE = re.compile(r"^(\d+)\s*([hd])$")
 
@@ -63,8 +64,7 @@ class CrawlArgs(BaseModel):
                        until=_moment(raw["until"], zone, now, "until") if raw.get("until") else None,
                        sources=tuple(sources) if sources else None)
         except ValidationError as exc:
-            raise ArgumentError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                                          for e in exc.errors())) from None
+            raise ArgumentError(describe(exc, "arguments")) from None
 
 
 def _moment(value: Any, zone: tzinfo, now: datetime, name: str) -> datetime:

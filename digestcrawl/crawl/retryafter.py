@@ -8,6 +8,10 @@ hosts go on. A server asking for more than ``RETRYAFTER_MAX`` seconds gets no re
 even RetryMiddleware's: the response goes on to be reported as failed (``errors/http_<status>``)
 and is counted as ``digestcrawl/retry_after/gave_up``.
 
+Holding a slot drives Scrapy's private downloader internals (``Downloader.slots``, ``_latercall``,
+``Slot.lastseen``/``latercall``): ``tests/unit/test_retryafter_internals.py`` fails, naming the
+one that moved, when a Scrapy upgrade changes them.
+
 Settings: RETRYAFTER_MAX (float seconds), RETRYAFTER_CODES (list of statuses), RETRY_TIMES
 (Scrapy's).
 """

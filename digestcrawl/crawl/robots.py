@@ -4,9 +4,10 @@ Scrapy's retries) is disallowed entirely for the crawl (§2.3.1.4), where Scrapy
 
 :class:`RobotsTxtMiddleware` is registered in place of Scrapy's. The host is counted once as
 ``robots/unavailable`` (globally and for the source whose request asked for robots.txt) with one
-WARNING line; each request it refuses fails as Scrapy's robots refusals do ("Forbidden by
-robots.txt", which the spider counts as ``dropped/robots``). Other answers, and network errors,
-are Scrapy's: a 4xx allows everything.
+WARNING line. Each request robots.txt forbids (for either reason) fails with
+:class:`RobotsRefusal`, Scrapy's ``IgnoreRequest`` under its own type, so the spider counts
+``dropped/robots`` by type rather than by message text. Other answers, and network errors, are
+Scrapy's: a 4xx allows everything.
 
 Settings: ROBOTSTXT_OBEY, ROBOTSTXT_PARSER, ROBOTSTXT_USER_AGENT (Scrapy's).
 """
@@ -17,7 +18,9 @@ import logging
 
 from scrapy import Request
 from scrapy.downloadermiddlewares import robotstxt
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.robotstxt import RobotParser
 
 from digestcrawl.ops.stats import count
 
@@ -26,8 +29,20 @@ logger = logging.getLogger(__name__)
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 
 
+class RobotsRefusal(IgnoreRequest):
+    """A request robots.txt forbids (Scrapy's message, "Forbidden by robots.txt")."""
+
+
 class RobotsTxtMiddleware(robotstxt.RobotsTxtMiddleware):
-    """Scrapy's robots.txt middleware, with a 5xx robots.txt read as "Disallow: /"."""
+    """Scrapy's robots.txt middleware, with a 5xx robots.txt read as "Disallow: /" and its
+    refusals raised as :class:`RobotsRefusal`."""
+
+    def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
+        # Scrapy's check (its log line and robotstxt/forbidden stat), re-raised under our type.
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest as exc:
+            raise RobotsRefusal(*exc.args) from exc
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         if response.status >= 500:

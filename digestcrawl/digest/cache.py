@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from digestcrawl.store.engine import dialect_insert
 from digestcrawl.store.models import LLMCacheRow
 
 
@@ -37,7 +37,7 @@ def cache_key(model: str, prompt_version: str, messages: list[dict[str, Any]]) -
 class LLMCache:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = dialect_insert(engine)
 
     def get(self, key: str) -> CachedAnswer | None:
         query = select(LLMCacheRow.response, LLMCacheRow.prompt_tokens,

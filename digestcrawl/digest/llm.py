@@ -47,7 +47,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any, TypeVar, cast
 
@@ -77,6 +77,7 @@ from digestcrawl.digest.prompt import (
 )
 from digestcrawl.digest.stories import EntityFinder, LooseMember, split_off
 from digestcrawl.text.chars import HAN
+from digestcrawl.validation import describe
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
@@ -209,36 +210,31 @@ def _together(split: list[LooseMember]) -> list[set[str]]:
 
 @dataclass
 class _Tally:
-    """What one digest's calls cost and found; becomes the LLMSummaryResult's counts."""
+    """One digest's calls: what they cost (``spent``), what grounding found, and their limits;
+    becomes the LLMSummaryResult's counts."""
 
-    llm_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_calls: int = 0
+    spent: LLMSpent = field(default_factory=LLMSpent)
     grounding_failures: int = 0
     regenerated: int = 0
     replaced: list[str] = field(default_factory=list)
-    malformed: int = 0
     deadline: float = math.inf  # time.monotonic() by which the digest's calls must be done
     budget: int | None = None  # the most calls the digest may make (None: no cap)
 
     @classmethod
     def after(cls, spent: LLMSpent, deadline: float, budget: int | None = None) -> _Tally:
-        """A tally that counts on from what the digest already ``spent``."""
-        return cls(llm_calls=spent.llm_calls, cached_calls=spent.cached_calls,
-                   prompt_tokens=spent.prompt_tokens, completion_tokens=spent.completion_tokens,
-                   malformed=spent.malformed, deadline=time.monotonic() + deadline - spent.seconds,
-                   budget=budget)
+        """A tally that counts on from what the digest already ``spent`` (a copy: that stays)."""
+        return cls(spent=replace(spent), deadline=time.monotonic() + deadline - spent.seconds, budget=budget)
 
     def counts(self) -> dict[str, Any]:
         """The LLMSummaryResult's fields."""
-        values = asdict(self)
-        del values["deadline"], values["budget"]
-        return values
+        spent = asdict(self.spent)
+        del spent["seconds"]
+        return {**spent, "grounding_failures": self.grounding_failures, "regenerated": self.regenerated,
+                "replaced": list(self.replaced)}
 
-    def spent(self, seconds: float) -> LLMSpent:
-        return LLMSpent(self.llm_calls, self.cached_calls, self.prompt_tokens, self.completion_tokens,
-                        self.malformed, seconds)
+    def spent_in(self, seconds: float) -> LLMSpent:
+        """What the calls cost, having taken ``seconds``."""
+        return replace(self.spent, seconds=seconds)
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -253,11 +249,6 @@ def _response_format(schema: type[BaseModel]) -> dict[str, Any]:
 def _parse(text: str, schema: type[T]) -> T:
     # Some servers wrap JSON in a Markdown fence even when asked for a schema.
     return schema.model_validate_json(re.sub(r"^\s*```(?:json)?|```\s*$", "", text))
-
-
-def _describe(error: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}"
-                     for e in error.errors()[:5])[:1000]
 
 
 def _after(retries: int) -> str:
@@ -356,11 +347,11 @@ class LLMSummarizer:
         except LLMFault as fault:
             logger.warning("LLM merge check of %s for %s kept the offline grouping (%s): %s",
                            model_key, day, fault.kind, fault)
-            return stories, tally.spent(time.monotonic() - started)
+            return stories, tally.spent_in(time.monotonic() - started)
         split = [loose[verdict.id - 1] for verdict in answer.verdicts if not verdict.same]
         logger.info("LLM merge check of %s for %s: %s of %s loosely held articles split off%s", model_key, day,
                     len(split), len(loose), f": {', '.join(sorted(m.article.url for m in split))}" if split else "")
-        return split_off(stories, _together(split)), tally.spent(time.monotonic() - started)
+        return split_off(stories, _together(split)), tally.spent_in(time.monotonic() - started)
 
     def summarize(self, digest: DigestInput) -> SummaryResult:
         # The merge check's calls count in the digest's budget of stories + 2, its time in the deadline.
@@ -429,7 +420,7 @@ class LLMSummarizer:
                     problems: list[str]) -> StorySummary | None:
         logger.info("Story %s of %s failed grounding: %s", story.key, digest.model_key,
                     "; ".join(problems))
-        if tally.budget is not None and tally.llm_calls >= tally.budget:
+        if tally.budget is not None and tally.spent.llm_calls >= tally.budget:
             logger.info("Story %s of %s not regenerated: the digest's %s LLM calls are spent", story.key,
                         digest.model_key, tally.budget)
             return None
@@ -464,7 +455,7 @@ class LLMSummarizer:
                 parsed = _parse(cached.response, schema)
                 if validate is not None:
                     validate(parsed)
-                tally.cached_calls += 1
+                tally.spent.cached_calls += 1
                 return parsed
         error = ""
         for _ in range(2 if repair else 1):
@@ -474,7 +465,7 @@ class LLMSummarizer:
                 if validate is not None:
                     validate(parsed)
             except ValidationError as exc:
-                error = _describe(exc)
+                error = describe(exc, "answer")
             except ValueError as exc:
                 error = str(exc)
             else:
@@ -488,7 +479,7 @@ class LLMSummarizer:
     def _complete(self, tally: _Tally, messages: list[dict[str, str]],
                   schema: type[BaseModel]) -> tuple[str, tuple[int, int]]:
         """One call: attempts with backoff until an answer, a fault or the deadline."""
-        tally.llm_calls += 1
+        tally.spent.llm_calls += 1
         for retries in range(self.config.max_retries + 1):
             left = tally.left()
             if left <= 0:
@@ -538,10 +529,10 @@ class LLMSummarizer:
         try:
             completion = _Completion.model_validate_json(body)
         except ValidationError as error:
-            tally.malformed += 1
-            raise LLMFault(f"LLM response is not a chat completion: {_describe(error)} "
+            tally.spent.malformed += 1
+            raise LLMFault(f"LLM response is not a chat completion: {describe(error, 'answer')} "
                            f"(body starts {body[:80]!r})", "malformed_body") from None
         usage = (completion.usage.prompt_tokens, completion.usage.completion_tokens) if completion.usage else (0, 0)
-        tally.prompt_tokens += usage[0]
-        tally.completion_tokens += usage[1]
+        tally.spent.prompt_tokens += usage[0]
+        tally.spent.completion_tokens += usage[1]
         return completion.choices[0].message.content or "", usage

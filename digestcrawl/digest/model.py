@@ -108,10 +108,11 @@ class DayFigures:
     repo_trends: tuple[RepoTrend, ...] = ()  # the model's repositories, largest downloads first
 
 
-@dataclass(frozen=True)
+@dataclass
 class LLMSpent:
-    """What a digest's LLM calls before its summary (the merge check) cost: the summary's calls
-    count on from it, within one call budget and one deadline."""
+    """What a digest's LLM calls cost, the one count of it: the calls add to it as they go; the
+    merge check's is carried into the summary's, which counts on from it, within one call budget
+    and one deadline."""
 
     llm_calls: int = 0
     cached_calls: int = 0
@@ -133,7 +134,7 @@ class DigestInput:
     # The day's checkpoints, releases and papers (articles of category release/paper), whichever
     # story they are in: the post lists them all (``firstparty``).
     first_party: tuple[StoryArticle, ...] = ()
-    spent: LLMSpent = LLMSpent()
+    spent: LLMSpent = field(default_factory=LLMSpent)
 
     def article(self, article_id: int) -> StoryArticle | None:
         for story in self.stories:

@@ -2,7 +2,7 @@
 
 Extraction keeps what a page's layout put around the article: table markup (``| 首頁 |  | 分享 |``),
 Markdown marks, copyright lines, navigation bars, breadcrumbs, share buttons, bylines, and the
-same sidebar on every page of a site. ``clean_text`` removes them from one text, line by line
+same sidebar on every page of a site. ``strip_junk`` removes them from one text, line by line
 and, in a table row, cell by cell; ``repeated_lines`` finds the lines a host repeats on several
 of the day's pages (a line on at least ``REPEATED_ON`` other pages of the same host is the
 site's, not the article's). ``is_junk`` judges one line or sentence, for the summarizers'
@@ -141,7 +141,7 @@ def key(line: str) -> str:
     return re.sub(r"[\W_]+", "", line).casefold()
 
 
-def clean_text(text: str, boilerplate: frozenset[str] = frozenset()) -> str:
+def strip_junk(text: str, boilerplate: frozenset[str] = frozenset()) -> str:
     """``text`` without page junk, one paragraph a line; ``boilerplate`` holds the keys
     (``key``) of lines to drop as well."""
     lines = []

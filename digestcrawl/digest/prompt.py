@@ -133,19 +133,19 @@ def allocate(needs: list[int], weights: list[float], budget: float) -> list[floa
 
 # --- the stories' data ------------------------------------------------------------------------
 
-def clean(text: str) -> str:
+def without_lookalikes(text: str) -> str:
     """Crawled text with anything that could pass for a delimiter removed."""
     return LOOKALIKE.sub(" ", text)
 
 
 def _line(text: str) -> str:
-    return squash_spaces(clean(text))
+    return squash_spaces(without_lookalikes(text))
 
 
 def body(article: StoryArticle) -> str:
     """The article's text (else snippet) without a leading repeat of its title; empty when
     nothing but the title and the outlet's name is left."""
-    text = clean(article.text or article.snippet).strip()
+    text = without_lookalikes(article.text or article.snippet).strip()
     words = _line(article.title).split()
     repeat = re.match(r"\s+".join(map(re.escape, words)) + r"(?=\s|$)", text) if words else None
     if repeat:

@@ -33,7 +33,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
-import opencc
 import yaml
 from markupsafe import Markup
 from scrapy.settings import BaseSettings
@@ -41,7 +40,8 @@ from scrapy.settings import BaseSettings
 from digestcrawl.digest.firstparty import Release, releases
 from digestcrawl.digest.model import DigestInput, Story, StoryArticle, StorySummary, SummaryResult
 from digestcrawl.digest.sanitize import UNSAFE as CONTROL
-from digestcrawl.text.chars import squash_spaces
+from digestcrawl.digest.sanitize import one_line
+from digestcrawl.text.chars import opencc_converter, to_simplified
 
 logger = logging.getLogger(__name__)
 MODEL_KEY = re.compile(r"[a-z0-9-]+")
@@ -77,8 +77,7 @@ CHARACTER_CONFIGS = {"zh-TW": "s2tw"}  # the converter for kept words
 
 
 def _keep_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    simplified = opencc.OpenCC("t2s").convert
-    return re.compile("(" + "|".join(dict.fromkeys(form for word in words for form in (word, simplified(word))))
+    return re.compile("(" + "|".join(dict.fromkeys(form for word in words for form in (word, to_simplified(word))))
                       + ")")
 
 
@@ -300,17 +299,12 @@ def headings() -> dict[str, dict[str, Any]]:
     return data
 
 
-def clean(text: str) -> str:
-    """One line of text: no control characters, whitespace runs (newlines too) made one space."""
-    return squash_spaces(CONTROL.sub("", text))
-
-
 def plain(text: str) -> str:
     """Generated text without Markdown or HTML markup, on one line."""
     text = MARKDOWN_BLOCK.sub("", MARKDOWN_LINK.sub(r"\1", CONTROL.sub("", text)))
     while (stripped := HTML_TAG.sub("", text)) != text:  # <<b>script> leaves <script> once
         text = stripped
-    return clean(MARKDOWN_MARKS.sub("", text))
+    return one_line(MARKDOWN_MARKS.sub("", text))
 
 
 def escape_markdown(text: str) -> Markup:
@@ -337,22 +331,17 @@ def shorten(text: str, limit: int = TITLE_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + "..."
 
 
-@lru_cache(maxsize=4)
-def _converter(config: str) -> opencc.OpenCC:
-    return opencc.OpenCC(config)
-
-
 def to_script(text: str, language: str) -> str:
     """Chinese text in the output language's script; Japanese segments stay as written."""
     config = OPENCC_CONFIGS.get(language)
     if config is None or not text:
         return text
-    phrases, keep = _converter(config).convert, KEEP_PATTERNS.get(language)
+    phrases, keep = opencc_converter(config).convert, KEEP_PATTERNS.get(language)
 
     def convert(part: str) -> str:
         if keep is None:
             return phrases(part)
-        characters = _converter(CHARACTER_CONFIGS[language]).convert
+        characters = opencc_converter(CHARACTER_CONFIGS[language]).convert
         # split() with a group: kept words at odd indices.
         return "".join(characters(piece) if i % 2 else phrases(piece) for i, piece in enumerate(keep.split(part)))
 
@@ -382,7 +371,7 @@ class _Citations:
         if url is None:
             return None
         if url not in self.listed:
-            title = source_text(article, clean(article.title), self.language) or article.outlet
+            title = source_text(article, one_line(article.title), self.language) or article.outlet
             self.listed[url] = Link(shorten(title), Markup(url))
         return Markup(url)
 
@@ -401,12 +390,12 @@ def _story_view(summary: StorySummary, story: Story | None, digest: DigestInput,
             continue
         url = citations.cite(article)
         if known is None or url is not None:
-            name = source_text(article, clean(article.outlet), digest.language)
+            name = source_text(article, one_line(article.outlet), digest.language)
             links[article.outlet] = Link(name, url)
     title = generated_text(summary.title, digest.language)
     lead = story.lead if story else next(iter(cited), None)
     if not title and lead is not None:  # a title that was all markup: the lead article's
-        title = source_text(lead, clean(lead.title), digest.language)
+        title = source_text(lead, one_line(lead.title), digest.language)
     paragraph = generated_text(summary.paragraph, digest.language)
     return StoryView(title, paragraph, list(links.values()))
 
@@ -423,7 +412,7 @@ def _release_lines(digest: DigestInput, citations: _Citations, zone: ZoneInfo) -
     for kind, found in by_kind.items():
         items = []
         for release in found[:RELEASES_PER_LINE]:
-            label = escape_markdown(shorten(source_text(release.article, clean(release.label), digest.language)))
+            label = escape_markdown(shorten(source_text(release.article, one_line(release.label), digest.language)))
             url = citations.cite(release.article)
             day = words["release_day"].format(day=release.day.isoformat()) if release.day else ""
             items.append(f"[{label}]({url}){day}" if url else f"{label}{day}")

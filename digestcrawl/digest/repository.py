@@ -16,12 +16,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, aliased
 
 from digestcrawl.digest.model import DayFigures, RepoTrend, Story, StoryArticle, SummaryResult
 from digestcrawl.digest.sanitize import clean_day
+from digestcrawl.store.engine import dialect_insert
 from digestcrawl.store.models import (
     ArticleRow,
     DigestRow,
@@ -60,7 +60,7 @@ class DigestRepository:
     def __init__(self, engine: Engine, zone: ZoneInfo) -> None:
         self.engine = engine
         self.zone = zone
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = dialect_insert(engine)
 
     def articles(self, model: str, day: date) -> list[StoryArticle]:
         start, end = day_bounds(day, self.zone)

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from digestcrawl.digest.model import STORY_TITLE_MAX, StoryArticle, host_of
-from digestcrawl.digest.pagetext import clean_text, key, repeated_lines
+from digestcrawl.digest.pagetext import key, repeated_lines, strip_junk
 from digestcrawl.digest.titles import clean_title, site_affixes
 from digestcrawl.store.caps import LANGUAGE_MAX
 from digestcrawl.text.chars import squash_spaces
@@ -77,8 +77,8 @@ def clean_article(article: StoryArticle, text: str | None = None,
     """The article as the digest may use it (see the module docstring); ``text``: its text
     already cleaned, ``affixes``: its host's learnt title affixes (``titles.site_affixes``)."""
     if text is None:
-        text = clean_text(UNSAFE.sub("", article.text[:TEXT_MAX]))
-    snippet = clean_text(UNSAFE.sub("", article.snippet[:SNIPPET_MAX]))
+        text = strip_junk(UNSAFE.sub("", article.text[:TEXT_MAX]))
+    snippet = strip_junk(UNSAFE.sub("", article.snippet[:SNIPPET_MAX]))
     publisher = cut(one_line(article.publisher), OUTLET_MAX)
     site_name = cut(one_line(article.site_name), OUTLET_MAX)
     headline = clean_title(one_line(article.title[:TEXT_MAX]), (publisher, site_name), affixes)
@@ -97,7 +97,7 @@ def clean_day(articles: Sequence[StoryArticle]) -> list[StoryArticle]:
     """A day's articles cleaned together: what a host repeats on its pages (lines of text,
     title prefixes and suffixes) is the site's, not the article's."""
     hosts = [host_of(a.url) for a in articles]
-    texts = [clean_text(UNSAFE.sub("", a.text[:TEXT_MAX])) for a in articles]
+    texts = [strip_junk(UNSAFE.sub("", a.text[:TEXT_MAX])) for a in articles]
     # Syndicated copies would count the article's own lines as the host's.
     repeated = repeated_lines([(host, text) for host, text, a in zip(hosts, texts, articles, strict=True)
                                if not a.duplicate_of])

@@ -15,14 +15,13 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import case, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import StatementError
 
 from digestcrawl.items import Article, RepoStats
 from digestcrawl.store.caps import cap_fields
-from digestcrawl.store.engine import ensure_schema, make_engine, row_error_reason, short_error
+from digestcrawl.store.engine import dialect_insert, ensure_schema, make_engine, row_error_reason, short_error
 from digestcrawl.store.models import ArticleRow, DuplicateRow, MentionRow, RepoStatsRow, SourceRow
 
 logger = logging.getLogger(__name__)
@@ -36,8 +35,8 @@ class StoredSignature:
 
 
 ARTICLE_FIELDS = ("category", "title", "text", "snippet", "language", "author", "site_name",
-                  "publisher", "feed_url", "published_from", "modified_from", "headline_only",
-                  "text_hash", "minhash")
+                  "publisher", "feed_url", "requested_url", "published_from", "modified_from",
+                  "headline_only", "text_hash", "minhash")
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ class ArticleStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = dialect_insert(engine)
         self._source_ids: dict[str, int] = {}
         self._prepare_upserts()
 
@@ -153,9 +152,11 @@ class ArticleStore:
             (new.entry_changed_at > ArticleRow.entry_changed_at, new.entry_changed_at),
             else_=ArticleRow.entry_changed_at)
         updated = {column: new[column] for column in (*ARTICLE_FIELDS, "published_at", "modified_at", "updated_at")}
-        self._article_upsert = (article.on_conflict_do_update(index_elements=["url"],
-                                                              set_={**updated, "entry_changed_at": latest_entry})
-                                .returning(ArticleRow.url, ArticleRow.id))
+        # A feed entry stored without fetching (headline only) keeps the URL a fetch was asked under.
+        requested = func.coalesce(new.requested_url, ArticleRow.requested_url)
+        upsert = article.on_conflict_do_update(
+            index_elements=["url"], set_={**updated, "entry_changed_at": latest_entry, "requested_url": requested})
+        self._article_upsert = upsert.returning(ArticleRow.url, ArticleRow.id)
         mention = self._insert(MentionRow)
         self._mention_upsert = mention.on_conflict_do_update(
             index_elements=["article_id", "model"],

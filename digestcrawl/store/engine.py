@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -40,6 +42,12 @@ def make_engine(url: str, busy_timeout: float = 5.0) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def dialect_insert(engine: Engine) -> Callable[[Any], postgresql.Insert | sqlite.Insert]:
+    """``engine``'s INSERT construct, the one with ``ON CONFLICT`` clauses (upserts): PostgreSQL's,
+    else SQLite's, the two databases the store runs on."""
+    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
 
 _SCHEMA_LOCK = threading.Lock()

@@ -71,6 +71,9 @@ class ArticleRow(Base):
     site_name: Mapped[str | None] = mapped_column(String(300))
     publisher: Mapped[str | None] = mapped_column(String(300))
     feed_url: Mapped[str | None] = mapped_column(String(2048))
+    # The URL a crawl last requested the page under (url is the page's canonical): the key of
+    # the incremental check, which knows only what a feed listed.
+    requested_url: Mapped[str | None] = mapped_column(String(2048), index=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     published_from: Mapped[str | None] = mapped_column(String(16))
     modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

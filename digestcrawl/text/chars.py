@@ -4,6 +4,9 @@ Han or CJK, and how runs of whitespace are folded.
 Kana is U+3040–U+30FF (hiragana, katakana, their marks); Han is CJK Unified Ideographs with
 Extension A, and the compatibility ideographs. Both as code point ranges (for numpy masks) and as
 compiled patterns.
+
+Chinese script conversion: one OpenCC converter per configuration in the process
+(:func:`opencc_converter`), Simplified script for comparing by :func:`to_simplified`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+
+import opencc
 
 KANA_RANGE = (0x3040, 0x30FF)
 HAN_RANGES = ((0x3400, 0x9FFF), (0xF900, 0xFAFF))
@@ -75,3 +80,14 @@ def clean_text(text: str, keep_paragraphs: bool = False) -> str:
     ``keep_paragraphs`` (an article's text keeps its paragraphs)."""
     text = INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     return squash_line_spaces(text) if keep_paragraphs else squash_spaces(text)
+
+
+@lru_cache(maxsize=4)
+def opencc_converter(config: str) -> opencc.OpenCC:
+    """The process's OpenCC converter for ``config`` ("t2s", "s2twp", ...): each loads its tables."""
+    return opencc.OpenCC(config)
+
+
+def to_simplified(text: str) -> str:
+    """``text`` in Simplified script (OpenCC ``t2s``)."""
+    return opencc_converter("t2s").convert(text)

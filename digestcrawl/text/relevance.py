@@ -16,12 +16,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
-
-import opencc
 
 from digestcrawl.config import ModelConfig
-from digestcrawl.text.chars import compat_alnum
+from digestcrawl.text.chars import compat_alnum, to_simplified
 
 TITLE_WEIGHT = 3
 # The placement of a model on an item from its own source (its Hugging Face organisation,
@@ -34,17 +31,12 @@ VERSION = r"[\s\-_]*\d(?:\.\d{1,2})?(?![\d%])"
 FAMILY_GAP = r"[^\n。！？!?]{0,15}?"  # "gemini … pro": a family word a few characters on
 
 
-@lru_cache(maxsize=1)
-def _to_simplified() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
 def fold(text: str) -> str:
     """The form texts are compared in: NFKC (fullwidth Ｑｗｅｎ is Qwen, ① is 1), Simplified
     script, case-folded. Only for comparing: stored text keeps the characters it was written in."""
     if not text.isascii() and compat_alnum().search(text):  # most texts have nothing NFKC would change
         text = unicodedata.normalize("NFKC", text)
-    return _to_simplified().convert(text).casefold()
+    return to_simplified(text).casefold()
 
 
 def term_pattern(term: str) -> re.Pattern[str]:

@@ -11,7 +11,7 @@ import pytest
 from digestcrawl.config import load_entities, load_models
 from digestcrawl.digest.extractive import ExtractiveSummarizer
 from digestcrawl.digest.model import DayFigures, DigestInput, StoryArticle
-from digestcrawl.digest.pagetext import clean_text, is_junk
+from digestcrawl.digest.pagetext import is_junk, strip_junk
 from digestcrawl.digest.render import RenderOptions, render_post
 from digestcrawl.digest.sanitize import TITLE_MAX, clean_day
 from digestcrawl.digest.stories import EntityFinder, group_stories
@@ -42,7 +42,7 @@ ARTICLE = "阿里巴巴旗下AI助手千問宣布，自1月15日起全面接入�
     "China-Pub Cityscape[mahoiling行记] 洞庭一叶[个人主页] 汉网[汉民族服饰] 湖湘文化论坛[红网] 中国BBS社区100强...",
 ])
 def test_junk_lines_are_removed(junk: str) -> None:
-    assert clean_text(f"{junk}\n{ARTICLE}") == ARTICLE
+    assert strip_junk(f"{junk}\n{ARTICLE}") == ARTICLE
 
 
 @pytest.mark.parametrize(("raw", "kept"), [
@@ -57,7 +57,7 @@ def test_junk_lines_are_removed(junk: str) -> None:
      "The share price rose 3% after the launch, analysts said."),
 ])
 def test_article_lines_are_kept(raw: str, kept: str) -> None:
-    assert clean_text(raw) == kept
+    assert strip_junk(raw) == kept
 
 
 def test_sentences_are_judged_alone() -> None:
