@@ -52,10 +52,25 @@ def test_owner_placeholders_expand_per_model_account() -> None:
     *((f"{{name: x, kind: sitemap, category: news, url: '{url}'}}", "url", "absolute http(s) URL")
       for url in ("file:///etc/passwd", "gopher://a/1", "data:text/xml,x", "javascript:alert(1)",
                   "//a/b", "http:///etc/passwd")),
-    ("{name: x, kind: blog, category: news, url: 'https://a/b'}", "kind", "Input should be"),
+    ("{name: x, kind: blog, category: news, url: 'https://a/b'}", "kind", "unknown kind 'blog'; kinds: search_feed"),
     ("{name: X!, kind: feed, category: news, url: 'https://a/b'}", "name", "pattern"),
     ("{name: x, kind: listing, category: news, url: 'https://a/b'}", "(entry)", "needs selectors"),
     ("{name: x, kind: search_feed, category: news, url: 'https://a/?q=1'}", "(entry)", "{query}"),
+    # A kind's own settings belong to it: required there, refused elsewhere.
+    ("{name: x, kind: json_api, category: news, url: 'https://a/'}", "(entry)", "a json_api source needs fields"),
+    ("{name: x, kind: feed, category: news, url: 'https://a/', fields: {items: a, url: b}}", "(entry)",
+     "a feed source takes no fields"),
+    ("{name: x, kind: json_api, category: news, url: 'https://a/', fields: {items: a, url: b},"
+     " selectors: {item: a, url: b, title: c}}", "(entry)", "a json_api source takes no selectors"),
+    # JMESPath expressions are checked on load, not on the first answer.
+    ("{name: x, kind: json_api, category: news, url: 'https://a/', fields: {items: 'a[', url: b}}", "fields.items",
+     "not a JMESPath expression"),
+    ("{name: x, kind: json_api, category: news, url: 'https://a/', fields: {items: a, url: 'fromat(b)'}}",
+     "fields.url", "unknown function fromat()"),
+    ("{name: x, kind: json_api, category: news, url: 'https://a/', fields: {items: a, url: 'split(b)'}}",
+     "fields.url", "split() takes 2 arguments, not 1"),
+    ("{name: x, kind: json_api, category: news, url: 'https://a/',"
+     " fields: {items: a, url: \"format('https://b/{}/{}', c)\"}}", "fields.url", "has 2 {} for 1 values"),
     ("{name: x, kind: feed, category: news, url: 'https://a/{foo}'}", "(entry)", "['foo']"),
     ("{name: x, kind: feed, category: news, url: 'https://a/', timezone: Mars/Base}", "timezone", "Mars/Base"),
     ("{name: x, kind: feed, category: news, url: 'https://a/', colour: red}", "colour", "Extra inputs"),
