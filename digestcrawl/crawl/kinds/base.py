@@ -48,6 +48,8 @@ class RepoReading:
 
 @dataclass
 class Parsed:
+    """What one document of a source gave."""
+
     entries: list[Entry] = field(default_factory=list)
     children: list[str] = field(default_factory=list)  # more documents of the source, to fetch
     repos: list[RepoReading] = field(default_factory=list)
