@@ -20,6 +20,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from digestcrawl.validation import describe
+from digestcrawl.crawl.kinds import KINDS, OPTION_FIELDS
+from digestcrawl.crawl.kinds.json_api import FieldMap
+from digestcrawl.crawl.kinds.listing import Selectors
 
 Script = Literal["latin", "zh-Hant", "zh-Hans", "ja"]
 ModelKey = Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
@@ -105,28 +108,6 @@ class QueryExpansion(_Strict):
     join: str | None = " OR "
 
 
-class Selectors(_Strict):
-    """CSS selectors (with ``::attr()`` / ``::text``) for a listing page."""
-
-    item: str
-    url: str
-    title: str
-    published: str | None = None
-    snippet: str | None = None
-
-
-class FieldMap(_Strict):
-    """JMESPath expressions mapping a JSON API answer to entries."""
-
-    items: str
-    url: str
-    title: str | None = None
-    text: str | None = None
-    published: str | None = None
-    author: str | None = None
-
-
-Kind = Literal["search_feed", "feed", "sitemap", "listing", "json_api", "hf_models"]
 Category = Literal["news", "social", "finance", "release", "paper"]
 # Placeholders that expand per selected model to that model's own accounts (ModelConfig): an
 # entry read from such a URL is first-party for the model.
@@ -136,7 +117,7 @@ URL_FIELDS = frozenset({"query", "ticker", "since_ts"}) | OWNER_FIELDS
 
 class SourceConfig(_Strict):
     name: SourceName
-    kind: Kind
+    kind: str  # a name in digestcrawl.crawl.kinds.KINDS
     category: Category
     url: str
     locale: str = "en"
@@ -151,11 +132,19 @@ class SourceConfig(_Strict):
     delay: float | None = Field(default=None, ge=0)
     # This source's request budget in a crawl, instead of SOURCE_MAX_REQUESTS (0: no cap).
     max_requests: int | None = Field(default=None, ge=0)
+    # Settings of one kind each (its ``option``): listing selectors, json_api JMESPath fields.
     selectors: Selectors | None = None
     fields: FieldMap | None = None
     # Models this source speaks for (an official blog): its entries are theirs even when they
     # do not name them.
     first_party: tuple[ModelKey, ...] = ()
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in KINDS:
+            raise ValueError(f"unknown kind {value!r}; kinds: {', '.join(KINDS)}")
+        return value
 
     @field_validator("url")
     @classmethod
@@ -176,17 +165,20 @@ class SourceConfig(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> SourceConfig:
-        if self.kind == "listing" and self.selectors is None:
-            raise ValueError("a listing source needs selectors")
-        if self.kind == "json_api" and self.fields is None:
-            raise ValueError("a json_api source needs fields")
+        kind = KINDS[self.kind]
+        for option in sorted(OPTION_FIELDS):
+            given = getattr(self, option) is not None
+            if option == kind.option and not given:
+                raise ValueError(f"a {kind.name} source needs {option}")
+            if option != kind.option and given:
+                raise ValueError(f"a {kind.name} source takes no {option}")
         placeholders = self.url_placeholders
         locale_params = {key for params in (self.locales or {}).values() for key in params}
         unknown = placeholders - URL_FIELDS - locale_params
         if unknown:
             raise ValueError(f"url has placeholders no config fills: {sorted(unknown)}")
-        if self.kind == "search_feed" and "query" not in placeholders:
-            raise ValueError("a search_feed url needs a {query} placeholder")
+        if missing := sorted(kind.placeholders - placeholders):
+            raise ValueError(f"a {kind.name} url needs a placeholder {', '.join(f'{{{name}}}' for name in missing)}")
         if len(placeholders & OWNER_FIELDS) > 1:
             raise ValueError(f"url may name one owner placeholder, not {sorted(placeholders & OWNER_FIELDS)}")
         return self

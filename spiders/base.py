@@ -3,8 +3,8 @@
 Arguments (``-a``): ``model`` (key, comma list or ``all``), ``since`` / ``until`` (the date
 window; default the last day), ``source`` (comma list of source names; default all of the
 category), validated into the crawl context (``digestcrawl.context``) that the spider puts on
-its crawler. Callbacks stay thin: parsing lives in ``digestcrawl.crawl.feeds`` and
-``digestcrawl.text.extraction``.
+its crawler. Callbacks stay thin: a source document is read by its kind
+(``digestcrawl.crawl.kinds``), an article page by ``digestcrawl.text.extraction``.
 
 Each source's requests are bounded: a budget, newest entries first (``digestcrawl.crawl.budget``),
 and sitemap children once each and not too deep (``digestcrawl.crawl.discovery``). Listed URLs
@@ -35,9 +35,9 @@ from digestcrawl.crawl.discovery import SitemapDiscovery
 from digestcrawl.crawl.expand import SourceURL, source_urls
 from digestcrawl.crawl.extraction_pool import ExtractionError, ExtractionPool, ExtractionShortfall
 from digestcrawl.crawl.failures import download_error_reason
-from digestcrawl.crawl.feeds import Entry, FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
-from digestcrawl.crawl.hub import HubRepo, parse_hub_models
+from digestcrawl.crawl.feeds import Entry, FeedError
 from digestcrawl.crawl.incremental import ENTRY_CHANGED, UnchangedArticle
+from digestcrawl.crawl.kinds import KINDS, Document, Parsed, RepoReading
 from digestcrawl.crawl.netguard import BrowserGuard, GuardRefusal
 from digestcrawl.crawl.robots import RobotsRefusal
 from digestcrawl.crawl.urls import canonical_url, is_http, request_url, unwrap_bing
@@ -138,6 +138,7 @@ class SourceSpider(scrapy.Spider):
         if source.delay is not None:
             meta |= {"download_slot": slot_key(source.url), "autothrottle_dont_adjust_delay": True}
         return scrapy.Request(url, callback=self.parse_source, errback=self.request_failed,
+                              headers=dict(KINDS[source.kind].headers),
                               cb_kwargs={"source": source, "origin": origin, "depth": depth}, meta=meta,
                               dont_filter=not self.context.distributed)
 
@@ -146,17 +147,18 @@ class SourceSpider(scrapy.Spider):
         # Without an origin: a request queued (JOBDIR, Redis) by a version that had none.
         origin = origin or SourceURL(response.url)
         count(self.crawler, source.name, "fetched")
-        if source.kind == "hf_models":
-            yield from self._hub_items(response, source, origin)
-            return
+        kind = KINDS[source.kind]
         try:
-            entries, children = self._entries(response, source)
+            # A gzipped feed or sitemap inflates no larger than a download may be.
+            parsed = kind.parse(Document(response.body, response.url, _content_type(response), source.zone,
+                                         self.crawler.settings.getint("DOWNLOAD_MAXSIZE"),
+                                         getattr(source, kind.option) if kind.option else None))
         except FeedError as exc:
             count(self.crawler, source.name, "errors/malformed_feed")
             self.logger.error("Malformed %s from source %s at %s: %s (%d entries recovered)",
                               source.kind, source.name, response.url, exc, len(exc.recovered))
-            entries, children = exc.recovered, []
-        for child in children:
+            parsed = Parsed(entries=exc.recovered)
+        for child in parsed.children:
             url = response.urljoin(child)
             if not self._http_only(url, source, "sitemap child"):
                 continue
@@ -165,25 +167,20 @@ class SourceSpider(scrapy.Spider):
                 self.logger.info("Not following sitemap child of source %s (%s): %s", source.name, refusal, url[:200])
             elif request := self.budget.request(source, partial(self._source_request, url, source, origin, depth + 1)):
                 yield request
-        count(self.crawler, source.name, "entries", len(entries))
+        count(self.crawler, source.name, "entries", len(parsed.entries) + len(parsed.repos))
+        yield from self._repo_items(parsed.repos, source, origin, response.url)
         first_party = _first_party(source, origin)
         # A release is titled by its tag ("v0.3.1"): its repository makes it a headline.
         repository = origin.label if source.owner_placeholder == "github_repo" else None
-        for entry in newest_first(entries):  # the budget takes the newest first
+        for entry in newest_first(parsed.entries):  # the budget takes the newest first
             if repository and repository not in entry.title:
                 entry.title = f"{repository} {entry.title}".strip()
             yield from self._follow_entry(entry, source, response.url, first_party)
 
-    def _hub_items(self, response: Response, source: SourceConfig, origin: SourceURL) -> Iterator[Any]:
-        """A Hugging Face models listing: one counters reading per repository (the time series),
-        and an article for each repository created within the window (a new checkpoint)."""
-        try:
-            repos = parse_hub_models(response.body, source.zone)
-        except FeedError as exc:
-            count(self.crawler, source.name, "errors/malformed_feed")
-            self.logger.error("Malformed %s from source %s at %s: %s", source.kind, source.name, response.url, exc)
-            return
-        count(self.crawler, source.name, "entries", len(repos))
+    def _repo_items(self, repos: list[RepoReading], source: SourceConfig, origin: SourceURL,
+                    feed_url: str) -> Iterator[Any]:
+        """A repository listing (Hugging Face): one counters reading per repository (the time
+        series), and an article for each repository created within the window (a new checkpoint)."""
         if origin.owner is None:  # an {hf_author} URL always has one; a fixed URL reads no model's repos
             return
         day = self.context.day
@@ -195,28 +192,14 @@ class SourceSpider(scrapy.Spider):
             yield RepoStats(repo=repo.repo, model=origin.owner, source=source.name, url=repo.url, day=day,
                             downloads=repo.downloads, likes=repo.likes, fetched=fetched)
             if repo.created is not None and self.context.in_window(repo.created):
-                yield self._hub_article(repo, source, response.url, _first_party(source, origin), fetched)
+                yield self._repo_article(repo, source, feed_url, _first_party(source, origin), fetched)
 
-    def _hub_article(self, repo: HubRepo, source: SourceConfig, feed_url: str, first_party: dict[str, str],
+    def _repo_article(self, repo: RepoReading, source: SourceConfig, feed_url: str, first_party: dict[str, str],
                      fetched: datetime) -> Article:
         return Article(url=repo.url, source=source.name, category=source.category, title=repo.repo,
                        locale=source.locale, publisher=source.publisher, feed_url=feed_url,
                        published=repo.created, published_from="feed", fetched=fetched, headline_only=True,
                        first_party=first_party)
-
-    def _entries(self, response: Response, source: SourceConfig) -> tuple[list[Entry], list[str]]:
-        # A gzipped feed or sitemap inflates no larger than a download may be.
-        max_size = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
-        if source.kind in ("feed", "search_feed"):
-            return parse_feed(response.body, response.url, source.zone, max_size), []
-        if source.kind == "sitemap":
-            return parse_sitemap(response.body, source.zone, max_size)
-        if source.kind == "json_api":
-            assert source.fields is not None
-            return parse_json_api(response.body, source.fields, source.zone), []
-        assert source.selectors is not None
-        html, _ = decode_html(response.body, _content_type(response))
-        return parse_listing(html, response.url, source.selectors, source.zone), []
 
     def _follow_entry(self, entry: Entry, source: SourceConfig, feed_url: str,
                       first_party: dict[str, str]) -> Iterator[Any]:
@@ -291,7 +274,7 @@ class SourceSpider(scrapy.Spider):
             return
         html, _ = decode_html(response.body, _content_type(response))
         if looks_json(html):  # an API's answer served as text/html is no article text
-            api = source.kind == "json_api"  # then the API's own entry is the item
+            api = KINDS[source.kind].self_contained  # then the API's own entry is the item
             count(self.crawler, source.name, "headline_only/not_html" if api else "dropped/not_html")
             self.logger.warning("JSON served as %s from %s at %s: %s", _content_type(response) or "no content type",
                                 source.name, response.url, "storing its API entry" if api else "no article")

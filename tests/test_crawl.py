@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 import yaml
@@ -149,6 +150,50 @@ async def test_crawl_stores_exactly_the_expected_articles(
     assert not [r for r in fixture_web.requests if r.path.startswith("/private/")]
     assert stats["digestcrawl/dropped/robots"] == len(expected(fixture_web, "not_fetched", "robots"))
     assert stats["digestcrawl/retry_after/count"] == 1  # the 429 feed, retried after Retry-After
+
+
+BLUESKY_SEARCH = "https://public.api.bsky.app/xrpc/app.bsky.feed.searchPosts?"
+# The posts of tests/fixtureweb/site/bsky/xrpc/app.bsky.feed.searchPosts.json, read by hand.
+ALICE_POST = "Qwen3-Coder-Next is out: 80B total, 3B active, Apache 2.0. Running it locally tonight."
+MLNEWS_POST = ("Alibaba says the Qwen app passed 100 million monthly active users, two months after launch, and "
+               "will open to third-party merchants after Lunar New Year. qwen.ai/blog?id=qwen-app…")
+
+
+@deferred_f_from_coro_f
+async def test_bluesky_posts_are_stored_under_their_web_urls(
+        fixture_web: FixtureWeb, crawl_settings: dict[str, Any], tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The shipped Bluesky source, a json_api entry with no code of its own, on a searchPosts
+    answer in the AppView's shape: each post is stored under its bsky.app page, built from its
+    at:// uri and its author's handle."""
+    shipped = yaml.safe_load(resources.files("digestcrawl").joinpath("conf", "sources.yaml").read_text("utf-8"))
+    [entry] = [source for source in shipped["sources"] if source["name"] == "bluesky"]
+    assert entry["url"].startswith(BLUESKY_SEARCH)
+    entry["url"] = fixture_web.url("bsky", "xrpc/app.bsky.feed.searchPosts.json?") + entry["url"][len(BLUESKY_SEARCH):]
+    sources = tmp_path / "bluesky.yaml"
+    sources.write_text(yaml.safe_dump({"sources": [entry]}), encoding="utf-8")
+    fixture_web.reset()
+    crawler = await run_crawl(SocialSpider, {**crawl_settings, "DIGESTCRAWL_SOURCES_FILE": str(sources),
+                                             "DIGEST_ON_CLOSE": False}, model="qwen", **FIXTURE_WINDOW)
+
+    articles = stored(crawl_settings["STORE_URL"])
+    assert {url: (a["source"], a["row"].title, a["row"].text, a["row"].author, a["row"].published_at,
+                  a["row"].headline_only) for url, a in articles.items()} == {
+        "https://bsky.app/profile/alice.bsky.social/post/3mcqf2k7xbs2a": (
+            "bluesky", ALICE_POST, ALICE_POST, "alice.bsky.social",
+            datetime(2026, 1, 19, 3, 12, 45, 123000, tzinfo=UTC), True),
+        "https://bsky.app/profile/mlnews.example.com/post/3mcpzr4tlw22k": (
+            "bluesky", MLNEWS_POST[:120], MLNEWS_POST, "mlnews.example.com",
+            datetime(2026, 1, 18, 22, 40, 7, 512000, tzinfo=UTC), True),
+    }
+    # One search per Latin alias, each asking for JSON; every answer lists the old post and the
+    # one that names no model (the search matched its link card).
+    requests = [r for r in fixture_web.requests if r.site == "bsky" and r.path.startswith("/xrpc/")]
+    assert sorted(parse_qs(urlsplit(r.path).query)["q"][0] for r in requests) == ['"Tongyi Qianwen"', "Qianwen", "Qwen"]
+    assert {r.headers.get("Accept") for r in requests} == {"application/json"}
+    assert crawler.stats is not None
+    assert crawler.stats.get_value("digestcrawl/dropped/too_old") == len(requests)
+    assert dropped_urls(caplog, "off_topic") == {"https://bsky.app/profile/carol.bsky.social/post/3mcqa7dmbxc2t"}
 
 
 @deferred_f_from_coro_f

@@ -123,6 +123,10 @@ FORBIDDEN = [
     *(("digestcrawl.text", f"digestcrawl.{above}") for above in ("crawl", "store", "digest", "ops", "commands")),
     # The store keeps what it is given, from a crawl or a command alike.
     *(("digestcrawl.store", f"digestcrawl.{above}") for above in ("crawl", "digest", "commands")),
+    # config validates sources against the kind registry, so the kinds and the parsers they share
+    # sit below it: bytes in, entries out.
+    *((kinds, f"digestcrawl.{above}") for kinds in ("digestcrawl.crawl.kinds", "digestcrawl.crawl.feeds")
+      for above in ("config", "context", "store", "digest", "ops", "commands")),
 ]
 
 

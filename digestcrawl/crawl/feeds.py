@@ -1,4 +1,5 @@
-"""Source documents → entries: RSS/Atom, news sitemaps, listing pages and JSON APIs.
+"""Source documents → entries: RSS/Atom and news sitemaps, and what every kind shares (``Entry``,
+``FeedError``, ``plain_text``, ``load_json``); the kinds themselves are ``digestcrawl.crawl.kinds``.
 
 Pure functions over bytes or text, so they are tested on saved responses; the spiders only
 call them. A document that cannot be read raises ``FeedError`` with the reason.
@@ -22,13 +23,10 @@ from urllib.parse import urljoin
 from xml.sax import SAXException
 
 import feedparser
-import jmespath
 from lxml import etree
-from parsel import Selector
 from w3lib.encoding import read_bom
 from w3lib.html import remove_tags, replace_entities
 
-from digestcrawl.config import FieldMap, Selectors
 from digestcrawl.text.chars import squash_spaces
 from digestcrawl.text.dates import parse_datetime
 from digestcrawl.text.encoding import decode_html
@@ -193,52 +191,9 @@ def parse_sitemap(body: bytes, zone: tzinfo, max_size: int | None = None) -> tup
     return entries, []
 
 
-def parse_listing(html: str, base_url: str, selectors: Selectors, zone: tzinfo) -> list[Entry]:
-    """A listing page read with the source's CSS selectors."""
-    page = Selector(text=html)
-    entries = []
-    for card in page.css(selectors.item):
-        href = card.css(selectors.url).get()
-        if not href:
-            continue
-        title = plain_text(" ".join(card.css(selectors.title).getall()))
-        published = card.css(selectors.published).get() if selectors.published else None
-        snippet = " ".join(card.css(selectors.snippet).getall()) if selectors.snippet else ""
-        entries.append(Entry(url=urljoin(base_url, href.strip()), title=title,
-                             snippet=plain_text(snippet), published=parse_datetime(published, zone)))
-    return entries
-
-
 def load_json(body: bytes) -> Any:
     """An API answer's JSON; FeedError when it is not JSON (broken, not UTF-8, nested too deep)."""
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise FeedError(f"not JSON: {exc}") from None
-
-
-def parse_json_api(body: bytes, fields: FieldMap, zone: tzinfo) -> list[Entry]:
-    """A JSON API answer mapped to entries with the source's JMESPath expressions."""
-    data = load_json(body)
-    items = jmespath.search(fields.items, data)
-    if not isinstance(items, list):
-        raise FeedError(f"no list at {fields.items!r}")
-    entries = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        url = _field(fields.url, item, str)
-        if not url:
-            continue
-        text = plain_text(_field(fields.text, item, str))
-        title = plain_text(_field(fields.title, item, str)) or text[:120]
-        entries.append(Entry(url=url, title=title, text=text, snippet=text[:1000],
-                             published=parse_datetime(_field(fields.published, item, (str, int, float)), zone),
-                             author=_field(fields.author, item, str) or None))
-    return entries
-
-
-def _field(expression: str | None, item: dict[str, Any], kinds: type | tuple[type, ...]) -> Any:
-    """The value at ``expression`` when it is of ``kinds``; an API's other shapes read as missing."""
-    value = jmespath.search(expression, item) if expression else None
-    return value if isinstance(value, kinds) and not isinstance(value, bool) else None

@@ -13,8 +13,8 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from digestcrawl import settings as defaults
-from digestcrawl.config import FieldMap
-from digestcrawl.crawl.feeds import parse_feed, parse_json_api, parse_sitemap
+from digestcrawl.crawl.feeds import parse_feed, parse_sitemap
+from digestcrawl.crawl.kinds.json_api import FieldMap, parse_json_api
 from digestcrawl.items import Article
 from digestcrawl.store.caps import FIELD_CAPS, cap_fields, drop_implausible_dates, truncate
 from digestcrawl.text.dates import date_from_url, parse_datetime, plausible

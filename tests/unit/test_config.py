@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import ast
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -7,6 +9,8 @@ import pytest
 
 from digestcrawl.config import ConfigError, SourceConfig, load_models, load_sources
 from digestcrawl.crawl.expand import SourceURL, source_urls
+from digestcrawl.crawl.kinds import KINDS
+from tests.conftest import ROOT
 
 
 def test_shipped_config_is_valid() -> None:
@@ -52,10 +56,25 @@ def test_owner_placeholders_expand_per_model_account() -> None:
     *((f"{{name: x, kind: sitemap, category: news, url: '{url}'}}", "url", "absolute http(s) URL")
       for url in ("file:///etc/passwd", "gopher://a/1", "data:text/xml,x", "javascript:alert(1)",
                   "//a/b", "http:///etc/passwd")),
-    ("{name: x, kind: blog, category: news, url: 'https://a/b'}", "kind", "Input should be"),
+    ("{name: x, kind: blog, category: news, url: 'https://a/b'}", "kind", "unknown kind 'blog'; kinds: search_feed"),
     ("{name: X!, kind: feed, category: news, url: 'https://a/b'}", "name", "pattern"),
     ("{name: x, kind: listing, category: news, url: 'https://a/b'}", "(entry)", "needs selectors"),
     ("{name: x, kind: search_feed, category: news, url: 'https://a/?q=1'}", "(entry)", "{query}"),
+    # A kind's own settings belong to it: required there, refused elsewhere.
+    ("{name: x, kind: json_api, category: news, url: 'https://a/'}", "(entry)", "a json_api source needs fields"),
+    ("{name: x, kind: feed, category: news, url: 'https://a/', fields: {items: a, url: b}}", "(entry)",
+     "a feed source takes no fields"),
+    ("{name: x, kind: json_api, category: news, url: 'https://a/', fields: {items: a, url: b},"
+     " selectors: {item: a, url: b, title: c}}", "(entry)", "a json_api source takes no selectors"),
+    # JMESPath expressions are checked on load, not on the first answer.
+    ("{name: x, kind: json_api, category: news, url: 'https://a/', fields: {items: 'a[', url: b}}", "fields.items",
+     "not a JMESPath expression"),
+    ("{name: x, kind: json_api, category: news, url: 'https://a/', fields: {items: a, url: 'fromat(b)'}}",
+     "fields.url", "unknown function fromat()"),
+    ("{name: x, kind: json_api, category: news, url: 'https://a/', fields: {items: a, url: 'split(b)'}}",
+     "fields.url", "split() takes 2 arguments, not 1"),
+    ("{name: x, kind: json_api, category: news, url: 'https://a/',"
+     " fields: {items: a, url: \"format('https://b/{}/{}', c)\"}}", "fields.url", "has 2 {} for 1 values"),
     ("{name: x, kind: feed, category: news, url: 'https://a/{foo}'}", "(entry)", "['foo']"),
     ("{name: x, kind: feed, category: news, url: 'https://a/', timezone: Mars/Base}", "timezone", "Mars/Base"),
     ("{name: x, kind: feed, category: news, url: 'https://a/', colour: red}", "colour", "Extra inputs"),
@@ -98,3 +117,28 @@ def test_bad_models_file_is_fatal_with_a_clear_message(tmp_path: Path, text: str
     with pytest.raises(ConfigError) as caught:
         load_models(str(path))
     assert str(path) in str(caught.value) and message in str(caught.value)
+
+
+def kind_branches(tree: ast.AST) -> Iterator[str]:
+    """``x.kind == "feed"`` / ``x.kind in ("feed", …)``: the source kind names a comparison tests for."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and any(isinstance(side, ast.Attribute) and side.attr == "kind"
+                                                 for side in (node.left, *node.comparators)):
+            for side in ast.walk(node):
+                if isinstance(side, ast.Constant) and side.value in KINDS:
+                    yield side.value
+
+
+def test_the_kind_finder_finds_one() -> None:
+    assert list(kind_branches(ast.parse("if source.kind in ('feed', 'page') or c.kind == 'paper': pass"))) == ["feed"]
+
+
+def test_only_the_kind_modules_branch_on_a_kind() -> None:
+    # A new kind is its module in digestcrawl/crawl/kinds/ and a sources.yaml entry: nothing else
+    # may test for a kind by name.
+    kinds_dir = ROOT / "digestcrawl" / "crawl" / "kinds"
+    branches = {f"{path.relative_to(ROOT)}: {name}"
+                for package in ("digestcrawl", "spiders", "pipelines") for path in (ROOT / package).rglob("*.py")
+                if kinds_dir not in path.parents
+                for name in kind_branches(ast.parse(path.read_text(encoding="utf-8")))}
+    assert branches == set()

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digestcrawl.config import FieldMap, Selectors
-from digestcrawl.crawl.feeds import FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
+from digestcrawl.crawl.feeds import FeedError, parse_feed, parse_sitemap
+from digestcrawl.crawl.kinds.json_api import FieldMap, parse_json_api
+from digestcrawl.crawl.kinds.listing import Selectors, parse_listing
 from digestcrawl.text.dates import parse_datetime
 from digestcrawl.text.encoding import decode_html
 from digestcrawl.text.extraction import extract_page
@@ -161,3 +162,27 @@ def test_json_api_field_mapping() -> None:
         parse_json_api(b"{not json", fields, TAIPEI)
     with pytest.raises(FeedError):
         parse_json_api(b'{"hits": 3}', fields, TAIPEI)
+
+
+def test_json_api_functions_build_a_web_url_from_ids() -> None:
+    body = b"""{"posts": [
+      {"uri": "at://did:plc:abc/app.bsky.feed.post/3lfq2xyz", "author": {"handle": "alice.example"}, "n": 7},
+      {"uri": "at://did:plc:def/app.bsky.feed.post/3lfq2abc", "author": {}, "n": 8, "url": "https://fallback.example/"},
+      {"uri": null, "author": {"handle": "carol.example"}}]}"""
+    fields = FieldMap(items="posts", url="format('https://bsky.app/profile/{}/post/{}', author.handle, "
+                                         "split(uri, '/')[-1]) || url",
+                      title="format('#{} by {}', n, author.handle)",
+                      author="join('/', split(uri, '/')[2:3])")
+    first, second = parse_json_api(body, fields, TAIPEI)
+    assert first.url == "https://bsky.app/profile/alice.example/post/3lfq2xyz"
+    assert first.title == "#7 by alice.example" and first.author == "did:plc:abc"
+    # A null value makes format() null, so `||` falls back; a null uri splits to null: no URL, no entry.
+    assert second.url == "https://fallback.example/" and second.title == ""
+
+
+def test_json_api_item_a_function_cannot_take_reads_as_missing() -> None:
+    # JMESPath's join() takes strings only: an id served as a number costs that item, not the answer.
+    body = b'{"hits": [{"objectID": 41, "url": null}, {"objectID": "42", "url": null}]}'
+    fields = FieldMap(items="hits", url="url || join('', ['https://news.ycombinator.com/item?id=', objectID])")
+    [entry] = parse_json_api(body, fields, TAIPEI)
+    assert entry.url == "https://news.ycombinator.com/item?id=42"
