@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from digestcrawl.validation import describe
 from digestcrawl.crawl.kinds import KINDS, OPTION_FIELDS
 from digestcrawl.crawl.kinds.json_api import FieldMap
 from digestcrawl.crawl.kinds.listing import Selectors
+from digestcrawl.validation import describe
 
 Script = Literal["latin", "zh-Hant", "zh-Hans", "ja"]
 ModelKey = Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
