@@ -38,9 +38,9 @@ import yaml
 from markupsafe import Markup
 from scrapy.settings import BaseSettings
 
-from digestcrawl.digest.firstparty import Release, releases
+from digestcrawl.digest.group.firstparty import Release, releases
 from digestcrawl.digest.model import DigestInput, Story, StoryArticle, StorySummary, SummaryResult
-from digestcrawl.digest.sanitize import UNSAFE as CONTROL
+from digestcrawl.digest.read.sanitize import UNSAFE as CONTROL
 from digestcrawl.text.chars import squash_spaces
 
 logger = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from digestcrawl.digest.model import STORY_TITLE_MAX, StoryArticle, host_of
-from digestcrawl.digest.pagetext import clean_text, key, repeated_lines
-from digestcrawl.digest.titles import clean_title, site_affixes
+from digestcrawl.digest.read.pagetext import clean_text, key, repeated_lines
+from digestcrawl.digest.read.titles import clean_title, site_affixes
 from digestcrawl.store.caps import LANGUAGE_MAX
 from digestcrawl.text.chars import squash_spaces
 
