@@ -27,7 +27,7 @@ from typing import Any, cast
 Content = str | Callable[[dict[str, Any]], str]  # fixed text, or built from the request body
 HANG_SECONDS = 30.0
 
-# Each part of a prompt runs from its delimiter line to the next one (digestcrawl.digest.prompt).
+# Each part of a prompt runs from its delimiter line to the next one (digestcrawl.digest.summarize.prompt).
 STORY = re.compile(r"^<<<STORY key=(\S+)>>>\n(.*?)(?=^<<<STORY[ >]|\Z)", re.DOTALL | re.MULTILINE)
 ARTICLE = re.compile(r"^<<<ARTICLE (\d+)>>>\n[^\n]*\n([^\n]*)", re.MULTILINE)  # the header, then the title
 MERGE_STORY = re.compile(r"^<<<STORY>>>\n(.*?)(?=^<<<|\Z)", re.DOTALL | re.MULTILINE)

@@ -17,9 +17,7 @@ from scrapy.settings import BaseSettings
 from sqlalchemy.engine import Engine
 
 from digestcrawl.config import ModelConfig
-from digestcrawl.digest.cache import CachedAnswer, LLMCache, cache_key
-from digestcrawl.digest.grounding import check_content, check_story
-from digestcrawl.digest.llm import WATCHDOG_GRACE, LLMConfig, LLMSummarizer, LLMSummaryResult
+from digestcrawl.digest.group.stories import LooseMember
 from digestcrawl.digest.model import (
     Analysis,
     DayFigures,
@@ -32,8 +30,10 @@ from digestcrawl.digest.model import (
     StorySummary,
     SummaryResult,
 )
-from digestcrawl.digest.prompt import SYSTEM_PROMPTS, estimate_tokens, trim
-from digestcrawl.digest.stories import LooseMember
+from digestcrawl.digest.summarize.cache import CachedAnswer, LLMCache, cache_key
+from digestcrawl.digest.summarize.grounding import check_content, check_story
+from digestcrawl.digest.summarize.llm import WATCHDOG_GRACE, LLMConfig, LLMSummarizer, LLMSummaryResult
+from digestcrawl.digest.summarize.prompt import SYSTEM_PROMPTS, estimate_tokens, trim
 from digestcrawl.store.engine import ensure_schema, make_engine
 from digestcrawl.store.models import Base
 from tests.conftest import project_settings
@@ -214,14 +214,14 @@ def test_error_status_then_success(server: LLMServer, summarizer: Factory, error
 def test_timeout_falls_back_to_extractive(server: LLMServer, summarizer: Factory,
                                           caplog: pytest.LogCaptureFixture) -> None:
     server.script(Reply(hang=True), Reply(hang=True))
-    with caplog.at_level(logging.WARNING, logger="digestcrawl.digest.llm"):
+    with caplog.at_level(logging.WARNING, logger="digestcrawl.digest.summarize.llm"):
         result = run(summarizer, timeout=1.0, max_retries=1)
     assert result.generator == "extractive"
     assert result.fallback_reason == "LLM timeout after 1 retry"
     assert result.fallback_kind == "timeout"
     assert result.content.summary == "fallback"
     assert (result.llm_calls, server.calls) == (1, 2)
-    warnings = [r.getMessage() for r in caplog.records if r.name == "digestcrawl.digest.llm"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "digestcrawl.digest.summarize.llm"]
     assert len(warnings) == 1 and "timeout" in warnings[0]
 
 
@@ -248,7 +248,7 @@ WRONG_TYPE = {"id": "x", "object": "chat.completion", "created": 0, "model": "m"
 def test_malformed_body_falls_back(server: LLMServer, summarizer: Factory, body: Reply,
                                    caplog: pytest.LogCaptureFixture) -> None:
     server.script(body)
-    with caplog.at_level(logging.WARNING, logger="digestcrawl.digest.llm"):
+    with caplog.at_level(logging.WARNING, logger="digestcrawl.digest.summarize.llm"):
         result = run(summarizer)
     assert result.generator == "extractive"
     assert result.fallback_kind == "malformed_body"
@@ -609,7 +609,7 @@ def obey_the_page(answer: dict[str, Any]) -> None:
 
 
 def test_a_page_cannot_write_its_claim_into_the_digest(server: LLMServer, summarizer: Factory) -> None:
-    from digestcrawl.digest.render import RenderOptions, render_post
+    from digestcrawl.digest.publish.render import RenderOptions, render_post
 
     digest = planted_digest()
     server.script(Reply(content=edited(obey_the_page)))
@@ -630,7 +630,7 @@ def test_a_page_cannot_write_its_claim_into_the_digest(server: LLMServer, summar
 
 def assert_grounding(digest: DigestInput, text: str, problem: str | None) -> None:
     """``text`` checked against all of ``digest``'s articles and figures: no problem, or ``problem``."""
-    from digestcrawl.digest.grounding import Sources, check_text
+    from digestcrawl.digest.summarize.grounding import Sources, check_text
 
     sources = Sources.of(digest, [a for s in digest.stories for a in s.articles], None, figures=True)
     problems = check_text(text, sources)
@@ -688,7 +688,7 @@ def section(post: str, heading: str) -> list[str]:
 
 def test_translated_title_heads_the_story_and_the_sources_keep_the_original(
         server: LLMServer, summarizer: Factory) -> None:
-    from digestcrawl.digest.render import RenderOptions, render_post
+    from digestcrawl.digest.publish.render import RenderOptions, render_post
 
     digest = english_digest()
     server.script(Reply(content=edited(entitle("s-en", EN_TRANSLATED))))
@@ -716,7 +716,7 @@ def test_title_left_in_another_language_takes_the_offline_title(
         entitle(key, answered)(answer)
 
     server.script(Reply(content=edited(change)))
-    with caplog.at_level(logging.WARNING, logger="digestcrawl.digest.llm"):
+    with caplog.at_level(logging.WARNING, logger="digestcrawl.digest.summarize.llm"):
         result = run(summarizer, digest)
     titles = {story.story_key: story.title for story in result.content.stories}
     assert titles[key] == kept and result.untranslated_titles == [key] and server.calls == 1
@@ -842,7 +842,7 @@ def test_merge_check_fault_keeps_the_offline_grouping(server: LLMServer, summari
     stories, loose = loose_day()
     server.script(reply)
     make = summarizer(deadline=1.0)
-    with caplog.at_level(logging.WARNING, logger="digestcrawl.digest.llm"):
+    with caplog.at_level(logging.WARNING, logger="digestcrawl.digest.summarize.llm"):
         checked, spent = make.check_merges("qwen", DAY, stories, loose)
     assert checked == stories and members(checked) == [[11, 12, 13, 31, 32], [21]]  # nothing lost
     assert spent.llm_calls == 1 and spent.malformed == (kind == "malformed_body")
@@ -877,7 +877,7 @@ def test_merge_check_counts_in_the_digests_budget(server: LLMServer, summarizer:
 
 
 def test_merge_check_asks_about_the_loosest_members_only(server: LLMServer, summarizer: Factory) -> None:
-    from digestcrawl.digest.llm import MERGE_MAX_QUESTIONS
+    from digestcrawl.digest.summarize.llm import MERGE_MAX_QUESTIONS
     from tests.llmserver import merge_questions
 
     anchor = article(1, APP_TITLE, APP_TEXT)

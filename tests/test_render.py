@@ -24,9 +24,7 @@ from matplotlib import font_manager
 from scrapy.settings import Settings
 
 from digestcrawl.config import ModelConfig, load_entities
-from digestcrawl.digest import infographic, render
-from digestcrawl.digest.extractive import ExtractiveSummarizer
-from digestcrawl.digest.infographic import CJKFontMissing, cjk_font, draw_infographic
+from digestcrawl.digest.group.stories import EntityFinder
 from digestcrawl.digest.model import (
     STORY_TITLE_MAX,
     Analysis,
@@ -39,7 +37,9 @@ from digestcrawl.digest.model import (
     StorySummary,
     SummaryResult,
 )
-from digestcrawl.digest.render import (
+from digestcrawl.digest.publish import infographic, render
+from digestcrawl.digest.publish.infographic import CJKFontMissing, cjk_font, draw_infographic
+from digestcrawl.digest.publish.render import (
     RenderOptions,
     StagedFiles,
     escape_markdown,
@@ -48,9 +48,9 @@ from digestcrawl.digest.render import (
     safe_url,
     write_post,
 )
-from digestcrawl.digest.sanitize import TITLE_MAX, UNSAFE, clean_article, title_for
-from digestcrawl.digest.site import create_skeleton
-from digestcrawl.digest.stories import EntityFinder
+from digestcrawl.digest.publish.site import create_skeleton
+from digestcrawl.digest.read.sanitize import TITLE_MAX, UNSAFE, clean_article, title_for
+from digestcrawl.digest.summarize.extractive import ExtractiveSummarizer
 from tests.conftest import project_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -433,7 +433,7 @@ def test_templates_load_from_a_zipped_package(tmp_path: Path) -> None:
         "import sys, templates\n"
         "assert templates.__file__.startswith(sys.argv[1]), templates.__file__\n"
         "from tests.test_render import make_digest, make_result\n"
-        "from digestcrawl.digest.render import RenderOptions, render_post\n"
+        "from digestcrawl.digest.publish.render import RenderOptions, render_post\n"
         "print(render_post(make_digest(), make_result(), RenderOptions()))\n"
     )
     # The egg comes first on the path, so `templates` is imported from it, not from the checkout.
@@ -702,7 +702,7 @@ def test_staged_files_publish_in_order_and_restore(tmp_path: Path) -> None:
     ("アリババ、淘宝網を主力AIアプリに連携", "アリババ、淘宝網を主力AIアプリに連携"),  # Japanese stays
 ])
 def test_zh_tw_is_written_with_taiwan_phrases(text: str, written: str) -> None:
-    from digestcrawl.digest.render import to_script
+    from digestcrawl.digest.publish.render import to_script
 
     assert to_script(text, "zh-TW") == written
 

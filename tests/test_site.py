@@ -24,7 +24,7 @@ import pytest
 import yaml
 from scrapy.utils.project import get_project_settings
 
-from digestcrawl.digest.site import Site, create_skeleton, jekyll_build, skeleton_files
+from digestcrawl.digest.publish.site import Site, create_skeleton, jekyll_build, skeleton_files
 from tests.conftest import FIXTURE_WINDOW, ROOT, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
 
@@ -107,7 +107,8 @@ def test_skeleton_loads_from_the_scrapyd_egg(tmp_path: Path) -> None:
                    check=True, capture_output=True)
     assert "digestcrawl/skeleton/_layouts/post.html" in zipfile.ZipFile(egg).namelist()
     code = ("import sys; from pathlib import Path; import digestcrawl; assert '.egg' in digestcrawl.__file__;"
-            "from digestcrawl.digest.site import create_skeleton; print(len(create_skeleton(Path(sys.argv[1]))))")
+            "from digestcrawl.digest.publish.site import create_skeleton;"
+            "print(len(create_skeleton(Path(sys.argv[1]))))")
     run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "site")], cwd=tmp_path, capture_output=True,
                          text=True, env={**os.environ, "PYTHONPATH": str(egg)}, check=False)
     assert run.returncode == 0, run.stderr[-2000:]

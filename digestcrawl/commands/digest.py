@@ -5,7 +5,7 @@
     scrapy digest --model qwen --date 2026-01-19 --site ~/blog --build
 
 ``--site DIR`` writes into DIR instead of DIGEST_SITE_DIR (creating the Jekyll skeleton when DIR
-has no config, see ``digestcrawl.digest.site``); ``--build`` then runs ``jekyll build`` on it
+has no config, see ``digestcrawl.digest.publish.site``); ``--build`` then runs ``jekyll build`` on it
 and logs each of its warnings (a failed build exits 1; no Jekyll installed: a warning only).
 
 A progress bar on a terminal; plain log lines otherwise. Every requested digest is tried even
@@ -90,7 +90,7 @@ class Command(ScrapyCommand):
 
 def _build(site_dir: Path) -> bool:
     """``jekyll build`` on the site; False when it failed."""
-    from digestcrawl.digest.site import jekyll_build
+    from digestcrawl.digest.publish.site import jekyll_build
 
     build = jekyll_build(site_dir)
     if build is None:

@@ -10,11 +10,11 @@ the post; the commit comes last. A failure anywhere leaves the previous post, im
 they were. ``try_build`` reports a failed digest as an outcome instead of raising, for the
 closing pipeline (stats) and ``scrapy digest`` (exit status).
 
-The site folder gets the Jekyll skeleton and a page per model first (``digestcrawl.digest.site``).
+The site folder gets the Jekyll skeleton and a page per model first (``digestcrawl.digest.publish.site``).
 
 Settings: STORE_URL, DIGEST_SITE_DIR, DIGEST_SITE_SKELETON, DIGEST_LANGUAGE, DIGEST_TIMEZONE, DIGEST_SUMMARIZER
 (``auto``: the LLM when LLM_API_KEY is set, else extractive; ``llm``; ``extractive``), the LLM_*
-settings of ``digestcrawl.digest.llm`` and the DIGEST_* settings of ``digestcrawl.digest.render``;
+settings of ``digestcrawl.digest.summarize.llm`` and the DIGEST_* settings of ``digestcrawl.digest.publish.render``;
 LLM_MERGE_CHECK (with the LLM summarizer, one batched call confirms or splits the loosely held
 members of the shown stories, ``LLMSummarizer.check_merges``) and LLM_MERGE_BAND (how far above
 the merge bar a member's hold on its story counts as loose).
@@ -33,16 +33,16 @@ from scrapy.settings import BaseSettings
 from sqlalchemy.engine import Engine
 
 from digestcrawl.config import ModelConfig, load_entities, load_models
-from digestcrawl.digest.cache import LLMCache
-from digestcrawl.digest.extractive import ExtractiveSummarizer
-from digestcrawl.digest.firstparty import FIRST_PARTY
-from digestcrawl.digest.infographic import infographic_png
-from digestcrawl.digest.llm import LLMConfig, LLMSummarizer
+from digestcrawl.digest.group.firstparty import FIRST_PARTY
+from digestcrawl.digest.group.stories import EntityFinder, group_stories, loose_members, mark_follow_ups
 from digestcrawl.digest.model import DigestInput, Language, LLMSpent, Story, StoryArticle, Summarizer
-from digestcrawl.digest.render import RenderOptions, StagedFiles, post_paths, remove_stale_staged, render_post
-from digestcrawl.digest.repository import DigestRepository
-from digestcrawl.digest.site import Site
-from digestcrawl.digest.stories import EntityFinder, group_stories, loose_members, mark_follow_ups
+from digestcrawl.digest.publish.infographic import infographic_png
+from digestcrawl.digest.publish.render import RenderOptions, StagedFiles, post_paths, remove_stale_staged, render_post
+from digestcrawl.digest.publish.site import Site
+from digestcrawl.digest.read.repository import DigestRepository
+from digestcrawl.digest.summarize.cache import LLMCache
+from digestcrawl.digest.summarize.extractive import ExtractiveSummarizer
+from digestcrawl.digest.summarize.llm import LLMConfig, LLMSummarizer
 from digestcrawl.store.engine import ensure_schema, make_engine
 
 logger = logging.getLogger(__name__)

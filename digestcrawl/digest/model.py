@@ -178,7 +178,7 @@ class MergeVerdict(_Schema):
 
 
 class MergeVerdicts(_Schema):
-    """The LLM's answer to the merge check (``digestcrawl.digest.prompt.merge_messages``)."""
+    """The LLM's answer to the merge check (``digestcrawl.digest.summarize.prompt.merge_messages``)."""
 
     verdicts: list[MergeVerdict]
 

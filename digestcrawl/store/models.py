@@ -192,7 +192,7 @@ class RepoStatsRow(Base):
 
 
 class LLMCacheRow(Base):
-    """An LLM answer, keyed by model, prompt version and exact request (digestcrawl.digest.cache)."""
+    """An LLM answer, keyed by model, prompt version and exact request (digestcrawl.digest.summarize.cache)."""
 
     __tablename__ = "llm_cache"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digestcrawl.digest.countries import countries
-from digestcrawl.digest.similarity import anchor_idf, anchor_tokens, features, profile
+from digestcrawl.digest.group.countries import countries
+from digestcrawl.digest.group.similarity import anchor_idf, anchor_tokens, features, profile
 
 
 @pytest.mark.parametrize(("text", "language", "expected"), [

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from digestcrawl.config import ModelConfig
 from digestcrawl.digest.model import DayFigures, DigestInput, Story, StoryArticle
-from digestcrawl.digest.prompt import body, copies, digest_messages, estimate_tokens, fit_stories
+from digestcrawl.digest.summarize.prompt import body, copies, digest_messages, estimate_tokens, fit_stories
 
 DAY = date(2026, 1, 19)
 TEXT = "阿里巴巴旗下AI助手千問宣布全面接入淘寶與支付寶。千問App月活躍用戶已突破1億。"

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from digestcrawl.digest.model import STORY_TITLE_MAX, StoryArticle, host_of
-from digestcrawl.digest.pagetext import key, repeated_lines, strip_junk
-from digestcrawl.digest.titles import clean_title, site_affixes
+from digestcrawl.digest.read.pagetext import key, repeated_lines, strip_junk
+from digestcrawl.digest.read.titles import clean_title, site_affixes
 from digestcrawl.store.caps import LANGUAGE_MAX
 from digestcrawl.text.chars import squash_spaces
 

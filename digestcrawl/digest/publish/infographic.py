@@ -22,9 +22,9 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from digestcrawl.digest.firstparty import SOURCE_NAMES
+from digestcrawl.digest.group.firstparty import SOURCE_NAMES
 from digestcrawl.digest.model import DigestInput, SummaryResult
-from digestcrawl.digest.render import generated_text, headings, write_atomic
+from digestcrawl.digest.publish.render import generated_text, headings, write_atomic
 from digestcrawl.text.chars import squash_spaces
 
 # The face whose glyph shapes suit the output language come first.

@@ -28,9 +28,9 @@ from datetime import date
 
 import numpy as np
 
-from digestcrawl.digest.firstparty import FIRST_PARTY, folded, named_in, release_of
+from digestcrawl.digest.group.firstparty import FIRST_PARTY, folded, named_in, release_of
+from digestcrawl.digest.group.similarity import MERGE_PROBABILITY, Profile, containment, profile, similarity
 from digestcrawl.digest.model import Story, StoryArticle
-from digestcrawl.digest.similarity import MERGE_PROBABILITY, Profile, containment, profile, similarity
 from digestcrawl.text.chars import CJK_RUN, LATIN_WORD
 from digestcrawl.text.relevance import fold, term_pattern
 

@@ -37,10 +37,10 @@ import yaml
 from markupsafe import Markup
 from scrapy.settings import BaseSettings
 
-from digestcrawl.digest.firstparty import Release, releases
+from digestcrawl.digest.group.firstparty import Release, releases
 from digestcrawl.digest.model import DigestInput, Story, StoryArticle, StorySummary, SummaryResult
-from digestcrawl.digest.sanitize import UNSAFE as CONTROL
-from digestcrawl.digest.sanitize import one_line
+from digestcrawl.digest.read.sanitize import UNSAFE as CONTROL
+from digestcrawl.digest.read.sanitize import one_line
 from digestcrawl.text.chars import opencc_converter, to_simplified
 
 logger = logging.getLogger(__name__)

@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from digestcrawl.digest.firstparty import download_changes
-from digestcrawl.digest.lexrank import centrality, mmr, tfidf
+from digestcrawl.digest.group.firstparty import download_changes
+from digestcrawl.digest.group.similarity import MULTIPLIERS
+from digestcrawl.digest.group.stories import EntityFinder, bigrams
 from digestcrawl.digest.model import (
     STORY_TITLE_MAX,
     Analysis,
@@ -38,10 +39,9 @@ from digestcrawl.digest.model import (
     StorySummary,
     SummaryResult,
 )
-from digestcrawl.digest.pagetext import is_junk
-from digestcrawl.digest.sanitize import cut
-from digestcrawl.digest.similarity import MULTIPLIERS
-from digestcrawl.digest.stories import EntityFinder, bigrams
+from digestcrawl.digest.read.pagetext import is_junk
+from digestcrawl.digest.read.sanitize import cut
+from digestcrawl.digest.summarize.lexrank import centrality, mmr, tfidf
 from digestcrawl.text.chars import CJK_CLASS, squash_spaces
 from digestcrawl.text.dedup import fingerprint
 

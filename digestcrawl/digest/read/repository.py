@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, aliased
 
 from digestcrawl.digest.model import DayFigures, RepoTrend, Story, StoryArticle, SummaryResult
-from digestcrawl.digest.sanitize import clean_day
+from digestcrawl.digest.read.sanitize import clean_day
 from digestcrawl.store.engine import dialect_insert
 from digestcrawl.store.models import (
     ArticleRow,

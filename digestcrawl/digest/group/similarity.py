@@ -11,7 +11,7 @@ Each article becomes two weighted bags of tokens, from its title and the lead of
   (``McConnell``, ``GPT-4``, ``Qwen3``) that are not common words, numbers and quantities
   (``1億`` and ``100 million`` are one), the canonical names of ``entities.yaml``
   (``淘寶`` and ``Taobao``), and countries in any language (``Polen``, ``Poland`` and ``波蘭``:
-  ``digestcrawl.digest.countries``), weighed by how common their English name is.
+  ``digestcrawl.digest.group.countries``), weighed by how common their English name is.
 
 Inverse document frequency comes from a background table of general word frequencies shipped
 with the package (``conf/background.tsv.gz``, see ``scripts/build_background.py``): a day of two
@@ -44,7 +44,7 @@ import numpy as np
 import snowballstemmer
 from scipy import sparse
 
-from digestcrawl.digest.countries import countries, english_names, is_spelling
+from digestcrawl.digest.group.countries import countries, english_names, is_spelling
 from digestcrawl.text.chars import CJK_CLASS, CJK_RUN, LATIN_WORD
 from digestcrawl.text.relevance import fold
 
@@ -69,7 +69,7 @@ DAY_MIN_ARTICLES = 20  # fewer articles than this say too little about what is c
 SAME_LANGUAGE = (-5.1, 11.8, 0.0, 0.9)  # (b0, b_words, b_anchors, b_cjk)
 CROSS_LANGUAGE = (-2.88, 1.61, 5.64, 0.0)
 MERGE_PROBABILITY = 0.5
-COUNTRY = "%"  # prefix of a country anchor: its ISO 3166 code (digestcrawl.digest.countries)
+COUNTRY = "%"  # prefix of a country anchor: its ISO 3166 code (digestcrawl.digest.group.countries)
 # Snowball stemmers by language (ISO 639-1); any other language's Latin words (those inside
 # Chinese or Japanese text: names, English terms) are stemmed as English.
 STEMMERS = {"ar": "arabic", "ca": "catalan", "cs": "czech", "da": "danish", "de": "german", "el": "greek",

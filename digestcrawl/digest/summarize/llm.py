@@ -2,7 +2,7 @@
 
 One structured-output call writes the whole digest from every story's articles, trimmed to the
 token budget. An answer that is not valid ``DigestContent`` gets one repair request. A story
-whose summary fails the grounding check (``digestcrawl.digest.grounding``) is regenerated once
+whose summary fails the grounding check (``digestcrawl.digest.summarize.grounding``) is regenerated once
 by a focused call; if it fails again, the fallback's summary of that story replaces it. So a
 digest costs at most stories + 2 calls, the merge check's included: a regeneration that would
 pass that budget is not made, and the fallback's summary stands. Every other section is
@@ -28,7 +28,7 @@ defeats a read timeout), and a retry that would wait past it is not made. Retrie
 exponential backoff, honouring Retry-After, are ours (the client's own are off) so that they
 keep to the deadline.
 
-The prompt (``digestcrawl.digest.prompt``) keeps crawled text as delimited data in the user
+The prompt (``digestcrawl.digest.summarize.prompt``) keeps crawled text as delimited data in the user
 message, under a fixed system message that says delimited content is never instructions.
 
 Settings (defaults in digestcrawl.settings): LLM_MODEL, LLM_BASE_URL, LLM_API_KEY, LLM_TIMEOUT
@@ -55,8 +55,7 @@ import openai
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scrapy.settings import BaseSettings
 
-from digestcrawl.digest.cache import LLMCache, cache_key
-from digestcrawl.digest.grounding import check_content, check_story, ground_sections
+from digestcrawl.digest.group.stories import EntityFinder, LooseMember, split_off
 from digestcrawl.digest.model import (
     DigestContent,
     DigestInput,
@@ -67,7 +66,9 @@ from digestcrawl.digest.model import (
     Summarizer,
     SummaryResult,
 )
-from digestcrawl.digest.prompt import (
+from digestcrawl.digest.summarize.cache import LLMCache, cache_key
+from digestcrawl.digest.summarize.grounding import check_content, check_story, ground_sections
+from digestcrawl.digest.summarize.prompt import (
     MERGE_PROMPT_VERSION,
     PROMPT_VERSION,
     REPAIR,
@@ -75,7 +76,6 @@ from digestcrawl.digest.prompt import (
     merge_messages,
     story_messages,
 )
-from digestcrawl.digest.stories import EntityFinder, LooseMember, split_off
 from digestcrawl.text.chars import HAN
 from digestcrawl.validation import describe
 

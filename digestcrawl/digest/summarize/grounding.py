@@ -30,11 +30,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from digestcrawl.digest.extractive import INSTRUCTION_LIKE, split_sentences
-from digestcrawl.digest.firstparty import DOWNLOAD_WORDS, download_changes
+from digestcrawl.digest.group.firstparty import DOWNLOAD_WORDS, download_changes
+from digestcrawl.digest.group.similarity import MULTIPLIERS
+from digestcrawl.digest.group.stories import EntityFinder
 from digestcrawl.digest.model import DigestContent, DigestInput, StoryArticle, StorySummary
-from digestcrawl.digest.similarity import MULTIPLIERS
-from digestcrawl.digest.stories import EntityFinder
+from digestcrawl.digest.summarize.extractive import INSTRUCTION_LIKE, split_sentences
 from digestcrawl.text.relevance import fold
 
 THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")

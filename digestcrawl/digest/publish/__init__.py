@@ -1,0 +1,1 @@
+"""Publish a digest: the post, its image and the Jekyll site."""

@@ -1,0 +1,1 @@
+"""Summarize stories: the LLM (prompt, grounding, cache) or offline (extractive, LexRank)."""
