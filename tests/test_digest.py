@@ -28,17 +28,19 @@ from sqlalchemy import select
 
 from digestcrawl.config import load_entities
 from digestcrawl.digest.daily import DigestBuilder, DigestOutcome
-from digestcrawl.digest.group.stories import EntityFinder, group_stories
+from digestcrawl.digest.group.stories import group_stories
 from digestcrawl.digest.model import DayFigures, DigestContent, DigestInput, Story
 from digestcrawl.digest.publish.render import RenderOptions, render_post
 from digestcrawl.digest.read.repository import DigestRepository
 from digestcrawl.digest.read.sanitize import TITLE_MAX
 from digestcrawl.digest.read.titles import SITE_WORDS, segments
-from digestcrawl.digest.summarize.extractive import ExtractiveSummarizer, split_sentences
+from digestcrawl.digest.summarize.extractive import ExtractiveSummarizer
 from digestcrawl.items import Article, RepoStats
 from digestcrawl.store.articles import ArticleStore
 from digestcrawl.store.engine import make_engine
 from digestcrawl.store.models import ArticleRow, DigestRow, StoryArticleRow, StoryRow
+from digestcrawl.text.entities import EntityFinder
+from digestcrawl.text.tokens import split_sentences
 from spiders.news import NewsSpider
 from tests.conftest import FIXTURE_WINDOW, ROOT, run_crawl, scrapy_command
 from tests.fixtureweb.server import FixtureWeb

@@ -24,7 +24,6 @@ from matplotlib import font_manager
 from scrapy.settings import Settings
 
 from digestcrawl.config import ModelConfig, load_entities
-from digestcrawl.digest.group.stories import EntityFinder
 from digestcrawl.digest.model import (
     STORY_TITLE_MAX,
     Analysis,
@@ -51,6 +50,7 @@ from digestcrawl.digest.publish.render import (
 from digestcrawl.digest.publish.site import create_skeleton
 from digestcrawl.digest.read.sanitize import TITLE_MAX, UNSAFE, clean_article, title_for
 from digestcrawl.digest.summarize.extractive import ExtractiveSummarizer
+from digestcrawl.text.entities import EntityFinder
 from tests.conftest import project_settings
 
 ROOT = Path(__file__).resolve().parent.parent
