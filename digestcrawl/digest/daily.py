@@ -36,8 +36,9 @@ from digestcrawl.config import ModelConfig, load_entities, load_models
 from digestcrawl.digest.group.firstparty import FIRST_PARTY
 from digestcrawl.digest.group.stories import group_stories, loose_members, mark_follow_ups
 from digestcrawl.digest.model import DigestInput, Language, LLMSpent, Story, StoryArticle, Summarizer
+from digestcrawl.digest.publish.files import StagedFiles, post_paths, remove_stale_staged
 from digestcrawl.digest.publish.infographic import infographic_png
-from digestcrawl.digest.publish.render import RenderOptions, StagedFiles, post_paths, remove_stale_staged, render_post
+from digestcrawl.digest.publish.render import RenderOptions, render_post
 from digestcrawl.digest.publish.site import Site
 from digestcrawl.digest.read.repository import DigestRepository
 from digestcrawl.digest.summarize.cache import LLMCache
