@@ -36,14 +36,20 @@ from digestcrawl.digest.model import (
     StorySummary,
     SummaryResult,
 )
-from digestcrawl.digest.publish import files, infographic
-from digestcrawl.digest.publish.files import StagedFiles, post_paths
+from digestcrawl.digest.publish import (
+    RenderOptions,
+    StagedFiles,
+    create_skeleton,
+    files,
+    infographic,
+    post_paths,
+    render_post,
+    write_post,
+)
 from digestcrawl.digest.publish.infographic import CJKFontMissing, cjk_font, draw_infographic
 from digestcrawl.digest.publish.markdown import escape_markdown, safe_url
-from digestcrawl.digest.publish.render import RenderOptions, render_post, write_post
-from digestcrawl.digest.publish.site import create_skeleton
 from digestcrawl.digest.read.sanitize import TITLE_MAX, UNSAFE, clean_article, title_for
-from digestcrawl.digest.summarize.extractive import ExtractiveSummarizer
+from digestcrawl.digest.summarize import ExtractiveSummarizer
 from digestcrawl.text.entities import EntityFinder
 from tests.conftest import project_settings
 

@@ -7,7 +7,7 @@ import pytest
 
 from digestcrawl.config import load_entities, load_models
 from digestcrawl.digest.model import DayFigures, DigestInput, Language, Story, StoryArticle
-from digestcrawl.digest.summarize.extractive import ExtractiveSummarizer
+from digestcrawl.digest.summarize import ExtractiveSummarizer
 from digestcrawl.text.entities import EntityFinder
 from digestcrawl.text.tokens import split_sentences
 

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from digestcrawl.digest.group.firstparty import SOURCE_NAMES
+from digestcrawl.digest.group import SOURCE_NAMES
 from digestcrawl.digest.model import DigestInput, SummaryResult
 from digestcrawl.digest.publish.files import write_atomic
 from digestcrawl.digest.publish.labels import headings

@@ -8,7 +8,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from markupsafe import Markup
 
-from digestcrawl.digest.read.sanitize import UNSAFE as CONTROL
+from digestcrawl.digest.read import UNSAFE as CONTROL
 from digestcrawl.text.chars import squash_spaces
 
 TITLE_LIMIT = 60

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from digestcrawl.digest.group.firstparty import download_changes
+from digestcrawl.digest.group import download_changes
 from digestcrawl.digest.model import (
     STORY_TITLE_MAX,
     Analysis,
@@ -37,8 +37,7 @@ from digestcrawl.digest.model import (
     StorySummary,
     SummaryResult,
 )
-from digestcrawl.digest.read.pagetext import is_junk
-from digestcrawl.digest.read.sanitize import cut
+from digestcrawl.digest.read import cut, is_junk
 from digestcrawl.digest.summarize.lexrank import centrality, mmr, tfidf
 from digestcrawl.text.chars import squash_spaces
 from digestcrawl.text.dedup import fingerprint

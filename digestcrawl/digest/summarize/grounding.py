@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from digestcrawl.digest.group.firstparty import DOWNLOAD_WORDS, download_changes
+from digestcrawl.digest.group import DOWNLOAD_WORDS, download_changes
 from digestcrawl.digest.model import DigestContent, DigestInput, StoryArticle, StorySummary
 from digestcrawl.digest.summarize.extractive import INSTRUCTION_LIKE
 from digestcrawl.text.entities import EntityFinder

@@ -55,7 +55,7 @@ import openai
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scrapy.settings import BaseSettings
 
-from digestcrawl.digest.group.stories import LooseMember, split_off
+from digestcrawl.digest.group import LooseMember, split_off
 from digestcrawl.digest.model import (
     DigestContent,
     DigestInput,
