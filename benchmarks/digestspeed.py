@@ -56,7 +56,7 @@ def day_articles(count: int = ARTICLES, seed: int = 7) -> list[Any]:
 def run(work: Path, count: int = ARTICLES) -> dict[str, Any]:
     from scrapy.settings import Settings
 
-    from digestcrawl.digest.daily import DigestBuilder
+    from digestcrawl.digest import DigestBuilder
     from digestcrawl.store.articles import ArticleStore
 
     work.mkdir(parents=True, exist_ok=True)

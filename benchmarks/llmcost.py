@@ -79,7 +79,7 @@ ARTICLE_BLOCK = re.compile(r"^<<<ARTICLE (\d+)>>>\n(.*?)(?=^<<<|\Z)", re.DOTALL 
 def prompt_breakdown(requests: list[dict[str, Any]], stories: list[Any]) -> dict[str, int]:
     """Where the prompt tokens go: system prompt, task and figures, article blocks (originals vs
     syndicated copies), the remaining framing, and the merge check's whole request."""
-    from digestcrawl.digest.summarize.prompt import estimate_tokens
+    from digestcrawl.digest.summarize import estimate_tokens
 
     copies = {a.id for story in stories for a in story.articles if a.duplicate_of}
     parts = {"system": 0, "task_and_figures": 0, "original_articles": 0, "syndicated_copies": 0, "framing": 0,
@@ -107,8 +107,8 @@ def prompt_breakdown(requests: list[dict[str, Any]], stories: list[Any]) -> dict
 def run(work: Path) -> dict[str, Any]:
     from scrapy.settings import Settings
 
-    from digestcrawl.digest.daily import DigestBuilder
-    from digestcrawl.digest.summarize.prompt import estimate_tokens
+    from digestcrawl.digest import DigestBuilder
+    from digestcrawl.digest.summarize import estimate_tokens
     from tests.llmserver import LLMServer
 
     database_url = crawl_fixture(work / "crawl")

@@ -28,8 +28,9 @@ import numpy as np
 from benchmarks import textgen
 from digestcrawl.config import load_entities
 from digestcrawl.digest.group import similarity
-from digestcrawl.digest.group.stories import EntityFinder, article_profile, group_stories
+from digestcrawl.digest.group.stories import article_profile, group_stories
 from digestcrawl.digest.model import StoryArticle
+from digestcrawl.text.entities import EntityFinder
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS = ROOT.parent / "shared" / "data" / "same-story-pairs" / "pairs.jsonl"

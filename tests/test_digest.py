@@ -27,18 +27,20 @@ from scrapy.utils.project import get_project_settings
 from sqlalchemy import select
 
 from digestcrawl.config import load_entities
-from digestcrawl.digest.daily import DigestBuilder, DigestOutcome
-from digestcrawl.digest.group.stories import EntityFinder, group_stories
+from digestcrawl.digest import DigestBuilder, DigestOutcome
+from digestcrawl.digest.group import group_stories
 from digestcrawl.digest.model import DayFigures, DigestContent, DigestInput, Story
-from digestcrawl.digest.publish.render import RenderOptions, render_post
-from digestcrawl.digest.read.repository import DigestRepository
+from digestcrawl.digest.publish import RenderOptions, render_post
+from digestcrawl.digest.read import DigestRepository
 from digestcrawl.digest.read.sanitize import TITLE_MAX
 from digestcrawl.digest.read.titles import SITE_WORDS, segments
-from digestcrawl.digest.summarize.extractive import ExtractiveSummarizer, split_sentences
+from digestcrawl.digest.summarize import ExtractiveSummarizer
 from digestcrawl.items import Article, RepoStats
 from digestcrawl.store.articles import ArticleStore
 from digestcrawl.store.engine import make_engine
 from digestcrawl.store.models import ArticleRow, DigestRow, StoryArticleRow, StoryRow
+from digestcrawl.text.entities import EntityFinder
+from digestcrawl.text.tokens import split_sentences
 from spiders.news import NewsSpider
 from tests.conftest import FIXTURE_WINDOW, ROOT, run_crawl, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
@@ -266,7 +268,7 @@ def test_offline_post_of_real_table_layout_pages_is_readable() -> None:
     none of their junk (41 of 69 such texts started with `| |` before the cleaner)."""
     from digestcrawl.config import load_models
     from digestcrawl.digest.model import StoryArticle
-    from digestcrawl.digest.read.sanitize import clean_day
+    from digestcrawl.digest.read import clean_day
     from digestcrawl.text.encoding import decode_html
     from digestcrawl.text.extraction import extract_page
 
@@ -773,7 +775,7 @@ def post_section(body: str, heading: str) -> str:
 
 
 def assert_builds_with_strict_jekyll(site: Path) -> None:
-    from digestcrawl.digest.publish.site import jekyll_build
+    from digestcrawl.digest.publish import jekyll_build
 
     if shutil.which("jekyll") is None:
         if os.environ.get("CI"):

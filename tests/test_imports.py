@@ -101,7 +101,7 @@ def within(module: str, package: str) -> bool:
 def test_the_graph_sees_function_level_and_relative_imports() -> None:
     graph = import_graph()
     # Lazy imports inside functions: the commands load the digest stack only when they run.
-    assert "digestcrawl.digest.daily" in graph["digestcrawl.commands.digest"]
+    assert "digestcrawl.digest" in graph["digestcrawl.commands.digest"]
     assert "digestcrawl.text.chars" in graph["pipelines.normalize"]
     assert {"digestcrawl", "spiders", "pipelines"} <= set(graph)
 
@@ -134,4 +134,25 @@ FORBIDDEN = [
 def test_imports_flow_one_way(importer: str, forbidden: str) -> None:
     violations = sorted(f"{module} imports {target}" for module, targets in import_graph().items()
                         if within(module, importer) for target in targets if within(target, forbidden))
+    assert violations == []
+
+
+ROOMS = ("read", "group", "summarize", "publish")
+MAX_MODULES = 12  # a package that needs more is two packages
+
+
+@pytest.mark.parametrize("package", ["digestcrawl/digest", "digestcrawl/text"])
+def test_no_package_holds_more_than_twelve_modules(package: str) -> None:
+    crowded = {str(init.parent.relative_to(ROOT)): count for init in (ROOT / package).rglob("__init__.py")
+               if (count := len(list(init.parent.glob("*.py")))) > MAX_MODULES}
+    assert crowded == {}
+
+
+def test_outsiders_enter_a_digest_room_through_its_package() -> None:
+    # A room's modules are its own business: the rest of the project imports what the room's
+    # __init__ exports, so a room can split or merge modules without touching its callers.
+    violations = sorted(f"{module} imports {target}" for module, targets in import_graph().items()
+                        for room in (f"digestcrawl.digest.{name}" for name in ROOMS)
+                        if not within(module, room)
+                        for target in targets if target.startswith(f"{room}."))
     assert violations == []

@@ -17,7 +17,7 @@ from scrapy.settings import BaseSettings
 from sqlalchemy.engine import Engine
 
 from digestcrawl.config import ModelConfig
-from digestcrawl.digest.group.stories import LooseMember
+from digestcrawl.digest.group import LooseMember
 from digestcrawl.digest.model import (
     Analysis,
     DayFigures,
@@ -609,7 +609,7 @@ def obey_the_page(answer: dict[str, Any]) -> None:
 
 
 def test_a_page_cannot_write_its_claim_into_the_digest(server: LLMServer, summarizer: Factory) -> None:
-    from digestcrawl.digest.publish.render import RenderOptions, render_post
+    from digestcrawl.digest.publish import RenderOptions, render_post
 
     digest = planted_digest()
     server.script(Reply(content=edited(obey_the_page)))
@@ -688,7 +688,7 @@ def section(post: str, heading: str) -> list[str]:
 
 def test_translated_title_heads_the_story_and_the_sources_keep_the_original(
         server: LLMServer, summarizer: Factory) -> None:
-    from digestcrawl.digest.publish.render import RenderOptions, render_post
+    from digestcrawl.digest.publish import RenderOptions, render_post
 
     digest = english_digest()
     server.script(Reply(content=edited(entitle("s-en", EN_TRANSLATED))))

@@ -24,7 +24,6 @@ from matplotlib import font_manager
 from scrapy.settings import Settings
 
 from digestcrawl.config import ModelConfig, load_entities
-from digestcrawl.digest.group.stories import EntityFinder
 from digestcrawl.digest.model import (
     STORY_TITLE_MAX,
     Analysis,
@@ -37,20 +36,21 @@ from digestcrawl.digest.model import (
     StorySummary,
     SummaryResult,
 )
-from digestcrawl.digest.publish import infographic, render
-from digestcrawl.digest.publish.infographic import CJKFontMissing, cjk_font, draw_infographic
-from digestcrawl.digest.publish.render import (
+from digestcrawl.digest.publish import (
     RenderOptions,
     StagedFiles,
-    escape_markdown,
+    create_skeleton,
+    files,
+    infographic,
     post_paths,
     render_post,
-    safe_url,
     write_post,
 )
-from digestcrawl.digest.publish.site import create_skeleton
+from digestcrawl.digest.publish.infographic import CJKFontMissing, cjk_font, draw_infographic
+from digestcrawl.digest.publish.markdown import escape_markdown, safe_url
 from digestcrawl.digest.read.sanitize import TITLE_MAX, UNSAFE, clean_article, title_for
-from digestcrawl.digest.summarize.extractive import ExtractiveSummarizer
+from digestcrawl.digest.summarize import ExtractiveSummarizer
+from digestcrawl.text.entities import EntityFinder
 from tests.conftest import project_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -416,7 +416,7 @@ def test_rewrite_is_atomic_and_idempotent(tmp_path: Path, monkeypatch: pytest.Mo
     def broken_fsync(fd: int) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(render.os, "fsync", broken_fsync)
+    monkeypatch.setattr(files.os, "fsync", broken_fsync)
     with pytest.raises(OSError, match="disk full"):
         write_post(tmp_path, digest, make_result(), RenderOptions())
     assert "新的趨勢。" in first.post.read_text("utf-8")  # the old post, whole
@@ -702,7 +702,7 @@ def test_staged_files_publish_in_order_and_restore(tmp_path: Path) -> None:
     ("アリババ、淘宝網を主力AIアプリに連携", "アリババ、淘宝網を主力AIアプリに連携"),  # Japanese stays
 ])
 def test_zh_tw_is_written_with_taiwan_phrases(text: str, written: str) -> None:
-    from digestcrawl.digest.publish.render import to_script
+    from digestcrawl.digest.publish.script import to_script
 
     assert to_script(text, "zh-TW") == written
 

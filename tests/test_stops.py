@@ -24,7 +24,7 @@ import pytest
 import yaml
 from scrapy.settings import Settings
 
-from digestcrawl.digest.daily import build_digests
+from digestcrawl.digest import build_digests
 from tests.conftest import FIXTURE_WINDOW, ROOT, project_settings, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
 from tests.processes import Output
@@ -255,7 +255,7 @@ def test_a_second_signal_mid_crawl_forces_the_stop_within_5s(
 STAGE_AND_WAIT = """
 import sys
 from pathlib import Path
-from digestcrawl.digest.publish.render import StagedFiles, post_paths
+from digestcrawl.digest.publish import StagedFiles, post_paths
 from datetime import date
 paths = post_paths(Path(sys.argv[1]), "qwen", date(2026, 1, 19))
 files = StagedFiles().__enter__()

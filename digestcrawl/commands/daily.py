@@ -84,7 +84,7 @@ class Command(BaseRunSpiderCommand):
     def _digest(self, crawler: Crawler) -> bool:
         """Write each model's digest for the crawls' day; whether every one was written."""
         assert self.settings is not None
-        from digestcrawl.digest.daily import build_digests
+        from digestcrawl.digest import build_digests
 
         context = CrawlContext.of(crawler)
         jobs = [(model, context.day) for model in context.models]

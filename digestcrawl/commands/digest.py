@@ -76,7 +76,7 @@ class Command(ScrapyCommand):
             raise UsageError(f"--model: unknown {unknown or models}; known: {', '.join(known)} or all")
         jobs = [(model, day) for model in models for day in parse_days(opts.days)]
         # Imported here so that every other scrapy command starts without the digest stack.
-        from digestcrawl.digest.daily import build_digests
+        from digestcrawl.digest import build_digests
 
         progress = _progress(len(jobs))
         outcomes = build_digests(self.settings, jobs, prepare_site=True,
@@ -90,7 +90,7 @@ class Command(ScrapyCommand):
 
 def _build(site_dir: Path) -> bool:
     """``jekyll build`` on the site; False when it failed."""
-    from digestcrawl.digest.publish.site import jekyll_build
+    from digestcrawl.digest.publish import jekyll_build
 
     build = jekyll_build(site_dir)
     if build is None:

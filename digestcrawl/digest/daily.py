@@ -33,17 +33,21 @@ from scrapy.settings import BaseSettings
 from sqlalchemy.engine import Engine
 
 from digestcrawl.config import ModelConfig, load_entities, load_models
-from digestcrawl.digest.group.firstparty import FIRST_PARTY
-from digestcrawl.digest.group.stories import EntityFinder, group_stories, loose_members, mark_follow_ups
+from digestcrawl.digest.group import FIRST_PARTY, group_stories, loose_members, mark_follow_ups
 from digestcrawl.digest.model import DigestInput, Language, LLMSpent, Story, StoryArticle, Summarizer
-from digestcrawl.digest.publish.infographic import infographic_png
-from digestcrawl.digest.publish.render import RenderOptions, StagedFiles, post_paths, remove_stale_staged, render_post
-from digestcrawl.digest.publish.site import Site
-from digestcrawl.digest.read.repository import DigestRepository
-from digestcrawl.digest.summarize.cache import LLMCache
-from digestcrawl.digest.summarize.extractive import ExtractiveSummarizer
-from digestcrawl.digest.summarize.llm import LLMConfig, LLMSummarizer
+from digestcrawl.digest.publish import (
+    RenderOptions,
+    Site,
+    StagedFiles,
+    infographic_png,
+    post_paths,
+    remove_stale_staged,
+    render_post,
+)
+from digestcrawl.digest.read import DigestRepository
+from digestcrawl.digest.summarize import ExtractiveSummarizer, LLMCache, LLMConfig, LLMSummarizer
 from digestcrawl.store.engine import ensure_schema, make_engine
+from digestcrawl.text.entities import EntityFinder
 
 logger = logging.getLogger(__name__)
 LANGUAGES = ("zh-TW", "zh-CN", "en", "ja")

@@ -40,7 +40,7 @@ from digestcrawl.store.database import Database
 from digestcrawl.store.runlock import REFUSED_STAT
 
 if TYPE_CHECKING:
-    from digestcrawl.digest.daily import DigestOutcome
+    from digestcrawl.digest import DigestOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class DigestOnClose:
 
     def _build_all(self, models: list[str], day: date) -> list[DigestOutcome]:
         # The digest stack (matplotlib, openai) is loaded only when a digest is written.
-        from digestcrawl.digest.daily import build_digests
+        from digestcrawl.digest import build_digests
 
         return build_digests(self.crawler.settings, [(model, day) for model in models],
                              engine=Database.of(self.crawler).ready)

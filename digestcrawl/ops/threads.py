@@ -1,7 +1,7 @@
 """Long work in daemon threads, so that a forced stop (a second SIGINT/SIGTERM,
 ``digestcrawl.ops.stops``) does not wait for it: the interpreter exits without joining a daemon
 thread, where it joins asyncio's and Twisted's worker threads. A publish in progress is finished
-first (``digestcrawl.digest.publish.render.StagedFiles``), so no post is left half replaced.
+first (``digestcrawl.digest.publish.files.StagedFiles``), so no post is left half replaced.
 """
 
 from __future__ import annotations

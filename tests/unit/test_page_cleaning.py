@@ -9,13 +9,14 @@ from datetime import UTC, date, datetime
 import pytest
 
 from digestcrawl.config import load_entities, load_models
-from digestcrawl.digest.group.stories import EntityFinder, group_stories
+from digestcrawl.digest.group import group_stories
 from digestcrawl.digest.model import DayFigures, DigestInput, StoryArticle
-from digestcrawl.digest.publish.render import RenderOptions, render_post
+from digestcrawl.digest.publish import RenderOptions, render_post
 from digestcrawl.digest.read.pagetext import is_junk, strip_junk
 from digestcrawl.digest.read.sanitize import TITLE_MAX, clean_day
 from digestcrawl.digest.read.titles import clean_title, site_affixes
-from digestcrawl.digest.summarize.extractive import ExtractiveSummarizer
+from digestcrawl.digest.summarize import ExtractiveSummarizer
+from digestcrawl.text.entities import EntityFinder
 
 DAY = date(2026, 1, 19)
 ARTICLE = "阿里巴巴旗下AI助手千問宣布，自1月15日起全面接入淘寶、支付寶、飛豬與高德地圖。"

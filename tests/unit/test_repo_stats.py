@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from digestcrawl.digest.read.repository import DigestRepository
+from digestcrawl.digest.read import DigestRepository
 from digestcrawl.items import RepoStats
 from digestcrawl.store.articles import ArticleStore
 from digestcrawl.store.models import RepoStatsRow

@@ -17,8 +17,8 @@ from scrapy.settings import Settings, default_settings
 from scrapy.utils.test import get_crawler
 
 from digestcrawl.crawl.distributed import DistributedProfile
-from digestcrawl.digest.publish.render import RenderOptions
-from digestcrawl.digest.summarize.llm import LLMConfig
+from digestcrawl.digest.publish import RenderOptions
+from digestcrawl.digest.summarize import LLMConfig
 from tests.conftest import ROOT, project_settings
 
 SETTINGS_FILE = ROOT / "digestcrawl" / "settings.py"

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from digestcrawl.config import load_entities
+from digestcrawl.digest.group import group_stories, loose_members, split_off
 from digestcrawl.digest.group.similarity import anchor_tokens, probability, profile, quantities, token_idf, word_tokens
-from digestcrawl.digest.group.stories import EntityFinder, group_stories, loose_members, split_off
 from digestcrawl.digest.model import StoryArticle
+from digestcrawl.text.entities import EntityFinder
 
 FINDER = EntityFinder(load_entities())
 

@@ -46,6 +46,7 @@ from scipy import sparse
 
 from digestcrawl.digest.group.countries import countries, english_names, is_spelling
 from digestcrawl.text.chars import CJK_CLASS, CJK_RUN, LATIN_WORD
+from digestcrawl.text.quantities import MULTIPLIERS
 from digestcrawl.text.relevance import fold
 
 LEAD_CHARS = 2000  # the lead says what the event is; the tail is background and costs time
@@ -79,9 +80,6 @@ STEMMERS = {"ar": "arabic", "ca": "catalan", "cs": "czech", "da": "danish", "de"
             "pl": "polish", "pt": "portuguese", "ro": "romanian", "ru": "russian", "sr": "serbian",
             "sv": "swedish", "ta": "tamil", "tr": "turkish"}
 
-MULTIPLIERS = {"萬": 1e4, "万": 1e4, "億": 1e8, "亿": 1e8, "千": 1e3, "百": 1e2, "thousand": 1e3,
-               "million": 1e6, "millionen": 1e6, "millions": 1e6, "billion": 1e9, "billions": 1e9,
-               "milliarden": 1e9, "trillion": 1e12, "k": 1e3, "m": 1e6, "bn": 1e9, "b": 1e9}
 QUANTITY = re.compile(
     r"(?<![\d.,A-Za-z])(\d+(?:[.,]\d+)*)\s*(%|％|萬|万|億|亿|千|百|thousand|millions?|millionen|billions?|milliarden"
     r"|trillion|(?:k|m|bn|b)(?![a-z]))?",

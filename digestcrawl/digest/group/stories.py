@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -31,8 +30,7 @@ import numpy as np
 from digestcrawl.digest.group.firstparty import FIRST_PARTY, folded, named_in, release_of
 from digestcrawl.digest.group.similarity import MERGE_PROBABILITY, Profile, containment, profile, similarity
 from digestcrawl.digest.model import Story, StoryArticle
-from digestcrawl.text.chars import CJK_RUN, LATIN_WORD
-from digestcrawl.text.relevance import fold, term_pattern
+from digestcrawl.text.entities import EntityFinder
 
 COPY = 1.0  # a copy and its original: certain
 # A headline-only item joins the story one of whose articles holds this weighted share of its
@@ -43,29 +41,6 @@ HEADLINE_CONTAINMENT = 0.35
 # stored (older rows): nothing either.
 # "owner": a release or paper from the model's own account, which need not name it (relevance).
 PLACEMENT_WEIGHT = {"title": 3.0, "owner": 3.0, "lead": 1.5, "body": 0.0}
-
-
-class EntityFinder:
-    """Finds canonical entity names in text, whatever language or script they are written in."""
-
-    def __init__(self, entities: dict[str, tuple[str, ...]]) -> None:
-        self._patterns = [(name, [term_pattern(s) for s in spellings]) for name, spellings in entities.items()]
-        # Folded spellings of entities: such a word is counted as its entity, not again as a name.
-        self.spellings = frozenset(fold(s) for name, spellings in entities.items() for s in (name, *spellings))
-
-    def find(self, text: str) -> set[str]:
-        folded = fold(text)
-        return {name for name, patterns in self._patterns if any(p.search(folded) for p in patterns)}
-
-
-def bigrams(text: str) -> Counter[str]:
-    """Folded CJK character bigrams and Latin words of three letters or more."""
-    folded = fold(text)
-    grams: Counter[str] = Counter()
-    for run in CJK_RUN.findall(folded):
-        grams.update(run[i:i + 2] for i in range(max(1, len(run) - 1)))
-    grams.update(w for w in LATIN_WORD.findall(folded) if len(w) > 2)
-    return grams
 
 
 def article_profile(article: StoryArticle, finder: EntityFinder) -> Profile:

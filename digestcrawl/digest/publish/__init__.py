@@ -1,1 +1,21 @@
-"""Publish a digest: the post, its image and the Jekyll site."""
+"""Publish a digest: the post (``render`` and the modules it calls), its image and the Jekyll
+site, written as one unit (``files``)."""
+
+from digestcrawl.digest.publish.files import PostPaths, StagedFiles, post_paths, remove_stale_staged
+from digestcrawl.digest.publish.infographic import infographic_png
+from digestcrawl.digest.publish.render import RenderOptions, render_post, write_post
+from digestcrawl.digest.publish.site import Site, create_skeleton, jekyll_build
+
+__all__ = [
+    "PostPaths",
+    "RenderOptions",
+    "Site",
+    "StagedFiles",
+    "create_skeleton",
+    "infographic_png",
+    "jekyll_build",
+    "post_paths",
+    "remove_stale_staged",
+    "render_post",
+    "write_post",
+]

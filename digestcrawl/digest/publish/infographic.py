@@ -22,9 +22,11 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from digestcrawl.digest.group.firstparty import SOURCE_NAMES
+from digestcrawl.digest.group import SOURCE_NAMES
 from digestcrawl.digest.model import DigestInput, SummaryResult
-from digestcrawl.digest.publish.render import generated_text, headings, write_atomic
+from digestcrawl.digest.publish.files import write_atomic
+from digestcrawl.digest.publish.labels import headings
+from digestcrawl.digest.publish.script import generated_text
 from digestcrawl.text.chars import squash_spaces
 
 # The face whose glyph shapes suit the output language come first.

@@ -26,9 +26,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from digestcrawl.digest.group.firstparty import download_changes
-from digestcrawl.digest.group.similarity import MULTIPLIERS
-from digestcrawl.digest.group.stories import EntityFinder, bigrams
+from digestcrawl.digest.group import download_changes
 from digestcrawl.digest.model import (
     STORY_TITLE_MAX,
     Analysis,
@@ -39,16 +37,14 @@ from digestcrawl.digest.model import (
     StorySummary,
     SummaryResult,
 )
-from digestcrawl.digest.read.pagetext import is_junk
-from digestcrawl.digest.read.sanitize import cut
+from digestcrawl.digest.read import cut, is_junk
 from digestcrawl.digest.summarize.lexrank import centrality, mmr, tfidf
-from digestcrawl.text.chars import CJK_CLASS, squash_spaces
+from digestcrawl.text.chars import squash_spaces
 from digestcrawl.text.dedup import fingerprint
+from digestcrawl.text.entities import EntityFinder
+from digestcrawl.text.quantities import MULTIPLIERS
+from digestcrawl.text.tokens import bigrams, split_sentences
 
-# 。！？； end a sentence (with any closing quote after them); .!? only before a space and a
-# new sentence, so 3.5, U.S.-made and example.com stay whole.
-SENTENCE_END = re.compile(r"(?<=[。！？；][」』”’）)])|(?<=[。！？；])(?![」』”’）)])"
-                          rf"|(?<=[.!?])\s+(?=[A-Z0-9\"'“({CJK_CLASS}])|\n+")
 # Text that addresses a language model or a digest writer is never quoted into a digest.
 INSTRUCTION_LIKE = re.compile(
     r"ignore (all |any )?(previous|prior|above|earlier) instructions|disregard (the )?(previous|above)|"
@@ -80,12 +76,6 @@ def phrases() -> dict[str, dict[str, str]]:
     text = resources.files("templates").joinpath("extractive.yaml").read_text("utf-8")
     data: dict[str, dict[str, str]] = yaml.safe_load(text)
     return data
-
-
-def split_sentences(text: str) -> list[str]:
-    """CJK-aware: 。！？； end a sentence with no space after them; .!? need one, and a new
-    sentence after it (never inside a number such as 3.5)."""
-    return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
 
 
 def usable(sentence: str, headlines: frozenset[str] | set[str] = frozenset()) -> bool:

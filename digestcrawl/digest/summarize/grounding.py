@@ -30,12 +30,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from digestcrawl.digest.group.firstparty import DOWNLOAD_WORDS, download_changes
-from digestcrawl.digest.group.similarity import MULTIPLIERS
-from digestcrawl.digest.group.stories import EntityFinder
+from digestcrawl.digest.group import DOWNLOAD_WORDS, download_changes
 from digestcrawl.digest.model import DigestContent, DigestInput, StoryArticle, StorySummary
-from digestcrawl.digest.summarize.extractive import INSTRUCTION_LIKE, split_sentences
+from digestcrawl.digest.summarize.extractive import INSTRUCTION_LIKE
+from digestcrawl.text.entities import EntityFinder
+from digestcrawl.text.quantities import MULTIPLIERS
 from digestcrawl.text.relevance import fold
+from digestcrawl.text.tokens import split_sentences
 
 THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(%|萬|万|億|亿|千|百|thousand|million|billion|trillion)?",

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from digestcrawl.digest.group.stories import bigrams
+from digestcrawl.text.tokens import bigrams
 
 SIMILAR = 0.1  # cosine below which two sentences are not linked
 DAMPING = 0.85

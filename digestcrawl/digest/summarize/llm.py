@@ -55,7 +55,7 @@ import openai
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scrapy.settings import BaseSettings
 
-from digestcrawl.digest.group.stories import EntityFinder, LooseMember, split_off
+from digestcrawl.digest.group import LooseMember, split_off
 from digestcrawl.digest.model import (
     DigestContent,
     DigestInput,
@@ -77,6 +77,7 @@ from digestcrawl.digest.summarize.prompt import (
     story_messages,
 )
 from digestcrawl.text.chars import HAN
+from digestcrawl.text.entities import EntityFinder
 from digestcrawl.validation import describe
 
 logger = logging.getLogger(__name__)

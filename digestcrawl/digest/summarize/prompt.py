@@ -32,11 +32,10 @@ from collections.abc import Iterable
 from datetime import date
 from itertools import pairwise
 
-from digestcrawl.digest.group.firstparty import download_changes
-from digestcrawl.digest.group.stories import LooseMember
+from digestcrawl.digest.group import LooseMember, download_changes
 from digestcrawl.digest.model import DigestInput, Language, Story, StoryArticle
-from digestcrawl.digest.summarize.extractive import split_sentences
 from digestcrawl.text.chars import CJK_RUN, LATIN_WORD, squash_spaces
+from digestcrawl.text.tokens import split_sentences
 
 logger = logging.getLogger(__name__)
 

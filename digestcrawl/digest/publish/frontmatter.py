@@ -1,0 +1,58 @@
+"""The post's YAML front matter, dumped by PyYAML: the keys Jekyll themes read, and the rest
+the skeleton's layouts read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from digestcrawl.digest.model import DigestInput, SummaryResult
+from digestcrawl.digest.publish.context import Link
+from digestcrawl.digest.publish.files import post_paths
+from digestcrawl.digest.publish.labels import headings
+from digestcrawl.digest.publish.script import generated_text
+
+MAX_TAGS = 10
+# The post's ``lang`` (BCP 47, as <html lang> and og:locale want it) per DIGEST_LANGUAGE.
+PAGE_LANGS = {"zh-TW": "zh-Hant", "zh-CN": "zh-Hans", "en": "en", "ja": "ja"}
+ALIAS_SCRIPTS: dict[str, tuple[Any, ...]] = {
+    "zh-TW": ("latin", "zh-Hant", "zh-Hans"), "zh-CN": ("latin", "zh-Hans", "zh-Hant"),
+    "en": ("latin",), "ja": ("latin", "ja"),
+}
+
+
+def _tags(digest: DigestInput, result: SummaryResult) -> list[str]:
+    tags: dict[str, str] = {}
+    aliases = (digest.model.display, *digest.model.aliases_in(ALIAS_SCRIPTS[digest.language]))
+    for tag in (*aliases, *result.content.tags):
+        text = generated_text(tag, digest.language)
+        if text:
+            tags.setdefault(text.casefold(), text)
+    return list(tags.values())[:MAX_TAGS]
+
+
+def front_matter(digest: DigestInput, result: SummaryResult, layout: str, sources: list[Link]) -> str:
+    words, display = headings()[digest.language], digest.model.display
+    summary = generated_text(result.content.summary, digest.language)
+    # Theme keys (minima, Chirpy, jekyll-seo-tag, jekyll-feed): layout, title, date, lang,
+    # categories, tags, image (the og:image), description; the skeleton's layouts read the rest.
+    data = {
+        "layout": layout,
+        "title": f"{display} {words['daily']} - {digest.day:%Y-%m-%d}",
+        "tagline": words["tagline"].format(n=len(sources), display=display),
+        "date": digest.day,
+        "lang": PAGE_LANGS[digest.language],
+        "model": digest.model_key,
+        "categories": [digest.model_key, "daily"],
+        "tags": _tags(digest, result),
+        "image": post_paths(Path(), digest.model_key, digest.day).image_url,
+        "description": summary,
+        "ai_summary": summary,
+        "sources": [{"title": link.text, "url": str(link.url)} for link in sources if link.url],
+        "generator": result.generator,
+    }
+    dumped = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=None,
+                            width=1 << 16)
+    return f"---\n{dumped}---\n"
