@@ -99,6 +99,8 @@ ITEM_PIPELINES = {
 # Lifecycle hooks that touch no item: the run lock (taken when the spider opens) and the digest
 # (written when it closes).
 EXTENSIONS = {
+    # The crawl's one database, found by every component (digestcrawl.store.database).
+    "digestcrawl.store.database.Database": 0,
     "digestcrawl.ops.runlock.RunLock": 100,
     "digestcrawl.ops.report.SourceReport": 500,
     "digestcrawl.ops.digest_on_close.DigestOnClose": 900,

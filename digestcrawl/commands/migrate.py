@@ -47,11 +47,12 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         # Imported here so that every other scrapy command starts without Alembic.
         from digestcrawl.store import migrations
-        from digestcrawl.store.engine import make_engine
+        from digestcrawl.store.database import Database
 
         url = self.settings.get("STORE_URL")
         shown = make_url(url).render_as_string(hide_password=True)
-        engine = make_engine(url, self.settings.getfloat("STORE_BUSY_TIMEOUT"))
+        database = Database.from_settings(self.settings)
+        engine = database.engine
         differences: list[Any] = []
         try:
             if opts.check:
@@ -65,7 +66,7 @@ class Command(ScrapyCommand):
             self.exitcode = 1
             return
         finally:
-            engine.dispose()
+            database.close()
         if not opts.check:
             print(f"{shown}: at revision {revision} (head {migrations.head()})", flush=True)
         elif differences:

@@ -43,7 +43,7 @@ from digestcrawl.digest.render import RenderOptions, StagedFiles, post_paths, re
 from digestcrawl.digest.repository import DigestRepository
 from digestcrawl.digest.site import Site
 from digestcrawl.digest.stories import EntityFinder, group_stories, loose_members, mark_follow_ups
-from digestcrawl.store.engine import ensure_schema, make_engine
+from digestcrawl.store.database import Database
 
 logger = logging.getLogger(__name__)
 LANGUAGES = ("zh-TW", "zh-CN", "en", "ja")
@@ -110,8 +110,7 @@ class DigestBuilder:
             raise ValueError(f"DIGEST_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {language!r}")
         owns_engine = engine is None
         if engine is None:
-            engine = make_engine(settings.get("STORE_URL"), settings.getfloat("STORE_BUSY_TIMEOUT"))
-            ensure_schema(engine)
+            engine = Database.from_settings(settings).ready()
         finder = EntityFinder(load_entities())
         return cls(engine, load_models(settings.get("DIGESTCRAWL_MODELS_FILE")),
                    build_summarizer(settings, engine, finder), finder,

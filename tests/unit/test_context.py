@@ -14,7 +14,6 @@ from sqlalchemy.engine import Engine
 from digestcrawl import settings as defaults
 from digestcrawl.context import CrawlContext
 from digestcrawl.crawl.incremental import SkipUnchangedArticles
-from digestcrawl.ops.runlock import RunLock
 from digestcrawl.store import database as database_module
 from digestcrawl.store.database import Database
 from pipelines.dedup import DedupPipeline
@@ -62,12 +61,18 @@ def test_the_components_share_one_database_checked_once(tmp_path: Path, monkeypa
 
     monkeypatch.setattr(database_module, "ensure_schema", counted)
     crawler = get_crawler(settings_dict={**PROJECT, "STORE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
-    components = [StorePipeline(crawler), DedupPipeline(crawler), SkipUnchangedArticles(crawler),
-                  RunLock(crawler)]
-    shared = Database.of(crawler)
+    components = [StorePipeline(crawler), DedupPipeline(crawler), SkipUnchangedArticles(crawler)]
+    # The extension Scrapy built; the run lock, an extension too, looks it up when the spider opens.
+    shared = crawler.get_extension(Database)
+    assert isinstance(shared, Database)
     assert all(component.database is shared for component in components)
     for _ in components:
         shared.ready()
     assert checks == [shared.engine]
     shared.close()
     components[0].executor.shutdown()
+
+
+def test_a_crawler_without_the_database_extension_says_so() -> None:
+    with pytest.raises(RuntimeError, match="Database extension"):
+        Database.of(get_crawler())
