@@ -238,6 +238,8 @@ SCHEDULER_EPOCH_KEY: str | None = None
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 ADDONS = {
     "digestcrawl.crawl.distributed.DistributedProfile": 0,
+    # The crawl context from the spider's arguments, and the settings it implies (digestcrawl.crawl.context).
+    "digestcrawl.crawl.context.ContextAddon": 10,
 }
 
 FEED_EXPORT_ENCODING = "utf-8"

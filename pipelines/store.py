@@ -46,7 +46,7 @@ from typing import Any, TypeVar
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from digestcrawl.context import CrawlContext
+from digestcrawl.crawl.context import CrawlContext
 from digestcrawl.items import Article, Item, ItemT, RepoStats
 from digestcrawl.ops.signals import articles_retracted
 from digestcrawl.ops.stats import count

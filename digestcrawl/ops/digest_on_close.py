@@ -3,7 +3,7 @@
 An extension connected to ``spider_closed`` (it touches no item), so the digest is written
 after every pipeline has closed. The digest is built from the database, so the news, social and
 finance crawls of a day make one post together whichever closes last. The day and the models
-are the crawl context's (``digestcrawl.context``: the last day of the window, in
+are the crawl context's (``digestcrawl.crawl.context``: the last day of the window, in
 DIGEST_TIMEZONE). In a distributed crawl only the last live worker to close writes the digest
 (``digestcrawl.crawl.workers``, joined when the spider opens).
 
@@ -33,7 +33,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from digestcrawl.context import CrawlContext
+from digestcrawl.crawl.context import CrawlContext
 from digestcrawl.crawl.workers import WorkerRegistry
 from digestcrawl.ops.threads import in_daemon_thread
 from digestcrawl.store.database import Database

@@ -27,7 +27,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 from sqlalchemy.exc import SQLAlchemyError
 
-from digestcrawl.context import CrawlContext
+from digestcrawl.crawl.context import CrawlContext
 from digestcrawl.store.database import Database
 from digestcrawl.store.engine import short_error
 from digestcrawl.store.runlock import REFUSED_STAT, RunLocks, holder_id
