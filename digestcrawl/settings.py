@@ -101,10 +101,10 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     # The crawl's one database, found by every component (digestcrawl.store.database).
     "digestcrawl.store.database.Database": 0,
-    "digestcrawl.ops.runlock.RunLock": 100,
-    "digestcrawl.ops.report.SourceReport": 500,
-    "digestcrawl.ops.digest_on_close.DigestOnClose": 900,
-    "digestcrawl.ops.stops.CloseBeforeStop": 950,  # a signal while closing lets the close finish
+    "digestcrawl.extensions.runlock.RunLock": 100,
+    "digestcrawl.extensions.report.SourceReport": 500,
+    "digestcrawl.extensions.digest_on_close.DigestOnClose": 900,
+    "digestcrawl.extensions.close_before_stop.CloseBeforeStop": 950,  # a signal while closing lets the close finish
 }
 
 # The models file (None: digestcrawl/conf/models.yaml); env DIGESTCRAWL_MODELS_FILE.

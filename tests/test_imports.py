@@ -1,9 +1,10 @@
 """The import rules of ARCHITECTURE.md, read from the source: no cycle among the project's
-modules, and imports flow one way.
+modules, and imports flow one way through the layers.
 
-Every ``import`` in digestcrawl/, spiders/ and pipelines/ counts, at module level or inside a
-function (a lazy import is still a dependency). ``from package import name`` depends on the
-submodule when ``name`` is one, else on the package.
+Every ``import`` in digestcrawl/, spiders/, pipelines/ and templates/ counts, at module level or
+inside a function (a lazy import is still a dependency). ``from package import name`` depends on
+the submodule when ``name`` is one, else on the package. A package read as a resource
+(``importlib.resources.files("templates")``) counts as imported.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-PACKAGES = ("digestcrawl", "spiders", "pipelines")
+PACKAGES = ("digestcrawl", "spiders", "pipelines", "templates")
 Graph = dict[str, set[str]]
 
 
@@ -55,8 +56,15 @@ def import_graph() -> Graph:
         nodes = (node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom))
         is_package = path.name == "__init__.py"
         graph[module] = {target for node in nodes for target in imported(node, module, is_package, known)
-                         if target != module}
+                         if target != module} | resources_read(tree, known)
     return graph
+
+
+def resources_read(tree: ast.AST, known: set[str]) -> set[str]:
+    """The project packages whose files ``tree`` opens with ``resources.files("package")``."""
+    return {arg.value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "files"
+            for arg in node.args[:1] if isinstance(arg, ast.Constant) and arg.value in known}
 
 
 def cycles(graph: Graph) -> list[list[str]]:
@@ -103,7 +111,8 @@ def test_the_graph_sees_function_level_and_relative_imports() -> None:
     # Lazy imports inside functions: the commands load the digest stack only when they run.
     assert "digestcrawl.digest.daily" in graph["digestcrawl.commands.digest"]
     assert "digestcrawl.text.chars" in graph["pipelines.normalize"]
-    assert {"digestcrawl", "spiders", "pipelines"} <= set(graph)
+    assert {"digestcrawl", "spiders", "pipelines", "templates"} <= set(graph)
+    assert any("templates" in targets for targets in graph.values())  # resources count
 
 
 def test_no_import_cycle() -> None:
@@ -114,15 +123,36 @@ def test_the_cycle_finder_finds_one() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-# Importer package → the packages it must never import.
+def layer(*packages: str) -> tuple[str, ...]:
+    return tuple(f"digestcrawl.{package}" for package in packages)
+
+
+# The layers, bottom up: config/items → text → store → crawl and digest → commands and
+# extensions; ops beside. Each layer → what it must never import.
+ABOVE = {
+    layer("config", "items"): layer("text", "store", "crawl", "digest", "ops", "commands", "extensions"),
+    # Bytes → clean article knows nothing of fetching, storing, digests or operations.
+    layer("text"): layer("crawl", "store", "digest", "ops", "commands", "extensions"),
+    # The store keeps what it is given, from a crawl or a command alike.
+    layer("store"): layer("crawl", "digest", "ops", "commands", "extensions"),
+    # Fetching does not write digests; a digest is made from the database, whatever fetched it.
+    layer("crawl"): layer("digest", "commands", "extensions"),
+    layer("digest"): layer("crawl", "commands", "extensions"),
+    # Helpers of a run, not its top: the extensions and commands use them.
+    layer("ops"): layer("digest", "commands", "extensions"),
+    # Commands start crawls and digests; the extensions are Scrapy's to build.
+    layer("commands"): layer("extensions"),
+    ("spiders", "pipelines"): layer("commands", "extensions"),
+    # Package data: the templates import no code.
+    ("templates",): ("digestcrawl", "spiders", "pipelines"),
+}
+# The top: the extensions watch a whole crawl and may import every layer; the settings name them.
+TOP = layer("extensions", "settings")
+# Importer package → a package it must never import.
 FORBIDDEN = [
     ("digestcrawl", "spiders"),
     ("digestcrawl", "pipelines"),
-    ("digestcrawl.digest", "digestcrawl.crawl"),
-    # Bytes → clean article knows nothing of fetching, storing, digests or operations.
-    *(("digestcrawl.text", f"digestcrawl.{above}") for above in ("crawl", "store", "digest", "ops", "commands")),
-    # The store keeps what it is given, from a crawl or a command alike.
-    *(("digestcrawl.store", f"digestcrawl.{above}") for above in ("crawl", "digest", "commands")),
+    *((importer, forbidden) for importers, above in ABOVE.items() for importer in importers for forbidden in above),
 ]
 
 
@@ -131,3 +161,29 @@ def test_imports_flow_one_way(importer: str, forbidden: str) -> None:
     violations = sorted(f"{module} imports {target}" for module, targets in import_graph().items()
                         if within(module, importer) for target in targets if within(target, forbidden))
     assert violations == []
+
+
+def test_every_package_has_its_layer() -> None:
+    """A new package of digestcrawl gets its place in ABOVE (or is an extension, the top)."""
+    placed = {package for importers in ABOVE for package in importers} | set(TOP)
+    packages = {".".join(module.split(".")[:2]) for module in import_graph() if within(module, "digestcrawl")}
+    assert packages - placed - {"digestcrawl"} == set()
+
+
+def test_what_the_layers_use_of_ops_is_a_leaf() -> None:
+    """The ops modules that fetching, storing and the Scrapy components use (stats keys,
+    signals, …) import nothing else of the project: ops sits beside the layers, never above."""
+    graph = import_graph()
+    users = ("digestcrawl.text", "digestcrawl.store", "digestcrawl.crawl", "spiders", "pipelines")
+    leaves = {target for module, targets in graph.items() if any(within(module, user) for user in users)
+              for target in targets if within(target, "digestcrawl.ops")}
+    assert leaves, "the layers use ops' stats keys and signals"
+    outside = sorted(f"{leaf} imports {target}" for leaf in leaves for target in graph[leaf]
+                     if not within(target, "digestcrawl.ops"))
+    assert outside == []
+
+
+def test_only_the_digest_reads_the_templates() -> None:
+    readers = {module for module, targets in import_graph().items() if "templates" in targets}
+    assert readers and all(within(module, "digestcrawl.digest") for module in readers), sorted(readers)
+

@@ -64,7 +64,7 @@ from digestcrawl.text.extraction import PageLimits, extract_head, extract_page, 
 # What a fetch must not touch: nothing is stored, cached, reported or skipped as already seen.
 FETCH_SETTINGS: dict[str, Any] = {
     "ITEM_PIPELINES": {},
-    "EXTENSIONS": {"digestcrawl.ops.report.SourceReport": None},
+    "EXTENSIONS": {"digestcrawl.extensions.report.SourceReport": None},
     "HTTPCACHE_ENABLED": False,
     "INCREMENTAL_ENABLED": False,
     "DIGESTCRAWL_DISTRIBUTED": False,

@@ -112,7 +112,7 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
                 logger.warning("Redis unreachable (%s): the requests this worker had taken are re-queued by "
                                "another worker once its registry entry expires", exc)
         if self.crawler.settings.getbool("DIGEST_ON_CLOSE"):
-            return None  # the closing digest leaves the registry (digestcrawl.ops.digest_on_close)
+            return None  # the closing digest leaves the registry (digestcrawl.extensions.digest_on_close)
         return deferred_from_coro(self.workers.leave())
 
     def enqueue_request(self, request: Request) -> bool:
