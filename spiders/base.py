@@ -33,12 +33,12 @@ from digestcrawl.crawl.budget import SourceBudget, newest_first
 from digestcrawl.crawl.context import CrawlContext
 from digestcrawl.crawl.discovery import SitemapDiscovery
 from digestcrawl.crawl.expand import SourceURL, source_urls
-from digestcrawl.crawl.extraction_pool import ExtractionError, ExtractionPool, ExtractionShortfall
+from digestcrawl.crawl.extraction.pool import ExtractionError, ExtractionPool, ExtractionShortfall
 from digestcrawl.crawl.failures import download_error_reason
 from digestcrawl.crawl.feeds import Entry, FeedError, parse_feed, parse_json_api, parse_listing, parse_sitemap
+from digestcrawl.crawl.guard.netguard import GuardRefusal
 from digestcrawl.crawl.hub import HubRepo, parse_hub_models
 from digestcrawl.crawl.incremental import ENTRY_CHANGED, UnchangedArticle
-from digestcrawl.crawl.netguard import GuardRefusal
 from digestcrawl.crawl.urls import canonical_url, is_http, request_url, slot_key, unwrap_bing
 from digestcrawl.items import Article, RepoStats
 from digestcrawl.ops.stats import count
@@ -99,7 +99,7 @@ class SourceSpider(scrapy.Spider):
 
     def restart_sources(self) -> list[scrapy.Request]:
         """The source requests again, their entries to be followed anew: the distributed
-        scheduler calls this when Redis lost the shared queue (digestcrawl.crawl.scheduler)."""
+        scheduler calls this when Redis lost the shared queue (digestcrawl.crawl.distributed.scheduler)."""
         self._requested.clear()
         self._listed.clear()
         self._read_repos.clear()

@@ -53,7 +53,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from digestcrawl.crawl.failures import download_error_reason
-from digestcrawl.crawl.netguard import GuardRefusal
+from digestcrawl.crawl.guard.netguard import GuardRefusal
 from digestcrawl.crawl.urls import is_http
 from digestcrawl.items import Article
 from digestcrawl.store.caps import cap_fields, drop_implausible_dates

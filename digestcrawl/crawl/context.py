@@ -30,7 +30,7 @@ from scrapy.settings import BaseSettings
 
 from digestcrawl.config import ModelConfig, SourceConfig, SourceProblem, load_models, load_sources
 from digestcrawl.crawl.args import CrawlArgs
-from digestcrawl.crawl.netguard import BrowserGuard
+from digestcrawl.crawl.guard.netguard import BrowserGuard
 from digestcrawl.crawl.urls import slot_key
 
 PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"

@@ -21,9 +21,9 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_f_from_coro_f
 
+from digestcrawl.crawl.guard.netguard import BadScheme, DownloadGuard, PrivateAddressGuard, RefusedAddress
+from digestcrawl.crawl.guard.retryafter import RetryAfterMiddleware
 from digestcrawl.crawl.incremental import ENTRY_CHANGED, SkipUnchangedArticles, UnchangedArticle
-from digestcrawl.crawl.netguard import BadScheme, DownloadGuard, PrivateAddressGuard, RefusedAddress
-from digestcrawl.crawl.retryafter import RetryAfterMiddleware
 from digestcrawl.items import Article, RepoStats
 from digestcrawl.ops.signals import articles_retracted
 from digestcrawl.store.articles import ArticleStore, RowOutcome
