@@ -187,3 +187,25 @@ def test_only_the_digest_reads_the_templates() -> None:
     readers = {module for module, targets in import_graph().items() if "templates" in targets}
     assert readers and all(within(module, "digestcrawl.digest") for module in readers), sorted(readers)
 
+
+
+def is_package(module: str) -> bool:
+    return (ROOT / module.replace(".", "/") / "__init__.py").is_file()
+
+
+def declares_all(package: str) -> bool:
+    tree = ast.parse((ROOT / package.replace(".", "/") / "__init__.py").read_text("utf-8"))
+    return any(isinstance(node, ast.Assign) and any(getattr(target, "id", None) == "__all__" for target in node.targets)
+               for node in tree.body)
+
+
+def test_a_package_with_a_surface_is_imported_through_it() -> None:
+    """A package that declares ``__all__`` (store, …) is imported from the package by the rest of
+    the project, never from its modules; its subpackages are packages of their own."""
+    graph = import_graph()
+    surfaces = [module for module in graph if is_package(module) and declares_all(module)]
+    assert "digestcrawl.store" in surfaces
+    violations = sorted(f"{module} imports {target}" for package in surfaces for module, targets in graph.items()
+                        if not within(module, package) for target in targets
+                        if within(target, package) and target != package and not is_package(target))
+    assert violations == []

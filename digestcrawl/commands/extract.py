@@ -56,7 +56,7 @@ from digestcrawl.crawl.failures import download_error_reason
 from digestcrawl.crawl.guard.netguard import GuardRefusal
 from digestcrawl.crawl.urls import is_http
 from digestcrawl.items import Article
-from digestcrawl.store.caps import cap_fields, drop_implausible_dates
+from digestcrawl.store import cap_fields, drop_implausible_dates
 from digestcrawl.text.chars import clean_text
 from digestcrawl.text.encoding import decode_html, looks_json
 from digestcrawl.text.extraction import PageLimits, extract_head, extract_page, oversize

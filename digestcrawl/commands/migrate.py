@@ -46,8 +46,7 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         # Imported here so that every other scrapy command starts without Alembic.
-        from digestcrawl.store import migrations
-        from digestcrawl.store.database import Database
+        from digestcrawl.store import Database, migrations
 
         url = self.settings.get("STORE_URL")
         shown = make_url(url).render_as_string(hide_password=True)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from digestcrawl.store.models import LLMCacheRow
+from digestcrawl.store import LLMCacheRow
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from digestcrawl.digest.render import RenderOptions, StagedFiles, post_paths, re
 from digestcrawl.digest.repository import DigestRepository
 from digestcrawl.digest.site import Site
 from digestcrawl.digest.stories import EntityFinder, group_stories, loose_members, mark_follow_ups
-from digestcrawl.store.database import Database
+from digestcrawl.store import Database
 
 logger = logging.getLogger(__name__)
 LANGUAGES = ("zh-TW", "zh-CN", "en", "ja")

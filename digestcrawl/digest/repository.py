@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from digestcrawl.digest.model import DayFigures, RepoTrend, Story, StoryArticle, SummaryResult
 from digestcrawl.digest.sanitize import clean_day
-from digestcrawl.store.models import (
+from digestcrawl.store import (
     ArticleRow,
     DigestRow,
     DuplicateRow,

@@ -21,7 +21,7 @@ from dataclasses import replace
 from digestcrawl.digest.model import STORY_TITLE_MAX, StoryArticle, host_of
 from digestcrawl.digest.pagetext import clean_text, key, repeated_lines
 from digestcrawl.digest.titles import clean_title, site_affixes
-from digestcrawl.store.caps import LANGUAGE_MAX
+from digestcrawl.store import LANGUAGE_MAX
 from digestcrawl.text.chars import squash_spaces
 
 # C0/C1 controls but tab and newlines, lone surrogates, the byte-order mark, and the invisible

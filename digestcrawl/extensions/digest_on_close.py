@@ -36,8 +36,7 @@ from scrapy.exceptions import NotConfigured
 from digestcrawl.crawl.context import CrawlContext
 from digestcrawl.crawl.distributed.workers import WorkerRegistry
 from digestcrawl.ops.threads import in_daemon_thread
-from digestcrawl.store.database import Database
-from digestcrawl.store.runlock import REFUSED_STAT
+from digestcrawl.store import REFUSED_STAT, Database
 
 if TYPE_CHECKING:
     from digestcrawl.digest.daily import DigestOutcome

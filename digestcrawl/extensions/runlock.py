@@ -28,9 +28,7 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 from sqlalchemy.exc import SQLAlchemyError
 
 from digestcrawl.crawl.context import CrawlContext
-from digestcrawl.store.database import Database
-from digestcrawl.store.engine import short_error
-from digestcrawl.store.runlock import REFUSED_STAT, RunLocks, holder_id
+from digestcrawl.store import REFUSED_STAT, Database, RunLocks, holder_id, short_error
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ import logging
 from scrapy.settings import BaseSettings
 
 from digestcrawl.crawl.args import ArgumentError
-from digestcrawl.store.database import Database, StoreUnavailable
+from digestcrawl.store import Database, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
