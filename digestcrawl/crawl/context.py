@@ -103,6 +103,8 @@ class ArgumentSpider(Protocol):
 
 
 class ContextAddon:
+    """The add-on (ADDONS) that builds a crawl's context from its spider, and finds it again."""
+
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self._context: CrawlContext | None = None
