@@ -19,9 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from digestcrawl.crawl.kinds import KINDS, OPTION_FIELDS
-from digestcrawl.crawl.kinds.json_api import FieldMap
-from digestcrawl.crawl.kinds.listing import Selectors
+from digestcrawl.crawl.kinds import KINDS, OPTION_FIELDS, FieldMap, Selectors
 from digestcrawl.validation import describe
 
 Script = Literal["latin", "zh-Hant", "zh-Hans", "ja"]

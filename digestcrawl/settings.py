@@ -33,36 +33,36 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 RETRY_TIMES = 2
 # Retry-After on these statuses holds the host's download slot for the wait asked, up to this
-# many seconds; a longer wait gives that request up (digestcrawl.crawl.retryafter).
+# many seconds; a longer wait gives that request up (digestcrawl.crawl.guard.retryafter).
 RETRYAFTER_MAX = 120.0
 RETRYAFTER_CODES = [429, 503]  # the statuses whose Retry-After is honoured
 DOWNLOADER_MIDDLEWARES = {
-    "digestcrawl.crawl.netguard.PrivateAddressGuard": 50,
+    "digestcrawl.crawl.guard.netguard.PrivateAddressGuard": 50,
     "digestcrawl.crawl.incremental.SkipUnchangedArticles": 60,
     # Next to the downloader, before RedirectMiddleware (600) and RetryMiddleware (550) see the
     # outcome: no redirect to another scheme, no retry of a refused DNS answer.
-    "digestcrawl.crawl.netguard.DownloadGuard": 650,
-    "digestcrawl.crawl.retryafter.RetryAfterMiddleware": 560,
-    # Scrapy's, extended in place: a 5xx robots.txt disallows its host (digestcrawl.crawl.robots);
-    # cookie jars bounded like a browser's, no public suffix list fetched (digestcrawl.crawl.cookies).
+    "digestcrawl.crawl.guard.netguard.DownloadGuard": 650,
+    "digestcrawl.crawl.guard.retryafter.RetryAfterMiddleware": 560,
+    # Scrapy's, extended in place: a 5xx robots.txt disallows its host (digestcrawl.crawl.guard.robots);
+    # cookie jars bounded like a browser's, no public suffix list fetched (digestcrawl.crawl.guard.cookies).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "digestcrawl.crawl.robots.RobotsTxtMiddleware": 100,
+    "digestcrawl.crawl.guard.robots.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
-    "digestcrawl.crawl.cookies.BoundedCookiesMiddleware": 700,
+    "digestcrawl.crawl.guard.cookies.BoundedCookiesMiddleware": 700,
     # Before the cache and the download: a redirect back to a URL already visited is refused.
-    "digestcrawl.crawl.redirects.StopRedirectLoops": 590,
+    "digestcrawl.crawl.guard.redirects.StopRedirectLoops": 590,
 }
-# Cookie jars (digestcrawl.crawl.cookies): bytes of one cookie's name and value, more dropped.
+# Cookie jars (digestcrawl.crawl.guard.cookies): bytes of one cookie's name and value, more dropped.
 COOKIES_MAX_SIZE = 4096
 # Cookies kept per domain; later new ones dropped.
 COOKIES_MAX_PER_DOMAIN = 50
 # Bytes of a request's Cookie header; cookies that do not fit are not sent.
 COOKIES_MAX_HEADER = 8192
 # Only http(s) is ever downloaded: no handler for file:, data:, ftp: or s3: URLs, whatever
-# slips past the scheme checks (digestcrawl.crawl.netguard).
+# slips past the scheme checks (digestcrawl.crawl.guard.netguard).
 DOWNLOAD_HANDLERS: dict[str, str | None] = {"file": None, "data": None, "ftp": None, "s3": None}
-# DNS answers are checked against NETGUARD_ALLOW before Twisted connects (digestcrawl.crawl.netguard).
-TWISTED_DNS_RESOLVER = "digestcrawl.crawl.netguard.GuardedResolver"
+# DNS answers are checked against NETGUARD_ALLOW before Twisted connects (digestcrawl.crawl.guard.netguard).
+TWISTED_DNS_RESOLVER = "digestcrawl.crawl.guard.netguard.GuardedResolver"
 # Requests one source may make in a crawl (article pages and sitemap children, newest entries
 # first); the rest is counted deferred and fetched by the next run. At the polite delay (about
 # 0.6 s a page) two such sources on one host take about 4 minutes. A source's `max_requests`
@@ -79,7 +79,7 @@ HTTPCACHE_DIR = os.environ.get("DIGESTCRAWL_HTTPCACHE_DIR", "httpcache")
 HTTPCACHE_IGNORE_HTTP_CODES = [408, 429, 500, 502, 503, 504]
 # Stored, unchanged article pages are not downloaded again (digestcrawl.crawl.incremental).
 INCREMENTAL_ENABLED = True
-# SSRF guard (digestcrawl.crawl.netguard): only public addresses are fetched.
+# SSRF guard (digestcrawl.crawl.guard.netguard): only public addresses are fetched.
 NETGUARD_ENABLED = True
 # Private addresses allowed all the same (IPs or CIDRs); env DIGESTCRAWL_NETGUARD_ALLOW, comma-separated.
 NETGUARD_ALLOW: list[str] = list(filter(None, os.environ.get("DIGESTCRAWL_NETGUARD_ALLOW", "").split(",")))
@@ -99,10 +99,12 @@ ITEM_PIPELINES = {
 # Lifecycle hooks that touch no item: the run lock (taken when the spider opens) and the digest
 # (written when it closes).
 EXTENSIONS = {
-    "digestcrawl.ops.runlock.RunLock": 100,
-    "digestcrawl.ops.report.SourceReport": 500,
-    "digestcrawl.ops.digest_on_close.DigestOnClose": 900,
-    "digestcrawl.ops.stops.CloseBeforeStop": 950,  # a signal while closing lets the close finish
+    # The crawl's one database, found by every component (digestcrawl.store.database).
+    "digestcrawl.store.database.Database": 0,
+    "digestcrawl.extensions.runlock.RunLock": 100,
+    "digestcrawl.extensions.report.SourceReport": 500,
+    "digestcrawl.extensions.digest_on_close.DigestOnClose": 900,
+    "digestcrawl.extensions.close_before_stop.CloseBeforeStop": 950,  # a signal while closing lets the close finish
 }
 
 # The models file (None: digestcrawl/conf/models.yaml); env DIGESTCRAWL_MODELS_FILE.
@@ -113,7 +115,7 @@ DIGESTCRAWL_SOURCES_FILE: str | None = os.environ.get("DIGESTCRAWL_SOURCES_FILE"
 # The calendar of digests and of naive dates given on the command line.
 DIGEST_TIMEZONE = "Asia/Taipei"
 
-# Extraction worker processes (digestcrawl.crawl.extraction_pool): extraction is most of the CPU, so
+# Extraction worker processes (digestcrawl.crawl.extraction.pool): extraction is most of the CPU, so
 # workers let a crawl use more than one core; one core stays with the crawl process (downloads,
 # pipelines, store), which starves if workers take them all. 0 extracts in the crawl process.
 EXTRACTION_PROCESSES = max(1, (os.cpu_count() or 1) - 1)
@@ -213,7 +215,7 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
 }
 
 LOG_FORMATTER = "digestcrawl.ops.logformatter.OneLineLogFormatter"
-# Distributed profile (digestcrawl.crawl.distributed): on, the scheduler and dupefilter are
+# Distributed profile (digestcrawl.crawl.distributed.profile): on, the scheduler and dupefilter are
 # scrapy-redis's, in Redis (REDIS_URL), so any number of workers share one crawl; the store must
 # then be PostgreSQL (STORE_URL). Env DIGESTCRAWL_DISTRIBUTED=1.
 DIGESTCRAWL_DISTRIBUTED = os.environ.get("DIGESTCRAWL_DISTRIBUTED") == "1"
@@ -224,10 +226,10 @@ DIGESTCRAWL_CRAWL_ID = os.environ.get("DIGESTCRAWL_CRAWL_ID", "default")
 # Scrapyd), else SCRAPYD_JOB.
 DIGESTCRAWL_JOB: str | None = os.environ.get("SCRAPY_JOB") or os.environ.get("SCRAPYD_JOB")
 # Distributed: a worker's entry in the crawl's worker registry expires this long after its last
-# heartbeat (digestcrawl.crawl.workers), so a crashed worker never blocks the digest.
+# heartbeat (digestcrawl.crawl.distributed.workers), so a crashed worker never blocks the digest.
 DIGESTCRAWL_WORKER_TTL = 30.0
 # Distributed: how long an idle worker waits for an unreachable Redis before it closes with
-# reason redis_lost (digestcrawl.crawl.scheduler).
+# reason redis_lost (digestcrawl.crawl.distributed.scheduler).
 SCHEDULER_REDIS_DOWN_TIMEOUT = 300.0
 # Distributed: the Redis key whose loss tells that Redis lost the queue (%(spider)s: the spider's
 # name; None: digestcrawl:<DIGESTCRAWL_CRAWL_ID>:%(spider)s:epoch, set by the profile).
@@ -235,7 +237,9 @@ SCHEDULER_EPOCH_KEY: str | None = None
 # scrapy-redis's server when distributed; env REDIS_URL.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 ADDONS = {
-    "digestcrawl.crawl.distributed.DistributedProfile": 0,
+    "digestcrawl.crawl.distributed.profile.DistributedProfile": 0,
+    # The crawl context from the spider's arguments, and the settings it implies (digestcrawl.crawl.context).
+    "digestcrawl.crawl.context.ContextAddon": 10,
 }
 
 FEED_EXPORT_ENCODING = "utf-8"

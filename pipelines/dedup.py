@@ -33,9 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from digestcrawl.items import is_article
 from digestcrawl.ops.signals import articles_retracted
 from digestcrawl.ops.stats import count, drop
-from digestcrawl.store.articles import ArticleStore
-from digestcrawl.store.database import Database
-from digestcrawl.store.engine import short_error
+from digestcrawl.store import ArticleStore, Database, short_error
 from digestcrawl.text.boilerplate import RepeatedWalls, Sighting
 from digestcrawl.text.dedup import NearDuplicateIndex, NearMatch, fingerprint
 from digestcrawl.text.facts import Facts, differ, facts

@@ -19,10 +19,10 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from digestcrawl.context import CrawlContext
+from digestcrawl.crawl.context import CrawlContext
 from digestcrawl.items import is_article
 from digestcrawl.ops.stats import count, drop
-from digestcrawl.store.caps import cap_fields, drop_implausible_dates
+from digestcrawl.store import cap_fields, drop_implausible_dates
 from digestcrawl.text.boilerplate import boilerplate_kind
 from digestcrawl.text.chars import clean_text
 

@@ -16,7 +16,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from digestcrawl.context import CrawlContext
+from digestcrawl.crawl.context import CrawlContext
 from digestcrawl.items import is_article
 from digestcrawl.ops.stats import count, drop
 from digestcrawl.text.relevance import RelevanceMatcher

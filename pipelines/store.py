@@ -47,14 +47,21 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from digestcrawl.context import CrawlContext
+from digestcrawl.crawl.context import CrawlContext
 from digestcrawl.items import Item, ItemT, is_article
 from digestcrawl.ops.signals import articles_retracted
 from digestcrawl.ops.stats import count
-from digestcrawl.store.articles import ArticleStore, RowOutcome
-from digestcrawl.store.database import Database
-from digestcrawl.store.engine import short_error
-from digestcrawl.store.spool import REJECTED_FILE, CorruptLine, Rejected, Spool, to_dict
+from digestcrawl.store import (
+    REJECTED_FILE,
+    ArticleStore,
+    CorruptLine,
+    Database,
+    Rejected,
+    RowOutcome,
+    Spool,
+    short_error,
+    to_dict,
+)
 from digestcrawl.text.boilerplate import WALL_TEXT_MAX
 
 logger = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from digestcrawl.digest.publish import jekyll_build  # noqa: E402
-from digestcrawl.ops.report import format_table  # noqa: E402
+from digestcrawl.extensions.report import format_table  # noqa: E402
 from tests.fixtureweb.server import FIRST_PARTY_TEMPLATE, FixtureWeb  # noqa: E402
 
 OUT = ROOT / "data" / "demo"

@@ -2,8 +2,8 @@
 
 Arguments (``-a``): ``model`` (key, comma list or ``all``), ``since`` / ``until`` (the date
 window; default the last day), ``source`` (comma list of source names; default all of the
-category), validated into the crawl context (``digestcrawl.context``) that the spider puts on
-its crawler. Callbacks stay thin: a source document is read by its kind
+category), validated into the crawl context (``digestcrawl.crawl.context``) by its add-on before
+the crawl's components are built. Callbacks stay thin: a source document is read by its kind
 (``digestcrawl.crawl.kinds``), an article page by ``digestcrawl.text.extraction``.
 
 Each source's requests are bounded: a budget, newest entries first (``digestcrawl.crawl.budget``),
@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -29,33 +28,30 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from digestcrawl.config import SourceConfig
-from digestcrawl.context import CrawlContext
 from digestcrawl.crawl.budget import SourceBudget, newest_first
+from digestcrawl.crawl.context import CrawlContext
 from digestcrawl.crawl.discovery import SitemapDiscovery
 from digestcrawl.crawl.expand import SourceURL, source_urls
-from digestcrawl.crawl.extraction_pool import ExtractionError, ExtractionPool, ExtractionShortfall
+from digestcrawl.crawl.extraction.pool import ExtractionError, ExtractionPool, ExtractionShortfall
 from digestcrawl.crawl.failures import download_error_reason
 from digestcrawl.crawl.feeds import Entry, FeedError
+from digestcrawl.crawl.guard.netguard import GuardRefusal
+from digestcrawl.crawl.guard.robots import RobotsRefusal
 from digestcrawl.crawl.incremental import ENTRY_CHANGED, UnchangedArticle
 from digestcrawl.crawl.kinds import KINDS, Document, Parsed, RepoReading
-from digestcrawl.crawl.netguard import BrowserGuard, GuardRefusal
-from digestcrawl.crawl.robots import RobotsRefusal
-from digestcrawl.crawl.urls import canonical_url, is_http, request_url, unwrap_bing
+from digestcrawl.crawl.urls import canonical_url, is_http, request_url, slot_key, unwrap_bing
 from digestcrawl.items import Article, RepoStats
 from digestcrawl.ops.stats import count
 from digestcrawl.text.dates import Dated, best_date, url_date
 from digestcrawl.text.encoding import decode_html, looks_binary, looks_json
 from digestcrawl.text.extraction import ExtractedPage, extract_head
 
-PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
-
 
 class SourceSpider(scrapy.Spider):
     categories: ClassVar[tuple[str, ...]]
 
-    # What this crawl is for (models, window, day, sources), also on the crawler for the other
-    # components. Distributed: the Redis dupefilter, not this process, dedups requests.
-    context: CrawlContext
+    # The -a arguments, read by the crawl context's add-on (digestcrawl.crawl.context).
+    arguments: dict[str, Any]
     extraction: ExtractionPool
     budget: SourceBudget
     discovery: SitemapDiscovery
@@ -73,7 +69,7 @@ class SourceSpider(scrapy.Spider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Every -a argument is validated by CrawlArgs; Scrapyd's own (_job) pass through.
-        self._raw_args = {k: kwargs.pop(k) for k in list(kwargs) if not k.startswith("_") and k != "name"}
+        self.arguments = {k: kwargs.pop(k) for k in list(kwargs) if not k.startswith("_") and k != "name"}
         super().__init__(*args, **kwargs)
         self._requested = {}
         self._listed = {}
@@ -82,27 +78,16 @@ class SourceSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        settings = crawler.settings
-        spider.context = CrawlContext.build(crawler, spider.name, cls.categories, spider._raw_args)
-        spider.context.attach(crawler)
         spider.extraction = ExtractionPool.from_crawler(crawler)
         spider.budget = SourceBudget.from_crawler(crawler)
         spider.discovery = SitemapDiscovery.from_crawler(crawler)
-        # Settings are still writable here (they freeze after the spider is created).
-        # A source's delay is its host's rate limit (arXiv: 1 request / 3 s): one request at a
-        # time, no jitter below it, and AutoThrottle may not lower it (its requests say so).
-        slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
-        for source in spider.context.sources:
-            if source.delay is not None:
-                slots[slot_key(source.url)] = {"delay": source.delay, "concurrency": 1, "jitter": 0.0}
-        settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
-        if any(s.render == "playwright" for s in spider.context.sources):
-            # Only a crawl that renders pages starts Playwright; the browser itself starts on
-            # the first rendered request.
-            settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), "http": PLAYWRIGHT_HANDLER,
-                                               "https": PLAYWRIGHT_HANDLER}, priority="spider")
-            BrowserGuard.install(crawler)  # Chromium's own requests pass the same address checks
         return spider
+
+    @cached_property
+    def context(self) -> CrawlContext:
+        """What this crawl is for (models, window, day, sources), fixed for the crawl.
+        Distributed: the Redis dupefilter, not this process, dedups requests."""
+        return CrawlContext.of(self.crawler)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for problem in self.context.config_problems:
@@ -114,7 +99,7 @@ class SourceSpider(scrapy.Spider):
 
     def restart_sources(self) -> list[scrapy.Request]:
         """The source requests again, their entries to be followed anew: the distributed
-        scheduler calls this when Redis lost the shared queue (digestcrawl.crawl.scheduler)."""
+        scheduler calls this when Redis lost the shared queue (digestcrawl.crawl.distributed.scheduler)."""
         self._requested.clear()
         self._listed.clear()
         self._read_repos.clear()
@@ -359,14 +344,6 @@ class SourceSpider(scrapy.Spider):
             count(self.crawler, source, f"errors/{reason}")
             self.logger.error("Download failed (%s) for source %s at %s: %s", reason, source, request.url,
                               failure.getErrorMessage())
-
-
-def slot_key(url: str) -> str:
-    """The download slot of a URL's host: Scrapy's own key (the host name), with the port when
-    the URL names one, so that two servers on one host keep apart."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    return f"{host}:{parts.port}" if parts.port else host
 
 
 def _first_party(source: SourceConfig, origin: SourceURL) -> dict[str, str]:

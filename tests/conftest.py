@@ -22,6 +22,7 @@ import pytest
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.utils.project import get_project_settings
+from scrapy.utils.test import get_crawler
 from sqlalchemy import create_engine, text
 
 from digestcrawl import settings as project_module
@@ -126,6 +127,14 @@ def project_settings(**settings: Any) -> dict[str, Any]:
     """digestcrawl.settings with ``settings`` over them, for ``get_crawler`` and ``Settings``, which
     start from Scrapy's defaults alone (components repeat no default)."""
     return {**{name: value for name, value in vars(project_module).items() if name.isupper()}, **settings}
+
+
+def spider_crawler(spider_cls: type[Spider], settings: dict[str, Any], **arguments: Any) -> Crawler:
+    """``get_crawler`` with the project's settings plus ``settings``, and a ``spider_cls`` spider
+    made with ``arguments`` (``-a``): its crawl context is built from them on first use."""
+    crawler = get_crawler(spider_cls, project_settings(**settings))
+    crawler.spider = spider_cls.from_crawler(crawler, **arguments)
+    return crawler
 
 
 async def run_crawl(spider_cls: type[Spider], settings: dict[str, Any], **args: Any) -> Crawler:

@@ -95,7 +95,7 @@ def test_two_workers_share_one_crawl(fixture_web: FixtureWeb, redis_url: str, po
                for m in [re.search(r"'digestcrawl/fetched': (\d+)", log.read_text("utf-8"))] if m]
     assert len(fetched) == 2 and all(n > 0 for n in fetched), fetched  # both did part of the work
     for log in logs:  # the whole profile, whatever the flag's source
-        assert "'SCHEDULER': 'digestcrawl.crawl.scheduler.RedisScheduler'" in log.read_text("utf-8")
+        assert "'SCHEDULER': 'digestcrawl.crawl.distributed.scheduler.RedisScheduler'" in log.read_text("utf-8")
     assert digests_written(logs) == 1 and digests == 1
     assert (tmp_path / "site" / "_posts" / "2026-01-19-qwen-daily.md").is_file()
 

@@ -26,14 +26,14 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.project import get_project_settings
 from sqlalchemy.orm import Session
 
-from digestcrawl.context import CrawlContext
+from digestcrawl.crawl.context import CrawlContext
 from digestcrawl.crawl.urls import canonical_url
 from digestcrawl.items import RepoStats
 from digestcrawl.store.models import ArticleRow, MentionRow, RepoStatsRow, SourceRow
 from digestcrawl.store.spool import from_json, to_json
 from spiders.news import NewsSpider
 from spiders.releases import ReleasesSpider
-from tests.conftest import FIXTURE_WINDOW, run_crawl
+from tests.conftest import FIXTURE_WINDOW, run_crawl, spider_crawler
 from tests.fixtureweb.server import FIRST_PARTY_MODELS, FIRST_PARTY_TEMPLATE, FixtureWeb
 
 DAY = date(2026, 1, 19)  # the digest day of FIXTURE_WINDOW
@@ -250,10 +250,8 @@ def test_a_source_first_party_for_an_unknown_model_is_skipped(tmp_path: Path) ->
     sources.write_text("sources:\n"
                        "  - {name: blog, kind: feed, category: news, url: 'https://a/', first_party: [qwen, bard]}\n"
                        "  - {name: press, kind: feed, category: news, url: 'https://b/'}\n", "utf-8")
-    project = get_project_settings()
-    project.setdict({"DIGESTCRAWL_SOURCES_FILE": str(sources), "EXTRACTION_PROCESSES": 0}, priority="cmdline")
-    crawler = Crawler(NewsSpider, project)
-    NewsSpider.from_crawler(crawler, model="qwen", **FIXTURE_WINDOW)
+    crawler = spider_crawler(NewsSpider, {"DIGESTCRAWL_SOURCES_FILE": str(sources), "EXTRACTION_PROCESSES": 0},
+                             model="qwen", **FIXTURE_WINDOW)
     context = CrawlContext.of(crawler)
     assert [s.name for s in context.sources] == ["press"]
     [problem] = context.config_problems

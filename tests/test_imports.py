@@ -1,9 +1,10 @@
 """The import rules of ARCHITECTURE.md, read from the source: no cycle among the project's
-modules, and imports flow one way.
+modules, and imports flow one way through the layers.
 
-Every ``import`` in digestcrawl/, spiders/ and pipelines/ counts, at module level or inside a
-function (a lazy import is still a dependency). ``from package import name`` depends on the
-submodule when ``name`` is one, else on the package.
+Every ``import`` in digestcrawl/, spiders/, pipelines/ and templates/ counts, at module level or
+inside a function (a lazy import is still a dependency). ``from package import name`` depends on
+the submodule when ``name`` is one, else on the package. A package read as a resource
+(``importlib.resources.files("templates")``) counts as imported.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-PACKAGES = ("digestcrawl", "spiders", "pipelines")
+PACKAGES = ("digestcrawl", "spiders", "pipelines", "templates")
 Graph = dict[str, set[str]]
 
 
@@ -55,8 +56,15 @@ def import_graph() -> Graph:
         nodes = (node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom))
         is_package = path.name == "__init__.py"
         graph[module] = {target for node in nodes for target in imported(node, module, is_package, known)
-                         if target != module}
+                         if target != module} | resources_read(tree, known)
     return graph
+
+
+def resources_read(tree: ast.AST, known: set[str]) -> set[str]:
+    """The project packages whose files ``tree`` opens with ``resources.files("package")``."""
+    return {arg.value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "files"
+            for arg in node.args[:1] if isinstance(arg, ast.Constant) and arg.value in known}
 
 
 def cycles(graph: Graph) -> list[list[str]]:
@@ -103,7 +111,8 @@ def test_the_graph_sees_function_level_and_relative_imports() -> None:
     # Lazy imports inside functions: the commands load the digest stack only when they run.
     assert "digestcrawl.digest" in graph["digestcrawl.commands.digest"]
     assert "digestcrawl.text.chars" in graph["pipelines.normalize"]
-    assert {"digestcrawl", "spiders", "pipelines"} <= set(graph)
+    assert {"digestcrawl", "spiders", "pipelines", "templates"} <= set(graph)
+    assert any("templates" in targets for targets in graph.values())  # resources count
 
 
 def test_no_import_cycle() -> None:
@@ -114,45 +123,104 @@ def test_the_cycle_finder_finds_one() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-# Importer package → the packages it must never import.
+def layer(*packages: str) -> tuple[str, ...]:
+    return tuple(f"digestcrawl.{package}" for package in packages)
+
+
+# The layers, bottom up: config/items → text → store → crawl and digest → commands and
+# extensions; ops beside. Each layer → what it must never import.
+ABOVE = {
+    layer("config", "items", "validation"): layer("text", "store", "crawl", "digest", "ops", "commands", "extensions"),
+    # Bytes → clean article knows nothing of fetching, storing, digests or operations.
+    layer("text"): layer("crawl", "store", "digest", "ops", "commands", "extensions"),
+    # The store keeps what it is given, from a crawl or a command alike.
+    layer("store"): layer("crawl", "digest", "ops", "commands", "extensions"),
+    # Fetching does not write digests; a digest is made from the database, whatever fetched it.
+    layer("crawl"): layer("digest", "commands", "extensions"),
+    layer("digest"): layer("crawl", "commands", "extensions"),
+    # Helpers of a run, not its top: the extensions and commands use them.
+    layer("ops"): layer("digest", "commands", "extensions"),
+    # Commands start crawls and digests; the extensions are Scrapy's to build.
+    layer("commands"): layer("extensions"),
+    ("spiders", "pipelines"): layer("commands", "extensions"),
+    # Package data: the templates import no code.
+    ("templates",): ("digestcrawl", "spiders", "pipelines"),
+}
+# The top: the extensions watch a whole crawl and may import every layer; the settings name them.
+TOP = layer("extensions", "settings")
+# config validates sources against the kind registry, so the kinds and the parsers they share sit
+# below it (bytes in, entries out): the one way down from config into crawl.
+KINDS = ("digestcrawl.crawl.kinds", "digestcrawl.crawl.feeds")
+# Importer package → a package it must never import.
 FORBIDDEN = [
     ("digestcrawl", "spiders"),
     ("digestcrawl", "pipelines"),
-    ("digestcrawl.digest", "digestcrawl.crawl"),
-    # Bytes → clean article knows nothing of fetching, storing, digests or operations.
-    *(("digestcrawl.text", f"digestcrawl.{above}") for above in ("crawl", "store", "digest", "ops", "commands")),
-    # The store keeps what it is given, from a crawl or a command alike.
-    *(("digestcrawl.store", f"digestcrawl.{above}") for above in ("crawl", "digest", "commands")),
-    # config validates sources against the kind registry, so the kinds and the parsers they share
-    # sit below it: bytes in, entries out.
-    *((kinds, f"digestcrawl.{above}") for kinds in ("digestcrawl.crawl.kinds", "digestcrawl.crawl.feeds")
-      for above in ("config", "context", "store", "digest", "ops", "commands")),
+    *((importer, forbidden) for importers, above in ABOVE.items() for importer in importers for forbidden in above),
+    *((kinds, above) for kinds in KINDS
+      for above in (*layer("config", "store", "digest", "ops", "commands", "extensions"), "digestcrawl.crawl.context")),
 ]
+ALLOWED = {"digestcrawl.config": KINDS}  # importer → packages it may import all the same
 
 
 @pytest.mark.parametrize(("importer", "forbidden"), FORBIDDEN)
 def test_imports_flow_one_way(importer: str, forbidden: str) -> None:
     violations = sorted(f"{module} imports {target}" for module, targets in import_graph().items()
-                        if within(module, importer) for target in targets if within(target, forbidden))
+                        if within(module, importer) for target in targets if within(target, forbidden)
+                        and not any(within(target, allowed) for allowed in ALLOWED.get(module, ())))
     assert violations == []
 
 
-ROOMS = ("read", "group", "summarize", "publish")
 MAX_MODULES = 12  # a package that needs more is two packages
 
 
-@pytest.mark.parametrize("package", ["digestcrawl/digest", "digestcrawl/text"])
-def test_no_package_holds_more_than_twelve_modules(package: str) -> None:
-    crowded = {str(init.parent.relative_to(ROOT)): count for init in (ROOT / package).rglob("__init__.py")
+def test_no_package_holds_more_than_twelve_modules() -> None:
+    crowded = {str(init.parent.relative_to(ROOT)): count for init in (ROOT / "digestcrawl").rglob("__init__.py")
                if (count := len(list(init.parent.glob("*.py")))) > MAX_MODULES}
     assert crowded == {}
 
 
-def test_outsiders_enter_a_digest_room_through_its_package() -> None:
-    # A room's modules are its own business: the rest of the project imports what the room's
-    # __init__ exports, so a room can split or merge modules without touching its callers.
-    violations = sorted(f"{module} imports {target}" for module, targets in import_graph().items()
-                        for room in (f"digestcrawl.digest.{name}" for name in ROOMS)
-                        if not within(module, room)
-                        for target in targets if target.startswith(f"{room}."))
+def test_every_package_has_its_layer() -> None:
+    """A new package of digestcrawl gets its place in ABOVE (or is an extension, the top)."""
+    placed = {package for importers in ABOVE for package in importers} | set(TOP)
+    packages = {".".join(module.split(".")[:2]) for module in import_graph() if within(module, "digestcrawl")}
+    assert packages - placed - {"digestcrawl"} == set()
+
+
+def test_what_the_layers_use_of_ops_is_a_leaf() -> None:
+    """The ops modules that fetching, storing and the Scrapy components use (stats keys,
+    signals, …) import nothing else of the project: ops sits beside the layers, never above."""
+    graph = import_graph()
+    users = ("digestcrawl.text", "digestcrawl.store", "digestcrawl.crawl", "spiders", "pipelines")
+    leaves = {target for module, targets in graph.items() if any(within(module, user) for user in users)
+              for target in targets if within(target, "digestcrawl.ops")}
+    assert leaves, "the layers use ops' stats keys and signals"
+    outside = sorted(f"{leaf} imports {target}" for leaf in leaves for target in graph[leaf]
+                     if not within(target, "digestcrawl.ops"))
+    assert outside == []
+
+
+def test_only_the_digest_reads_the_templates() -> None:
+    readers = {module for module, targets in import_graph().items() if "templates" in targets}
+    assert readers and all(within(module, "digestcrawl.digest") for module in readers), sorted(readers)
+
+
+def is_package(module: str) -> bool:
+    return (ROOT / module.replace(".", "/") / "__init__.py").is_file()
+
+
+def declares_all(package: str) -> bool:
+    tree = ast.parse((ROOT / package.replace(".", "/") / "__init__.py").read_text("utf-8"))
+    return any(isinstance(node, ast.Assign) and any(getattr(target, "id", None) == "__all__" for target in node.targets)
+               for node in tree.body)
+
+
+def test_a_package_with_a_surface_is_imported_through_it() -> None:
+    """A package that declares ``__all__`` (store, …) is imported from the package by the rest of
+    the project, never from its modules; its subpackages are packages of their own."""
+    graph = import_graph()
+    surfaces = [module for module in graph if is_package(module) and declares_all(module)]
+    assert "digestcrawl.store" in surfaces
+    violations = sorted(f"{module} imports {target}" for package in surfaces for module, targets in graph.items()
+                        if not within(module, package) for target in targets
+                        if within(target, package) and target != package and not is_package(target))
     assert violations == []

@@ -1,4 +1,4 @@
-"""The reliable queue of distributed crawls (digestcrawl.crawl.inflight, through the scheduler)
+"""The reliable queue of distributed crawls (digestcrawl.crawl.distributed.inflight, through the scheduler)
 against a real Redis: a request a worker took comes back to the queue when the worker dies or
 stops early, never while it lives."""
 
@@ -14,8 +14,8 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.defer import deferred_f_from_coro_f, maybe_deferred_to_future
 from scrapy.utils.test import get_crawler
 
-from digestcrawl.crawl.inflight import ReleaseProcessed, ReliablePriorityQueue
-from digestcrawl.crawl.scheduler import RedisScheduler
+from digestcrawl.crawl.distributed.inflight import ReleaseProcessed, ReliablePriorityQueue
+from digestcrawl.crawl.distributed.scheduler import RedisScheduler
 
 TTL = 0.6  # seconds: heartbeats every 0.2 s
 
@@ -30,7 +30,7 @@ async def worker(redis_url: str, crawl_id: str) -> RedisScheduler:
         "REDIS_URL": redis_url, "DIGESTCRAWL_CRAWL_ID": crawl_id, "DIGESTCRAWL_WORKER_TTL": TTL,
         "SCHEDULER_QUEUE_KEY": f"{keys}:requests", "SCHEDULER_DUPEFILTER_KEY": f"{keys}:dupefilter",
         "SCHEDULER_EPOCH_KEY": f"{keys}:epoch", "SCHEDULER_PERSIST": True,
-        "SCHEDULER_QUEUE_CLASS": "digestcrawl.crawl.inflight.ReliablePriorityQueue",
+        "SCHEDULER_QUEUE_CLASS": "digestcrawl.crawl.distributed.inflight.ReliablePriorityQueue",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter", "SCHEDULER_REDIS_DOWN_TIMEOUT": 300})
     spider = PlainSpider.from_crawler(crawler)
     crawler.spider = spider

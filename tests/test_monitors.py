@@ -101,7 +101,7 @@ def test_nothing_new_table(sources: dict[str, dict[str, int]], relevant: int, ex
 async def test_rerun_with_nothing_new_is_not_a_failure(
         crawl_settings: dict[str, Any], sources_file: Path, caplog: pytest.LogCaptureFixture) -> None:
     """Issue 13: a rerun with nothing new logged ERROR no_relevant_items."""
-    caplog.set_level(logging.INFO, logger="digestcrawl.ops.report")
+    caplog.set_level(logging.INFO, logger="digestcrawl.extensions.report")
     settings = {**crawl_settings, "DIGESTCRAWL_SOURCES_FILE": str(sources_file), "DIGEST_ON_CLOSE": False}
     first = await run_crawl(NewsSpider, settings, model="qwen", source="udn", **FIXTURE_WINDOW)
     assert first.stats is not None and first.stats.get_value("digestcrawl/relevant", 0) > 0

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 
-from digestcrawl.crawl.retryafter import retry_after_seconds
+from digestcrawl.crawl.guard.retryafter import retry_after_seconds
 from spiders.news import NewsSpider
 from tests.conftest import run_crawl
 from tests.tinyweb import Page, TinyWeb

@@ -1,4 +1,4 @@
-"""The distributed scheduler (digestcrawl.crawl.scheduler) against a real Redis that goes away: no
+"""The distributed scheduler (digestcrawl.crawl.distributed.scheduler) against a real Redis that goes away: no
 request is lost while it is down, and a Redis that comes back empty is re-seeded."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from scrapy import Request, Spider
 from scrapy.exceptions import CloseSpider
 from scrapy.utils.test import get_crawler
 
-from digestcrawl.crawl import scheduler as scheduler_module
-from digestcrawl.crawl.scheduler import RedisScheduler
+from digestcrawl.crawl.distributed import scheduler as scheduler_module
+from digestcrawl.crawl.distributed.scheduler import RedisScheduler
 from tests.redisserver import RedisServer
 
 

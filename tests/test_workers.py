@@ -1,4 +1,4 @@
-"""The worker registry of distributed crawls (digestcrawl.crawl.workers) against a real Redis: the last
+"""The worker registry of distributed crawls (digestcrawl.crawl.distributed.workers) against a real Redis: the last
 live worker writes the digest, a crashed worker's entry expires, and when Redis is unreachable
 the worker writes it anyway."""
 
@@ -10,7 +10,7 @@ import socket
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
-from digestcrawl.crawl.workers import WorkerRegistry
+from digestcrawl.crawl.distributed.workers import WorkerRegistry
 
 TTL = 0.6  # seconds: heartbeats every 0.2 s
 

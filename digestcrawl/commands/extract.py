@@ -53,10 +53,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from digestcrawl.crawl.failures import download_error_reason
-from digestcrawl.crawl.netguard import GuardRefusal
+from digestcrawl.crawl.guard.netguard import GuardRefusal
 from digestcrawl.crawl.urls import is_http
 from digestcrawl.items import Article
-from digestcrawl.store.caps import cap_fields, drop_implausible_dates
+from digestcrawl.store import cap_fields, drop_implausible_dates
 from digestcrawl.text.chars import clean_text
 from digestcrawl.text.encoding import decode_html, looks_json
 from digestcrawl.text.extraction import PageLimits, extract_head, extract_page, oversize
@@ -64,7 +64,7 @@ from digestcrawl.text.extraction import PageLimits, extract_head, extract_page, 
 # What a fetch must not touch: nothing is stored, cached, reported or skipped as already seen.
 FETCH_SETTINGS: dict[str, Any] = {
     "ITEM_PIPELINES": {},
-    "EXTENSIONS": {"digestcrawl.ops.report.SourceReport": None},
+    "EXTENSIONS": {"digestcrawl.extensions.report.SourceReport": None},
     "HTTPCACHE_ENABLED": False,
     "INCREMENTAL_ENABLED": False,
     "DIGESTCRAWL_DISTRIBUTED": False,

@@ -46,12 +46,12 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         # Imported here so that every other scrapy command starts without Alembic.
-        from digestcrawl.store import migrations
-        from digestcrawl.store.engine import make_engine
+        from digestcrawl.store import Database, migrations
 
         url = self.settings.get("STORE_URL")
         shown = make_url(url).render_as_string(hide_password=True)
-        engine = make_engine(url, self.settings.getfloat("STORE_BUSY_TIMEOUT"))
+        database = Database.from_settings(self.settings)
+        engine = database.engine
         differences: list[Any] = []
         try:
             if opts.check:
@@ -65,7 +65,7 @@ class Command(ScrapyCommand):
             self.exitcode = 1
             return
         finally:
-            engine.dispose()
+            database.close()
         if not opts.check:
             print(f"{shown}: at revision {revision} (head {migrations.head()})", flush=True)
         elif differences:

@@ -12,7 +12,7 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 
-from digestcrawl.crawl.redirects import RedirectLoop
+from digestcrawl.crawl.guard.redirects import RedirectLoop
 
 REASONS: tuple[tuple[type[BaseException], str], ...] = (
     (DownloadTimeoutError, "timeout"),
@@ -20,7 +20,7 @@ REASONS: tuple[tuple[type[BaseException], str], ...] = (
     (ResponseDataLossError, "data_loss"),
     (DownloadConnectionRefusedError, "connection_refused"),
     (CannotResolveHostError, "dns"),
-    (RedirectLoop, "redirect_loop"),  # back to a URL it went through (digestcrawl.crawl.redirects)
+    (RedirectLoop, "redirect_loop"),  # back to a URL it went through (digestcrawl.crawl.guard.redirects)
 )
 
 

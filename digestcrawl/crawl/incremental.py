@@ -31,8 +31,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from digestcrawl.crawl.urls import canonical_url
-from digestcrawl.store.database import Database
-from digestcrawl.store.models import ArticleRow
+from digestcrawl.store import ArticleRow, Database
 
 logger = logging.getLogger(__name__)
 ENTRY_CHANGED = "entry_changed"

@@ -90,3 +90,11 @@ HTTP_SCHEMES = frozenset({"http", "https"})  # all the crawl fetches (urlsplit l
 
 def is_http(url: str) -> bool:
     return urlsplit(url).scheme in HTTP_SCHEMES
+
+
+def slot_key(url: str) -> str:
+    """The download slot of a URL's host: Scrapy's own key (the host name), with the port when
+    the URL names one, so that two servers on one host keep apart."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{host}:{parts.port}" if parts.port else host

@@ -46,7 +46,7 @@ from digestcrawl.digest.publish import (
 )
 from digestcrawl.digest.read import DigestRepository
 from digestcrawl.digest.summarize import ExtractiveSummarizer, LLMCache, LLMConfig, LLMSummarizer
-from digestcrawl.store.engine import ensure_schema, make_engine
+from digestcrawl.store import Database
 from digestcrawl.text.entities import EntityFinder
 
 logger = logging.getLogger(__name__)
@@ -114,8 +114,7 @@ class DigestBuilder:
             raise ValueError(f"DIGEST_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {language!r}")
         owns_engine = engine is None
         if engine is None:
-            engine = make_engine(settings.get("STORE_URL"), settings.getfloat("STORE_BUSY_TIMEOUT"))
-            ensure_schema(engine)
+            engine = Database.from_settings(settings).ready()
         finder = EntityFinder(load_entities())
         return cls(engine, load_models(settings.get("DIGESTCRAWL_MODELS_FILE")),
                    build_summarizer(settings, engine, finder), finder,

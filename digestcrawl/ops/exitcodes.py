@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from digestcrawl.ops.monitors import every_source_failed
-from digestcrawl.ops.report import per_source
+from digestcrawl.ops.stats import per_source
 from digestcrawl.ops.stops import signal_exit_code
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ Each check reads the per-source counters the spiders and pipelines keep
 * ``digest_failed``: a digest could not be written (``digestcrawl/digest/failed``);
 * ``digest_fallback``: a digest was written without the LLM because the LLM failed
   (``digestcrawl/digest/fallback``, by kind in ``digestcrawl/digest/fallback/<kind>``).
-* ``redis_lost``: a distributed worker gave up on an unreachable Redis (digestcrawl.crawl.scheduler).
+* ``redis_lost``: a distributed worker gave up on an unreachable Redis (digestcrawl.crawl.distributed.scheduler).
 
 Settings: MONITOR_BLOCKED_SHARE (0.5), MONITOR_EXTRACTION_SHARE (0.5), MONITOR_HISTORY_RUNS (7).
 """
@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from digestcrawl.crawl.netguard import BadScheme, GuardRefusal, RefusedAddress
+from digestcrawl.crawl.guard.netguard import BadScheme, GuardRefusal, RefusedAddress
 
 REFUSED = frozenset(f"dropped/{kind.reason}" for kind in (GuardRefusal, RefusedAddress, BadScheme))
 

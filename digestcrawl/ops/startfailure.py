@@ -20,7 +20,7 @@ import logging
 from scrapy.settings import BaseSettings
 
 from digestcrawl.crawl.args import ArgumentError
-from digestcrawl.store.database import Database, StoreUnavailable
+from digestcrawl.store import Database, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class StartFailures:
 
 def database_opens(settings: BaseSettings) -> bool:
     """Whether the database of STORE_URL opens at the current schema; else one ERROR line."""
-    database = Database(settings.get("STORE_URL"), settings.getfloat("STORE_BUSY_TIMEOUT"))
+    database = Database.from_settings(settings)
     try:
         database.open_at_start()
     except StoreUnavailable as error:

@@ -6,26 +6,19 @@ Scrapy's crawler process stops gracefully on the first signal (the spider closes
 * :class:`ShutdownSignals` remembers the first signal for the exit code (``128 + signal``: 130
   for SIGINT, 143 for SIGTERM), and handles the signals of ``scrapy daily``'s own digests, after
   the reactor.
-* :class:`CloseBeforeStop` (an extension): a signal that comes while the spider is already
-  closing (the closing digest) stops the engine while the close is still running, and Scrapy
-  then stops the reactor under it: no stats, no report. The extension holds ``engine_stopped``
-  until the close is over, so the close path runs whatever the signal interrupted.
+* ``digestcrawl.extensions.close_before_stop.CloseBeforeStop`` holds ``engine_stopped`` until a
+  close already running is over.
 
 A forced stop does not wait for the digest: it runs in a daemon thread (``digestcrawl.ops.threads``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import signal
 from typing import Any
 
-from scrapy import signals
-from scrapy.crawler import Crawler, CrawlerProcessBase
-
-from digestcrawl.ops.digest_on_close import DigestOnClose
-from digestcrawl.ops.report import SourceReport
+from scrapy.crawler import CrawlerProcessBase
 
 logger = logging.getLogger(__name__)
 
@@ -74,32 +67,3 @@ class ForcedStop(BaseException):
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
-
-
-class CloseBeforeStop:
-    """Holds ``engine_stopped`` until the spider's close, once begun, is over."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.closing: asyncio.Event | None = None  # set when the close is over
-        self.crawler = crawler
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> CloseBeforeStop:
-        return cls(crawler)
-
-    async def spider_closed(self) -> None:
-        # Handlers run side by side: the run report comes last (it waits for the digest).
-        self.closing = asyncio.Event()
-        report = self.crawler.get_extension(SourceReport)
-        digest = self.crawler.get_extension(DigestOnClose)
-        if report is not None:
-            await report.done.wait()
-        elif digest is not None:
-            await digest.finished.wait()
-        self.closing.set()
-
-    async def engine_stopped(self) -> None:
-        if self.closing is not None:
-            await self.closing.wait()

@@ -21,7 +21,8 @@ from sqlalchemy.exc import StatementError
 
 from digestcrawl.items import Article, RepoStats
 from digestcrawl.store.caps import cap_fields
-from digestcrawl.store.engine import dialect_insert, ensure_schema, make_engine, row_error_reason, short_error
+from digestcrawl.store.database import Database
+from digestcrawl.store.engine import dialect_insert, row_error_reason, short_error
 from digestcrawl.store.models import ArticleRow, DuplicateRow, MentionRow, RepoStatsRow, SourceRow
 
 logger = logging.getLogger(__name__)
@@ -65,9 +66,7 @@ class ArticleStore:
 
     @classmethod
     def connect(cls, url: str, busy_timeout: float = 5.0) -> ArticleStore:
-        store = cls(make_engine(url, busy_timeout))
-        ensure_schema(store.engine)
-        return store
+        return cls(Database(url, busy_timeout).ready())
 
     def close(self) -> None:
         self.engine.dispose()

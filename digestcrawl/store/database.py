@@ -1,10 +1,12 @@
-"""The database of one crawler: one engine and one schema check, shared by every component.
+"""The database: one engine and one schema check, the only place that builds an engine.
 
-The run lock, the dedup lookups, the store and the incremental middleware all read and write
-the same database; each asks :meth:`Database.of` for the crawler's one instance (made on first
-use and kept on the crawler as ``crawler.digestcrawl_database``, like the crawl context: the
-components are built in Scrapy's order, so none of them can own it). The engine is created
-when first needed and disposed when the engine stops, after every component has closed.
+In a crawl it is an extension (EXTENSIONS): the run lock, the dedup lookups, the store and the
+incremental middleware all read and write the same database, and each finds the crawler's one
+instance with :meth:`Database.of` (``crawler.get_extension``). Scrapy builds the extensions
+before the engine, its middlewares and pipelines; an extension itself looks it up once the
+spider opens. The engine is created when first needed and disposed when the engine stops,
+after every component has closed. Commands and the digest make their own with
+:meth:`Database.from_settings` and close it.
 
 :meth:`Database.ready` brings the schema to head once per crawler; until that succeeds (the
 database down when the crawl opens), each call tries again, so a component that failed at
@@ -28,12 +30,12 @@ import threading
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.settings import BaseSettings
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from digestcrawl.store.engine import ensure_schema, make_engine, masked_url, short_error, sqlite_file
 
-ATTRIBUTE = "digestcrawl_database"
 logger = logging.getLogger(__name__)
 
 
@@ -53,15 +55,22 @@ class Database:
         self._lock = threading.Lock()
 
     @classmethod
-    def of(cls, crawler: Crawler) -> Database:
-        """``crawler``'s database, made on the first call."""
-        database = getattr(crawler, ATTRIBUTE, None)
+    def from_settings(cls, settings: BaseSettings) -> Database:
+        """The database of STORE_URL, for a command or a script: the caller closes it."""
+        return cls(settings.get("STORE_URL"), settings.getfloat("STORE_BUSY_TIMEOUT"))
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Database:
+        database = cls.from_settings(crawler.settings)
+        crawler.signals.connect(database.close, signal=signals.engine_stopped)
+        return database
+
+    @staticmethod
+    def of(crawler: Crawler) -> Database:
+        """``crawler``'s database extension."""
+        database = crawler.get_extension(Database)
         if database is None:
-            settings = crawler.settings
-            database = cls(settings.get("STORE_URL"), settings.getfloat("STORE_BUSY_TIMEOUT"))
-            setattr(crawler, ATTRIBUTE, database)
-            crawler.signals.connect(database.close, signal=signals.engine_stopped)
-        assert isinstance(database, Database)
+            raise RuntimeError("the Database extension (digestcrawl.store.database.Database) is not in EXTENSIONS")
         return database
 
     @property

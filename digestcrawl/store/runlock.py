@@ -1,7 +1,7 @@
 """One run at a time per spider, model and day, across hosts: a lock row in the database.
 
 A lock row is unique on (spider, model, day). A run inserts its rows or finds them held. A live
-run keeps pushing its rows' ``expires_at`` forward (a heartbeat, digestcrawl.ops.runlock), so a lock
+run keeps pushing its rows' ``expires_at`` forward (a heartbeat, digestcrawl.extensions.runlock), so a lock
 whose ``expires_at`` has passed belonged to a run that died or lost its database, and is taken
 over: a short TTL, not a long one, is what lets the next run proceed after a crash.
 """

@@ -19,14 +19,11 @@ from scrapy.core.engine import ExecutionEngine
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_f_from_coro_f
-from scrapy.utils.test import get_crawler
 
-from digestcrawl.context import CrawlContext
+from digestcrawl.crawl.guard.netguard import BadScheme, DownloadGuard, PrivateAddressGuard, RefusedAddress
+from digestcrawl.crawl.guard.retryafter import RetryAfterMiddleware
 from digestcrawl.crawl.incremental import ENTRY_CHANGED, SkipUnchangedArticles, UnchangedArticle
-from digestcrawl.crawl.netguard import BadScheme, DownloadGuard, PrivateAddressGuard, RefusedAddress
-from digestcrawl.crawl.retryafter import RetryAfterMiddleware
 from digestcrawl.items import Article, RepoStats
 from digestcrawl.ops.signals import articles_retracted
 from digestcrawl.store.articles import ArticleStore, RowOutcome
@@ -34,8 +31,8 @@ from digestcrawl.store.database import Database
 from pipelines.dedup import DedupPipeline
 from pipelines.normalize import NormalizePipeline
 from pipelines.relevance import RelevancePipeline
-from spiders.base import SourceSpider
 from spiders.news import NewsSpider
+from tests.conftest import spider_crawler
 
 SINCE = datetime(2026, 1, 19, tzinfo=UTC)
 UNTIL = datetime(2026, 1, 20, tzinfo=UTC)
@@ -43,20 +40,10 @@ KEPT = None  # expected outcome of a row that passes
 
 
 def crawler_with(**settings: Any) -> Crawler:
-    """A crawler with the project's settings (digestcrawl/settings.py) and ``settings`` over them,
-    and a news spider for qwen and gemini over one day."""
-    project = BaseSettings()
-    project.setmodule("digestcrawl.settings")
-    crawler = get_crawler(NewsSpider, {**project.copy_to_dict(), "EXTRACTION_PROCESSES": 0, **settings})
-    # Scrapy's Spider.from_crawler: ours would also set download slots, and get_crawler's
-    # settings are frozen already. The crawl context is built the way ours builds it.
-    spider = super(SourceSpider, NewsSpider).from_crawler(crawler)
-    assert isinstance(spider, NewsSpider)
-    CrawlContext.build(crawler, "news", ("news",),
-                       {"model": "qwen,gemini", "since": SINCE.isoformat(), "until": UNTIL.isoformat()},
-                       now=UNTIL).attach(crawler)
-    crawler.spider = spider
-    return crawler
+    """A crawler from ``get_crawler`` with the project's settings (digestcrawl/settings.py) and
+    ``settings`` over them, and a news spider for qwen and gemini over one day."""
+    return spider_crawler(NewsSpider, {"EXTRACTION_PROCESSES": 0, **settings}, model="qwen,gemini",
+                          since=SINCE.isoformat(), until=UNTIL.isoformat())
 
 
 def stats(crawler: Crawler) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Cookie jars bounded like a browser's (digestcrawl.crawl.cookies), through the real middleware:
+"""Cookie jars bounded like a browser's (digestcrawl.crawl.guard.cookies), through the real middleware:
 Set-Cookie answers in, the next request's Cookie header out."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from scrapy import Request
 from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
-from digestcrawl.crawl.cookies import BoundedCookiesMiddleware
+from digestcrawl.crawl.guard.cookies import BoundedCookiesMiddleware
 from tests.conftest import project_settings
 
 URL = "https://www.example.co.uk/a"

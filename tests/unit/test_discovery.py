@@ -8,7 +8,7 @@ from scrapy import Request
 
 from digestcrawl.crawl.discovery import SitemapDiscovery
 from digestcrawl.crawl.failures import download_error_reason
-from digestcrawl.crawl.redirects import RedirectLoop, StopRedirectLoops
+from digestcrawl.crawl.guard.redirects import RedirectLoop, StopRedirectLoops
 
 
 def test_a_cycle_back_to_the_source_url_is_refused() -> None:

@@ -14,7 +14,7 @@ import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
-from digestcrawl.crawl.extraction_pool import REAP_TIMEOUT, ExtractionPool, ExtractionShortfall
+from digestcrawl.crawl.extraction.pool import REAP_TIMEOUT, ExtractionPool, ExtractionShortfall
 from digestcrawl.text.extraction import extract_page
 from tests.conftest import project_settings
 from tests.hostilepages import many_links

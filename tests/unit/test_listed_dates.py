@@ -8,14 +8,12 @@ from itertools import permutations
 
 import pytest
 from scrapy import Request
-from scrapy.crawler import Crawler
-from scrapy.utils.project import get_project_settings
 
 from digestcrawl.config import SourceConfig
 from digestcrawl.crawl.feeds import Entry
 from digestcrawl.text.dates import Dated
 from spiders.news import NewsSpider
-from tests.conftest import FIXTURE_WINDOW
+from tests.conftest import FIXTURE_WINDOW, spider_crawler
 
 URL = "https://news.example/story/1"
 SOURCE = SourceConfig(name="example", kind="feed", category="news", url="https://news.example/rss",
@@ -30,10 +28,8 @@ LISTINGS = [
 
 @pytest.mark.parametrize("order", list(permutations(range(len(LISTINGS))))[::5])
 def test_listings_merge_to_the_same_date_in_any_order(order: tuple[int, ...]) -> None:
-    settings = get_project_settings()
-    settings.set("EXTRACTION_PROCESSES", 0)
-    crawler = Crawler(NewsSpider, settings)  # settings still writable, as when a crawl creates its spider
-    spider = NewsSpider.from_crawler(crawler, model="qwen", **FIXTURE_WINDOW)
+    spider = spider_crawler(NewsSpider, {"EXTRACTION_PROCESSES": 0}, model="qwen", **FIXTURE_WINDOW).spider
+    assert isinstance(spider, NewsSpider)
     requests = [out for index in order for out in spider._follow_entry(LISTINGS[index], SOURCE, SOURCE.url, {})]
     assert len(requests) == 1 and isinstance(requests[0], Request)
     assert spider._listed[URL] == Dated(datetime.fromisoformat("2026-01-19T10:00:00+08:00"), "feed")

@@ -13,7 +13,7 @@ from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer
 
-from digestcrawl.crawl.netguard import AddressPolicy, GuardedResolver, non_public, parse_ip
+from digestcrawl.crawl.guard.netguard import AddressPolicy, GuardedResolver, non_public, parse_ip
 
 ALLOW_LOOPBACK_ONE = AddressPolicy(allowed=(ipaddress.ip_network("127.0.0.1/32"),))
 

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import pytest
 from scrapy.exceptions import DropItem
-from scrapy.utils.test import get_crawler
 
-from digestcrawl.context import CrawlContext
 from digestcrawl.items import Article
 from pipelines.relevance import RelevancePipeline
-from tests.conftest import project_settings
+from spiders.news import NewsSpider
+from tests.conftest import spider_crawler
 
 
 def pipeline() -> RelevancePipeline:
-    crawler = get_crawler(settings_dict=project_settings())
-    CrawlContext.build(crawler, "news", ("news",), {"model": "qwen"}).attach(crawler)
+    crawler = spider_crawler(NewsSpider, {"EXTRACTION_PROCESSES": 0}, model="qwen")
     relevance = RelevancePipeline.from_crawler(crawler)
     relevance.open_spider()
     return relevance

@@ -1,5 +1,5 @@
 """Retry-After holds a host by driving Scrapy's private downloader internals
-(``digestcrawl.crawl.retryafter.RetryAfterMiddleware._hold_slot`` and ``_reopen``); only the Scrapy
+(``digestcrawl.crawl.guard.retryafter.RetryAfterMiddleware._hold_slot`` and ``_reopen``); only the Scrapy
 pin in requirements.txt guards them. These tests name what moved when a Scrapy upgrade moves it."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from scrapy.utils.test import get_crawler
 from twisted.internet.defer import Deferred
 
 MOVED = (f"Scrapy {scrapy.__version__} changed a private downloader internal that "
-         "digestcrawl.crawl.retryafter relies on: {what}. Update RetryAfterMiddleware._hold_slot/_reopen "
+         "digestcrawl.crawl.guard.retryafter relies on: {what}. Update RetryAfterMiddleware._hold_slot/_reopen "
          "to the new downloader before raising the Scrapy pin.")
 
 

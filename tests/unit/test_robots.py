@@ -8,7 +8,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.utils.test import get_crawler
 
-from digestcrawl.crawl.robots import DISALLOW_ALL, RobotsRefusal, RobotsTxtMiddleware
+from digestcrawl.crawl.guard.robots import DISALLOW_ALL, RobotsRefusal, RobotsTxtMiddleware
 
 
 def middleware() -> RobotsTxtMiddleware:

@@ -16,7 +16,7 @@ import scrapy_redis.defaults
 from scrapy.settings import Settings, default_settings
 from scrapy.utils.test import get_crawler
 
-from digestcrawl.crawl.distributed import DistributedProfile
+from digestcrawl.crawl.distributed.profile import DistributedProfile
 from digestcrawl.digest.publish import RenderOptions
 from digestcrawl.digest.summarize import LLMConfig
 from tests.conftest import ROOT, project_settings
@@ -138,8 +138,8 @@ def test_environment_variables(env: dict[str, str], expected: dict[str, object],
 
 @pytest.mark.parametrize(("flag", "scheduler", "queue_key"), [
     (False, "digestcrawl.crawl.jobqueue.ResumableScheduler", None),
-    (True, "digestcrawl.crawl.scheduler.RedisScheduler", "digestcrawl:nightly:%(spider)s:requests"),
-    ("1", "digestcrawl.crawl.scheduler.RedisScheduler", "digestcrawl:nightly:%(spider)s:requests"),
+    (True, "digestcrawl.crawl.distributed.scheduler.RedisScheduler", "digestcrawl:nightly:%(spider)s:requests"),
+    ("1", "digestcrawl.crawl.distributed.scheduler.RedisScheduler", "digestcrawl:nightly:%(spider)s:requests"),
 ])
 def test_distributed_profile_follows_the_flag(flag: object, scheduler: str, queue_key: str | None) -> None:
     settings = get_crawler(settings_dict=project_settings(DIGESTCRAWL_DISTRIBUTED=flag,
@@ -158,7 +158,7 @@ def test_distributed_profile_yields_to_command_line_settings() -> None:
     settings = Settings(project_settings())
     settings.setdict({"DIGESTCRAWL_DISTRIBUTED": "1", "SCHEDULER_QUEUE_KEY": "mine:%(spider)s"}, priority="cmdline")
     DistributedProfile().update_settings(settings)
-    assert settings["SCHEDULER"] == "digestcrawl.crawl.scheduler.RedisScheduler"
+    assert settings["SCHEDULER"] == "digestcrawl.crawl.distributed.scheduler.RedisScheduler"
     assert settings["SCHEDULER_QUEUE_KEY"] == "mine:%(spider)s"
     assert settings["SCHEDULER_DUPEFILTER_KEY"] == "digestcrawl:default:%(spider)s:dupefilter"
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from digestcrawl.crawl.kinds import feed, hf_models, json_api, listing, search_feed, sitemap
 from digestcrawl.crawl.kinds.base import Document, Parsed, RepoReading, SourceKind
+from digestcrawl.crawl.kinds.json_api import FieldMap
+from digestcrawl.crawl.kinds.listing import Selectors
 
 KINDS: dict[str, SourceKind] = {module.KIND.name: module.KIND
                                 for module in (search_feed, feed, sitemap, listing, json_api, hf_models)}
 # The configuration fields that belong to one kind each (listing ``selectors``, json_api ``fields``).
 OPTION_FIELDS = frozenset(kind.option for kind in KINDS.values() if kind.option)
 
-__all__ = ["KINDS", "OPTION_FIELDS", "Document", "Parsed", "RepoReading", "SourceKind"]
+__all__ = ["KINDS", "OPTION_FIELDS", "Document", "FieldMap", "Parsed", "RepoReading", "Selectors", "SourceKind"]

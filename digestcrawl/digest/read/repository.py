@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from digestcrawl.digest.model import DayFigures, RepoTrend, Story, StoryArticle, SummaryResult
 from digestcrawl.digest.read.sanitize import clean_day
-from digestcrawl.store.engine import dialect_insert
-from digestcrawl.store.models import (
+from digestcrawl.store import (
     ArticleRow,
     DigestRow,
     DuplicateRow,
@@ -31,6 +30,7 @@ from digestcrawl.store.models import (
     SourceRow,
     StoryArticleRow,
     StoryRow,
+    dialect_insert,
 )
 
 TREND_DAYS = 7

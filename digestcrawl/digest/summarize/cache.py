@@ -18,8 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from digestcrawl.store.engine import dialect_insert
-from digestcrawl.store.models import LLMCacheRow
+from digestcrawl.store import LLMCacheRow, dialect_insert
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from scrapy.settings import BaseSettings
 
-from digestcrawl.crawl.inflight import ReleaseProcessed
+from digestcrawl.crawl.distributed.inflight import ReleaseProcessed
 
 
 class DistributedProfile:
@@ -20,7 +20,7 @@ class DistributedProfile:
             return
         keys = f"digestcrawl:{settings.get('DIGESTCRAWL_CRAWL_ID')}:%(spider)s"
         profile = {
-            "SCHEDULER": "digestcrawl.crawl.scheduler.RedisScheduler",
+            "SCHEDULER": "digestcrawl.crawl.distributed.scheduler.RedisScheduler",
             "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
             # The queue outlives any one worker (a closing worker must not flush it for the
             # others); workers wait this long on an empty queue for work another may still add.
@@ -28,7 +28,7 @@ class DistributedProfile:
             "SCHEDULER_IDLE_BEFORE_CLOSE": 3,
             "SCHEDULER_QUEUE_KEY": f"{keys}:requests",
             # A request taken by a worker that dies is crawled by another (reliable queue).
-            "SCHEDULER_QUEUE_CLASS": "digestcrawl.crawl.inflight.ReliablePriorityQueue",
+            "SCHEDULER_QUEUE_CLASS": "digestcrawl.crawl.distributed.inflight.ReliablePriorityQueue",
             "SCHEDULER_DUPEFILTER_KEY": f"{keys}:dupefilter",
             # Set once per queue: found missing or changed, Redis lost the queue and it is re-seeded.
             "SCHEDULER_EPOCH_KEY": f"{keys}:epoch",

@@ -8,7 +8,7 @@ refreshing, so its entry expires instead of counting forever (an INCR/DECR count
 
 A worker's entry is one per crawler (:meth:`WorkerRegistry.of`): the distributed scheduler joins
 it when it opens and names the worker's in-flight requests after its id
-(``digestcrawl.crawl.inflight``); an expired entry lets other workers re-queue them.
+(``digestcrawl.crawl.distributed.inflight``); an expired entry lets other workers re-queue them.
 
 When a worker closes, :meth:`WorkerRegistry.finish` removes its entry and drops expired ones in
 one Lua script; the worker writes the digest when no entry is left and it wins the claim key

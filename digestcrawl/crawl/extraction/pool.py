@@ -18,7 +18,7 @@ A worker that dies (killed, out of memory, a crash in C code) is replaced and it
 once more by the new worker under the same time limit; each loss is counted in
 ``digestcrawl/extraction/worker_lost`` and logged. A page that kills two workers is given up
 (reason ``extraction_crashed``). Workers never outlive the crawl process (see
-``digestcrawl.crawl.extraction_worker``).
+``digestcrawl.crawl.extraction.worker``).
 
 Before extraction, ``oversize`` checks a page's bytes against EXTRACTION_MAX_BYTES,
 EXTRACTION_MAX_TAGS and EXTRACTION_MAX_LINKS (counts of ``<`` and ``<a`` in the raw bytes,
@@ -46,7 +46,7 @@ from multiprocessing.process import BaseProcess
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from digestcrawl.crawl import extraction_worker
+from digestcrawl.crawl.extraction import worker as extraction_worker
 from digestcrawl.text.extraction import ExtractedPage, PageLimits, extract_page, oversize
 
 logger = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ class ExtractionPool:
     def _start(self) -> None:
         self._closing = False
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["digestcrawl.crawl.extraction_worker"])
+        context.set_forkserver_preload(["digestcrawl.crawl.extraction.worker"])
         self._workers = {}
         self._threads = [threading.Thread(target=self._feed, args=(slot, context), daemon=True,
                                           name=f"extraction-feeder-{slot}") for slot in range(self.processes)]

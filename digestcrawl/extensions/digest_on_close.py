@@ -3,9 +3,9 @@
 An extension connected to ``spider_closed`` (it touches no item), so the digest is written
 after every pipeline has closed. The digest is built from the database, so the news, social and
 finance crawls of a day make one post together whichever closes last. The day and the models
-are the crawl context's (``digestcrawl.context``: the last day of the window, in
+are the crawl context's (``digestcrawl.crawl.context``: the last day of the window, in
 DIGEST_TIMEZONE). In a distributed crawl only the last live worker to close writes the digest
-(``digestcrawl.crawl.workers``, joined when the spider opens).
+(``digestcrawl.crawl.distributed.workers``, joined when the spider opens).
 
 A failed digest never raises out of the signal handler: it is logged with its traceback and
 counted. Stats: ``digestcrawl/digest/written``, ``…/empty_day``, ``…/failed`` (the previous post
@@ -19,7 +19,7 @@ half a day's articles would replace a whole post. The digest runs in a daemon th
 (``digestcrawl.ops.threads``), so a second signal stops the process without waiting for it.
 
 Settings: DIGEST_ON_CLOSE, DIGEST_ON_PARTIAL, DIGESTCRAWL_DISTRIBUTED, those of
-``digestcrawl.crawl.workers`` and of ``digestcrawl.digest.daily``.
+``digestcrawl.crawl.distributed.workers`` and of ``digestcrawl.digest.daily``.
 """
 
 from __future__ import annotations
@@ -33,11 +33,10 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from digestcrawl.context import CrawlContext
-from digestcrawl.crawl.workers import WorkerRegistry
+from digestcrawl.crawl.context import CrawlContext
+from digestcrawl.crawl.distributed.workers import WorkerRegistry
 from digestcrawl.ops.threads import in_daemon_thread
-from digestcrawl.store.database import Database
-from digestcrawl.store.runlock import REFUSED_STAT
+from digestcrawl.store import REFUSED_STAT, Database
 
 if TYPE_CHECKING:
     from digestcrawl.digest import DigestOutcome

@@ -1,7 +1,7 @@
 """The extraction worker process: pages in over a pipe, extracted pages out.
 
 Runs in processes forked from a forkserver that imported this module (and so the extraction
-code) once; ``digestcrawl.crawl.extraction_pool`` starts, feeds, times and kills them. Kept apart
+code) once; ``digestcrawl.crawl.extraction.pool`` starts, feeds, times and kills them. Kept apart
 from the pool so that a worker imports neither Scrapy nor Twisted.
 
 A worker never outlives the crawl process, whatever ends it (Ctrl-C, SIGTERM, kill -9):

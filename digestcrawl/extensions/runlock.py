@@ -27,10 +27,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 from sqlalchemy.exc import SQLAlchemyError
 
-from digestcrawl.context import CrawlContext
-from digestcrawl.store.database import Database
-from digestcrawl.store.engine import short_error
-from digestcrawl.store.runlock import REFUSED_STAT, RunLocks, holder_id
+from digestcrawl.crawl.context import CrawlContext
+from digestcrawl.store import REFUSED_STAT, Database, RunLocks, holder_id, short_error
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +40,6 @@ class RunLock:
         self.ttl = timedelta(seconds=settings.getfloat("RUN_LOCK_TTL"))
         if self.ttl <= timedelta(0):
             raise ValueError(f"RUN_LOCK_TTL must be a positive number of seconds, not {settings.get('RUN_LOCK_TTL')!r}")
-        self.database = Database.of(crawler)
         self.locks: RunLocks | None = None
         self.holder = ""
         self.held = False
@@ -70,7 +67,7 @@ class RunLock:
         self.holder = holder_id(settings.get("JOBDIR"), CrawlContext.of(self.crawler).crawl_id,
                                 settings.get("DIGESTCRAWL_JOB"))
         try:
-            self.locks = RunLocks(await asyncio.to_thread(self.database.ready), self.ttl)
+            self.locks = RunLocks(await asyncio.to_thread(Database.of(self.crawler).ready), self.ttl)
             held = await asyncio.to_thread(self.locks.acquire, name, models, day, self.holder)
         except SQLAlchemyError as exc:
             # The store spools what the database won't take and replays are upserts, so an

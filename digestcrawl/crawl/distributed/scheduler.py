@@ -18,9 +18,9 @@ dupefilter are gone, and the workers would finish "successfully" on part of the 
   ``digestcrawl/redis/lost`` (the ``redis_lost`` monitor fails).
 
 * A request a worker takes stays in its in-flight set until it was processed
-  (``digestcrawl.crawl.inflight``: released once its callback's items left the pipelines, the
+  (``digestcrawl.crawl.distributed.inflight``: released once its callback's items left the pipelines, the
   rest when the spider is idle), and is given back to the queue when the worker stops before
-  its crawl finished. The worker joins the crawl's registry (``digestcrawl.crawl.workers``)
+  its crawl finished. The worker joins the crawl's registry (``digestcrawl.crawl.distributed.workers``)
   when the scheduler opens, before it takes a request. Every worker re-queues, on its
   heartbeat's rhythm and when idle, the in-flight requests of workers whose registry entry
   expired (killed: DIGESTCRAWL_WORKER_TTL after their last beat), with a WARNING and
@@ -30,7 +30,7 @@ dupefilter are gone, and the workers would finish "successfully" on part of the 
 Settings: SCHEDULER_EPOCH_KEY, SCHEDULER_REDIS_DOWN_TIMEOUT (seconds), DIGEST_ON_CLOSE (without
 the closing digest the scheduler leaves the worker registry itself), and those of
 ``scrapy_redis.scheduler.Scheduler`` (SCHEDULER_QUEUE_KEY, SCHEDULER_PERSIST, REDIS_URL, …); the
-distributed profile (``digestcrawl.crawl.distributed``) sets the keys from DIGESTCRAWL_CRAWL_ID.
+distributed profile (``digestcrawl.crawl.distributed.profile``) sets the keys from DIGESTCRAWL_CRAWL_ID.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.defer import Deferred
 
-from digestcrawl.crawl.inflight import Reaped, ReliablePriorityQueue, request_processed
-from digestcrawl.crawl.workers import WorkerRegistry
+from digestcrawl.crawl.distributed.inflight import Reaped, ReliablePriorityQueue, request_processed
+from digestcrawl.crawl.distributed.workers import WorkerRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class RedisScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untype
                 logger.warning("Redis unreachable (%s): the requests this worker had taken are re-queued by "
                                "another worker once its registry entry expires", exc)
         if self.crawler.settings.getbool("DIGEST_ON_CLOSE"):
-            return None  # the closing digest leaves the registry (digestcrawl.ops.digest_on_close)
+            return None  # the closing digest leaves the registry (digestcrawl.extensions.digest_on_close)
         return deferred_from_coro(self.workers.leave())
 
     def enqueue_request(self, request: Request) -> bool:

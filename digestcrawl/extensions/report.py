@@ -13,30 +13,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
-from digestcrawl.ops.digest_on_close import DigestOnClose
+from digestcrawl.extensions.digest_on_close import DigestOnClose
 from digestcrawl.ops.monitors import Thresholds, evaluate, nothing_new
+from digestcrawl.ops.stats import PREFIX, per_source
 
 logger = logging.getLogger(__name__)
-PREFIX = "digestcrawl/source/"
 COLUMNS = ("fetched", "entries", "relevant", "duplicate", "stored", "copies", "repo_stats", "deferred")
-
-
-def per_source(stats: dict[str, Any]) -> dict[str, dict[str, int]]:
-    """{source: {event: count}} from the flat stats."""
-    table: dict[str, dict[str, int]] = defaultdict(dict)
-    for key, value in stats.items():
-        if key.startswith(PREFIX):
-            source, _, event = key[len(PREFIX):].partition("/")
-            table[source][event] = int(value)
-    return dict(sorted(table.items()))
 
 
 def format_table(table: dict[str, dict[str, int]]) -> str:

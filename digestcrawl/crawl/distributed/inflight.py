@@ -4,7 +4,7 @@ scrapy-redis's ``PriorityQueue.pop`` removes a request from the shared queue; a 
 before it crawled the request loses it for every worker. Here a pop moves the request, in one
 Lua script, into the worker's in-flight set ``<queue key>:processing:<worker id>`` (a sorted set
 with the request's queue score), and names the worker in ``<queue key>:processing``. The worker
-id is its entry in the crawl's worker registry (``digestcrawl.crawl.workers``), whose heartbeat
+id is its entry in the crawl's worker registry (``digestcrawl.crawl.distributed.workers``), whose heartbeat
 keeps it alive.
 
 * :meth:`ReliablePriorityQueue.release`: one request was processed: its callback's output was
