@@ -16,9 +16,10 @@ from sqlalchemy import event
 
 from digestcrawl.crawl.incremental import ENTRY_CHANGED, LOOKUP_BATCH, SkipUnchangedArticles, UnchangedArticle
 from digestcrawl.items import Article
-from digestcrawl.store.articles import ArticleStore
+from digestcrawl.store import ArticleStore
 
 FETCHED = datetime(2026, 1, 19, 8, tzinfo=UTC)
+DATABASE_EXTENSION = "digestcrawl.store.database.Database"  # the middleware finds it with get_extension
 STORED = [
     # canonical URL (the row's key), URL it was requested under
     ("https://news.example/story/1", "https://news.example/s?id=1"),  # the page names another canonical
@@ -39,7 +40,7 @@ def middleware(tmp_path: Path) -> Any:
     store.save_many([stored_article(url, requested) for url, requested in STORED])
     store.close()
     crawler = get_crawler(settings_dict={"STORE_URL": database, "STORE_BUSY_TIMEOUT": 5.0,
-                                         "INCREMENTAL_ENABLED": True})
+                                         "INCREMENTAL_ENABLED": True, "EXTENSIONS": {DATABASE_EXTENSION: 0}})
     middleware = SkipUnchangedArticles.from_crawler(crawler)
     yield middleware
     middleware.database.close()
