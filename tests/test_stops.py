@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -77,6 +78,20 @@ def previous_post(tmp_path: Path) -> Path:
     return post
 
 
+def signal_seen(process: subprocess.Popen[str], output: Output, signum: signal.Signals) -> None:
+    """Send ``signum`` and wait until the process logs that it received it."""
+    process.send_signal(signum)
+    assert output.wait_for(f"Received {signum.name}")
+
+
+def end(process: subprocess.Popen[str], gate: threading.Event | None = None) -> None:
+    """Whatever the test found: the held requests released and the process gone."""
+    if gate is not None:
+        gate.set()
+    if process.poll() is None:
+        process.kill()
+
+
 def stopped_cleanly(log: str, signame: str, code: int, reason: str) -> None:
     """The close path ran and the last line says why the command exits ``code``."""
     assert f"Received {signame}, shutting down gracefully" in log
@@ -94,14 +109,11 @@ def test_signal_mid_crawl_closes_writes_no_post_and_the_next_run_loses_nothing(
     process, output = start("crawl", "news", **settings(tmp_path, held))
     try:
         assert fixture_web.wait_for_request("/gate/")  # the crawl is mid-flight
-        process.send_signal(signum)
-        assert output.wait_for(f"Received {signum.name}")
+        signal_seen(process, output, signum)
         fixture_web.gate.set()  # the held requests end; the graceful stop waits for them
         assert process.wait(timeout=120) == code
     finally:
-        fixture_web.gate.set()
-        if process.poll() is None:
-            process.kill()
+        end(process, fixture_web.gate)
     log = output.text()
     stopped_cleanly(log, signum.name, code, "shutdown")
     assert "No digest from a partial crawl (finish_reason shutdown)" in log
@@ -123,14 +135,11 @@ def test_a_partial_crawl_writes_its_post_with_digest_on_partial(
     process, output = start("crawl", "news", **settings(tmp_path, held, DIGEST_ON_PARTIAL=True))
     try:
         assert fixture_web.wait_for_request("/gate/")
-        process.send_signal(signal.SIGTERM)
-        assert output.wait_for("Received SIGTERM")
+        signal_seen(process, output, signal.SIGTERM)
         fixture_web.gate.set()
         assert process.wait(timeout=120) == 143
     finally:
-        fixture_web.gate.set()
-        if process.poll() is None:
-            process.kill()
+        end(process, fixture_web.gate)
     stopped_cleanly(output.text(), "SIGTERM", 143, "shutdown")
     assert previous_post.read_text("utf-8") != PREVIOUS_POST  # rewritten from what was stored
 
@@ -143,14 +152,11 @@ def test_sigterm_mid_daily_stops_every_crawl_and_writes_no_post(
         # news, social and finance each mid-flight (releases has no source here)
         for path in ("/gate/rssfeed/news.rss.xml", "/gate/api/v1/search_by_date.json", "/gate/news/rssindex.rss.xml"):
             assert fixture_web.wait_for_request(path)
-        process.send_signal(signal.SIGTERM)
-        assert output.wait_for("Received SIGTERM")
+        signal_seen(process, output, signal.SIGTERM)
         fixture_web.gate.set()
         assert process.wait(timeout=120) == 143
     finally:
-        fixture_web.gate.set()
-        if process.poll() is None:
-            process.kill()
+        end(process, fixture_web.gate)
     log = output.text()
     # Every crawl closed (those held at the gate by the signal) and was reported.
     assert log.count("Spider closed (") == log.count("Per-source summary") == 4
@@ -190,14 +196,12 @@ def test_sigterm_during_the_digest_lets_it_finish_then_exits_143(
     process, output = start(*command, **settings(tmp_path, sources, **llm(silent_llm)))
     try:
         connection, _ = silent_llm.accept()  # the digest waits on the LLM
-        process.send_signal(signal.SIGTERM)
-        assert output.wait_for("Received SIGTERM")
+        signal_seen(process, output, signal.SIGTERM)
         connection.close()  # the LLM fails: the digest falls back to extractive and is written
         silent_llm.close()
         assert process.wait(timeout=120) == 143
     finally:
-        if process.poll() is None:
-            process.kill()
+        end(process)
     log = output.text()
     if command == ("daily",):  # its crawls had closed; the digests run after them
         assert "Received SIGTERM, finishing the digests" in log
@@ -217,14 +221,12 @@ def test_a_second_signal_forces_the_stop_within_5s_and_leaves_the_previous_post(
     process, output = start(*command, **settings(tmp_path, sources, **llm(silent_llm)))
     try:
         connection, _ = silent_llm.accept()  # the digest waits on the LLM
-        process.send_signal(signal.SIGTERM)
-        assert output.wait_for("Received SIGTERM")
+        signal_seen(process, output, signal.SIGTERM)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=5) == 143
         connection.close()
     finally:
-        if process.poll() is None:
-            process.kill()
+        end(process)
     log = output.text()
     assert log.rstrip().splitlines()[-1].endswith("Exit code 143: stopped by SIGTERM")
     assert previous_post.read_text("utf-8") == PREVIOUS_POST
@@ -238,14 +240,11 @@ def test_a_second_signal_mid_crawl_forces_the_stop_within_5s(
     process, output = start("crawl", "news", **settings(tmp_path, held, EXTRACTION_PROCESSES=1))
     try:
         assert fixture_web.wait_for_request("/gate/")
-        process.send_signal(signal.SIGTERM)
-        assert output.wait_for("Received SIGTERM")  # the graceful stop waits for the held requests
+        signal_seen(process, output, signal.SIGTERM)  # the graceful stop waits for the held requests
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=5) == 143
     finally:
-        fixture_web.gate.set()
-        if process.poll() is None:
-            process.kill()
+        end(process, fixture_web.gate)
     log = output.text()
     assert "Received SIGTERM twice, forcing unclean shutdown" in log
     assert log.rstrip().splitlines()[-1].endswith("Exit code 143: stopped by SIGTERM")
