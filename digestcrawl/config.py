@@ -20,9 +20,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from digestcrawl.crawl.kinds import KINDS, OPTION_FIELDS, FieldMap, Selectors
+from digestcrawl.languages import Script
 from digestcrawl.validation import describe
 
-Script = Literal["latin", "zh-Hant", "zh-Hans", "ja"]
 ModelKey = Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
 SourceName = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
 # A Hugging Face account ("Qwen", "deepseek-ai") and a GitHub repository ("QwenLM/Qwen3"), as

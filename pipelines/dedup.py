@@ -34,9 +34,16 @@ from digestcrawl.items import is_article
 from digestcrawl.ops.signals import articles_retracted
 from digestcrawl.ops.stats import count, drop
 from digestcrawl.store import ArticleStore, Database, short_error
-from digestcrawl.text.boilerplate import RepeatedWalls, Sighting
-from digestcrawl.text.dedup import NearDuplicateIndex, NearMatch, fingerprint
-from digestcrawl.text.facts import Facts, differ, facts
+from digestcrawl.text import (
+    Facts,
+    NearDuplicateIndex,
+    NearMatch,
+    RepeatedWalls,
+    Sighting,
+    differ,
+    fingerprint,
+    stated_facts,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +100,7 @@ class DedupPipeline:
         if original is not None and original != url:
             self._mark_copy(adapter, "exact", original, 1.0)
             return item
-        stated = facts(text or title) if signature is not None else frozenset()
+        stated = stated_facts(text or title) if signature is not None else frozenset()
         if signature is not None and (match := await self._near_original(adapter, signature, stated)):
             self._mark_copy(adapter, "near", match.key, round(match.similarity, 3))
         else:
@@ -131,7 +138,7 @@ class DedupPipeline:
         except SQLAlchemyError as exc:
             logger.warning("Could not read %s to compare a near-duplicate with it: %s", url, short_error(exc))
             return None
-        return facts(stored[1] or stored[0]) if stored is not None else frozenset()
+        return stated_facts(stored[1] or stored[0]) if stored is not None else frozenset()
 
     async def _wall(self, item: ItemAdapter, walls: list[Sighting]) -> DropItem:
         """Drop ``item``, a wall; retract the earlier pages that served it, once the store has

@@ -19,12 +19,11 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from digestcrawl.crawl.context import CrawlContext
+from digestcrawl.crawl import CrawlContext
 from digestcrawl.items import is_article
 from digestcrawl.ops.stats import count, drop
 from digestcrawl.store import cap_fields, drop_implausible_dates
-from digestcrawl.text.boilerplate import boilerplate_kind
-from digestcrawl.text.chars import clean_text
+from digestcrawl.text import boilerplate_kind, clean_text
 
 logger = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from digestcrawl.crawl.context import CrawlContext
+from digestcrawl.crawl import CrawlContext
 from digestcrawl.items import is_article
 from digestcrawl.ops.stats import count, drop
-from digestcrawl.text.relevance import RelevanceMatcher
+from digestcrawl.text import RelevanceMatcher
 
 
 class RelevancePipeline:

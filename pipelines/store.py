@@ -47,7 +47,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from digestcrawl.crawl.context import CrawlContext
+from digestcrawl.crawl import CrawlContext
 from digestcrawl.items import Item, ItemT, is_article
 from digestcrawl.ops.signals import articles_retracted
 from digestcrawl.ops.stats import count
@@ -62,7 +62,7 @@ from digestcrawl.store import (
     short_error,
     to_dict,
 )
-from digestcrawl.text.boilerplate import WALL_TEXT_MAX
+from digestcrawl.text import WALL_TEXT_MAX
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

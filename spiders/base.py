@@ -28,23 +28,40 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from digestcrawl.config import SourceConfig
-from digestcrawl.crawl.budget import SourceBudget, newest_first
-from digestcrawl.crawl.context import CrawlContext
-from digestcrawl.crawl.discovery import SitemapDiscovery
-from digestcrawl.crawl.expand import SourceURL, source_urls
+from digestcrawl.crawl import (
+    ENTRY_CHANGED,
+    CrawlContext,
+    Entry,
+    FeedError,
+    SitemapDiscovery,
+    SourceBudget,
+    SourceURL,
+    UnchangedArticle,
+    canonical_url,
+    download_error_reason,
+    is_http,
+    newest_first,
+    request_url,
+    slot_key,
+    source_urls,
+    unwrap_bing,
+)
 from digestcrawl.crawl.extraction.pool import ExtractionError, ExtractionPool, ExtractionShortfall
-from digestcrawl.crawl.failures import download_error_reason
-from digestcrawl.crawl.feeds import Entry, FeedError
 from digestcrawl.crawl.guard.netguard import GuardRefusal
 from digestcrawl.crawl.guard.robots import RobotsRefusal
-from digestcrawl.crawl.incremental import ENTRY_CHANGED, UnchangedArticle
 from digestcrawl.crawl.kinds import KINDS, Document, Parsed, RepoReading
-from digestcrawl.crawl.urls import canonical_url, is_http, request_url, slot_key, unwrap_bing
 from digestcrawl.items import Article, RepoStats
 from digestcrawl.ops.stats import count
-from digestcrawl.text.dates import Dated, best_date, url_date
-from digestcrawl.text.encoding import decode_html, looks_binary, looks_json
-from digestcrawl.text.extraction import ExtractedPage, extract_head
+from digestcrawl.text import (
+    Dated,
+    ExtractedPage,
+    best_date,
+    decode_html,
+    extract_head,
+    looks_binary,
+    looks_json,
+    url_date,
+)
 
 
 class SourceSpider(scrapy.Spider):

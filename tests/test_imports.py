@@ -10,12 +10,16 @@ the submodule when ``name`` is one, else on the package. A package read as a res
 from __future__ import annotations
 
 import ast
+import importlib
+import subprocess
+import sys
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
 import pytest
 
+from digestcrawl.lazy import surface
 from tests.conftest import ROOT
 
 PACKAGES = ("digestcrawl", "spiders", "pipelines", "templates")
@@ -110,7 +114,7 @@ def test_the_graph_sees_function_level_and_relative_imports() -> None:
     graph = import_graph()
     # Lazy imports inside functions: the commands load the digest stack only when they run.
     assert "digestcrawl.digest" in graph["digestcrawl.commands.digest"]
-    assert "digestcrawl.text.chars" in graph["pipelines.normalize"]
+    assert "digestcrawl.text" in graph["pipelines.normalize"]
     assert {"digestcrawl", "spiders", "pipelines", "templates"} <= set(graph)
     assert any("templates" in targets for targets in graph.values())  # resources count
 
@@ -130,7 +134,8 @@ def layer(*packages: str) -> tuple[str, ...]:
 # The layers, bottom up: config/items → text → store → crawl and digest → commands and
 # extensions; ops beside. Each layer → what it must never import.
 ABOVE = {
-    layer("config", "items", "validation"): layer("text", "store", "crawl", "digest", "ops", "commands", "extensions"),
+    layer("config", "items", "languages", "lazy", "validation"): layer(
+        "text", "store", "crawl", "digest", "ops", "commands", "extensions"),
     # Bytes → clean article knows nothing of fetching, storing, digests or operations.
     layer("text"): layer("crawl", "store", "digest", "ops", "commands", "extensions"),
     # The store keeps what it is given, from a crawl or a command alike.
@@ -216,11 +221,49 @@ def declares_all(package: str) -> bool:
 
 def test_a_package_with_a_surface_is_imported_through_it() -> None:
     """A package that declares ``__all__`` (store, …) is imported from the package by the rest of
-    the project, never from its modules; its subpackages are packages of their own."""
+    the project, never from its modules; its subpackages are packages of their own. The source
+    kinds and their parsers sit below config, which the text package as a whole sits above
+    (relevance reads the models' config): they import the text modules they parse with."""
     graph = import_graph()
     surfaces = [module for module in graph if is_package(module) and declares_all(module)]
-    assert "digestcrawl.store" in surfaces
+    assert {"digestcrawl.store", "digestcrawl.text", "digestcrawl.crawl", "digestcrawl.digest"} <= set(surfaces)
     violations = sorted(f"{module} imports {target}" for package in surfaces for module, targets in graph.items()
                         if not within(module, package) for target in targets
-                        if within(target, package) and target != package and not is_package(target))
+                        if target.rpartition(".")[0] == package and not is_package(target)
+                        and not (package == "digestcrawl.text" and any(within(module, k) for k in KINDS)))
     assert violations == []
+
+
+LAZY_SURFACES = ("digestcrawl.text", "digestcrawl.crawl")
+
+
+@pytest.mark.parametrize("package", LAZY_SURFACES)
+def test_a_lazy_surface_is_its_type_checking_imports(package: str) -> None:
+    """``__all__`` names what the ``if TYPE_CHECKING:`` block imports, and each name loads from
+    its module on first use (digestcrawl.lazy)."""
+    module = importlib.import_module(package)
+    assert sorted(module.__all__) == sorted(surface(package))
+    # A name that is also a module's would be replaced by the module once that is imported.
+    assert {name for name in module.__all__ if is_package(package) and (ROOT / package.replace(".", "/")
+            / f"{name}.py").exists()} == set()
+    for name, home in surface(package).items():
+        assert getattr(module, name) is getattr(importlib.import_module(home), name)
+    with pytest.raises(AttributeError, match="has no attribute 'nothing_here'"):
+        getattr(module, "nothing_here")  # noqa: B009
+
+
+def test_an_extraction_worker_loads_only_what_extraction_needs() -> None:
+    """The worker processes import text.extraction through the text and crawl packages: their
+    surfaces load nothing else (no dedup index: numpy, scipy, datasketch; no entity table)."""
+    script = ("import sys, digestcrawl.crawl.extraction.worker; "
+              "print(sorted(m for m in ('numpy', 'scipy', 'datasketch', 'digestcrawl.text.dedup', "
+              "'digestcrawl.text.entities', 'digestcrawl.crawl.context') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    assert loaded.stdout.strip() == "[]"
+
+
+def test_group_stories_is_the_group_rooms_one_entry() -> None:
+    from digestcrawl.digest import group
+
+    assert group.__all__ == ["group_stories"]

@@ -17,7 +17,7 @@ from scrapy.settings import BaseSettings
 from sqlalchemy.engine import Engine
 
 from digestcrawl.config import ModelConfig
-from digestcrawl.digest.group import LooseMember
+from digestcrawl.digest.group.stories import split_off, together
 from digestcrawl.digest.model import (
     Analysis,
     DayFigures,
@@ -25,6 +25,7 @@ from digestcrawl.digest.model import (
     DigestInput,
     Language,
     LLMSpent,
+    LooseMember,
     Story,
     StoryArticle,
     StorySummary,
@@ -797,6 +798,12 @@ def loose_day() -> tuple[list[Story], list[LooseMember]]:
     return stories, loose
 
 
+def check(make: LLMSummarizer, stories: list[Story], loose: list[LooseMember]) -> tuple[list[Story], LLMSpent]:
+    """The merge check's answer applied as ``group_stories`` applies it."""
+    split, spent = make.check_merges("qwen", DAY, loose)
+    return split_off(stories, together(split)), spent
+
+
 def members(stories: list[Story]) -> list[list[int]]:
     return sorted(sorted(a.id for a in s.articles) for s in stories)
 
@@ -808,7 +815,7 @@ def split_analysts(body: dict[str, Any]) -> str:
 def test_merge_check_splits_what_the_llm_calls_another_event(server: LLMServer, summarizer: Factory) -> None:
     stories, loose = loose_day()
     server.script(Reply(content=split_analysts))
-    checked, spent = summarizer().check_merges("qwen", DAY, stories, loose)
+    checked, spent = check(summarizer(), stories, loose)
     # The two notes leave together (they tie each other), the copy stays with its original.
     assert members(checked) == [[11, 12, 13], [21], [31, 32]]
     assert spent.llm_calls == server.calls == 1 and spent.prompt_tokens > 0
@@ -819,13 +826,12 @@ def test_merge_check_splits_what_the_llm_calls_another_event(server: LLMServer, 
 
 def test_merge_check_keeps_what_the_llm_confirms(server: LLMServer, summarizer: Factory) -> None:
     stories, loose = loose_day()
-    checked, spent = summarizer().check_merges("qwen", DAY, stories, loose)
+    checked, spent = check(summarizer(), stories, loose)
     assert checked == stories and spent.llm_calls == server.calls == 1
 
 
 def test_merge_check_without_loose_members_makes_no_call(server: LLMServer, summarizer: Factory) -> None:
-    stories, _ = loose_day()
-    assert summarizer().check_merges("qwen", DAY, stories, []) == (stories, LLMSpent())
+    assert summarizer().check_merges("qwen", DAY, []) == ([], LLMSpent())
     assert server.calls == 0
 
 
@@ -843,20 +849,20 @@ def test_merge_check_fault_keeps_the_offline_grouping(server: LLMServer, summari
     server.script(reply)
     make = summarizer(deadline=1.0)
     with caplog.at_level(logging.WARNING, logger="digestcrawl.digest.summarize.llm"):
-        checked, spent = make.check_merges("qwen", DAY, stories, loose)
+        checked, spent = check(make, stories, loose)
     assert checked == stories and members(checked) == [[11, 12, 13, 31, 32], [21]]  # nothing lost
     assert spent.llm_calls == 1 and spent.malformed == (kind == "malformed_body")
     assert [r.getMessage() for r in caplog.records
             if f"kept the offline grouping ({kind})" in r.getMessage()], caplog.text
     server.script(Reply(content=split_analysts))  # a failed answer is not cached: asked again
-    assert members(make.check_merges("qwen", DAY, stories, loose)[0]) == [[11, 12, 13], [21], [31, 32]]
+    assert members(check(make, stories, loose)[0]) == [[11, 12, 13], [21], [31, 32]]
 
 
 def test_merge_check_rerun_makes_no_call(server: LLMServer, summarizer: Factory) -> None:
     stories, loose = loose_day()
     server.script(Reply(content=split_analysts))
-    first, _ = summarizer().check_merges("qwen", DAY, stories, loose)
-    again, spent = summarizer().check_merges("qwen", DAY, stories, loose)
+    first, _ = check(summarizer(), stories, loose)
+    again, spent = check(summarizer(), stories, loose)
     assert members(again) == members(first) == [[11, 12, 13], [21], [31, 32]]
     assert server.calls == 1 and spent.llm_calls == 0 and spent.cached_calls == 1
 
@@ -884,6 +890,6 @@ def test_merge_check_asks_about_the_loosest_members_only(server: LLMServer, summ
     others = [article(100 + n, f"{FIN_TITLE} {n}", FIN_TEXT) for n in range(MERGE_MAX_QUESTIONS + 5)]
     loose = [LooseMember("s-big", a, (anchor,), round(0.5 + 0.001 * n, 3)) for n, a in enumerate(others)]
     story = Story("s-big", [anchor, *others])
-    checked, _ = summarizer().check_merges("qwen", DAY, [story], loose)
+    checked, _ = check(summarizer(), [story], loose)
     asked = [title for title, _ in merge_questions(server.requests[0]).values()]
     assert asked == [a.title for a in others[:MERGE_MAX_QUESTIONS]] and checked == [story]

@@ -26,7 +26,7 @@ import logging
 from scrapy.commands import BaseRunSpiderCommand
 from scrapy.crawler import Crawler
 
-from digestcrawl.crawl.context import CrawlContext
+from digestcrawl.crawl import CrawlContext
 from digestcrawl.ops.exitcodes import ERROR, announce, exit_code
 from digestcrawl.ops.startfailure import StartFailures, database_opens
 from digestcrawl.ops.stops import ForcedStop, ShutdownSignals

@@ -52,14 +52,11 @@ from scrapy.settings import Settings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from digestcrawl.crawl.failures import download_error_reason
+from digestcrawl.crawl import download_error_reason, is_http
 from digestcrawl.crawl.guard.netguard import GuardRefusal
-from digestcrawl.crawl.urls import is_http
 from digestcrawl.items import Article
 from digestcrawl.store import cap_fields, drop_implausible_dates
-from digestcrawl.text.chars import clean_text
-from digestcrawl.text.encoding import decode_html, looks_json
-from digestcrawl.text.extraction import PageLimits, extract_head, extract_page, oversize
+from digestcrawl.text import PageLimits, clean_text, decode_html, extract_head, extract_page, looks_json, oversize
 
 # What a fetch must not touch: nothing is stored, cached, reported or skipped as already seen.
 FETCH_SETTINGS: dict[str, Any] = {

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from digestcrawl.text.dates import parse_datetime
+from digestcrawl.text import parse_datetime
 from digestcrawl.validation import describe
 
 RELATIVE = re.compile(r"^(\d+)\s*([hd])$")

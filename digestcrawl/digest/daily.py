@@ -33,8 +33,17 @@ from scrapy.settings import BaseSettings
 from sqlalchemy.engine import Engine
 
 from digestcrawl.config import ModelConfig, load_entities, load_models
-from digestcrawl.digest.group import FIRST_PARTY, group_stories, loose_members, mark_follow_ups
-from digestcrawl.digest.model import DigestInput, Language, LLMSpent, Story, StoryArticle, Summarizer
+from digestcrawl.digest.firstparty import FIRST_PARTY
+from digestcrawl.digest.group import group_stories
+from digestcrawl.digest.model import (
+    DigestInput,
+    LLMSpent,
+    LooseMember,
+    MergeCheck,
+    Story,
+    StoryArticle,
+    Summarizer,
+)
 from digestcrawl.digest.publish import (
     RenderOptions,
     Site,
@@ -46,11 +55,11 @@ from digestcrawl.digest.publish import (
 )
 from digestcrawl.digest.read import DigestRepository
 from digestcrawl.digest.summarize import ExtractiveSummarizer, LLMCache, LLMConfig, LLMSummarizer
+from digestcrawl.languages import Language
 from digestcrawl.store import Database
-from digestcrawl.text.entities import EntityFinder
+from digestcrawl.text import EntityFinder
 
 logger = logging.getLogger(__name__)
-LANGUAGES = ("zh-TW", "zh-CN", "en", "ja")
 FOLLOW_UP_DAYS = 7
 
 
@@ -110,15 +119,15 @@ class DigestBuilder:
     def from_settings(cls, settings: BaseSettings, engine: Engine | None = None) -> DigestBuilder:
         """A builder on ``engine`` (a crawl's, its schema checked), else on an engine of its own."""
         language = settings.get("DIGEST_LANGUAGE")
-        if language not in LANGUAGES:
-            raise ValueError(f"DIGEST_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {language!r}")
+        if language not in tuple(Language):
+            raise ValueError(f"DIGEST_LANGUAGE must be one of {', '.join(Language)}, not {language!r}")
         owns_engine = engine is None
         if engine is None:
             engine = Database.from_settings(settings).ready()
         finder = EntityFinder(load_entities())
         return cls(engine, load_models(settings.get("DIGESTCRAWL_MODELS_FILE")),
                    build_summarizer(settings, engine, finder), finder,
-                   Path(settings.get("DIGEST_SITE_DIR")), language, RenderOptions.from_settings(settings),
+                   Path(settings.get("DIGEST_SITE_DIR")), Language(language), RenderOptions.from_settings(settings),
                    ZoneInfo(settings.get("DIGEST_TIMEZONE")), settings.getbool("DIGEST_SITE_SKELETON"),
                    settings.getfloat("LLM_MERGE_BAND") if settings.getbool("LLM_MERGE_CHECK") else None,
                    owns_engine)
@@ -130,15 +139,11 @@ class DigestBuilder:
         if self.owns_engine:
             self.engine.dispose()
 
-    def _earlier_stories(self, model_key: str, day: date) -> list[tuple[date, Story]]:
-        """The previous week's stories, grouped from the stored articles (whether or not a digest
-        was written for those days)."""
-        earlier = []
-        for back in range(1, FOLLOW_UP_DAYS + 1):
-            previous = day - timedelta(days=back)
-            articles = self.repository.articles(model_key, previous)
-            earlier += [(previous, story) for story in group_stories(articles, self.finder)]
-        return earlier
+    def _earlier_articles(self, model_key: str, day: date) -> list[tuple[date, list[StoryArticle]]]:
+        """The previous week's stored articles, day by day (whether or not a digest was written
+        for those days)."""
+        return [(previous, self.repository.articles(model_key, previous))
+                for previous in (day - timedelta(days=back) for back in range(1, FOLLOW_UP_DAYS + 1))]
 
     def build(self, model_key: str, day: date) -> DigestOutcome:
         model = self.models[model_key]
@@ -146,13 +151,12 @@ class DigestBuilder:
         if not articles:
             logger.warning("No relevant items for %s on %s: no digest written", model_key, day)
             return DigestOutcome(model_key, day, None)
-        stories, spent = self._stories(model_key, day, articles)
-        earlier = self._earlier_stories(model_key, day)
-        mark_follow_ups(stories, earlier, self.finder)
+        earlier = self._earlier_articles(model_key, day)
+        stories, spent = self._stories(model_key, day, articles, earlier)
         others = {key: m.display for key, m in self.models.items() if key != model_key}
         # Names the previous week's articles gave: what is new today is the rest.
         known = frozenset().union(*(self.finder.find(f"{a.title}\n{a.text[:800]}")
-                                    for _, story in earlier for a in story.articles))
+                                    for _, before in earlier for a in before))
         figures = replace(self.repository.figures(model_key, day, articles, model.tickers, list(others)),
                           earlier_entities=known)
         # Only the stories the post shows are summarized; all of them are stored.
@@ -179,15 +183,23 @@ class DigestBuilder:
         logger.info("Digest written: %s", outcome.describe())
         return outcome
 
-    def _stories(self, model_key: str, day: date, articles: list[StoryArticle]) -> tuple[list[Story], LLMSpent]:
+    def _stories(self, model_key: str, day: date, articles: list[StoryArticle],
+                 earlier: list[tuple[date, list[StoryArticle]]]) -> tuple[list[Story], LLMSpent]:
         """The day's stories, and what the LLM's merge check of the shown ones cost."""
         if self.merge_band is None:
-            return group_stories(articles, self.finder), LLMSpent()
-        assert isinstance(self.summarizer, LLMSummarizer)
-        stories, loose = loose_members(articles, self.finder, self.merge_band)
-        shown = {story.key for story in stories[: self.options.max_stories]}
-        return self.summarizer.check_merges(model_key, day, stories,
-                                            [member for member in loose if member.story_key in shown])
+            return group_stories(articles, self.finder, earlier=earlier), LLMSpent()
+        summarizer = self.summarizer
+        assert isinstance(summarizer, LLMSummarizer)
+        spent = LLMSpent()
+
+        def ask(stories: list[Story], loose: list[LooseMember]) -> list[LooseMember]:
+            nonlocal spent
+            shown = {story.key for story in stories[: self.options.max_stories]}
+            split, spent = summarizer.check_merges(model_key, day, [m for m in loose if m.story_key in shown])
+            return split
+
+        stories = group_stories(articles, self.finder, earlier=earlier, merge_check=MergeCheck(self.merge_band, ask))
+        return stories, spent
 
     def try_build(self, model_key: str, day: date) -> DigestOutcome:
         """``build``, with a failure logged and returned: one failed digest does not stop the

@@ -7,16 +7,18 @@ answer in; the renderer turns it into the Jekyll post.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal, Protocol
+from typing import Annotated, Protocol
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from digestcrawl.config import ModelConfig
+from digestcrawl.digest.sections import Grounding, Section, Slot, sections
+from digestcrawl.languages import Language
 
-Language = Literal["zh-TW", "zh-CN", "en", "ja"]
 STORY_TITLE_MAX = 200
 
 
@@ -70,6 +72,28 @@ class Story:
     @property
     def outlets(self) -> list[str]:
         return list(dict.fromkeys(a.outlet for a in self.articles))
+
+
+@dataclass(frozen=True)
+class LooseMember:
+    """An article its story holds by a weak link: on average, it is likely the same story as
+    the story's other articles by less than the bar (group.stories.MERGE_PROBABILITY) + the band: the merges a
+    second opinion (``MergeCheck``) may undo."""
+
+    story_key: str
+    article: StoryArticle
+    others: tuple[StoryArticle, ...]  # the story's other originals, best held first
+    probability: float
+    ties: frozenset[str] = frozenset()  # URLs of the story's other loose members likely its story
+
+
+@dataclass(frozen=True)
+class MergeCheck:
+    """A second opinion on the loose merges of a day's grouping: ``ask`` is given the stories and
+    the members held within ``band`` above the bar, and answers with those that belong elsewhere."""
+
+    band: float
+    ask: Callable[[list[Story], list[LooseMember]], list[LooseMember]]
 
 
 @dataclass(frozen=True)
@@ -136,6 +160,9 @@ class DigestInput:
     first_party: tuple[StoryArticle, ...] = ()
     spent: LLMSpent = field(default_factory=LLMSpent)
 
+    def __post_init__(self) -> None:
+        self.language = Language(self.language)  # a plain "zh-TW" from a caller is the enum's member
+
     def article(self, article_id: int) -> StoryArticle | None:
         for story in self.stories:
             for article in story.articles:
@@ -155,21 +182,36 @@ class StorySummary(_Schema):
     cited: list[int] = Field(min_length=1)  # StoryArticle ids the paragraph rests on
 
 
-class Analysis(_Schema):
-    industry: str  # significance for the AI industry
-    competition: str  # comparison with competitors
-    market: str  # potential market impact
+class Analysis(_Schema):  # the analysis section's parts (no docstring: it would join the LLM's schema)
+    industry: Annotated[str, Section("industry", "", Grounding.SENTENCES, "industry", Slot.PARAGRAPH)]
+    competition: Annotated[str, Section("competition", "", Grounding.SENTENCES, "competition", Slot.PARAGRAPH)]
+    market: Annotated[str, Section("market", "", Grounding.SENTENCES, "market", Slot.PARAGRAPH)]
 
 
+# The section table (digest.sections): each field one section, in the post's order.
 class DigestContent(_Schema):
-    summary: str  # ai_summary: 2–4 sentences, plain text
-    trend: str  # one paragraph
-    stories: list[StorySummary] = Field(min_length=1)
-    analysis: Analysis
-    key_points: list[str] = Field(min_length=4, max_length=8)
-    developers: list[str] = Field(min_length=2, max_length=4)
-    users: list[str] = Field(min_length=2, max_length=4)
-    tags: list[str] = Field(default_factory=list, max_length=10)
+    summary: Annotated[str, Section(  # the summary box (ai_summary): plain text
+        None, "two to four plain sentences, no Markdown", Grounding.SENTENCES, "summary", Slot.FRONT_MATTER)]
+    trend: Annotated[str, Section("trend", "one paragraph", Grounding.SENTENCES, "trend", Slot.PARAGRAPH)]
+    stories: Annotated[list[StorySummary], Field(min_length=1), Section(  # rule 2 of the prompt says them
+        "news", "", Grounding.STORIES, "stories", Slot.STORIES)]
+    analysis: Annotated[Analysis, Section(
+        "analysis", "industry significance, competitors, market impact", Grounding.PARTS, "analysis",
+        Slot.LABELLED)]
+    key_points: Annotated[list[str], Field(min_length=4, max_length=8), Section(
+        "key_points", "four to eight one-line items", Grounding.ITEMS, "key_points", Slot.LIST,
+        minimum=4, maximum=8)]
+    developers: Annotated[list[str], Field(min_length=2, max_length=4), Section(
+        "developers", "two to four items", Grounding.ITEMS, "developers", Slot.GROUPED, group="thoughts",
+        minimum=2, maximum=4)]
+    users: Annotated[list[str], Field(min_length=2, max_length=4), Section(
+        "users", "two to four items", Grounding.ITEMS, "users", Slot.GROUPED, group="thoughts",
+        minimum=2, maximum=4)]
+    tags: Annotated[list[str], Field(default_factory=list, max_length=10), Section(
+        None, "at most ten names the articles use", Grounding.NAMES, "tags", Slot.FRONT_MATTER, maximum=10)]
+
+
+SECTIONS = sections(DigestContent)
 
 
 class MergeVerdict(_Schema):

@@ -33,7 +33,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from digestcrawl.crawl.context import CrawlContext
+from digestcrawl.crawl import CrawlContext
 from digestcrawl.crawl.distributed.workers import WorkerRegistry
 from digestcrawl.ops.threads import in_daemon_thread
 from digestcrawl.store import REFUSED_STAT, Database

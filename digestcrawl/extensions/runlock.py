@@ -27,7 +27,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 from sqlalchemy.exc import SQLAlchemyError
 
-from digestcrawl.crawl.context import CrawlContext
+from digestcrawl.crawl import CrawlContext
 from digestcrawl.store import REFUSED_STAT, Database, RunLocks, holder_id, short_error
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ import logging
 
 from scrapy.settings import BaseSettings
 
-from digestcrawl.crawl.args import ArgumentError
+from digestcrawl.crawl import ArgumentError
 from digestcrawl.store import Database, StoreUnavailable
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 
-from digestcrawl.text.dates import plausible
+from digestcrawl.text import plausible
 
 # Characters per field. A title is a headline, not a paragraph; names are a person or an
 # outlet; 200k characters hold any real article (a long feature is 10-50k).

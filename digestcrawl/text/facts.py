@@ -56,7 +56,7 @@ CJK_NAME = re.compile(r"[《〈「『“]([^《》〈〉「」『』“”\n]{1,
 POSSESSIVE = re.compile(r"['’]s$")
 
 
-def facts(text: str) -> Facts:
+def stated_facts(text: str) -> Facts:
     """The numbers, date words and names ``text`` states, folded."""
     if not text.isascii() and compat_alnum().search(text):  # ７２０ is 720
         text = unicodedata.normalize("NFKC", text)

@@ -14,7 +14,7 @@ from scrapy.utils.defer import deferred_f_from_coro_f
 
 from digestcrawl.store.articles import ArticleStore
 from digestcrawl.text.dedup import MIN_SHINGLES, NearDuplicateIndex, shingle_hashes
-from digestcrawl.text.facts import differ, facts
+from digestcrawl.text.facts import differ, stated_facts
 from pipelines.dedup import DedupPipeline
 from tests.unit.test_components import article, crawler_with, stats
 
@@ -93,8 +93,8 @@ COPY_PAIRS = [
 
 @pytest.mark.parametrize(("first", "second", "different"), COPY_PAIRS)
 def test_facts_differ(first: str, second: str, different: bool) -> None:
-    assert differ(facts(first), facts(second)) is different
-    assert differ(facts(second), facts(first)) is different
+    assert differ(stated_facts(first), stated_facts(second)) is different
+    assert differ(stated_facts(second), stated_facts(first)) is different
 
 
 TEMPLATE = ("阿里巴巴周一宣布，未來三年將投入{}億元建設雲端算力與AI基礎設施，通義千問系列模型將全面開源，"

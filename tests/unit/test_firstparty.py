@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digestcrawl.digest.group.firstparty import (
+from digestcrawl.digest.firstparty import (
     download_changes,
     folded,
     named_in,

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from digestcrawl.config import load_entities
-from digestcrawl.digest.group import group_stories, loose_members, split_off
+from digestcrawl.digest.group import group_stories
 from digestcrawl.digest.group.similarity import anchor_tokens, probability, profile, quantities, token_idf, word_tokens
+from digestcrawl.digest.group.stories import loose_members, split_off
 from digestcrawl.digest.model import StoryArticle
 from digestcrawl.text.entities import EntityFinder
 

@@ -47,7 +47,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from digestcrawl.crawl.extraction import worker as extraction_worker
-from digestcrawl.text.extraction import ExtractedPage, PageLimits, extract_page, oversize
+from digestcrawl.text import ExtractedPage, PageLimits, extract_page, oversize
 
 logger = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from typing import Any
 
-from digestcrawl.text.extraction import extract_page
+from digestcrawl.text import extract_page
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 

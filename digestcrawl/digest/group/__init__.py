@@ -1,27 +1,8 @@
-"""Group a day's articles into stories: ``group_stories`` is the entry. Similarity (with
-countries) decides which articles are one story; first-party releases and papers join the story
-that names them. The rest of the digest reads the first-party helpers from here too."""
+"""Group a day's articles into stories: ``group_stories`` is the room's one entry. Similarity
+(with countries) decides which articles are one story; the day's releases and papers
+(``digest.firstparty``) join the story that names them; an LLM's second opinion on loose merges
+(``model.MergeCheck``) splits some off; a story continuing an earlier day's is marked a follow-up."""
 
-from digestcrawl.digest.group.firstparty import (
-    DOWNLOAD_WORDS,
-    FIRST_PARTY,
-    SOURCE_NAMES,
-    Release,
-    download_changes,
-    releases,
-)
-from digestcrawl.digest.group.stories import LooseMember, group_stories, loose_members, mark_follow_ups, split_off
+from digestcrawl.digest.group.stories import group_stories
 
-__all__ = [
-    "DOWNLOAD_WORDS",
-    "FIRST_PARTY",
-    "SOURCE_NAMES",
-    "LooseMember",
-    "Release",
-    "download_changes",
-    "group_stories",
-    "loose_members",
-    "mark_follow_ups",
-    "releases",
-    "split_off",
-]
+__all__ = ["group_stories"]

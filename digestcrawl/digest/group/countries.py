@@ -31,8 +31,7 @@ from functools import cache
 import pycountry
 from babel import Locale, UnknownLocaleError
 
-from digestcrawl.text.chars import CJK_RUN
-from digestcrawl.text.relevance import fold
+from digestcrawl.text import CJK_RUN, fold
 
 # A language family's catalogues (pycountry's, CLDR's) where their names are not the family's.
 CATALOGUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {

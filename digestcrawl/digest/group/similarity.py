@@ -45,9 +45,7 @@ import snowballstemmer
 from scipy import sparse
 
 from digestcrawl.digest.group.countries import countries, english_names, is_spelling
-from digestcrawl.text.chars import CJK_CLASS, CJK_RUN, LATIN_WORD
-from digestcrawl.text.quantities import MULTIPLIERS
-from digestcrawl.text.relevance import fold
+from digestcrawl.text import CJK_CLASS, CJK_RUN, LATIN_WORD, MULTIPLIERS, fold
 
 LEAD_CHARS = 2000  # the lead says what the event is; the tail is background and costs time
 TITLE_REPEAT = 1  # title then text, as the labelled pairs the model was fitted on were crawled

@@ -22,15 +22,15 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
 
-from digestcrawl.digest.group.firstparty import FIRST_PARTY, folded, named_in, release_of
+from digestcrawl.digest.firstparty import FIRST_PARTY, folded, named_in, release_of
 from digestcrawl.digest.group.similarity import MERGE_PROBABILITY, Profile, containment, profile, similarity
-from digestcrawl.digest.model import Story, StoryArticle
-from digestcrawl.text.entities import EntityFinder
+from digestcrawl.digest.model import LooseMember, MergeCheck, Story, StoryArticle
+from digestcrawl.text import EntityFinder
 
 COPY = 1.0  # a copy and its original: certain
 # A headline-only item joins the story one of whose articles holds this weighted share of its
@@ -112,14 +112,28 @@ def _with_originals_text(articles: Sequence[StoryArticle]) -> list[StoryArticle]
             for a in articles]
 
 
-def group_stories(articles: Sequence[StoryArticle], finder: EntityFinder) -> list[Story]:
-    """The day's stories, best first; every article in exactly one of them.
+def group_stories(articles: Sequence[StoryArticle], finder: EntityFinder, *,
+                  earlier: Sequence[tuple[date, Sequence[StoryArticle]]] = (),
+                  merge_check: MergeCheck | None = None) -> list[Story]:
+    """The day's stories, best first; every article in exactly one of them: the group room's
+    one entry.
 
     Full articles are grouped first. A headline-only item (a search-feed or social entry) then
     joins the one story it matches best, if any: it never links two stories, since a headline
-    that says only "1億 users" would otherwise chain unrelated events together.
+    that says only "1億 users" would otherwise chain unrelated events together. With a
+    ``merge_check``, the loose merges it says are another event are split off (``loose_members``,
+    ``split_off``). With the ``earlier`` days' articles, a story continuing one of theirs is marked
+    a follow-up (``mark_follow_ups``).
     """
-    return _grouped(articles, finder)[0]
+    if merge_check is None:
+        stories = _grouped(articles, finder)[0]
+    else:
+        stories, loose = loose_members(articles, finder, merge_check.band)
+        stories = split_off(stories, together(merge_check.ask(stories, loose) if loose else []))
+    if earlier:
+        mark_follow_ups(stories, [(day, story) for day, before in earlier
+                                  for story in _grouped(before, finder)[0]], finder)
+    return stories
 
 
 def _grouped(articles: Sequence[StoryArticle], finder: EntityFinder) -> tuple[list[Story], np.ndarray, dict[str, int]]:
@@ -151,18 +165,6 @@ def _story(articles: Iterable[StoryArticle]) -> Story:
     return story
 
 
-@dataclass(frozen=True)
-class LooseMember:
-    """An article its story holds by a weak link: on average, it is likely the same story as
-    the story's other articles by less than MERGE_PROBABILITY + the band."""
-
-    story_key: str
-    article: StoryArticle
-    others: tuple[StoryArticle, ...]  # the story's other originals, best held first
-    probability: float
-    ties: frozenset[str] = frozenset()  # URLs of the story's other loose members likely its story
-
-
 def loose_members(articles: Sequence[StoryArticle], finder: EntityFinder,
                   band: float) -> tuple[list[Story], list[LooseMember]]:
     """``group_stories``, and the members of its stories merged on a link within ``band`` above
@@ -191,6 +193,27 @@ def loose_members(articles: Sequence[StoryArticle], finder: EntityFinder,
             ties = frozenset(originals[j].url for j in weak if j != i and linked[i, j] >= MERGE_PROBABILITY)
             loose.append(LooseMember(story.key, originals[i], others, round(float(hold[i]), 3), ties))
     return stories, loose
+
+
+def together(split: list[LooseMember]) -> list[set[str]]:
+    """The URLs of the members split off, in parts that leave together: members likely one
+    story with each other (``LooseMember.ties``) make one new story, not one each."""
+    urls = {member.article.url for member in split}
+    ties = {member.article.url: member.ties & urls for member in split}
+    parts: list[set[str]] = []
+    placed: set[str] = set()
+    for member in split:
+        if member.article.url in placed:
+            continue
+        part, reach = set(), [member.article.url]
+        while reach:
+            url = reach.pop()
+            if url not in part:
+                part.add(url)
+                reach += ties[url] - part
+        placed |= part
+        parts.append(part)
+    return parts
 
 
 def split_off(stories: Sequence[Story], parts: Iterable[Collection[str]]) -> list[Story]:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from digestcrawl.digest.group import Release, releases
+from digestcrawl.digest.firstparty import Release, releases
 from digestcrawl.digest.model import DigestInput, Story, StoryArticle, StorySummary
 from digestcrawl.digest.publish.labels import headings
 from digestcrawl.digest.publish.markdown import escape_markdown, safe_url, shorten

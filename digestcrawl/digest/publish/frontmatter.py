@@ -4,7 +4,6 @@ the skeleton's layouts read."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -16,16 +15,11 @@ from digestcrawl.digest.publish.script import generated_text
 
 MAX_TAGS = 10
 # The post's ``lang`` (BCP 47, as <html lang> and og:locale want it) per DIGEST_LANGUAGE.
-PAGE_LANGS = {"zh-TW": "zh-Hant", "zh-CN": "zh-Hans", "en": "en", "ja": "ja"}
-ALIAS_SCRIPTS: dict[str, tuple[Any, ...]] = {
-    "zh-TW": ("latin", "zh-Hant", "zh-Hans"), "zh-CN": ("latin", "zh-Hans", "zh-Hant"),
-    "en": ("latin",), "ja": ("latin", "ja"),
-}
 
 
 def _tags(digest: DigestInput, result: SummaryResult) -> list[str]:
     tags: dict[str, str] = {}
-    aliases = (digest.model.display, *digest.model.aliases_in(ALIAS_SCRIPTS[digest.language]))
+    aliases = (digest.model.display, *digest.model.aliases_in(digest.language.alias_scripts))
     for tag in (*aliases, *result.content.tags):
         text = generated_text(tag, digest.language)
         if text:
@@ -43,7 +37,7 @@ def front_matter(digest: DigestInput, result: SummaryResult, layout: str, source
         "title": f"{display} {words['daily']} - {digest.day:%Y-%m-%d}",
         "tagline": words["tagline"].format(n=len(sources), display=display),
         "date": digest.day,
-        "lang": PAGE_LANGS[digest.language],
+        "lang": digest.language.page_lang,
         "model": digest.model_key,
         "categories": [digest.model_key, "daily"],
         "tags": _tags(digest, result),

@@ -22,19 +22,20 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from digestcrawl.digest.group import SOURCE_NAMES
+from digestcrawl.digest.firstparty import SOURCE_NAMES
 from digestcrawl.digest.model import DigestInput, SummaryResult
 from digestcrawl.digest.publish.files import write_atomic
 from digestcrawl.digest.publish.labels import headings
 from digestcrawl.digest.publish.script import generated_text
-from digestcrawl.text.chars import squash_spaces
+from digestcrawl.languages import Language
+from digestcrawl.text import squash_spaces
 
 # The face whose glyph shapes suit the output language come first.
 CJK_FAMILIES = {
-    "zh-TW": ("Noto Sans CJK TC", "Noto Sans CJK HK", "Noto Sans CJK SC", "Noto Sans CJK JP"),
-    "zh-CN": ("Noto Sans CJK SC", "Noto Sans CJK TC", "Noto Sans CJK JP"),
-    "ja": ("Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK TC"),
-    "en": ("Noto Sans CJK TC", "Noto Sans CJK SC", "Noto Sans CJK JP"),
+    Language.ZH_TW: ("Noto Sans CJK TC", "Noto Sans CJK HK", "Noto Sans CJK SC", "Noto Sans CJK JP"),
+    Language.ZH_CN: ("Noto Sans CJK SC", "Noto Sans CJK TC", "Noto Sans CJK JP"),
+    Language.JA: ("Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK TC"),
+    Language.EN: ("Noto Sans CJK TC", "Noto Sans CJK SC", "Noto Sans CJK JP"),
 }
 LATIN_FAMILY = "DejaVu Sans"  # ships with matplotlib
 CATEGORIES = ("news", "social", "finance")
@@ -69,7 +70,7 @@ def _entries() -> list[font_manager.FontEntry]:
 def cjk_font(language: str) -> CJKFont:
     """The CJK font labels are drawn with; raises ``CJKFontMissing`` when none is installed."""
     entries = _entries()
-    preferred = CJK_FAMILIES.get(language, CJK_FAMILIES["zh-TW"])
+    preferred = CJK_FAMILIES[Language(language)]
 
     def rank(entry: font_manager.FontEntry) -> tuple[int, bool, bool, str]:
         order = preferred.index(entry.name) if entry.name in preferred else len(preferred)

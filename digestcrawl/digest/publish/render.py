@@ -23,16 +23,15 @@ import jinja2
 from markupsafe import Markup
 from scrapy.settings import BaseSettings
 
-from digestcrawl.digest.model import DigestInput, SummaryResult
-from digestcrawl.digest.publish.context import Citations, release_lines, story_view
+from digestcrawl.digest.model import SECTIONS, DigestContent, DigestInput, SummaryResult
+from digestcrawl.digest.publish.context import Citations, StoryView, release_lines, story_view
 from digestcrawl.digest.publish.files import PostPaths, post_paths, write_atomic
 from digestcrawl.digest.publish.frontmatter import front_matter
 from digestcrawl.digest.publish.labels import footer, post_labels
 from digestcrawl.digest.publish.markdown import escape_markdown
 from digestcrawl.digest.publish.script import generated_text
-
-MAX_KEY_POINTS = 8
-MAX_THOUGHTS = 4  # bullets under 對開發者 / 對一般使用者
+from digestcrawl.digest.sections import Slot
+from digestcrawl.languages import Language
 
 
 @dataclass(frozen=True)
@@ -68,6 +67,49 @@ def _environment() -> jinja2.Environment:
                               keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
 
 
+@dataclass(frozen=True)
+class SectionView:
+    """A body section as the template's loop shows it: its heading, slot and value."""
+
+    heading: Markup
+    slot: str
+    value: object
+
+
+def section_views(content: DigestContent, labels: dict[str, Markup], stories: list[StoryView],
+                  leading: dict[str, list[Markup]], language: Language) -> list[SectionView]:
+    """The body's sections in the table's order; a group's sections (對開發者, 對一般使用者) as
+    one, under the group's heading. ``leading``: lines from data before a section's own."""
+    views: list[SectionView] = []
+
+    def text(value: str) -> str:
+        return generated_text(value, language)
+
+    for row in SECTIONS:
+        section, value = row.section, getattr(content, row.key)
+        if section.slot is Slot.FRONT_MATTER or section.heading is None:
+            continue
+        if section.slot is Slot.STORIES:
+            shown: object = stories
+        elif section.slot is Slot.PARAGRAPH:
+            shown = text(value)
+        elif section.slot is Slot.LABELLED:
+            shown = [(labels[part.section.heading or part.key], text(getattr(value, part.key))) for part in row.parts]
+        else:
+            lead = leading.get(row.key, [])
+            lines = [*lead, *[text(item) for item in value][: max(1, (section.maximum or len(value)) - len(lead))]]
+            if section.slot is Slot.LIST:
+                shown = lines
+            else:
+                group = labels[section.group or row.key]
+                if not views or views[-1].heading != group:
+                    views.append(SectionView(group, Slot.GROUPED, []))
+                views[-1].value.append((labels[section.heading], lines))  # type: ignore[attr-defined]
+                continue
+        views.append(SectionView(labels[section.heading], section.slot, shown))
+    return views
+
+
 def render_post(digest: DigestInput, result: SummaryResult, options: RenderOptions) -> str:
     """The whole post: front matter and body."""
     post_paths(Path(), digest.model_key, digest.day)  # the key is validated before anything else
@@ -76,29 +118,15 @@ def render_post(digest: DigestInput, result: SummaryResult, options: RenderOptio
     by_key = {story.key: story for story in digest.stories}
     stories = [story_view(summary, by_key.get(summary.story_key), digest, citations)
                for summary in content.stories[: options.max_stories]]
+    # The day's releases lead 對開發者, from data; the generated lines follow, within its four.
     listed = release_lines(digest, citations, ZoneInfo(options.timezone))
-    sources = list(citations.listed.values())
-
-    def text(value: str) -> str:
-        return generated_text(value, language)
-
-    # The releases first, from data; the generated lines after them, within the section's four.
-    developers = [text(line) for line in content.developers][: max(1, MAX_THOUGHTS - len(listed))]
-
     body = _environment().get_template("post.md.j2").render(
         h=labels,
-        trend=text(content.trend),
-        stories=stories,
-        analysis=[(labels["industry"], text(content.analysis.industry)),
-                  (labels["competition"], text(content.analysis.competition)),
-                  (labels["market"], text(content.analysis.market))],
-        key_points=[text(point) for point in content.key_points[:MAX_KEY_POINTS]],
-        thoughts=[(labels["developers"], [*listed, *developers]),
-                  (labels["users"], [text(line) for line in content.users])],
-        sources=sources,
-        footer=footer(language, len(sources), result.generator),
+        sections=section_views(content, labels, stories, {"developers": listed}, language),
+        sources=list(citations.listed.values()),
+        footer=footer(language, len(citations.listed), result.generator),
     )
-    return front_matter(digest, result, options.layout, sources) + body
+    return front_matter(digest, result, options.layout, list(citations.listed.values())) + body
 
 
 def write_post(site_dir: Path, digest: DigestInput, result: SummaryResult,

@@ -7,7 +7,7 @@ import re
 
 from digestcrawl.digest.model import StoryArticle
 from digestcrawl.digest.publish.markdown import plain
-from digestcrawl.text.chars import opencc_converter, to_simplified
+from digestcrawl.text import opencc_converter, to_simplified
 
 # Phrase-level for Taiwan (信息 → 資訊, 網絡 → 網路), not character by character.
 OPENCC_CONFIGS = {"zh-TW": "s2twp", "zh-CN": "t2s"}

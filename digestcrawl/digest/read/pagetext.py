@@ -16,7 +16,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from digestcrawl.text.chars import CJK, squash_spaces
+from digestcrawl.text import CJK, squash_spaces
 
 REPEATED_ON = 2  # other pages of the same host that make a line boilerplate
 SHORT = 40  # a line this short with a junk word is junk; a longer one is prose that names it

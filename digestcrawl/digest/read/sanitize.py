@@ -22,7 +22,7 @@ from digestcrawl.digest.model import STORY_TITLE_MAX, StoryArticle, host_of
 from digestcrawl.digest.read.pagetext import key, repeated_lines, strip_junk
 from digestcrawl.digest.read.titles import clean_title, site_affixes
 from digestcrawl.store import LANGUAGE_MAX
-from digestcrawl.text.chars import squash_spaces
+from digestcrawl.text import squash_spaces
 
 # C0/C1 controls but tab and newlines, lone surrogates, the byte-order mark, and the invisible
 # characters that reorder or hide text (U+202E shows "gpj.exe" as "exe.jpg"): bidi embeddings,

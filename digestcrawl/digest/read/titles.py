@@ -15,7 +15,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
-from digestcrawl.text.chars import CJK, HAN_CLASS, squash_spaces
+from digestcrawl.text import CJK, HAN_CLASS, squash_spaces
 
 SEPARATOR = re.compile(r"\s+[-–—|｜:]\s+|\s*(?:_|｜|\||›|»|<|>|--|－－)\s*|\s+[-–—]\s*|\s*[-–—]\s+"
                        rf"|(?<=[{HAN_CLASS}）)])-(?=[{HAN_CLASS}])")

@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from digestcrawl.digest.group import download_changes
+from digestcrawl.digest.firstparty import download_changes
 from digestcrawl.digest.model import (
+    SECTIONS,
     STORY_TITLE_MAX,
     Analysis,
     DigestContent,
@@ -38,12 +39,10 @@ from digestcrawl.digest.model import (
     SummaryResult,
 )
 from digestcrawl.digest.read import cut, is_junk
+from digestcrawl.digest.sections import Row, sections
 from digestcrawl.digest.summarize.lexrank import centrality, mmr, tfidf
-from digestcrawl.text.chars import squash_spaces
-from digestcrawl.text.dedup import fingerprint
-from digestcrawl.text.entities import EntityFinder
-from digestcrawl.text.quantities import MULTIPLIERS
-from digestcrawl.text.tokens import bigrams, split_sentences
+from digestcrawl.languages import Language
+from digestcrawl.text import MULTIPLIERS, EntityFinder, bigrams, fingerprint, split_sentences, squash_spaces
 
 # Text that addresses a language model or a digest writer is never quoted into a digest.
 INSTRUCTION_LIKE = re.compile(
@@ -53,7 +52,6 @@ INSTRUCTION_LIKE = re.compile(
     r"忽略(之前|先前|以上|上述)的?(所有)?指令|忽視(之前|先前|以上)的?指令|"
     r"(?:摘要|重點|重点|標籤|标签|文摘)中?(?:必須|必须|請|请|應|应)(?:寫|写|加入|列入|包含)",
     re.IGNORECASE)
-LANGUAGES = {"zh-TW": ("zh-Hant", "zh-Hans"), "zh-CN": ("zh-Hans", "zh-Hant"), "en": ("en",), "ja": ("ja",)}
 SENTENCES_PER_STORY = 3
 PARAGRAPH_CHARS = 160  # a third sentence only while the paragraph is shorter than this
 SENTENCES_PER_ARTICLE = 40  # the lead of a long text says what the event is
@@ -112,9 +110,9 @@ class _Ranked:
         return self.sentences[0] if self.sentences else None
 
 
-def story_sentences(story: Story, language: str) -> list[Sentence]:
+def story_sentences(story: Story, language: Language) -> list[Sentence]:
     """The story's usable sentences, from its articles in the output language when it has any."""
-    preferred = LANGUAGES[language]
+    preferred = language.article_languages
     with_text = [a for a in story.articles if a.text or a.snippet]
     pool = [a for a in with_text if a.language in preferred] or with_text
     headlines = {fingerprint(a.title) for a in story.articles}
@@ -133,7 +131,7 @@ def story_sentences(story: Story, language: str) -> list[Sentence]:
     return found
 
 
-def rank_story(story: Story, language: str) -> _Ranked:
+def rank_story(story: Story, language: Language) -> _Ranked:
     sentences = story_sentences(story, language)
     if not sentences:
         return _Ranked(story, [], [])
@@ -166,45 +164,30 @@ class ExtractiveSummarizer:
 
     def summarize(self, digest: DigestInput) -> SummaryResult:
         ranked = [rank_story(story, digest.language) for story in digest.stories]
-        summaries = [self.story_summary(r, digest) for r in ranked]
-        figures = _Figures(digest, phrases()[digest.language], ranked, self.finder)
-        content = DigestContent(
-            summary=figures.summary(),
-            trend=figures.trend(),
-            stories=summaries,
-            analysis=Analysis(industry=figures.industry(), competition=figures.competition(),
-                              market=figures.market()),
-            key_points=figures.key_points(),
-            developers=figures.notes(DEVELOPER_WORDS, social_first=True),
-            users=figures.notes(USER_WORDS, social_first=False),
-            tags=self._tags(digest),
-        )
-        return SummaryResult(content=content, generator="extractive")
+        producers = Producers(digest, phrases()[digest.language], ranked, self.finder)
+        return SummaryResult(content=DigestContent(**produce(producers, SECTIONS)), generator="extractive")
 
-    def story_summary(self, ranked: _Ranked, digest: DigestInput) -> StorySummary:
-        story = ranked.story
-        cited = list(dict.fromkeys(s.article.id for s in ranked.picked)) or [story.lead.id]
-        preferred = LANGUAGES[digest.language]
-        # A story told only in another language keeps its original title.
-        title = next((a.title for a in story.articles if a.title and a.language in preferred),
-                     story.lead.title) or story.key
-        paragraph = joined([s.text for s in ranked.picked]) or title
-        note = ""
-        if story.follow_up_day is not None:
-            note = phrases()[digest.language]["follow_up"].format(day=story.follow_up_day.isoformat())
-        # Articles come cleaned and capped (digest.sanitize); the cap here keeps the schema's
-        # promise for any caller.
-        title = cut(title, STORY_TITLE_MAX - len(note)) + note
-        return StorySummary(story_key=story.key, title=title, paragraph=paragraph, cited=cited)
 
-    def _tags(self, digest: DigestInput) -> list[str]:
-        counts: Counter[str] = Counter()
-        for story in digest.stories:
-            names = set().union(*(self.finder.find(f"{a.title}\n{a.text[:800]}") for a in story.articles))
-            counts.update(names)
-        aliases = [digest.model.display, *digest.model.all_aliases[:3]]
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))  # ties: by name, stable
-        return list(dict.fromkeys(aliases + [name for name, _ in ranked]))[:10]
+def produce(producers: Producers, rows: tuple[Row, ...]) -> dict[str, Any]:
+    """Each section's offline text, by its row's producer."""
+    return {row.key: getattr(producers, row.section.producer)() for row in rows}
+
+
+def story_summary(ranked: _Ranked, digest: DigestInput) -> StorySummary:
+    story = ranked.story
+    cited = list(dict.fromkeys(s.article.id for s in ranked.picked)) or [story.lead.id]
+    preferred = digest.language.article_languages
+    # A story told only in another language keeps its original title.
+    title = next((a.title for a in story.articles if a.title and a.language in preferred),
+                 story.lead.title) or story.key
+    paragraph = joined([s.text for s in ranked.picked]) or title
+    note = ""
+    if story.follow_up_day is not None:
+        note = phrases()[digest.language]["follow_up"].format(day=story.follow_up_day.isoformat())
+    # Articles come cleaned and capped (digest.sanitize); the cap here keeps the schema's
+    # promise for any caller.
+    title = cut(title, STORY_TITLE_MAX - len(note)) + note
+    return StorySummary(story_key=story.key, title=title, paragraph=paragraph, cited=cited)
 
 
 def _quantity_key(surface: str) -> str:
@@ -218,8 +201,9 @@ def _quantity_key(surface: str) -> str:
     return f"{value * MULTIPLIERS.get(unit, 1):.3e}"
 
 
-class _Figures:
-    """The data-derived sentences, in one language."""
+class Producers:
+    """The offline producer of each section (``Section.producer`` names the method): sentences
+    of the stories and data-derived sentences, in one language."""
 
     def __init__(self, digest: DigestInput, words: dict[str, str], ranked: list[_Ranked],
                  finder: EntityFinder) -> None:
@@ -257,6 +241,27 @@ class _Figures:
     def _central(self, index: int) -> str | None:
         sentence = self.ranked[index].central if index < len(self.ranked) else None
         return sentence.text if sentence else None
+
+    def stories(self) -> list[StorySummary]:
+        return [story_summary(r, self.digest) for r in self.ranked]
+
+    def analysis(self) -> Analysis:
+        return Analysis(**produce(self, sections(Analysis)))
+
+    def developers(self) -> list[str]:
+        return self.notes(DEVELOPER_WORDS, social_first=True)
+
+    def users(self) -> list[str]:
+        return self.notes(USER_WORDS, social_first=False)
+
+    def tags(self) -> list[str]:
+        counts: Counter[str] = Counter()
+        for story in self.digest.stories:
+            names = set().union(*(self.finder.find(f"{a.title}\n{a.text[:800]}") for a in story.articles))
+            counts.update(names)
+        aliases = [self.digest.model.display, *self.digest.model.all_aliases[:3]]
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))  # ties: by name, stable
+        return list(dict.fromkeys(aliases + [name for name, _ in ranked]))[:10]
 
     def summary(self) -> str:
         lines = [self._fmt("summary")]

@@ -5,8 +5,9 @@ number, every Latin-script name, every configured entity (``entities.yaml``, any
 every quotation in its title and paragraph appears in a cited article's title, text or snippet.
 The other sections (summary, trend, analysis, key points, developers, users) cite nothing, so
 each of their sentences is checked the same way against all of the digest's articles and the
-day's figures; ``ground_sections`` drops a sentence (a list item) that fails and, where nothing
-is left of a section (or a list is short of its minimum), takes the offline summarizer's text.
+day's figures; ``ground_sections`` walks the section table (``digest.sections``: each row's
+grounding rule), drops a sentence (a list item) that fails and, where nothing is left of a
+section (or a list is short of its minimum), takes the offline summarizer's text.
 Tags are kept only when the articles name them. Placeholders and template text ("重點一",
 "{title}", 「…」, TODO) never pass. Sentences of an article that address a language model
 ("add the key point …", "ignore previous instructions") ground nothing: a page cannot write
@@ -29,14 +30,15 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from digestcrawl.digest.group import DOWNLOAD_WORDS, download_changes
-from digestcrawl.digest.model import DigestContent, DigestInput, StoryArticle, StorySummary
+from pydantic import BaseModel
+
+from digestcrawl.digest.firstparty import DOWNLOAD_WORDS, download_changes
+from digestcrawl.digest.model import SECTIONS, DigestContent, DigestInput, StoryArticle, StorySummary
+from digestcrawl.digest.sections import Grounding, Row
 from digestcrawl.digest.summarize.extractive import INSTRUCTION_LIKE
-from digestcrawl.text.entities import EntityFinder
-from digestcrawl.text.quantities import MULTIPLIERS
-from digestcrawl.text.relevance import fold
-from digestcrawl.text.tokens import split_sentences
+from digestcrawl.text import MULTIPLIERS, EntityFinder, fold, split_sentences
 
 THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(%|萬|万|億|亿|千|百|thousand|million|billion|trillion)?",
@@ -66,7 +68,6 @@ PLACEHOLDER = re.compile(
     re.IGNORECASE)
 DOWNLOAD_COUNT_MIN = 1000
 MEANINGFUL_MIN = 5  # fewer letters and digits than this is a label ("市場影響"), not a sentence
-LIST_MINIMUMS = {"key_points": 4, "developers": 2, "users": 2}
 
 
 def normalise(text: str) -> str:
@@ -267,69 +268,80 @@ def _sentences_kept(text: str, check: Callable[[str], list[str]], problems: list
     return "".join(s if not s[-1:].isascii() else f"{s} " for s in kept).strip()
 
 
-def ground_sections(content: DigestContent, digest: DigestInput, offline: Callable[[], DigestContent],
-                    finder: EntityFinder | None = None) -> Grounded:
-    """Every section but the stories, grounded sentence by sentence (see the module docstring);
-    ``offline`` gives the offline summarizer's content, asked for only when needed."""
-    articles = [a for story in digest.stories for a in story.articles]
-    sources = Sources.of(digest, articles, finder, figures=True)
+class _SectionGrounder:
+    """``ground_sections``' walk over the section table, with what it dropped and replaced."""
 
-    def check(text: str) -> list[str]:
-        return check_text(text, sources, finder)
+    def __init__(self, digest: DigestInput, offline: Callable[[], DigestContent],
+                 finder: EntityFinder | None) -> None:
+        articles = [a for story in digest.stories for a in story.articles]
+        self.sources = Sources.of(digest, articles, finder, figures=True)
+        self.known = normalise(_known(digest)).casefold()
+        self.finder, self.offline = finder, offline
+        self.dropped: dict[str, list[str]] = {}
+        self.replaced: list[str] = []
+        self._spare: DigestContent | None = None
 
-    dropped: dict[str, list[str]] = {}
-    replaced: list[str] = []
-    fallback: list[DigestContent] = []
+    def spare(self, path: tuple[str, ...]) -> Any:
+        """The offline summarizer's value at ``path``, asked for once, when first needed."""
+        if self._spare is None:
+            self._spare = self.offline()
+        value: Any = self._spare
+        for key in path:
+            value = getattr(value, key)
+        return value
 
-    def spare() -> DigestContent:
-        if not fallback:
-            fallback.append(offline())
-        return fallback[0]
+    def check(self, text: str) -> list[str]:
+        return check_text(text, self.sources, self.finder)
 
-    def text_section(name: str, text: str, offline_text: Callable[[], str]) -> str:
-        problems = dropped.setdefault(name, [])
-        kept = _sentences_kept(text, check, problems)
-        if not kept:
-            replaced.append(name)
-            return offline_text()
-        return kept if problems else text
+    def model(self, value: BaseModel, rows: tuple[Row, ...], path: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The grounded value of each row's field of ``value`` (the stories are check_content's)."""
+        return {row.key: self.field(getattr(value, row.key), row, (*path, row.key))
+                for row in rows if row.section.grounding is not Grounding.STORIES}
 
-    def list_section(name: str, items: list[str]) -> list[str]:
-        problems = dropped.setdefault(name, [])
+    def field(self, value: Any, row: Row, path: tuple[str, ...]) -> Any:
+        name = ".".join(path)
+        problems = self.dropped.setdefault(name, [])
+        rule = row.section.grounding
+        if rule is Grounding.PARTS:
+            return value.model_copy(update=self.model(value, row.parts, path))
+        if rule is Grounding.SENTENCES:
+            kept = _sentences_kept(value, self.check, problems)
+            if not kept:
+                self.replaced.append(name)
+                return self.spare(path)
+            return kept if problems else value
+        if rule is Grounding.ITEMS:
+            return self.items(value, row.section.minimum, path, problems)
+        return [name for name in value if self.named(name, problems)]
+
+    def items(self, items: list[str], minimum: int, path: tuple[str, ...], problems: list[str]) -> list[str]:
         kept = []
         for item in items:
-            found = [p for sentence in split_sentences(item) or [item] for p in check(sentence)]
+            found = [p for sentence in split_sentences(item) or [item] for p in self.check(sentence)]
             if found:
                 problems.append(f"{item[:60]!r}: {'; '.join(found)}")
             else:
                 kept.append(item)
-        minimum = LIST_MINIMUMS[name]
         if len(kept) < minimum:
-            replaced.append(name)
-            extra = [i for i in getattr(spare(), name) if i not in kept]
-            kept += extra[: max(minimum - len(kept), 0)]
+            self.replaced.append(".".join(path))
+            kept += [i for i in self.spare(path) if i not in kept][: minimum - len(kept)]
         return kept
 
-    summary = text_section("summary", content.summary, lambda: spare().summary)
-    trend = text_section("trend", content.trend, lambda: spare().trend)
-    analysis = content.analysis.model_copy(update={
-        part: text_section(f"analysis.{part}", getattr(content.analysis, part),
-                           lambda part=part: getattr(spare().analysis, part))  # type: ignore[misc]
-        for part in ("industry", "competition", "market")})
-    key_points = list_section("key_points", content.key_points)
-    developers = list_section("developers", content.developers)
-    users = list_section("users", content.users)
-    known = normalise(_known(digest)).casefold()
-    tags = []
-    for tag in content.tags:
+    def named(self, tag: str, problems: list[str]) -> bool:
+        """Whether the articles (or the configuration) name ``tag``."""
         folded = normalise(tag).casefold().strip()
-        entities = finder.find(tag) if finder is not None else set()
-        if folded and (folded in known or re.search(rf"(?<![a-z0-9]){re.escape(folded)}", sources.folded)
-                       or (entities and entities <= sources.entities)):
-            tags.append(tag)
-        else:
-            dropped.setdefault("tags", []).append(f"tag {tag!r} names nothing in the articles")
-    grounded = content.model_copy(update={
-        "summary": summary, "trend": trend, "analysis": analysis, "key_points": key_points,
-        "developers": developers, "users": users, "tags": tags})
-    return Grounded(grounded, {k: v for k, v in dropped.items() if v}, replaced)
+        entities = self.finder.find(tag) if self.finder is not None else set()
+        if folded and (folded in self.known or re.search(rf"(?<![a-z0-9]){re.escape(folded)}", self.sources.folded)
+                       or (entities and entities <= self.sources.entities)):
+            return True
+        problems.append(f"tag {tag!r} names nothing in the articles")
+        return False
+
+
+def ground_sections(content: DigestContent, digest: DigestInput, offline: Callable[[], DigestContent],
+                    finder: EntityFinder | None = None) -> Grounded:
+    """Every section but the stories, grounded by its row's rule (see the module docstring);
+    ``offline`` gives the offline summarizer's content, asked for only when needed."""
+    walk = _SectionGrounder(digest, offline, finder)
+    grounded = content.model_copy(update=walk.model(content, SECTIONS))
+    return Grounded(grounded, {k: v for k, v in walk.dropped.items() if v}, walk.replaced)

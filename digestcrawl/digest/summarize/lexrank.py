@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from digestcrawl.text.tokens import bigrams
+from digestcrawl.text import bigrams
 
 SIMILAR = 0.1  # cosine below which two sentences are not linked
 DAMPING = 0.85

@@ -55,11 +55,11 @@ import openai
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scrapy.settings import BaseSettings
 
-from digestcrawl.digest.group import LooseMember, split_off
 from digestcrawl.digest.model import (
     DigestContent,
     DigestInput,
     LLMSpent,
+    LooseMember,
     MergeVerdicts,
     Story,
     StorySummary,
@@ -76,8 +76,7 @@ from digestcrawl.digest.summarize.prompt import (
     merge_messages,
     story_messages,
 )
-from digestcrawl.text.chars import HAN
-from digestcrawl.text.entities import EntityFinder
+from digestcrawl.text import HAN, EntityFinder
 from digestcrawl.validation import describe
 
 logger = logging.getLogger(__name__)
@@ -88,8 +87,6 @@ INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
 # An attempt's own timeouts fire at the deadline; the watchdog gives them this long first.
 WATCHDOG_GRACE = 0.5
-# Posts whose story titles must be written in Han characters; other languages are not checked.
-HAN_LANGUAGES = frozenset({"zh-TW", "zh-CN"})
 MERGE_MAX_QUESTIONS = 30  # the loosest members the merge check asks about: a bound on its size
 
 
@@ -175,7 +172,7 @@ def _titles_in_language(digest: DigestInput, stories: list[StorySummary],
     The offline title is the story's own headline in the post's language, else its original
     words, as the offline digest shows it: a reader never gets a paraphrase in a third language,
     and the sources list keeps every article's original title either way."""
-    if digest.language not in HAN_LANGUAGES:
+    if not digest.language.is_chinese:  # only a Chinese post's titles must be in Han characters
         return stories, []
     keys = [summary.story_key for summary in stories if not HAN.search(summary.title)]
     if not keys:
@@ -184,27 +181,6 @@ def _titles_in_language(digest: DigestInput, stories: list[StorySummary],
     return [summary.model_copy(update={"title": titles[summary.story_key]})
             if summary.story_key in keys and summary.story_key in titles else summary
             for summary in stories], keys
-
-
-def _together(split: list[LooseMember]) -> list[set[str]]:
-    """The URLs of the members split off, in parts that leave together: members likely one
-    story with each other (``LooseMember.ties``) make one new story, not one each."""
-    urls = {member.article.url for member in split}
-    ties = {member.article.url: member.ties & urls for member in split}
-    parts: list[set[str]] = []
-    placed: set[str] = set()
-    for member in split:
-        if member.article.url in placed:
-            continue
-        part, reach = set(), [member.article.url]
-        while reach:
-            url = reach.pop()
-            if url not in part:
-                part.add(url)
-                reach += ties[url] - part
-        placed |= part
-        parts.append(part)
-    return parts
 
 
 # --- the calls --------------------------------------------------------------------------------
@@ -326,12 +302,11 @@ class LLMSummarizer:
     def close(self) -> None:
         self.client.close()
 
-    def check_merges(self, model_key: str, day: date, stories: list[Story],
-                     loose: list[LooseMember]) -> tuple[list[Story], LLMSpent]:
-        """The stories with the members the LLM says are another event split off, and what the
-        check cost; the offline ``stories`` when there is nothing to ask or no usable answer."""
+    def check_merges(self, model_key: str, day: date, loose: list[LooseMember]) -> tuple[list[LooseMember], LLMSpent]:
+        """The loosely held members the LLM says report another event (``group_stories`` splits
+        them off), and what the check cost; none when there is nothing to ask or no usable answer."""
         if not loose:
-            return stories, LLMSpent()
+            return [], LLMSpent()
         loosest = set(sorted(range(len(loose)), key=lambda i: loose[i].probability)[:MERGE_MAX_QUESTIONS])
         loose = [member for i, member in enumerate(loose) if i in loosest]
         started = time.monotonic()
@@ -348,11 +323,11 @@ class LLMSummarizer:
         except LLMFault as fault:
             logger.warning("LLM merge check of %s for %s kept the offline grouping (%s): %s",
                            model_key, day, fault.kind, fault)
-            return stories, tally.spent_in(time.monotonic() - started)
+            return [], tally.spent_in(time.monotonic() - started)
         split = [loose[verdict.id - 1] for verdict in answer.verdicts if not verdict.same]
         logger.info("LLM merge check of %s for %s: %s of %s loosely held articles split off%s", model_key, day,
                     len(split), len(loose), f": {', '.join(sorted(m.article.url for m in split))}" if split else "")
-        return split_off(stories, _together(split)), tally.spent_in(time.monotonic() - started)
+        return split, tally.spent_in(time.monotonic() - started)
 
     def summarize(self, digest: DigestInput) -> SummaryResult:
         # The merge check's calls count in the digest's budget of stories + 2, its time in the deadline.

@@ -30,12 +30,12 @@ import math
 import re
 from collections.abc import Iterable
 from datetime import date
-from itertools import pairwise
+from itertools import groupby, pairwise
 
-from digestcrawl.digest.group import LooseMember, download_changes
-from digestcrawl.digest.model import DigestInput, Language, Story, StoryArticle
-from digestcrawl.text.chars import CJK_RUN, LATIN_WORD, squash_spaces
-from digestcrawl.text.tokens import split_sentences
+from digestcrawl.digest.firstparty import download_changes
+from digestcrawl.digest.model import SECTIONS, DigestInput, LooseMember, Story, StoryArticle
+from digestcrawl.languages import Language
+from digestcrawl.text import CJK_RUN, LATIN_WORD, split_sentences, squash_spaces
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +46,11 @@ PROMPT_VERSION = "6"
 MESSAGE_OVERHEAD = 8  # tokens the chat format adds around each message
 LOOKALIKE = re.compile(r"[<＜﹤‹〈«]{2,}|[>＞﹥›〉»]{2,}")
 LANGUAGE_RULES: dict[Language, str] = {
-    "zh-TW": "Write every text field in Traditional Chinese as used in Taiwan, whatever the "
+    Language.ZH_TW: "Write every text field in Traditional Chinese as used in Taiwan, whatever the "
              "articles' language.",
-    "zh-CN": "Write every text field in Simplified Chinese, whatever the articles' language.",
-    "en": "Write every text field in English.",
-    "ja": "Write every text field in Japanese.",
+    Language.ZH_CN: "Write every text field in Simplified Chinese, whatever the articles' language.",
+    Language.EN: "Write every text field in English.",
+    Language.JA: "Write every text field in Japanese.",
 }
 INSTRUCTIONS = """\
 You write a daily news digest about one AI model for a technology blog.
@@ -66,14 +66,26 @@ Rules:
 lack, no placeholder, no generic advice. Copy numbers and Latin-script names exactly.
 2. One StorySummary per story, in order, story_key as given: title a short headline (rule 5), \
 paragraph two to four sentences, cited the ids of the articles it rests on.
-3. summary: two to four plain sentences, no Markdown. trend: one paragraph. analysis: industry \
-significance, competitors, market impact. key_points: four to eight one-line items. \
-developers, users: two to four items each. tags: at most ten names the articles use.
+3. {sections}
 4. Answer with one JSON object of the requested schema, nothing else.
 5. {language}
 """
+
+
+def section_rules() -> str:
+    """Rule 3: what the section table asks of each section, neighbours asking the same together
+    ("developers, users: two to four items each")."""
+    rules = []
+    for instruction, rows in groupby((row for row in SECTIONS if row.section.instruction),
+                                     key=lambda row: row.section.instruction):
+        keys = [row.key for row in rows]
+        rules.append(f"{', '.join(keys)}: {instruction}{' each' if len(keys) > 1 else ''}.")
+    return " ".join(rules)
+
+
 SYSTEM_PROMPTS: dict[Language, str] = {
-    language: INSTRUCTIONS.format(language=rule) for language, rule in LANGUAGE_RULES.items()}
+    language: INSTRUCTIONS.format(language=rule, sections=section_rules())
+    for language, rule in LANGUAGE_RULES.items()}
 MERGE_PROMPT_VERSION = "m3"  # m2: shorter instructions; m3: opening delimiters only
 MERGE_TITLES = 3  # titles of a story's firmly held articles: enough to name its event
 MERGE_INSTRUCTIONS = """\

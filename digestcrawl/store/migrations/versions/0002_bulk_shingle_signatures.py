@@ -26,7 +26,7 @@ BATCH = 1000  # rows read at a time: a large store's texts need not fit in memor
 
 
 def upgrade() -> None:
-    from digestcrawl.text.dedup import NearDuplicateIndex
+    from digestcrawl.text import NearDuplicateIndex
 
     index = NearDuplicateIndex()
     conn = op.get_bind()

@@ -41,7 +41,7 @@ def downgrade() -> None:
 
 
 def _resign(signed: Callable[[str, str], str]) -> None:
-    from digestcrawl.text.dedup import NearDuplicateIndex, fingerprint
+    from digestcrawl.text import NearDuplicateIndex, fingerprint
 
     index = NearDuplicateIndex()
     conn = op.get_bind()

@@ -18,7 +18,7 @@ from datetime import date, tzinfo
 from urllib.parse import urlsplit
 
 from digestcrawl.digest.model import RepoTrend, StoryArticle, host_of
-from digestcrawl.text.chars import squash_spaces
+from digestcrawl.text import squash_spaces
 
 FIRST_PARTY = frozenset({"release", "paper"})
 KINDS = ("checkpoint", "release", "paper")  # the order the post lists them in
