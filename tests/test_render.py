@@ -177,7 +177,7 @@ def post() -> str:
 def test_front_matter_has_exactly_the_required_keys(post: str) -> None:
     front, _ = split_post(post)
     assert list(front) == ["layout", "title", "tagline", "date", "lang", "model", "categories", "tags",
-                           "image", "description", "ai_summary", "sources", "generator"]
+                           "image", "image_narrow", "description", "ai_summary", "sources", "stories", "generator"]
     assert front["layout"] == "post"
     assert front["title"] == "QWEN 每日動態 - 2026-01-19"
     assert front["tagline"] == "彙整 6 則 QWEN 相關新聞"
@@ -501,7 +501,7 @@ def test_infographic_without_cjk_font_fails_clearly(tmp_path: Path,
 def test_infographic_labels_drop_glyphs_no_font_has() -> None:
     font = cjk_font("zh-TW")
     assert infographic._drawable("千問 🚀 Qwen", font) == "千問 Qwen"
-    assert infographic._drawable("長" * 30, font) == "長" * 23 + "…"
+    assert infographic._drawable("長" * 30, font) == "長" * 12 + "…"  # 24 columns, 2 per CJK character
 
 
 # Real Jekyll
@@ -543,7 +543,7 @@ def test_hostile_posts_build_with_strict_jekyll(tmp_path: Path) -> None:
     [page] = [p for p in out.rglob("*.html") if "/qwen/daily/" in p.as_posix()]
     text = page.read_text("utf-8")
     h1 = re.search(r'<h1 class="post-title">(.*?)</h1>', text)
-    assert h1 and html.unescape(h1[1]) == f"{display} 每日動態 - 2026-01-19"
+    assert h1 and html.unescape(re.sub(r"<[^>]+>", "", h1[1])) == f"{display} 每日動態 - 2026-01-19"
     described = re.search(r'<aside class="ai-summary"[^>]*>\s*<p><strong[^>]*>[^<]*</strong> (.*?)</p>', text)
     assert described and html.unescape(described[1]) == (
         'Quotes "like this": #hash --- key: value alert(1) 🚀 {{ site.title }}')
@@ -633,7 +633,7 @@ def test_hostile_titles_and_texts_build_a_sane_post(title: str, text: str) -> No
     front, body = split_post(post)
     assert front["title"] == "QWEN 每日動態 - 2026-01-19" and front["model"] == "qwen"
     assert list(front) == ["layout", "title", "tagline", "date", "lang", "model", "categories", "tags",
-                           "image", "description", "ai_summary", "sources", "generator"]
+                           "image", "image_narrow", "description", "ai_summary", "sources", "stories", "generator"]
     assert isinstance(front["ai_summary"], str) and not UNSAFE.search(front["ai_summary"])
     assert not UNSAFE.search(post)
     assert [line[3:] for line in body.splitlines() if line.startswith("## ")] == HEADINGS["zh-TW"]

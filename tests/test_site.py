@@ -24,6 +24,7 @@ import pytest
 import yaml
 from scrapy.utils.project import get_project_settings
 
+from digestcrawl.config import load_models
 from digestcrawl.digest.publish.site import Site, create_skeleton, jekyll_build, skeleton_files
 from tests.conftest import FIXTURE_WINDOW, ROOT, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
@@ -33,6 +34,7 @@ ORIGIN = "https://reader.github.io"
 POST_URL = "qwen/daily/2026/01/19/qwen-daily.html"
 AXE = ROOT / ".cache" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
+MODELS = load_models()
 
 
 def _require(tool: str | None, what: str) -> None:
@@ -52,7 +54,7 @@ def test_skeleton_has_config_layouts_includes_and_pages() -> None:
             "_includes/ai_summary.html", "_includes/sources.html"} <= names
     config = yaml.safe_load(dict(skeleton_files())["_config.yml"].read_text("utf-8"))
     assert config["lang"] == "zh-Hant" and config["timezone"] == "Asia/Taipei" and config["baseurl"] == ""
-    assert config["plugins"] == ["jekyll-feed", "jekyll-seo-tag"]
+    assert config["plugins"] == ["jekyll-feed", "jekyll-seo-tag", "jekyll-archives"]
     for name, resource in skeleton_files():  # no CDN, no font or script fetched from elsewhere
         if name.endswith((".html", ".css", ".yml")):
             assert not re.search(r"(?:src|href)=[\"']?(?:https?:)?//|@import|url\(", resource.read_text("utf-8")), name
@@ -74,20 +76,28 @@ def test_skeleton_keeps_every_file_a_user_has(tmp_path: Path) -> None:
 def test_a_site_with_its_own_config_gets_no_skeleton_and_no_model_page(tmp_path: Path) -> None:
     (tmp_path / "_config.yml").write_text("theme: minima\n")
     site = Site(tmp_path)
-    assert site.ensure_model_page("qwen", "QWEN") is None
+    assert site.ensure_model_pages("qwen", MODELS["qwen"], "zh-TW") is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_config.yml"]
 
 
 def test_model_pages_are_written_once_and_never_over_a_users_page(tmp_path: Path) -> None:
     site = Site(tmp_path)
-    page = site.ensure_model_page("qwen", "QWEN")
+    page = site.ensure_model_pages("qwen", MODELS["qwen"], "zh-TW")
     assert page == tmp_path / "models" / "qwen.md"
     assert yaml.safe_load(page.read_text("utf-8").split("---\n")[1]) == {
-        "layout": "model", "title": "QWEN", "model": "qwen", "permalink": "/qwen/"}
+        "layout": "model", "title": "QWEN", "model": "qwen", "permalink": "/qwen/", "local_name": "通義千問",
+        "company": "Alibaba", "description": MODELS["qwen"].description["zh-TW"]}
+    fronts = {p.name: yaml.safe_load(p.read_text("utf-8").split("---\n")[1]) for p in page.parent.iterdir()}
+    assert fronts["qwen-storyline.md"] == {"layout": "storyline", "model": "qwen", "permalink": "/qwen/storyline/",
+                                           "title": "QWEN 故事線"}
+    assert fronts["qwen-feed.xml"] == {"layout": "atom", "model": "qwen", "title": "QWEN",
+                                       "permalink": "/qwen/feed.xml"}
     page.write_text("---\nlayout: model\ntitle: 千問\nmodel: qwen\n---\nmine\n", "utf-8")
-    assert Site(tmp_path).ensure_model_page("qwen", "QWEN") == page
+    assert Site(tmp_path).ensure_model_pages("qwen", MODELS["qwen"], "zh-TW") == page
     assert page.read_text("utf-8").endswith("mine\n")
-    assert Site(tmp_path, skeleton=False).ensure_model_page("deepseek", "DEEPSEEK") is not None
+    assert Site(tmp_path, skeleton=False).ensure_model_pages("deepseek", MODELS["deepseek"], "en") is not None
+    english = yaml.safe_load((page.parent / "deepseek.md").read_text("utf-8").split("---\n")[1])
+    assert "local_name" not in english and english["description"].startswith("DeepSeek's")
 
 
 def test_jekyll_warnings_are_reported(tmp_path: Path) -> None:

@@ -68,13 +68,15 @@ def _environment() -> jinja2.Environment:
                               keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
 
 
-def render_post(digest: DigestInput, result: SummaryResult, options: RenderOptions) -> str:
-    """The whole post: front matter and body."""
+def render_post(digest: DigestInput, result: SummaryResult, options: RenderOptions,
+                site_links: bool = False) -> str:
+    """The whole post: front matter and body. ``site_links``: the site has the skeleton's
+    includes, which link a story to its storyline and a follow-up to the earlier story."""
     post_paths(Path(), digest.model_key, digest.day)  # the key is validated before anything else
     language, content = digest.language, result.content
     labels, citations = post_labels(language), Citations(language)
     by_key = {story.key: story for story in digest.stories}
-    stories = [story_view(summary, by_key.get(summary.story_key), digest, citations)
+    stories = [story_view(summary, by_key.get(summary.story_key), digest, citations, site_links)
                for summary in content.stories[: options.max_stories]]
     listed = release_lines(digest, citations, ZoneInfo(options.timezone))
     sources = list(citations.listed.values())
@@ -98,12 +100,12 @@ def render_post(digest: DigestInput, result: SummaryResult, options: RenderOptio
         sources=sources,
         footer=footer(language, len(sources), result.generator),
     )
-    return front_matter(digest, result, options.layout, sources) + body
+    return front_matter(digest, result, options.layout, sources, stories) + body
 
 
 def write_post(site_dir: Path, digest: DigestInput, result: SummaryResult,
-               options: RenderOptions) -> PostPaths:
+               options: RenderOptions, site_links: bool = False) -> PostPaths:
     """Write (or replace) the day's post atomically; the infographic is drawn by the caller."""
     paths = post_paths(site_dir, digest.model_key, digest.day)
-    write_atomic(paths.post, render_post(digest, result, options).encode("utf-8"))
+    write_atomic(paths.post, render_post(digest, result, options, site_links).encode("utf-8"))
     return paths
