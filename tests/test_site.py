@@ -141,7 +141,8 @@ class Published:
 
 
 def _front(site: Path, day: str) -> dict[str, Any]:
-    front: dict[str, Any] = yaml.safe_load((site / "_posts" / f"{day}-qwen-daily.md").read_text("utf-8").split("---\n")[1])
+    text = (site / "_posts" / f"{day}-qwen-daily.md").read_text("utf-8")
+    front: dict[str, Any] = yaml.safe_load(text.split("---\n")[1])
     return front
 
 
