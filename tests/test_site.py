@@ -101,6 +101,17 @@ def test_model_pages_are_written_once_and_never_over_a_users_page(tmp_path: Path
     assert "local_name" not in english and english["description"].startswith("DeepSeek's")
 
 
+def test_a_site_from_an_older_skeleton_gets_no_links_or_pages_it_has_no_layout_for(tmp_path: Path) -> None:
+    create_skeleton(tmp_path)
+    for name in ("_includes/follow_up.html", "_layouts/storyline.html"):
+        (tmp_path / name).unlink()
+    site = Site(tmp_path)
+    assert not site.has_story_links  # a post would include a file the site has not got
+    assert site.ensure_model_pages("qwen", MODELS["qwen"], "zh-TW") == tmp_path / "models" / "qwen.md"
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["qwen-feed.xml", "qwen.md"]
+    assert Site(tmp_path / "new").has_story_links
+
+
 def test_jekyll_warnings_are_reported(tmp_path: Path) -> None:
     _require(shutil.which("jekyll"), "jekyll")
     create_skeleton(tmp_path)

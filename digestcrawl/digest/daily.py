@@ -165,8 +165,8 @@ class DigestBuilder:
             first_party=tuple(a for a in articles if a.category in FIRST_PARTY))
         result = self.summarizer.summarize(digest)
         paths = post_paths(self.site_dir, model_key, day)
-        # Once; a page that exists stands.
-        site_links = self.site.ensure_model_pages(model_key, model, self.language) is not None
+        self.site.ensure_model_pages(model_key, model, self.language)  # once; a page that exists stands
+        site_links = self.site.has_story_links
         post = render_post(digest, result, self.options, site_links).encode("utf-8")
         image, narrow_image = infographic_png(digest, result), infographic_svg(digest, result)
         with StagedFiles() as files:

@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 SKELETON = "skeleton"
 CONFIG_NAMES = ("_config.yml", "_config.yaml", "_config.toml")
 MODEL_LAYOUT = Path("_layouts") / "model.html"
+# What a post's story links include: a site made from an older skeleton may not have them.
+STORY_INCLUDES = (Path("_includes") / "follow_up.html", Path("_includes") / "storyline_link.html")
 BUILD_TIMEOUT = 600
 # Jekyll's (and Liquid's, Ruby's) warning lines: "Build Warning:", "Liquid Warning:",
 # "Deprecation:", "Conflict:", "warning: …".
@@ -113,20 +115,23 @@ class Site:
         self._prepared = True  # only once it worked: a failure is tried again by the next digest
 
     @property
-    def has_layouts(self) -> bool:
-        """The site uses the skeleton's layouts and includes (not a theme of its own)."""
+    def has_story_links(self) -> bool:
+        """The site has the includes a post's story links use (the skeleton's, not a theme's)."""
         self.prepare()
-        return (self.root / MODEL_LAYOUT).is_file()
+        return all((self.root / include).is_file() for include in STORY_INCLUDES)
 
     def ensure_model_pages(self, key: str, model: ModelConfig, language: str) -> Path | None:
-        """Write the model's pages the site has not got yet, when it has the skeleton's layouts;
-        return the model page's path (None: not a site with our layouts)."""
-        if not self.has_layouts:
+        """Write the model's pages the site has not got yet, each when the site has its layout;
+        return the model page's path (None: not a site with our ``model`` layout)."""
+        self.prepare()
+        if not (self.root / MODEL_LAYOUT).is_file():
             return None
         pages = model_pages(key, model, language)
         if key in self._pages:
             return self.root / next(iter(pages))
         for name, front in pages.items():
+            if not any((self.root / "_layouts").glob(f"{front['layout']}.*")):
+                continue  # a site made from an older skeleton: copy the layout to get the page
             path = self.root / name
             path.parent.mkdir(parents=True, exist_ok=True)
             dumped = yaml.safe_dump(front, allow_unicode=True, sort_keys=False)
