@@ -212,12 +212,16 @@ def _downloads_panel(axes: Axes, digest: DigestInput, font: CJKFont) -> None:
 
 def _figure(digest: DigestInput, result: SummaryResult, font: CJKFont, narrow: bool = False) -> Figure:
     words = headings()[digest.language]
-    downloads = any(t.series for t in digest.figures.repo_trends)
+    shown = [t for t in digest.figures.repo_trends if t.series][:DOWNLOAD_REPOS]
+    downloads = bool(shown)
+    # A downloads chart takes a panel; figures alone, a strip.
+    extra = 1.0 if any(len(t.series) >= SERIES_MIN for t in shown) else 0.4
     ratios: tuple[float, ...]
     if narrow:  # one panel above the other, the story titles above their bars
-        size, shape, ratios = (NARROW_WIDTH, 15.0 if downloads else 12.0), (4 if downloads else 3, 1), (1.6, 1, 1, 1)
+        size, shape = (NARROW_WIDTH, 12.0 + 3 * extra * downloads), (4 if downloads else 3, 1)
+        ratios = (1.6, 1, 1, extra)
     else:
-        size, shape, ratios = (10, 10.5 if downloads else 7.5), (3 if downloads else 2, 1), (1.2, 1, 1)
+        size, shape, ratios = (10, 7.5 + 3 * extra * downloads), (3 if downloads else 2, 1), (1.2, 1, extra)
     figure = Figure(figsize=size, dpi=100, layout="constrained")
     FigureCanvasAgg(figure)  # Agg, without pyplot's global figure registry
     # Subfigures lay out apart, so long story titles do not squeeze the lower charts.
