@@ -59,6 +59,8 @@ class ContextRules(_Strict):
 class ModelConfig(_Strict):
     display: str
     company: str | None = None
+    # A sentence for the model's page on the site, per DIGEST_LANGUAGE (zh-TW, zh-CN, en, ja).
+    description: dict[str, str] = {}
     tickers: tuple[str, ...] = ()
     aliases: dict[Script, tuple[str, ...]]
     # Aliases that also have an everyday meaning (the animal, the zodiac sign, a first name):

@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# jekyll-feed and jekyll-seo-tag: the site skeleton's plugins; the fonts: CJK text and emoji headings.
-APT_PACKAGES=(chromium postgresql redis-server jekyll ruby-jekyll-feed ruby-jekyll-seo-tag fonts-noto-cjk
+# jekyll-feed, jekyll-seo-tag and jekyll-archives (tag pages): the site skeleton's plugins; the fonts: CJK text and emoji headings.
+APT_PACKAGES=(chromium postgresql redis-server jekyll ruby-jekyll-feed ruby-jekyll-seo-tag ruby-jekyll-archives fonts-noto-cjk
               fonts-noto-color-emoji)
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import os
 import random
 import re
@@ -44,6 +45,7 @@ from digestcrawl.digest.publish import (
     infographic,
     post_paths,
     render_post,
+    storyline,
     write_post,
 )
 from digestcrawl.digest.publish.infographic import CJKFontMissing, cjk_font, draw_infographic
@@ -177,7 +179,7 @@ def post() -> str:
 def test_front_matter_has_exactly_the_required_keys(post: str) -> None:
     front, _ = split_post(post)
     assert list(front) == ["layout", "title", "tagline", "date", "lang", "model", "categories", "tags",
-                           "image", "description", "ai_summary", "sources", "generator"]
+                           "image", "image_narrow", "description", "ai_summary", "sources", "stories", "generator"]
     assert front["layout"] == "post"
     assert front["title"] == "QWEN 每日動態 - 2026-01-19"
     assert front["tagline"] == "彙整 6 則 QWEN 相關新聞"
@@ -501,7 +503,7 @@ def test_infographic_without_cjk_font_fails_clearly(tmp_path: Path,
 def test_infographic_labels_drop_glyphs_no_font_has() -> None:
     font = cjk_font("zh-TW")
     assert infographic._drawable("千問 🚀 Qwen", font) == "千問 Qwen"
-    assert infographic._drawable("長" * 30, font) == "長" * 23 + "…"
+    assert infographic._drawable("長" * 30, font) == "長" * 12 + "…"  # 24 columns, 2 per CJK character
 
 
 # Real Jekyll
@@ -543,7 +545,7 @@ def test_hostile_posts_build_with_strict_jekyll(tmp_path: Path) -> None:
     [page] = [p for p in out.rglob("*.html") if "/qwen/daily/" in p.as_posix()]
     text = page.read_text("utf-8")
     h1 = re.search(r'<h1 class="post-title">(.*?)</h1>', text)
-    assert h1 and html.unescape(h1[1]) == f"{display} 每日動態 - 2026-01-19"
+    assert h1 and html.unescape(re.sub(r"<[^>]+>", "", h1[1])) == f"{display} 每日動態 - 2026-01-19"
     described = re.search(r'<aside class="ai-summary"[^>]*>\s*<p><strong[^>]*>[^<]*</strong> (.*?)</p>', text)
     assert described and html.unescape(described[1]) == (
         'Quotes "like this": #hash --- key: value alert(1) 🚀 {{ site.title }}')
@@ -633,7 +635,7 @@ def test_hostile_titles_and_texts_build_a_sane_post(title: str, text: str) -> No
     front, body = split_post(post)
     assert front["title"] == "QWEN 每日動態 - 2026-01-19" and front["model"] == "qwen"
     assert list(front) == ["layout", "title", "tagline", "date", "lang", "model", "categories", "tags",
-                           "image", "description", "ai_summary", "sources", "generator"]
+                           "image", "image_narrow", "description", "ai_summary", "sources", "stories", "generator"]
     assert isinstance(front["ai_summary"], str) and not UNSAFE.search(front["ai_summary"])
     assert not UNSAFE.search(post)
     assert [line[3:] for line in body.splitlines() if line.startswith("## ")] == HEADINGS["zh-TW"]
@@ -781,3 +783,84 @@ def test_infographic_gains_a_downloads_panel_when_the_series_has_data(tmp_path: 
     assert png_size(data) == (1000, 1050)
     draw_infographic(make_digest(), make_result(), tmp_path / "plain.png")
     assert png_size((tmp_path / "plain.png").read_bytes()) == (1000, 750)  # no series: the usual layout
+
+
+# Story links (on a site with the skeleton's includes) and the storyline they lead to
+
+
+def test_on_our_site_a_story_is_an_anchor_and_a_follow_up_links_to_the_earlier_story() -> None:
+    digest = make_digest()
+    digest.stories[1].follow_up_of, digest.stories[1].follow_up_day = "0123456789ab", date(2026, 1, 17)
+    summaries = make_result().content.stories
+    mark = "（2026-01-17 事件的後續）"
+    # The offline summary writes the mark as text; on our site it becomes the link.
+    result = make_result(stories=[summaries[0], summaries[1].model_copy(update={"title": summaries[1].title + mark}),
+                                  *summaries[2:]])
+    front, body = split_post(render_post(digest, result, RenderOptions(), site_links=True))
+    bullets = [line for line in sections(body)["📰 本週新聞焦點"] if line.startswith("- ")]
+    assert bullets[1] == (
+        '- {: #story-s-open} 開源影響力急速擴張'
+        '{% include follow_up.html post="_posts/2026-01-17-qwen-daily.md" story="0123456789ab" '
+        f'text="{mark}" %}}{{% include storyline_link.html story="s-open" %}}')
+    assert bullets[0].startswith("- {: #story-s-app} 千問 App") and "follow_up.html" not in bullets[0]
+    assert front["stories"][1] == {"key": "s-open", "title": "開源影響力急速擴張", "follow_up_of": "0123456789ab",
+                                   "follow_up_day": date(2026, 1, 17)}
+    # Elsewhere (a theme of its own has no such includes): the mark stays text, no Liquid.
+    _, plain = split_post(render_post(digest, result, RenderOptions()))
+    assert f"- 開源影響力急速擴張{mark}" in plain and "{%" not in plain and "{: #" not in plain
+
+
+def test_storylines_put_a_story_and_its_follow_ups_on_one_line(tmp_path: Path) -> None:
+    def post(day: str, stories: list[dict[str, Any]]) -> None:
+        path = tmp_path / "_posts" / f"{day}-qwen-daily.md"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("---\n" + yaml.safe_dump({"title": day, "stories": stories}, allow_unicode=True) + "---\nx\n")
+
+    post("2026-01-17", [{"key": "a1", "title": "A"}, {"key": "b1", "title": "B"}])
+    post("2026-01-18", [{"key": "a2", "title": "A again", "follow_up_of": "a1", "follow_up_day": date(2026, 1, 17)}])
+    post("2026-01-19", [{"key": "a3", "title": "A3", "follow_up_of": "a2", "follow_up_day": date(2026, 1, 18)},
+                        {"key": "a4", "title": "A4", "follow_up_of": "a2", "follow_up_day": date(2026, 1, 18)},
+                        {"key": "c1", "title": "C", "follow_up_of": "gone", "follow_up_day": date(2026, 1, 10)}])
+    (tmp_path / "_posts" / "2026-01-19-qwen-en-daily.md").write_text("---\nstories: [{key: other}]\n---\n")
+    path = storyline.write_storyline(tmp_path, "qwen")
+    assert path == tmp_path / "_data" / "storylines" / "qwen.json"
+    lines = json.loads(path.read_text("utf-8"))
+    assert [(line["key"], line["title"], [(d["day"], d["keys"]) for d in line["days"]]) for line in lines] == [
+        ("a1", "A4", [("2026-01-17", ["a1"]), ("2026-01-18", ["a2"]), ("2026-01-19", ["a3", "a4"])]),
+        ("c1", "C", [("2026-01-19", ["c1"])]),  # its earlier story has no post: a line of its own
+        ("b1", "B", [("2026-01-17", ["b1"])]),
+    ]
+    assert lines[0]["days"][0]["post"] == "_posts/2026-01-17-qwen-daily.md"
+
+
+# The infographic's labels and the downloads panel
+
+
+@pytest.mark.parametrize(("text", "columns", "lines", "expected"), [
+    ("千問春節後將開放第三方入駐 國際版年內上線（2026-01-18 事件的後續）", 30, 2,
+     "千問春節後將開放第三方入駐\n國際版年內上線（2026-01-18 事…"),
+    ("Qwen3-Coder 30B-A3B is the first local model that actually runs well", 30, 2,
+     "Qwen3-Coder 30B-A3B is\nthe first local model that…"),
+    ("Qwen3-Max tops the leaderboard", 30, 2, "Qwen3-Max tops the leaderboard"),
+    ("Supercalifragilisticexpialidocious-model-v2.5", 10, 1, "Supercalifragilisticexpialidocious-model-v2.5"),
+])
+def test_labels_wrap_and_shorten_between_words(text: str, columns: int, lines: int, expected: str) -> None:
+    assert infographic.wrap_label(text, columns, lines) == expected  # a word longer than a line stays whole
+
+
+def test_downloads_with_fewer_than_three_readings_are_figures_with_the_hosts_name() -> None:
+    from dataclasses import replace
+
+    from digestcrawl.digest.model import RepoTrend
+
+    digest = make_digest()
+    trends = tuple(RepoTrend(repo=f"Qwen/Qwen3-{size}B", url=f"https://huggingface.co/Qwen/Qwen3-{size}B",
+                             source="hf_downloads", downloads=1000 * size, last_day=DAY, previous=None,
+                             first_day=None, likes=None, series=((DAY, 1000 * size),)) for size in (8, 4))
+    digest.figures = replace(digest.figures, repo_trends=trends)
+    svg = infographic.infographic_svg(digest, make_result()).decode("utf-8")
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert "近 7 日下載量（Hugging Face）" in texts and not any("hf_downloads" in t for t in texts)
+    assert any("Qwen3-8B: 01-19 8,000" in t for t in texts), texts
+    assert "<path" in svg and 'id="line2d_' not in svg.split("Hugging Face")[1]  # no line drawn below the title
+    assert "今日事件的來源數" in texts  # the narrow drawing's labels are text

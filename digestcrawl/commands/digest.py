@@ -6,7 +6,9 @@
 
 ``--site DIR`` writes into DIR instead of DIGEST_SITE_DIR (creating the Jekyll skeleton when DIR
 has no config, see ``digestcrawl.digest.publish.site``); ``--build`` then runs ``jekyll build`` on it
-and logs each of its warnings (a failed build exits 1; no Jekyll installed: a warning only).
+and logs each of its warnings (a failed build exits 1; no Jekyll installed: a warning only), then
+indexes the built site for its search page with Pagefind (a failed index exits 1; no
+pagefind-bin-extended installed: a warning only).
 
 A progress bar on a terminal; plain log lines otherwise. Every requested digest is tried even
 when one fails (its previous post stands, and the failure is logged with its traceback).
@@ -89,18 +91,27 @@ class Command(ScrapyCommand):
 
 
 def _build(site_dir: Path) -> bool:
-    """``jekyll build`` on the site; False when it failed."""
-    from digestcrawl.digest.publish import jekyll_build
+    """``jekyll build`` on the site, then its search index; False when either failed."""
+    from digestcrawl.digest.publish import jekyll_build, search_index
 
     build = jekyll_build(site_dir)
     if build is None:
         logger.warning("--build: Jekyll is not installed (apt-get install jekyll ruby-jekyll-feed "
                        "ruby-jekyll-seo-tag); the site was not built")
         return True
-    if build.ok:  # printed like the progress lines: this command configures no log handler
-        print(f"Site built: {build.destination} ({len(build.warnings)} Jekyll warnings); open "
-              f"{build.destination / 'index.html'}, or preview: jekyll serve --source {site_dir}", flush=True)
-    return build.ok
+    if not build.ok:
+        return False
+    # Printed like the progress lines: this command configures no log handler.
+    print(f"Site built: {build.destination} ({len(build.warnings)} Jekyll warnings); open "
+          f"{build.destination / 'index.html'}, or preview: jekyll serve --source {site_dir}", flush=True)
+    index = search_index(build.destination)
+    if index is None:
+        logger.warning("--build: pagefind-bin-extended is not installed (pip install -r requirements.txt); "
+                       "the site has no search index")
+        return True
+    if index.ok:
+        print(f"Search index: {build.destination / 'pagefind'}", flush=True)
+    return index.ok
 
 
 def _progress(total: int) -> Callable[[str], None]:

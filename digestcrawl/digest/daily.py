@@ -49,9 +49,11 @@ from digestcrawl.digest.publish import (
     Site,
     StagedFiles,
     infographic_png,
+    infographic_svg,
     post_paths,
     remove_stale_staged,
     render_post,
+    write_storyline,
 )
 from digestcrawl.digest.read import DigestRepository
 from digestcrawl.digest.summarize import ExtractiveSummarizer, LLMCache, LLMConfig, LLMSummarizer
@@ -167,17 +169,21 @@ class DigestBuilder:
             first_party=tuple(a for a in articles if a.category in FIRST_PARTY))
         result = self.summarizer.summarize(digest)
         paths = post_paths(self.site_dir, model_key, day)
-        self.site.ensure_model_page(model_key, model.display)  # once; a page that exists stands
-        post = render_post(digest, result, self.options).encode("utf-8")
-        image = infographic_png(digest, result)
+        self.site.ensure_model_pages(model_key, model, self.language)  # once; a page that exists stands
+        site_links = self.site.has_story_links
+        post = render_post(digest, result, self.options, site_links).encode("utf-8")
+        image, narrow_image = infographic_png(digest, result), infographic_svg(digest, result)
         with StagedFiles() as files:
             files.add(paths.image, image)  # first: a post never points at a missing image
+            files.add(paths.narrow_image, narrow_image)
             files.add(paths.post, post)
             try:
                 self.repository.save(model_key, day, stories, result, str(paths.post), publish=files.publish)
             except BaseException:
                 files.restore()  # the commit failed after the files were in place
                 raise
+        if site_links:
+            write_storyline(self.site_dir, model_key)  # from the posts now in place
         outcome = DigestOutcome(model_key, day, paths.post, len(stories), len(articles), result.generator,
                                 result.llm_calls, result.fallback_kind, result.malformed, result.ungrounded)
         logger.info("Digest written: %s", outcome.describe())

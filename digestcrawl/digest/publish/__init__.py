@@ -2,9 +2,10 @@
 site, written as one unit (``files``)."""
 
 from digestcrawl.digest.publish.files import PostPaths, StagedFiles, post_paths, remove_stale_staged
-from digestcrawl.digest.publish.infographic import infographic_png
+from digestcrawl.digest.publish.infographic import infographic_png, infographic_svg
 from digestcrawl.digest.publish.render import RenderOptions, render_post, write_post
-from digestcrawl.digest.publish.site import Site, create_skeleton, jekyll_build
+from digestcrawl.digest.publish.site import Site, create_skeleton, jekyll_build, search_index
+from digestcrawl.digest.publish.storyline import write_storyline
 
 __all__ = [
     "PostPaths",
@@ -13,9 +14,12 @@ __all__ = [
     "StagedFiles",
     "create_skeleton",
     "infographic_png",
+    "infographic_svg",
     "jekyll_build",
     "post_paths",
     "remove_stale_staged",
     "render_post",
+    "search_index",
     "write_post",
+    "write_storyline",
 ]

@@ -1,20 +1,30 @@
 """What the template shows, built from a summary and the stored articles: each story's title,
-paragraph and outlets, the day's releases, and the sources list in order of first citation."""
+paragraph and outlets, the day's releases, and the sources list in order of first citation.
+
+On a site with the skeleton's includes, each story is an anchor (``#story-KEY``, the story's
+stable key), its follow-up mark links to the earlier story in that day's post, and it links to
+its line on the model's storyline page; the includes resolve the links when Jekyll builds, so a
+post that does not exist (yet) leaves the mark as text.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
 from digestcrawl.digest.firstparty import Release, releases
 from digestcrawl.digest.model import DigestInput, Story, StoryArticle, StorySummary
-from digestcrawl.digest.publish.labels import headings
+from digestcrawl.digest.publish.files import post_paths
+from digestcrawl.digest.publish.labels import follow_up_mark, headings
 from digestcrawl.digest.publish.markdown import escape_markdown, safe_url, shorten
 from digestcrawl.digest.publish.script import generated_text, source_text
 from digestcrawl.digest.read import one_line
 
+NOTHING = Markup("")
 RELEASES_PER_LINE = 5  # checkpoints, releases or papers named on one line; the rest are counted
 
 
@@ -26,9 +36,21 @@ class Link:
 
 @dataclass(frozen=True)
 class StoryView:
-    title: str
+    title: str  # without the follow-up mark, which is in ``marks``
     paragraph: str
     links: list[Link]
+    key: str | None = None  # the story's stable key (None: the summary names no stored story)
+    continues: tuple[str, date] | None = None  # the earlier story's key and day
+    anchor: Markup = NOTHING  # before the title, on our site: kramdown's attribute list, the item's id
+    marks: Markup = NOTHING  # after the title: the follow-up mark (a link), the storyline link
+
+    @property
+    def front_matter(self) -> dict[str, object]:
+        """The story as the post's front matter lists it (the storyline page is built from these)."""
+        entry: dict[str, object] = {"key": self.key, "title": self.title}
+        if self.continues:
+            entry["follow_up_of"], entry["follow_up_day"] = self.continues
+        return entry
 
 
 class Citations:
@@ -49,7 +71,7 @@ class Citations:
 
 
 def story_view(summary: StorySummary, story: Story | None, digest: DigestInput,
-                citations: Citations) -> StoryView:
+               citations: Citations, site_links: bool = False) -> StoryView:
     cited = [a for a in map(digest.article, summary.cited) if a is not None]
     for article in cited:
         citations.cite(article)
@@ -69,7 +91,26 @@ def story_view(summary: StorySummary, story: Story | None, digest: DigestInput,
     if not title and lead is not None:  # a title that was all markup: the lead article's
         title = source_text(lead, one_line(lead.title), digest.language)
     paragraph = generated_text(summary.paragraph, digest.language)
-    return StoryView(title, paragraph, list(links.values()))
+    if story is None:
+        return StoryView(title, paragraph, list(links.values()))
+    continues = (story.follow_up_of, story.follow_up_day) if story.follow_up_of and story.follow_up_day else None
+    anchor = marks = NOTHING
+    if continues:
+        mark = follow_up_mark(digest.language, continues[1])
+        title = title.removesuffix(mark).rstrip()  # the offline summarizer writes the mark as text
+        marks += _follow_up_mark(mark, digest.model_key, *continues, site_links)
+    if site_links:
+        anchor = Markup("{: #story-%s} ") % story.key
+        marks += Markup('{%% include storyline_link.html story="%s" %%}') % story.key
+    return StoryView(title, paragraph, list(links.values()), story.key, continues, anchor, marks)
+
+
+def _follow_up_mark(mark: str, model_key: str, key: str, day: date, site_links: bool) -> Markup:
+    if not site_links:
+        return escape_markdown(mark)
+    post = post_paths(Path(), model_key, day).post.as_posix()
+    # The mark is ours (headings.yaml) and the date ISO: no quote can end the include's argument.
+    return Markup('{%% include follow_up.html post="%s" story="%s" text="%s" %%}') % (post, key, mark)
 
 
 def release_lines(digest: DigestInput, citations: Citations, zone: ZoneInfo) -> list[Markup]:

@@ -31,6 +31,8 @@ class PostPaths:
     post: Path
     image: Path
     image_url: str  # site-absolute, as the front matter's ``image``
+    narrow_image: Path  # the SVG for phones
+    narrow_image_url: str  # site-absolute, as the front matter's ``image_narrow``
 
 
 def post_paths(site_dir: Path, model_key: str, day: date) -> PostPaths:
@@ -38,8 +40,9 @@ def post_paths(site_dir: Path, model_key: str, day: date) -> PostPaths:
     if not MODEL_KEY.fullmatch(model_key):
         raise ValueError(f"model key must match [a-z0-9-]+, not {model_key!r}")
     stem = f"{day:%Y-%m-%d}-{model_key}"
-    image = f"{IMAGE_DIR}/{stem}-infographic.png"
-    return PostPaths(site_dir / POSTS_DIR / f"{stem}-daily.md", site_dir / image, f"/{image}")
+    image, narrow = f"{IMAGE_DIR}/{stem}-infographic.png", f"{IMAGE_DIR}/{stem}-infographic-narrow.svg"
+    return PostPaths(site_dir / POSTS_DIR / f"{stem}-daily.md", site_dir / image, f"/{image}",
+                     site_dir / narrow, f"/{narrow}")
 
 
 class StagedFiles:

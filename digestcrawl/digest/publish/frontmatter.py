@@ -3,12 +3,13 @@ the skeleton's layouts read."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
 
 from digestcrawl.digest.model import DigestInput, SummaryResult
-from digestcrawl.digest.publish.context import Link
+from digestcrawl.digest.publish.context import Link, StoryView
 from digestcrawl.digest.publish.files import post_paths
 from digestcrawl.digest.publish.labels import headings
 from digestcrawl.digest.publish.script import generated_text
@@ -27,8 +28,10 @@ def _tags(digest: DigestInput, result: SummaryResult) -> list[str]:
     return list(tags.values())[:MAX_TAGS]
 
 
-def front_matter(digest: DigestInput, result: SummaryResult, layout: str, sources: list[Link]) -> str:
+def front_matter(digest: DigestInput, result: SummaryResult, layout: str, sources: list[Link],
+                 stories: Sequence[StoryView] = ()) -> str:
     words, display = headings()[digest.language], digest.model.display
+    paths = post_paths(Path(), digest.model_key, digest.day)
     summary = generated_text(result.content.summary, digest.language)
     # Theme keys (minima, Chirpy, jekyll-seo-tag, jekyll-feed): layout, title, date, lang,
     # categories, tags, image (the og:image), description; the skeleton's layouts read the rest.
@@ -41,10 +44,12 @@ def front_matter(digest: DigestInput, result: SummaryResult, layout: str, source
         "model": digest.model_key,
         "categories": [digest.model_key, "daily"],
         "tags": _tags(digest, result),
-        "image": post_paths(Path(), digest.model_key, digest.day).image_url,
+        "image": paths.image_url,
+        "image_narrow": paths.narrow_image_url,
         "description": summary,
         "ai_summary": summary,
         "sources": [{"title": link.text, "url": str(link.url)} for link in sources if link.url],
+        "stories": [story.front_matter for story in stories if story.key],
         "generator": result.generator,
     }
     dumped = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=None,

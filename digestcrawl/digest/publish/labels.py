@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -17,6 +18,12 @@ def headings() -> dict[str, dict[str, Any]]:
     text = resources.files("templates").joinpath("headings.yaml").read_text("utf-8")
     data: dict[str, dict[str, Any]] = yaml.safe_load(text)
     return data
+
+
+def follow_up_mark(language: str, day: date) -> str:
+    """The mark after a story that continues one of ``day`` (the offline summary writes it too)."""
+    mark: str = headings()[language]["follow_up"].format(day=day.isoformat())
+    return mark
 
 
 def post_labels(language: str) -> dict[str, Markup]:

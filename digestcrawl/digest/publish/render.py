@@ -110,13 +110,15 @@ def section_views(content: DigestContent, labels: dict[str, Markup], stories: li
     return views
 
 
-def render_post(digest: DigestInput, result: SummaryResult, options: RenderOptions) -> str:
-    """The whole post: front matter and body."""
+def render_post(digest: DigestInput, result: SummaryResult, options: RenderOptions,
+                site_links: bool = False) -> str:
+    """The whole post: front matter and body. ``site_links``: the site has the skeleton's
+    includes, which link a story to its storyline and a follow-up to the earlier story."""
     post_paths(Path(), digest.model_key, digest.day)  # the key is validated before anything else
     language, content = digest.language, result.content
     labels, citations = post_labels(language), Citations(language)
     by_key = {story.key: story for story in digest.stories}
-    stories = [story_view(summary, by_key.get(summary.story_key), digest, citations)
+    stories = [story_view(summary, by_key.get(summary.story_key), digest, citations, site_links)
                for summary in content.stories[: options.max_stories]]
     # The day's releases lead 對開發者, from data; the generated lines follow, within its four.
     listed = release_lines(digest, citations, ZoneInfo(options.timezone))
@@ -126,12 +128,12 @@ def render_post(digest: DigestInput, result: SummaryResult, options: RenderOptio
         sources=list(citations.listed.values()),
         footer=footer(language, len(citations.listed), result.generator),
     )
-    return front_matter(digest, result, options.layout, list(citations.listed.values())) + body
+    return front_matter(digest, result, options.layout, list(citations.listed.values()), stories) + body
 
 
 def write_post(site_dir: Path, digest: DigestInput, result: SummaryResult,
-               options: RenderOptions) -> PostPaths:
+               options: RenderOptions, site_links: bool = False) -> PostPaths:
     """Write (or replace) the day's post atomically; the infographic is drawn by the caller."""
     paths = post_paths(site_dir, digest.model_key, digest.day)
-    write_atomic(paths.post, render_post(digest, result, options).encode("utf-8"))
+    write_atomic(paths.post, render_post(digest, result, options, site_links).encode("utf-8"))
     return paths

@@ -4,9 +4,12 @@ The skeleton (``digestcrawl/skeleton/``: ``_config.yml``, layouts default/home/p
 includes, CSS, the home page) is package data, read through ``importlib.resources`` because a
 Scrapyd job runs from a zipped egg. It is copied into a site folder that has no Jekyll config
 yet, one file at a time and only where no file exists: a user's file is never overwritten.
-A site that uses the skeleton's ``model`` layout also gets one page per model
-(``models/KEY.md``, at ``/KEY/``), written once; a site with its own theme gets only the posts
-and images.
+A site that uses the skeleton's ``model`` layout also gets three pages per model, each written
+once: the model's page (``models/KEY.md`` at ``/KEY/``: its names, company and description from
+models.yaml), its storyline (``/KEY/storyline/``, data from ``storyline``) and its Atom feed
+(``/KEY/feed.xml``); a site with its own theme gets only the posts and images.
+``jekyll_build`` builds the site, then Pagefind indexes the posts for the search page
+(``pagefind-bin-extended``, which segments Chinese and Japanese words).
 
 Settings (read by ``DigestBuilder``): DIGEST_SITE_DIR, DIGEST_SITE_SKELETON (create the
 skeleton where there is no Jekyll config, default True).
@@ -26,10 +29,16 @@ from pathlib import Path
 
 import yaml
 
+from digestcrawl.config import ModelConfig
+from digestcrawl.digest.publish.frontmatter import ALIAS_SCRIPTS
+from digestcrawl.digest.publish.labels import headings
+
 logger = logging.getLogger(__name__)
 SKELETON = "skeleton"
 CONFIG_NAMES = ("_config.yml", "_config.yaml", "_config.toml")
 MODEL_LAYOUT = Path("_layouts") / "model.html"
+# What a post's story links include: a site made from an older skeleton may not have them.
+STORY_INCLUDES = (Path("_includes") / "follow_up.html", Path("_includes") / "storyline_link.html")
 BUILD_TIMEOUT = 600
 # Jekyll's (and Liquid's, Ruby's) warning lines: "Build Warning:", "Liquid Warning:",
 # "Deprecation:", "Conflict:", "warning: …".
@@ -72,10 +81,19 @@ def create_skeleton(site_dir: Path) -> list[Path]:
     return created
 
 
-def model_page(key: str, display: str) -> str:
-    front = {"layout": "model", "title": display, "model": key, "permalink": f"/{key}/"}
-    dumped = yaml.safe_dump(front, allow_unicode=True, sort_keys=False)
-    return f"---\n{dumped}---\n"
+def model_pages(key: str, model: ModelConfig, language: str) -> dict[str, dict[str, str]]:
+    """The front matter of each page of the model, by the page's path in the site."""
+    names = [name for name in model.aliases_in(ALIAS_SCRIPTS[language]) if name not in model.aliases.get("latin", ())]
+    about = {"local_name": names[0] if names else "", "company": model.company or "",
+             "description": model.description.get(language, "")}
+    return {
+        f"models/{key}.md": {"layout": "model", "title": model.display, "model": key, "permalink": f"/{key}/",
+                             **{k: v for k, v in about.items() if v}},
+        f"models/{key}-storyline.md": {"layout": "storyline", "model": key, "permalink": f"/{key}/storyline/",
+                                       "title": f"{model.display} {headings()[language]['storyline']}"},
+        f"models/{key}-feed.xml": {"layout": "atom", "model": key, "title": model.display,
+                                   "permalink": f"/{key}/feed.xml"},
+    }
 
 
 @dataclass
@@ -96,24 +114,35 @@ class Site:
             logger.info("Created the Jekyll site skeleton in %s (%d files)", self.root, len(created))
         self._prepared = True  # only once it worked: a failure is tried again by the next digest
 
-    def ensure_model_page(self, key: str, display: str) -> Path | None:
-        """Write ``models/KEY.md`` when the site has the ``model`` layout and no page for the
-        model yet; return the page's path (None: not a site with our layouts)."""
+    @property
+    def has_story_links(self) -> bool:
+        """The site has the includes a post's story links use (the skeleton's, not a theme's)."""
+        self.prepare()
+        return all((self.root / include).is_file() for include in STORY_INCLUDES)
+
+    def ensure_model_pages(self, key: str, model: ModelConfig, language: str) -> Path | None:
+        """Write the model's pages the site has not got yet, each when the site has its layout;
+        return the model page's path (None: not a site with our ``model`` layout)."""
         self.prepare()
         if not (self.root / MODEL_LAYOUT).is_file():
             return None
-        path = self.root / "models" / f"{key}.md"
+        pages = model_pages(key, model, language)
         if key in self._pages:
-            return path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with path.open("x", encoding="utf-8") as handle:
-                handle.write(model_page(key, display))
-            logger.info("Created the page of model %s: %s", key, path)
-        except FileExistsError:
-            pass  # the user's (or an earlier run's) page stands
+            return self.root / next(iter(pages))
+        for name, front in pages.items():
+            if not any((self.root / "_layouts").glob(f"{front['layout']}.*")):
+                continue  # a site made from an older skeleton: copy the layout to get the page
+            path = self.root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            dumped = yaml.safe_dump(front, allow_unicode=True, sort_keys=False)
+            try:
+                with path.open("x", encoding="utf-8") as handle:
+                    handle.write(f"---\n{dumped}---\n")
+                logger.info("Created a page of model %s: %s", key, path)
+            except FileExistsError:
+                pass  # the user's (or an earlier run's) page stands
         self._pages.add(key)
-        return path
+        return self.root / next(iter(pages))
 
 
 @dataclass(frozen=True)
@@ -146,3 +175,28 @@ def jekyll_build(site_dir: Path, destination: Path | None = None, *extra: str) -
     if run.returncode != 0:
         logger.error("jekyll build failed (exit %d):\n%s", run.returncode, output[-3000:])
     return JekyllBuild(destination, run.returncode, warnings, output)
+
+
+@dataclass(frozen=True)
+class SearchIndex:
+    returncode: int
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def search_index(built_site: Path) -> SearchIndex | None:
+    """Index the built site's posts (``data-pagefind-body``) with Pagefind into
+    ``pagefind/``, which the search page loads; None when pagefind-bin-extended is missing."""
+    try:
+        from pagefind_bin_extended import get_executable
+        pagefind = get_executable()
+    except (ImportError, FileNotFoundError):
+        return None
+    run = subprocess.run([str(pagefind), "--site", str(built_site)], capture_output=True, text=True,
+                         timeout=BUILD_TIMEOUT, check=False)
+    if run.returncode != 0:
+        logger.error("pagefind failed (exit %d):\n%s", run.returncode, (run.stdout + run.stderr)[-3000:])
+    return SearchIndex(run.returncode, run.stdout + run.stderr)
