@@ -30,8 +30,8 @@ from pathlib import Path
 import yaml
 
 from digestcrawl.config import ModelConfig
-from digestcrawl.digest.publish.frontmatter import ALIAS_SCRIPTS
 from digestcrawl.digest.publish.labels import headings
+from digestcrawl.languages import Language
 
 logger = logging.getLogger(__name__)
 SKELETON = "skeleton"
@@ -81,9 +81,9 @@ def create_skeleton(site_dir: Path) -> list[Path]:
     return created
 
 
-def model_pages(key: str, model: ModelConfig, language: str) -> dict[str, dict[str, str]]:
+def model_pages(key: str, model: ModelConfig, language: Language) -> dict[str, dict[str, str]]:
     """The front matter of each page of the model, by the page's path in the site."""
-    names = [name for name in model.aliases_in(ALIAS_SCRIPTS[language]) if name not in model.aliases.get("latin", ())]
+    names = [name for name in model.aliases_in(language.alias_scripts) if name not in model.aliases.get("latin", ())]
     about = {"local_name": names[0] if names else "", "company": model.company or "",
              "description": model.description.get(language, "")}
     return {
@@ -120,7 +120,7 @@ class Site:
         self.prepare()
         return all((self.root / include).is_file() for include in STORY_INCLUDES)
 
-    def ensure_model_pages(self, key: str, model: ModelConfig, language: str) -> Path | None:
+    def ensure_model_pages(self, key: str, model: ModelConfig, language: Language) -> Path | None:
         """Write the model's pages the site has not got yet, each when the site has its layout;
         return the model page's path (None: not a site with our ``model`` layout)."""
         self.prepare()
