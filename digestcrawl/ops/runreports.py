@@ -29,7 +29,7 @@ OUTCOMES = {0: "ok", 1: "error", 2: "usage error", 3: "every source failed", 4: 
 def outcome(code: int | None) -> str:
     """The outcome a person reads for an exit code (None: the process never recorded one)."""
     if code is None:
-        return "no exit code: the process ended first (killed?)"
+        return "no exit code recorded (killed, or an older report)"
     if code > 128:
         return f"stopped by {signal.Signals(code - 128).name}"
     return OUTCOMES.get(code, f"exit code {code}")
