@@ -2,16 +2,24 @@
 bare environment, and the systemd service's ExecStart line with its EnvironmentFile, each in a
 checkout whose deploy/digestcrawl.env points at the fixture web. Each writes the day's post and
 builds the site, prints at most 60 lines and ends with its summary. (The Scrapyd recipe is in
-tests/test_scrapyd.py.)"""
+tests/test_scrapyd.py.) `scrapy digest` of a week of empty days prints one summary line for
+them, and its progress line only on a terminal."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import pty
 import re
 import shlex
+import struct
 import subprocess
+import termios
 from pathlib import Path
 
-from tests.conftest import checkout, fixture_environment
+from digestcrawl.config import load_models
+from tests.conftest import ROOT, checkout, fixture_environment, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
 from tests.test_scrapyd import crontab_command
 
@@ -70,3 +78,34 @@ def test_the_systemd_service_publishes_the_day(fixture_web: FixtureWeb, tmp_path
                              capture_output=True, text=True, timeout=600)
     assert service.returncode == 0, service.stderr[-3000:]
     published(home, service.stderr + service.stdout)
+
+
+def digest_week(tmp_path: Path, stderr: int) -> subprocess.Popen[str]:
+    """`scrapy digest` of every model over a week with nothing stored: 56 empty model-days."""
+    settings = {"STORE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DIGEST_SITE_DIR": tmp_path / "site",
+                "DIGEST_SUMMARIZER": "extractive"}
+    return subprocess.Popen(scrapy_command("digest", "--model", "all", "--date", "2026-01-13..2026-01-19",
+                                           settings=settings), cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.PIPE, stderr=stderr, text=True)
+
+
+def test_a_week_of_empty_digests_is_one_summary_line_and_a_progress_line_on_a_terminal(tmp_path: Path) -> None:
+    piped = digest_week(tmp_path, subprocess.PIPE)
+    stdout, stderr = piped.communicate(timeout=300)
+    assert piped.returncode == 0, stderr[-3000:]
+    models = ", ".join(f"{model} 2026-01-13..2026-01-19" for model in load_models(None))
+    assert stdout.splitlines() == ["Summary:", f"  no relevant items, no post written: {models.replace(', ', '; ')}",
+                                   "Exit code 0: ok"]
+    assert "digests:" not in stderr and len(stderr.splitlines()) <= 3  # no progress line off a terminal
+    # On a terminal: the progress line, 56 digests.
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 24 × 100, as a terminal is
+    on_terminal = digest_week(tmp_path, terminal)
+    os.close(terminal)
+    drawn = b""
+    with contextlib.suppress(OSError):  # EIO once the child has closed the terminal
+        while chunk := os.read(controller, 65536):
+            drawn += chunk
+    os.close(controller)
+    assert on_terminal.wait(timeout=300) == 0
+    assert b"digests:   0%" in drawn and b"/56 [" in drawn  # cleared when done (leave=False)

@@ -30,9 +30,13 @@ def is_quiet(settings: BaseSettings) -> bool:
 
 def quiet_routine_loggers() -> None:
     """Keep the routine loggers to their warnings (after Scrapy configured logging, which sets
-    its own loggers' levels)."""
+    its own loggers' levels). Scrapy's crawler process keeps its INFO about the stop signals
+    ("Send again to force"), without the settings it dumps."""
     for name in ROUTINE:
         logging.getLogger(name).setLevel(logging.WARNING)
+    crawler = logging.getLogger("scrapy.crawler")
+    crawler.setLevel(logging.INFO)
+    crawler.addFilter(lambda record: not str(record.msg).startswith("Overridden settings"))
 
 
 def progress(description: str, unit: str, total: int | None = None) -> tqdm[Any]:
