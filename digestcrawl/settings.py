@@ -161,6 +161,9 @@ DIGEST_ON_PARTIAL = False
 DIGEST_SITE_DIR = os.environ.get("DIGEST_SITE_DIR", "data/site")
 # Copy the shipped Jekyll skeleton into DIGEST_SITE_DIR when it has no _config.yml (no file is overwritten).
 DIGEST_SITE_SKELETON = True
+# Build the site (jekyll build into DIGEST_SITE_DIR/_site) after the digests: those of a crawl's
+# close, of `scrapy daily` and of `scrapy digest` (their --build); env DIGESTCRAWL_SITE_BUILD=1.
+DIGEST_SITE_BUILD = os.environ.get("DIGESTCRAWL_SITE_BUILD") == "1"
 # The posts' language: zh-TW, zh-CN, en or ja.
 DIGEST_LANGUAGE = "zh-TW"
 # The posts' Jekyll layout.
@@ -202,8 +205,8 @@ MONITOR_EXTRACTION_SHARE = 0.5
 # Past runs read for `source_silent`.
 MONITOR_HISTORY_RUNS = 7
 
-# Run report: per-source counts as JSON, written when a spider closes (None: not written);
-# env DIGESTCRAWL_REPORT_DIR.
+# Run report: per-source counts, outcome and exit code as JSON, written when a spider closes
+# (None: not written; `scrapy jobs` lists them); env DIGESTCRAWL_REPORT_DIR.
 REPORT_DIR: str | None = os.environ.get("DIGESTCRAWL_REPORT_DIR", "data/reports")
 
 # Pages marked `render: playwright` go through Debian's Chromium; other sources start no browser.
@@ -222,8 +225,8 @@ DIGESTCRAWL_DISTRIBUTED = os.environ.get("DIGESTCRAWL_DISTRIBUTED") == "1"
 # Distributed: the crawl's name; its Redis keys carry it, so a new id starts a fresh queue. Env
 # DIGESTCRAWL_CRAWL_ID.
 DIGESTCRAWL_CRAWL_ID = os.environ.get("DIGESTCRAWL_CRAWL_ID", "default")
-# The Scrapyd job this process runs, part of the run lock's holder name; env SCRAPY_JOB (set by
-# Scrapyd), else SCRAPYD_JOB.
+# The Scrapyd job this process runs, part of the run lock's holder name and of the run report's:
+# Scrapyd's `_job` spider argument (digestcrawl.crawl.context), else env SCRAPY_JOB or SCRAPYD_JOB.
 DIGESTCRAWL_JOB: str | None = os.environ.get("SCRAPY_JOB") or os.environ.get("SCRAPYD_JOB")
 # Distributed: a worker's entry in the crawl's worker registry expires this long after its last
 # heartbeat (digestcrawl.crawl.distributed.workers), so a crashed worker never blocks the digest.

@@ -123,6 +123,30 @@ def scrapy_command(*args: str, spider_args: dict[str, str] | None = None,
     return command
 
 
+def checkout(home: Path) -> Path:
+    """A checkout for the deploy recipes to run in (README, "Running it every day"): the project's
+    files linked, ``deploy/`` copied (its environment file is the test's to change), ``data/``
+    created as ``scrapy migrate`` does."""
+    home.mkdir(parents=True, exist_ok=True)
+    for name in (".venv", "scrapy.cfg", "digestcrawl", "spiders", "pipelines", "templates"):
+        (home / name).symlink_to(ROOT / name)
+    shutil.copytree(ROOT / "deploy", home / "deploy", symlinks=True)
+    (home / "data").mkdir()
+    return home
+
+
+def fixture_environment(home: Path, web: FixtureWeb, **more: str) -> Path:
+    """The checkout's deploy/digestcrawl.env, as shipped, with the fixture web's sources and week
+    (and ``more``) set after it: the values an operator edits."""
+    env_file = home / "deploy" / "digestcrawl.env"
+    overrides = {"MODEL": "qwen", "SINCE": FIXTURE_WINDOW["since"], "UNTIL": FIXTURE_WINDOW["until"],
+                 "DIGESTCRAWL_SOURCES_FILE": str(web.write_sources(home / "data" / "sources.yaml")),
+                 "DIGESTCRAWL_NETGUARD_ALLOW": "127.0.0.1", **more}
+    shipped = (ROOT / "deploy" / "digestcrawl.env").read_text("utf-8")
+    env_file.write_text(shipped + "".join(f"{name}={value}\n" for name, value in overrides.items()), "utf-8")
+    return env_file
+
+
 def project_settings(**settings: Any) -> dict[str, Any]:
     """digestcrawl.settings with ``settings`` over them, for ``get_crawler`` and ``Settings``, which
     start from Scrapy's defaults alone (components repeat no default)."""

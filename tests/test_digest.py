@@ -582,7 +582,7 @@ def test_scrapy_digest_exits_non_zero_on_a_failed_digest(sqlite_url: str, tmp_pa
                             cwd=ROOT, capture_output=True, text=True, timeout=300,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 1, result.stderr[-3000:]
-    assert "2026-01-18: no relevant items" in result.stdout  # the other day is still tried
+    assert "no relevant items, no post written: qwen 2026-01-18" in result.stdout  # the other day is still tried
     assert "2026-01-19: FAILED, previous post unchanged: IsADirectoryError" in result.stdout
     assert "1 of 2 digests failed" in result.stderr
     assert not (site / "_posts" / POST_NAME).exists()

@@ -224,7 +224,7 @@ def test_daily_command_crawls_every_category_then_writes_one_digest(fixture_web:
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.startswith("qwen 2026-01-19: ")
+    assert result.stdout.startswith("Summary:\n  qwen 2026-01-19: ")
     log = (tmp_path / "log").read_text("utf-8")
     assert log.count("'finish_reason': 'finished'") == 4  # news, social, finance, releases
     assert sorted(p.name for p in (tmp_path / "site" / "_posts").iterdir()) == ["2026-01-19-qwen-daily.md"]

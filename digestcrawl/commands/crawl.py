@@ -2,7 +2,9 @@
 when every source failed, when the digest failed, when the run was refused as already running,
 and 128 + the signal when SIGINT or SIGTERM stopped it (digestcrawl.ops.stops). A crawl that cannot
 start (a bad ``-a`` argument, a database that cannot be used) is one ERROR line and exit code 1
-(digestcrawl.ops.startfailure). Everything else is Scrapy's own command."""
+(digestcrawl.ops.startfailure). The exit code and its outcome go into the crawl's run report, and
+a crawl that never started gets a report of its own (digestcrawl.ops.runreports), so that
+``scrapy jobs`` shows every job's outcome. Everything else is Scrapy's own command."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from scrapy.exceptions import UsageError
 from scrapy.spiders import Spider
 
 from digestcrawl.ops.exitcodes import ERROR, announce, exit_code
-from digestcrawl.ops.startfailure import StartFailures, database_opens
+from digestcrawl.ops.runreports import record_exit, record_start_failure
+from digestcrawl.ops.startfailure import DATABASE_FAILED, StartFailures, database_opens
 from digestcrawl.ops.stops import ShutdownSignals
 
 
@@ -31,15 +34,19 @@ class Command(ScrapyCrawl):
             raise UsageError("running 'scrapy crawl' needs exactly one spider")
         process = self.crawler_process
         assert process is not None and self.settings is not None
+        job = opts.spargs.get("_job") or self.settings.get("DIGESTCRAWL_JOB")
         if not database_opens(self.settings):
+            record_start_failure(self.settings.get("REPORT_DIR"), args[0], job, DATABASE_FAILED)
             self.exitcode = ERROR
             return
-        stops = ShutdownSignals()
+        stops, failures = ShutdownSignals(), StartFailures()
         stops.watch(process)
-        StartFailures().watch(process.crawl(self._create_crawler(args[0]), **opts.spargs))
+        failures.watch(process.crawl(self._create_crawler(args[0]), **opts.spargs))
         process.start()
         if process.bootstrap_failed:
+            record_start_failure(self.settings.get("REPORT_DIR"), args[0], job, failures.reason())
             self.exitcode = ERROR
             return
         if self.crawler is not None and self.crawler.stats is not None:
             self.exitcode = announce(exit_code([self.crawler.stats.get_stats()], signum=stops.signum))
+            record_exit(self.crawler.stats.get_value("digestcrawl/report_file"), self.exitcode)

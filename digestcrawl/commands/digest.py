@@ -5,13 +5,15 @@
     scrapy digest --model qwen --date 2026-01-19 --site ~/blog --build
 
 ``--site DIR`` writes into DIR instead of DIGEST_SITE_DIR (creating the Jekyll skeleton when DIR
-has no config, see ``digestcrawl.digest.publish.site``); ``--build`` then runs ``jekyll build`` on it
-and logs each of its warnings (a failed build exits 1; no Jekyll installed: a warning only), then
-indexes the built site for its search page with Pagefind (a failed index exits 1; no
-pagefind-bin-extended installed: a warning only).
+has no config, see ``digestcrawl.digest.publish.site``); ``--build`` (DIGEST_SITE_BUILD) then runs
+``jekyll build`` on it and logs each of its warnings (a failed build exits 1; no Jekyll installed:
+a warning only), then indexes the built site for its search page with Pagefind (a failed index
+exits 1; no pagefind-bin-extended installed: a warning only). ``scrapy daily`` takes the same two options.
 
-A progress bar on a terminal; plain log lines otherwise. Every requested digest is tried even
-when one fails (its previous post stands, and the failure is logged with its traceback).
+Quiet like ``scrapy daily`` (digestcrawl.ops.console): a progress bar on a terminal, warnings and
+errors, then the summary (digestcrawl.commands.summary): a line per post or failure, one line for
+all the model-days with nothing to say. Every requested digest is tried even when one fails (its
+previous post stands, and the failure is logged with its traceback).
 Exit status 0 when every requested digest was written or had nothing to say; 1 when any failed
 or none could be started (the database unreachable, a bad setting); 2 on bad arguments.
 """
@@ -19,16 +21,19 @@ or none could be started (the database unreachable, a bad setting); 2 on bad arg
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
-import sys
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import BaseSettings
+from scrapy.utils.log import configure_logging
 
+from digestcrawl.commands.summary import summary
 from digestcrawl.config import load_models
+from digestcrawl.ops.console import is_quiet, progress, quiet_routine_loggers
 
 logger = logging.getLogger(__name__)
 
@@ -60,17 +65,18 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--model", required=True, help="a model key, a comma list, or all")
         parser.add_argument("--date", required=True, dest="days", help="YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD")
-        parser.add_argument("--site", metavar="DIR", help="write into this Jekyll site instead of DIGEST_SITE_DIR")
-        parser.add_argument("--build", action="store_true", help="run jekyll build on the site afterwards")
+        add_site_options(parser)
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
-        if opts.site:
-            self.settings.set("DIGEST_SITE_DIR", opts.site, priority="cmdline")
+        set_site_options(self.settings, opts)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
+        configure_logging(self.settings)  # no crawler process configures it for this command
+        if is_quiet(self.settings):
+            quiet_routine_loggers()
         known = list(load_models(self.settings.get("DIGESTCRAWL_MODELS_FILE")))
         models = known if opts.model == "all" else [m.strip() for m in opts.model.split(",") if m.strip()]
         unknown = [m for m in models if m not in known]
@@ -80,58 +86,57 @@ class Command(ScrapyCommand):
         # Imported here so that every other scrapy command starts without the digest stack.
         from digestcrawl.digest import build_digests
 
-        progress = _progress(len(jobs))
-        outcomes = build_digests(self.settings, jobs, prepare_site=True,
-                                 each=lambda outcome: progress(outcome.describe()))
+        with progress("digests", "digest", total=len(jobs)) as bar:
+            outcomes = build_digests(self.settings, jobs, prepare_site=True, each=lambda _: bar.update())
         if failed := sum(outcome.failed is not None for outcome in outcomes):
             logger.error("%d of %d digests failed; their previous posts are unchanged", failed, len(jobs))
             self.exitcode = 1
-        if opts.build and not _build(Path(self.settings.get("DIGEST_SITE_DIR"))):
-            self.exitcode = 1
+        site = None
+        if self.settings.getbool("DIGEST_SITE_BUILD"):
+            built, site = build_site(self.settings)
+            self.exitcode = self.exitcode or int(not built)
+        print(summary(outcomes, self.exitcode, site=site), flush=True)
 
 
-def _build(site_dir: Path) -> bool:
-    """``jekyll build`` on the site, then its search index; False when either failed."""
+def add_site_options(parser: argparse.ArgumentParser) -> None:
+    """``--site DIR`` and ``--build``, of ``scrapy digest`` and ``scrapy daily``."""
+    parser.add_argument("--site", metavar="DIR", help="write into this Jekyll site instead of DIGEST_SITE_DIR")
+    parser.add_argument("--build", action="store_true",
+                        help="build the site (jekyll build) after the digests (DIGEST_SITE_BUILD)")
+
+
+def set_site_options(settings: BaseSettings, opts: argparse.Namespace) -> None:
+    if opts.site:
+        settings.set("DIGEST_SITE_DIR", opts.site, priority="cmdline")
+    if opts.build:
+        settings.set("DIGEST_SITE_BUILD", True, priority="cmdline")
+
+
+def build_site(settings: BaseSettings) -> tuple[bool, str]:
+    """Build DIGEST_SITE_DIR; whether it went well (no Jekyll installed: a warning, not a
+    failure), and the summary's line about it."""
     from digestcrawl.digest.publish import jekyll_build, search_index
 
-    build = jekyll_build(site_dir)
+    site_dir = Path(settings.get("DIGEST_SITE_DIR"))
+    site_dir.mkdir(parents=True, exist_ok=True)
+    # One build at a time: the closing digests of a day's Scrapyd jobs may finish together.
+    with (site_dir / ".build.lock").open("w") as lock, progress(f"building {site_dir}", "site", total=1) as bar:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        build = jekyll_build(site_dir)
+        bar.update()
     if build is None:
         logger.warning("--build: Jekyll is not installed (apt-get install jekyll ruby-jekyll-feed "
                        "ruby-jekyll-seo-tag); the site was not built")
-        return True
+        return True, f"Site not built: Jekyll is not installed ({site_dir})"
     if not build.ok:
-        return False
-    # Printed like the progress lines: this command configures no log handler.
-    print(f"Site built: {build.destination} ({len(build.warnings)} Jekyll warnings); open "
-          f"{build.destination / 'index.html'}, or preview: jekyll serve --source {site_dir}", flush=True)
+        return False, f"Site build FAILED: jekyll exited {build.returncode} (see the log), {site_dir}"
+    built = (f"Site built: {build.destination} ({len(build.warnings)} Jekyll warnings); open "
+             f"{build.destination / 'index.html'}, or preview: jekyll serve --source {site_dir}")
     index = search_index(build.destination)
     if index is None:
         logger.warning("--build: pagefind-bin-extended is not installed (pip install -r requirements.txt); "
                        "the site has no search index")
-        return True
-    if index.ok:
-        print(f"Search index: {build.destination / 'pagefind'}", flush=True)
-    return index.ok
-
-
-def _progress(total: int) -> Callable[[str], None]:
-    """A tqdm bar on a terminal; one plain line per digest otherwise (cron, Scrapyd logs)."""
-    if sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=total, unit="digest", file=sys.stderr)
-
-        def advance(message: str) -> None:
-            bar.set_postfix_str(message[-60:])
-            bar.update()
-            if bar.n == total:
-                bar.close()
-
-        return advance
-    done = [0]
-
-    def log(message: str) -> None:
-        done[0] += 1
-        print(f"[{done[0]}/{total}] {message}", flush=True)
-
-    return log
+        return True, f"{built}; no search index (Pagefind not installed)"
+    if not index.ok:
+        return False, f"{built}; search index FAILED (see the log)"
+    return True, f"{built}; search index {build.destination / 'pagefind'}"

@@ -15,7 +15,7 @@ same day even when a crawl runs past midnight.
 
 Settings read: DIGESTCRAWL_MODELS_FILE, DIGESTCRAWL_SOURCES_FILE, DIGEST_TIMEZONE,
 DIGESTCRAWL_DISTRIBUTED, DIGESTCRAWL_CRAWL_ID; the add-on sets DOWNLOAD_SLOTS,
-DOWNLOAD_HANDLERS and PLAYWRIGHT_ABORT_REQUEST.
+DOWNLOAD_HANDLERS, PLAYWRIGHT_ABORT_REQUEST, and DIGESTCRAWL_JOB from Scrapyd's ``_job`` argument.
 """
 
 from __future__ import annotations
@@ -125,6 +125,9 @@ class ContextAddon:
         context = self.context()  # a bad -a argument fails the crawl here, before anything opens
         if context is None:
             return
+        # Scrapyd names its job only in the spider's arguments: the run lock and report need it.
+        if job := getattr(self.crawler.spider, "_job", None):
+            settings.set("DIGESTCRAWL_JOB", job, priority="spider")
         # A source's delay is its host's rate limit (arXiv: 1 request / 3 s): one request at a
         # time, no jitter below it, and AutoThrottle may not lower it (its requests say so).
         slots = dict(settings.getdict("DOWNLOAD_SLOTS"))

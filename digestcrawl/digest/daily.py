@@ -151,7 +151,7 @@ class DigestBuilder:
         model = self.models[model_key]
         articles = self.repository.articles(model_key, day)
         if not articles:
-            logger.warning("No relevant items for %s on %s: no digest written", model_key, day)
+            logger.info("No relevant items for %s on %s: no digest written", model_key, day)
             return DigestOutcome(model_key, day, None)
         earlier = self._earlier_articles(model_key, day)
         stories, spent = self._stories(model_key, day, articles, earlier)

@@ -18,7 +18,11 @@ worker's ``redis_lost``, a CloseSpider limit) writes no post unless DIGEST_ON_PA
 half a day's articles would replace a whole post. The digest runs in a daemon thread
 (``digestcrawl.ops.threads``), so a second signal stops the process without waiting for it.
 
-Settings: DIGEST_ON_CLOSE, DIGEST_ON_PARTIAL, DIGESTCRAWL_DISTRIBUTED, those of
+With DIGEST_SITE_BUILD the site is built after the digests (``scrapy digest --build``'s build,
+one at a time per site): each Scrapyd job of a day publishes what it wrote. Stats:
+``digestcrawl/site/built``, ``…/build_failed``.
+
+Settings: DIGEST_ON_CLOSE, DIGEST_ON_PARTIAL, DIGEST_SITE_BUILD, DIGESTCRAWL_DISTRIBUTED, those of
 ``digestcrawl.crawl.distributed.workers`` and of ``digestcrawl.digest.daily``.
 """
 
@@ -33,6 +37,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from digestcrawl.commands.digest import build_site
 from digestcrawl.crawl import CrawlContext
 from digestcrawl.crawl.distributed.workers import WorkerRegistry
 from digestcrawl.ops.threads import in_daemon_thread
@@ -99,6 +104,10 @@ class DigestOnClose:
                 stats.inc_value("digestcrawl/digest/llm/malformed_body", outcome.malformed)
             if outcome.ungrounded:
                 stats.inc_value("digestcrawl/digest/llm/ungrounded_dropped", outcome.ungrounded)
+        if self.crawler.settings.getbool("DIGEST_SITE_BUILD"):
+            built, site = await in_daemon_thread(build_site, self.crawler.settings)
+            logger.log(logging.INFO if built else logging.ERROR, "%s", site)
+            stats.inc_value("digestcrawl/site/built" if built else "digestcrawl/site/build_failed")
 
     def _build_all(self, models: list[str], day: date) -> list[DigestOutcome]:
         # The digest stack (matplotlib, openai) is loaded only when a digest is written.

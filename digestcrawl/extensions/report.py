@@ -4,8 +4,12 @@ a ``digestcrawl/monitor/failed/<name>`` counter and an entry in the report. A ru
 new is an INFO line, ``digestcrawl/monitor/nothing_new`` and ``"nothing_new": true``. A run
 refused as already running crawled nothing: its monitors are not run.
 
-Settings: REPORT_DIR (directory for ``<spider>-<UTC time>.json``; None: no file, and no history
-for the monitors), MONITOR_BLOCKED_SHARE, MONITOR_EXTRACTION_SHARE, MONITOR_HISTORY_RUNS.
+The report names the Scrapyd job (``job``); the command completes it with ``exit_code`` and
+``outcome`` when it exits (``digestcrawl.ops.runreports``, read by ``scrapy jobs``).
+
+Settings: REPORT_DIR (directory for ``<spider>-<UTC time>[-<job>].json``; None: no file, and no
+history for the monitors), DIGESTCRAWL_JOB, MONITOR_BLOCKED_SHARE, MONITOR_EXTRACTION_SHARE,
+MONITOR_HISTORY_RUNS.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from scrapy.crawler import Crawler
 
 from digestcrawl.extensions.digest_on_close import DigestOnClose
 from digestcrawl.ops.monitors import Thresholds, evaluate, nothing_new
+from digestcrawl.ops.runreports import report_path, write_report
 from digestcrawl.ops.stats import PREFIX, per_source
 
 logger = logging.getLogger(__name__)
@@ -44,6 +49,7 @@ class SourceReport:
         self.crawler = crawler
         settings = crawler.settings
         self.directory = settings.get("REPORT_DIR")
+        self.job = settings.get("DIGESTCRAWL_JOB")
         self.history_runs = settings.getint("MONITOR_HISTORY_RUNS")
         self.thresholds = Thresholds(settings.getfloat("MONITOR_BLOCKED_SHARE"),
                                      settings.getfloat("MONITOR_EXTRACTION_SHARE"))
@@ -85,6 +91,7 @@ class SourceReport:
         finished = datetime.now(UTC)
         report = {
             "spider": spider.name,
+            "job": self.job,
             "reason": reason,
             "started": self.started.isoformat(),
             "finished": finished.isoformat(),
@@ -94,9 +101,8 @@ class SourceReport:
             "monitors": {"passed": not failures, "nothing_new": unchanged, "failed": [
                 {"monitor": f.monitor, "source": f.source, "detail": f.detail} for f in failures]},
         }
-        path = Path(self.directory) / f"{spider.name}-{finished:%Y%m%dT%H%M%S%fZ}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+        path = report_path(self.directory, spider.name, finished, self.job)
+        write_report(path, report)
         self.crawler.stats.set_value("digestcrawl/report_file", str(path))
 
     def _history(self, spider: str) -> list[dict[str, dict[str, int]]]:

@@ -23,6 +23,7 @@ from digestcrawl.crawl import ArgumentError
 from digestcrawl.store import Database, StoreUnavailable
 
 logger = logging.getLogger(__name__)
+DATABASE_FAILED = "the database cannot be opened or written (STORE_URL)"
 
 
 class StartFailures:
@@ -33,6 +34,10 @@ class StartFailures:
         """``started``: what ``crawler_process.crawl`` returned (a task under asyncio)."""
         if isinstance(started, asyncio.Task):
             started.add_done_callback(self._done)
+
+    def reason(self) -> str:
+        """Why the crawls failed to start, for the run report."""
+        return "; ".join(sorted(self.logged)) or "the crawl failed to start (see the log)"
 
     def _done(self, task: asyncio.Task[None]) -> None:
         if task.cancelled() or (error := task.exception()) is None:
