@@ -24,7 +24,16 @@ from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from digestcrawl.text.chars import HAN, KANA, squash_spaces
-from digestcrawl.text.dates import Dated, best_date, dates_in_text, parse_datetime, url_date, written_in
+from digestcrawl.text.dates import (
+    Dated,
+    best_date,
+    dates_in_text,
+    in_stated_offset,
+    parse_datetime,
+    stated_offset,
+    url_date,
+    written_in,
+)
 from digestcrawl.text.relevance import fold
 
 ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
@@ -173,7 +182,10 @@ def extract_page(html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
     tree = _parse(html)
     if tree is None:
         return None
-    page, article_body, declared_language = _metadata(tree, url, zone)
+    # Dates written without an offset are on the page's own clock when it states one.
+    stated = _stated_offset(tree)
+    zone = stated or zone
+    page, article_body, declared_language = _metadata(tree, url, zone, stated)
     # Extraction mutates what it is given: what a reader sees is read first.
     seen = PageText.read(tree)
     text = _body_text(html, tree, url, page.title, seen)
@@ -195,7 +207,8 @@ def extract_head(html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
     tree = _parse(head)
     if tree is None:
         return None
-    page, _, declared_language = _metadata(tree, url, zone)
+    stated = _stated_offset(tree)
+    page, _, declared_language = _metadata(tree, url, stated or zone, stated)
     if not page.title:  # a <title> longer than the head, which the parser drops unclosed
         opened = TITLE_OPENED.search(head)
         page.title = _clean(unescape(opened.group(1))) if opened else ""
@@ -229,19 +242,21 @@ def oversize(body: bytes, limits: PageLimits) -> str | None:
     return None
 
 
-def _metadata(tree: HtmlElement, url: str, zone: tzinfo) -> tuple[ExtractedPage, Any, str | None]:
+def _metadata(tree: HtmlElement, url: str, zone: tzinfo, stated: tzinfo | None
+              ) -> tuple[ExtractedPage, Any, str | None]:
     """What a page declares (JSON-LD, meta tags, its <title>) and its URL's date, as a page
-    without text; also its JSON-LD articleBody and declared language."""
+    without text; also its JSON-LD articleBody and declared language. Naive dates are read in
+    ``zone``; UTC instants are put on the page's ``stated`` clock."""
     ld = _json_ld_article(tree)
     meta = _meta(tree)
     canonical = meta.get("canonical") or meta.get("og:url")
     # A canonical URL longer than any we store is not one.
     canonical = canonical if canonical and len(canonical) <= MAX_URL_CHARS else None
     published = best_date([_declared([("jsonld", ld.get("datePublished"))]
-                                     + [("meta", meta.get(k)) for k in PUBLISHED_META], zone),
+                                     + [("meta", meta.get(k)) for k in PUBLISHED_META], zone, stated),
                            url_date([url, canonical], zone)], zone)
     modified = _declared([("jsonld", ld.get("dateModified"))] + [("meta", meta.get(k)) for k in MODIFIED_META],
-                         zone)
+                         zone, stated)
     page = ExtractedPage(
         title=_clean(ld.get("headline") or meta.get("og:title") or _title_tag(tree)),
         text="",
@@ -339,13 +354,13 @@ def guess_language(text: str, declared: str | None = None) -> str | None:
     return None
 
 
-def _declared(candidates: list[tuple[str, Any]], zone: tzinfo) -> Dated | None:
+def _declared(candidates: list[tuple[str, Any]], zone: tzinfo, stated: tzinfo | None) -> Dated | None:
     """The first (origin, value) whose value parses as a plausible date: JSON-LD before meta
     tags, so the meta tags are not parsed (dateparser costs milliseconds) when JSON-LD has one."""
     for origin, value in candidates:
         parsed = parse_datetime(value, zone)
         if parsed is not None:
-            return Dated(parsed, origin)
+            return Dated(in_stated_offset(parsed, stated), origin)
     return None
 
 
@@ -357,18 +372,29 @@ def _guessed_date(html: str, page: PageText, title: str, article: str, zone: tzi
 
     htmldate's answer on the first of a month must be written as a full date in the page: it
     answers 2006-01-01 for a page that only says 2006. Its extensive search (any date in the
-    text) is not used: it answers a related story's or a comment's date as readily.
+    text, ``htmldate_text``) is the last resort: it answers a related story's or a comment's
+    date as readily, but on dates-dev it is right more often than no date is.
     """
     moment = page.date_near(title, article, zone)
     if moment is not None:
         return Dated(moment, "text")
     # Bytes (htmldate reads them as UTF-8 first): a str that looks like a URL it would download.
-    found = htmldate.find_date(html.encode("utf-8", "replace"), original_date=True, extensive_search=False,
-                               outputformat="%Y-%m-%dT%H:%M:%S")
-    guessed = parse_datetime(found, zone) if found else None
-    if guessed is not None and (guessed.day != 1 or written_in(html, guessed.date())):
-        return Dated(guessed, "htmldate")
+    body = html.encode("utf-8", "replace")
+    for extensive, origin in ((False, "htmldate"), (True, "htmldate_text")):
+        found = htmldate.find_date(body, original_date=True, extensive_search=extensive,
+                                   outputformat="%Y-%m-%dT%H:%M:%S")
+        guessed = parse_datetime(found, zone) if found else None
+        if guessed is not None and (guessed.day != 1 or written_in(html, guessed.date())):
+            return Dated(guessed, origin)
     return None
+
+
+def _stated_offset(tree: HtmlElement) -> tzinfo | None:
+    """The offset of the times a page declares (meta tags, <time>, JSON-LD), when not UTC."""
+    return stated_offset([element.get("content") or "" for element in tree.iter("meta")]
+                         + [element.get("datetime") or "" for element in tree.iter("time")]
+                         + [script.text or "" for script in tree.iter("script")
+                            if (script.get("type") or "").lower() == "application/ld+json"])
 
 
 def _meta(tree: HtmlElement) -> dict[str, str]:

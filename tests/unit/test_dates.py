@@ -3,13 +3,22 @@ UTC instant, feeds before guesses, order-independent merging, dates written in p
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from itertools import permutations
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from digestcrawl.text.dates import Dated, best_date, dates_in_text, parse_datetime, url_date, written_in
+from digestcrawl.text.dates import (
+    Dated,
+    best_date,
+    dates_in_text,
+    in_stated_offset,
+    parse_datetime,
+    stated_offset,
+    url_date,
+    written_in,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -153,3 +162,29 @@ def test_relative_dates_count_back_in_the_sources_zone(value: str, zone: ZoneInf
     assert parsed is not None
     # A bare day ("昨天") keeps dateparser's clock time; only the day is the page's.
     assert parsed.isoformat().startswith(expected) and parsed.utcoffset() == now.astimezone(zone).utcoffset()
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    # Issue 24: a zone the text states is kept, not dropped for the source's (Taipei here).
+    ("March 5, 2020 10:00 PM EST", "2020-03-05T22:00:00-05:00"),
+    ("5. März 2020, 23:30 Uhr MEZ", "2020-03-05T23:30:00+01:00"),
+    # Without one, the source's zone.
+    ("March 5, 2020 10:00 PM", "2020-03-05T22:00:00+08:00"),
+])
+def test_a_stated_zone_is_kept(value: str, expected: str) -> None:
+    parsed = parse_datetime(value, TAIPEI, now=NOW)
+    assert parsed is not None and parsed.isoformat() == expected
+
+
+def test_stated_offset_is_the_commonest_non_zero_one() -> None:
+    values = ['{"datePublished": "2023-11-09T06:35:29+00:00"}', "2023-11-08T23:05:04-08:00",
+              "2023-11-08T23:55:46-08:00", "2023-11-08T23:00+0100", "not a date: 12:00"]
+    assert stated_offset(values) == timezone(timedelta(hours=-8))
+    assert stated_offset(["2023-11-09T06:35:29Z", "2023-11-09T06:35:29+00:00", ""]) is None
+
+
+def test_a_utc_instant_is_put_on_the_publishers_clock() -> None:
+    pacific = timezone(timedelta(hours=-8))
+    assert in_stated_offset(at("2023-11-09T06:35:29+00:00"), pacific).isoformat() == "2023-11-08T22:35:29-08:00"
+    assert in_stated_offset(at("2023-11-09T06:35:29+01:00"), pacific).isoformat() == "2023-11-09T06:35:29+01:00"
+    assert in_stated_offset(at("2023-11-09T06:35:29+00:00"), None).isoformat() == "2023-11-09T06:35:29+00:00"

@@ -148,6 +148,35 @@ def test_a_page_declaring_a_relative_date_counts_back_from_now() -> None:
     assert before - timedelta(days=1, seconds=1) <= page.published <= after - timedelta(days=1)
     assert page.published.utcoffset() == timedelta(hours=8)
 
+ENGLISH = "The council approved the new budget for the city's schools after a long debate. " * 6
+
+
+def test_a_pages_utc_instant_and_naive_dates_are_on_its_own_clock() -> None:
+    """Issue 24: a UTC instant is the publisher's day only on the publisher's clock, which the
+    page states in its other times; a date without an offset is read on it, not in the source's."""
+    html = ('<html><head><title>Budget</title><meta property="article:published_time"'
+            ' content="2023-11-09T06:35:29+00:00"></head><body><article><h1>Budget</h1>'
+            f'<time datetime="2023-11-08T23:05:04-08:00">Nov 8</time><p>{ENGLISH}</p></article></body></html>')
+    page = extract_page(html, "https://c.example/news/1", TAIPEI)
+    assert page is not None and page.published is not None
+    assert (page.published.isoformat(), page.published_from) == ("2023-11-08T22:35:29-08:00", "meta")
+    naive = html.replace("2023-11-09T06:35:29+00:00", "2023-11-08 22:35:29")
+    page = extract_page(naive, "https://c.example/news/1", TAIPEI)
+    assert page is not None and page.published is not None
+    assert page.published.isoformat() == "2023-11-08T22:35:29-08:00"
+
+
+def test_a_date_only_htmldates_extensive_search_finds_is_taken_with_its_origin() -> None:
+    """Issue 24: the last resort when no other reading finds a date: htmldate's search of the
+    whole text (its fast mode finds two dates here and answers none)."""
+    html = ("<html><head><title>Budget</title></head><body><div>Pressemitteilung vom 20.01.2022</div>"
+            f"<article><h1>Budget</h1><p>{ENGLISH}</p><p>Antwort vom 12. Januar 2022: {ENGLISH}</p>"
+            "</article></body></html>")
+    page = extract_page(html, "https://c.example/news/1", TAIPEI)
+    assert page is not None and page.published is not None
+    assert (page.published.date().isoformat(), page.published_from) == ("2022-01-20", "htmldate_text")
+
+
 def test_json_api_field_mapping() -> None:
     body = b"""{"hits": [{"objectID": "42", "title": "Ask HN: Qwen?", "url": null, "story_text": "<p>Is it good?</p>",
                "created_at": "2026-01-19T03:12:00Z", "author": "pg"},
