@@ -55,6 +55,8 @@ LAYOUT_BLOCK_SHARE = 0.5
 INNER_BLOCK_SHARE = 0.2
 INSIDE_SHARE = 0.95
 TABLE_SPACING = re.compile(r"[\s|]+")
+# trafilatura writes a table row as "| cell | cell |" and a pipe inside a cell as "\|".
+CELL_BORDER = re.compile(r"\s*(?<!\\)\|\s*")
 # A text under this share of the page's paragraph-long runs missed the article's container.
 SPARSE_SHARE = 0.15
 # extract_head reads this many characters of a page: the <head> of any real page, inline styles
@@ -188,7 +190,7 @@ def extract_page(html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
     page, article_body, declared_language = _metadata(tree, url, zone, stated)
     # Extraction mutates what it is given: what a reader sees is read first.
     seen = PageText.read(tree)
-    text = _body_text(html, tree, url, page.title, seen)
+    text = _cells_as_text(_body_text(html, tree, url, page.title, seen))
     # The publisher's own articleBody wins only when extraction clearly missed the article.
     if isinstance(article_body, str) and len(article_body.strip()) > 2 * len(text):
         text = article_body.strip()
@@ -313,6 +315,22 @@ def _body_text(html: str, tree: HtmlElement, url: str, title: str, seen: PageTex
         full = _without_headline(_trafilatura_text(_parse(html), url, precision=None, fast=False), title).strip()
         return full or text
     return text
+
+
+def _cells_as_text(text: str) -> str:
+    """Table rows as a reader copies them: cells apart by a tab, without the pipes trafilatura
+    draws around them (no reader sees those; they are noise to dedup, grouping and summaries),
+    and without the rows of empty cells that layout tables leave."""
+    if "| " not in text:
+        return text
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("| ") or line == "|":
+            line = "\t".join(cell for cell in CELL_BORDER.split(line) if cell).replace("\\|", "|")
+            if not line:
+                continue
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _inside(block: str, text: str) -> bool:

@@ -215,3 +215,14 @@ def test_json_api_item_a_function_cannot_take_reads_as_missing() -> None:
     fields = FieldMap(items="hits", url="url || join('', ['https://news.ycombinator.com/item?id=', objectID])")
     [entry] = parse_json_api(body, fields, TAIPEI)
     assert entry.url == "https://news.ycombinator.com/item?id=42"
+
+
+def test_table_rows_read_as_a_reader_copies_them() -> None:
+    """Issue 24: cells apart by a tab, no pipes, no rows of empty cells (zh dev F1, half B
+    0.948 -> 0.956): the pipes trafilatura draws are characters no reader sees."""
+    rows = "".join(f"<tr><td>第{n}項</td><td>通義千問 a|b 的第{n}個版本</td><td></td></tr>" for n in range(1, 9))
+    html = (f"<html><head><title>表</title></head><body><article><h1>表</h1><p>{ENGLISH}</p>"
+            f"<table>{rows}<tr><td></td><td></td></tr></table></article></body></html>")
+    page = extract_page(html, "https://c.example/news/1", TAIPEI)
+    assert page is not None and "第3項\t通義千問 a|b 的第3個版本" in page.text.splitlines()
+    assert "|\n" not in page.text and "\\|" not in page.text and "\n\n" not in page.text
