@@ -12,7 +12,7 @@ from digestcrawl.crawl.kinds.json_api import FieldMap, parse_json_api
 from digestcrawl.crawl.kinds.listing import Selectors, parse_listing
 from digestcrawl.text.dates import parse_datetime
 from digestcrawl.text.encoding import decode_html
-from digestcrawl.text.extraction import extract_page
+from digestcrawl.text.extraction import _without_linked_cells, extract_page
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -226,3 +226,23 @@ def test_table_rows_read_as_a_reader_copies_them() -> None:
     page = extract_page(html, "https://c.example/news/1", TAIPEI)
     assert page is not None and "第3項\t通義千問 a|b 的第3個版本" in page.text.splitlines()
     assert "|\n" not in page.text and "\\|" not in page.text and "\n\n" not in page.text
+
+
+@pytest.mark.parametrize(("cell", "linked", "kept"), [
+    # A layout table's related list (links) gives way to readability's reading of the page ...
+    ("相關新聞第{n}則", True, False),
+    # ... a data table's cells (no links) stay.
+    ("數據第{n}則", False, True),
+])
+def test_table_rows_of_links_give_way_to_readabilitys_reading(cell: str, linked: bool, kept: bool) -> None:
+    """Issue 24 (zh dev, half B 0.956 -> 0.981): trafilatura keeps a layout table's related
+    lists and ads with the article's row."""
+    para = "通義千問發布新版本模型，開發者社群反應熱烈，多家企業表示將在下月導入新模型。" * 4
+    cells = [cell.format(n=n) for n in range(1, 5)]
+    row = "".join(f'<td><a href="/n{n}.html">{text}</a></td>' if linked else f"<td>{text}</td>"
+                  for n, text in enumerate(cells))
+    html = (f"<html><head><title>千問</title></head><body><div class='article'><p>{para}</p><p>{para}</p>"
+            f"<p>{para}</p></div><table><tr>{row}</tr></table></body></html>")
+    text = f"{para}\n{para}\n{para}\n| " + " | ".join(cells) + " |"
+    read = _without_linked_cells(html, text, "千問")
+    assert para in read and (cells[0] in read) is kept
