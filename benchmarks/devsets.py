@@ -5,17 +5,22 @@ digestcrawl beside the library on the same pages, on each half of a fixed split 
   crawl path (``decode_html`` → ``extract_page``, the URL given, naive dates in UTC as
   ``scrapy extract`` reads them) against htmldate 1.11 ``find_date(bytes, url=URL,
   original_date=True, extensive_search=True)``; and how often each of our date origins is right.
+* ``zh``: ``zh-web-extraction-dev`` (23 pages): bag-of-characters F1 and the exact day, as
+  ``benchmarks.quality`` scores them, by half, beside trafilatura (its own decoding and ours),
+  readability-lxml (the peers venv, when installed: ``python -m benchmarks.quality --install``)
+  and htmldate (``find_date(original_date=True)``).
 * ``snippets``: ``multilingual-extraction-dev`` (330 pages, trafilatura's evaluation): snippet
   precision, recall and F1 over the pooled counts (a "with" snippet found is a true positive,
   one missing a false negative, a "without" snippet found a false positive; whitespace
   normalised), digestcrawl's text against ``trafilatura.extract(bytes, url=URL)``.
 
 The split: a page is in half A when the first byte of the SHA-1 of its file name
-(``pages/NNN.html.gz``) is even, else in half B. It never changes, so a rule fitted to one half
-can be checked on the other.
+(``pages/NNN.html.gz``; ``ID.html`` in the Chinese set) is even, else in half B. It never
+changes, so a rule fitted to one half can be checked on the other.
 
     .venv/bin/python -m benchmarks.devsets dates [--data DIR] [--json FILE] [--misses]
     .venv/bin/python -m benchmarks.devsets snippets [--data DIR] [--json FILE]
+    .venv/bin/python -m benchmarks.devsets zh [--data DIR] [--json FILE]
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from benchmarks.quality import DATA
 
 DATES = "dates-dev"
 SNIPPETS = "multilingual-extraction-dev"
+ZH = "zh-web-extraction-dev"
 SPACES = re.compile(r"\s+")
 
 
@@ -166,14 +172,63 @@ def snippets(data_dir: Path) -> dict[str, Any]:
                             + r["digestcrawl"][2] - r["trafilatura"][2], reverse=True)[:30]}
 
 
+# --- Chinese pages ------------------------------------------------------------------------------
+
+def zh(data_dir: Path) -> dict[str, Any]:
+    from benchmarks.quality import (
+        ZH_ZONE,
+        char_f1,
+        crawl_path,
+        htmldate_day,
+        readability_python,
+        run_in_process,
+        run_readability,
+        trafilatura_extract,
+        trafilatura_on_our_decoding,
+        truth_day,
+    )
+
+    keys = sorted(path.stem for path in (data_dir / "original").glob("*.html"))
+    files = {key: data_dir / "original" / f"{key}.html" for key in keys}
+    pages = {key: (files[key].read_bytes(), f"http://zh-dev.invalid/{key}.html") for key in keys}
+    truth = {key: (data_dir / "cleaned" / f"{key}.txt").read_text(encoding="utf-8") for key in keys}
+    days = {key: truth_day((data_dir / "date" / f"{key}.txt").read_text(encoding="utf-8")) for key in keys}
+    texts: dict[str, dict[str, str]] = {}
+    found: dict[str, dict[str, date | None]] = {}
+    cost: dict[str, float] = {}
+    for name, extractor in (("digestcrawl", crawl_path(ZH_ZONE)), ("trafilatura", trafilatura_extract),
+                            ("trafilatura on our decoding", trafilatura_on_our_decoding),
+                            ("htmldate", htmldate_day)):
+        texts[name], found[name], seconds = run_in_process(pages, extractor)
+        cost[name] = round(seconds * 1000, 2)
+    readability = readability_python(install=False)
+    if readability:
+        texts["readability-lxml"], seconds = run_readability(readability, files)
+        cost["readability-lxml"] = round(seconds * 1000, 2)
+
+    def scores(subset: list[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {"pages": len(subset)}
+        for name, got in texts.items():
+            if name != "htmldate":
+                out[name] = char_f1({key: truth[key] for key in subset}, got)["f1"]
+        for name in ("digestcrawl", "htmldate"):
+            dated = [key for key in subset if days[key]]
+            out[f"{name} days"] = f"{sum(found[name][key] == days[key] for key in dated)}/{len(dated)}"
+        return out
+    return {"cpu_ms_per_page": cost,
+            "halves": {name: scores([key for key in keys if name == "all" or half(f"{key}.html") == name])
+                       for name in ("A", "B", "all")}}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.devsets", description=__doc__.split("\n")[0])
-    parser.add_argument("set", choices=("dates", "snippets"))
+    parser.add_argument("set", choices=("dates", "snippets", "zh"))
     parser.add_argument("--data", type=Path, default=DATA, help=f"the shared data directory (default {DATA})")
     parser.add_argument("--json", type=Path, help="also write the figures (and each miss) here")
     parser.add_argument("--misses", action="store_true", help="print the pages digestcrawl gets wrong")
     args = parser.parse_args(argv)
-    results = dates(args.data / DATES) if args.set == "dates" else snippets(args.data / SNIPPETS)
+    results = {"dates": lambda: dates(args.data / DATES), "snippets": lambda: snippets(args.data / SNIPPETS),
+               "zh": lambda: zh(args.data / ZH)}[args.set]()
     for name, scores in results["halves"].items():
         print(f"half {name}: {json.dumps(scores, ensure_ascii=False)}")
     print(f"cpu ms/page: {json.dumps(results['cpu_ms_per_page'])}")
