@@ -179,7 +179,8 @@ class Dated:
         return ORIGINS.index(self.origin)
 
 
-def best_date(candidates: Iterable[Dated | None], zone: tzinfo, now: datetime | None = None) -> Dated | None:
+def best_date(candidates: Iterable[Dated | None], zone: tzinfo, now: datetime | None = None,
+              stated: tzinfo | None = None) -> Dated | None:
     """The publication date to keep among ``candidates``: the best origin (``ORIGINS``), and
     among dates of one origin (an article listed by several feeds, sitemaps and APIs) one with
     a clock time before a bare day, then the earliest, so the answer never depends on the order
@@ -188,16 +189,18 @@ def best_date(candidates: Iterable[Dated | None], zone: tzinfo, now: datetime | 
     A URL's day beats an instant written in UTC that falls on the neighbouring day: the
     publisher's local day is the URL's, and UTC moved the instant across midnight. The instant
     is kept, in the source's zone when that puts it on the URL's day, else in the nearest
-    whole-hour offset that does.
+    whole-hour offset that does. Otherwise a UTC instant is shown in the offset the page
+    ``stated`` (``in_stated_offset``).
     """
     found = [c for c in candidates if c is not None and plausible(c.moment, now)]
     if not found:
         return None
     best = min(found, key=_preference)
+    moment = in_stated_offset(best.moment, stated)
     url = next((c for c in found if c.origin == "url"), None)
-    if url is not None and best.origin in INSTANT_ORIGINS:
-        return Dated(_on_day(best.moment, url.moment.date(), zone), best.origin)
-    return best
+    if url is not None and best.origin in INSTANT_ORIGINS and moment.date() != url.moment.date():
+        moment = _on_day(best.moment, url.moment.date(), zone)
+    return Dated(moment, best.origin)
 
 
 def _preference(candidate: Dated) -> tuple[int, bool, datetime]:

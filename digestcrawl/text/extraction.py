@@ -265,10 +265,10 @@ def _metadata(tree: HtmlElement, url: str, zone: tzinfo, stated: tzinfo | None
     # A canonical URL longer than any we store is not one.
     canonical = canonical if canonical and len(canonical) <= MAX_URL_CHARS else None
     published = best_date([_declared([("jsonld", ld.get("datePublished"))]
-                                     + [("meta", meta.get(k)) for k in PUBLISHED_META], zone, stated),
-                           url_date([url, canonical], zone)], zone)
+                                     + [("meta", meta.get(k)) for k in PUBLISHED_META], zone),
+                           url_date([url, canonical], zone)], zone, stated=stated)
     modified = _declared([("jsonld", ld.get("dateModified"))] + [("meta", meta.get(k)) for k in MODIFIED_META],
-                         zone, stated)
+                         zone)
     page = ExtractedPage(
         title=_clean(ld.get("headline") or meta.get("og:title") or _title_tag(tree)),
         text="",
@@ -279,7 +279,7 @@ def _metadata(tree: HtmlElement, url: str, zone: tzinfo, stated: tzinfo | None
     )
     page.dated(published)
     if modified is not None:
-        page.modified, page.modified_from = modified.moment, modified.origin
+        page.modified, page.modified_from = in_stated_offset(modified.moment, stated), modified.origin
     return page, ld.get("articleBody"), meta.get("lang")
 
 
@@ -398,13 +398,13 @@ def guess_language(text: str, declared: str | None = None) -> str | None:
     return None
 
 
-def _declared(candidates: list[tuple[str, Any]], zone: tzinfo, stated: tzinfo | None) -> Dated | None:
+def _declared(candidates: list[tuple[str, Any]], zone: tzinfo) -> Dated | None:
     """The first (origin, value) whose value parses as a plausible date: JSON-LD before meta
     tags, so the meta tags are not parsed (dateparser costs milliseconds) when JSON-LD has one."""
     for origin, value in candidates:
         parsed = parse_datetime(value, zone)
         if parsed is not None:
-            return Dated(in_stated_offset(parsed, stated), origin)
+            return Dated(parsed, origin)
     return None
 
 

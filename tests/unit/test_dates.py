@@ -188,3 +188,14 @@ def test_a_utc_instant_is_put_on_the_publishers_clock() -> None:
     assert in_stated_offset(at("2023-11-09T06:35:29+00:00"), pacific).isoformat() == "2023-11-08T22:35:29-08:00"
     assert in_stated_offset(at("2023-11-09T06:35:29+01:00"), pacific).isoformat() == "2023-11-09T06:35:29+01:00"
     assert in_stated_offset(at("2023-11-09T06:35:29+00:00"), None).isoformat() == "2023-11-09T06:35:29+00:00"
+
+
+def test_a_urls_day_still_beats_the_stated_offset() -> None:
+    """Issue 24: 06:07 UTC on the 20th is 01:07 on the 20th on the page's clock (-05:00), but the
+    URL names the 19th: the instant goes on the URL's day, as without a stated offset."""
+    eastern = timezone(timedelta(hours=-5))
+    instant = Dated(at("2019-11-20T06:07:01+00:00"), "jsonld")
+    alone = best_date([instant], UTC, NOW, stated=eastern)
+    assert alone is not None and alone.moment.isoformat() == "2019-11-20T01:07:01-05:00"
+    dated_url = best_date([instant, Dated(datetime(2019, 11, 19, tzinfo=UTC), "url")], UTC, NOW, stated=eastern)
+    assert dated_url is not None and dated_url.moment.date() == date(2019, 11, 19)
