@@ -20,8 +20,8 @@ stored or written.
 Output, in input order: a readable block per page, or with ``--json`` one JSON object per line
 with ``input``, ``url``, ``title``, ``text``, ``published`` (ISO 8601 in the page's own offset
 when known, so that its first ten characters are the day the publisher wrote), ``published_from``
-(``jsonld``, ``meta``, ``url``, ``htmldate``, ``text``), ``encoding``, ``lang``, and
-``headline_only`` when a size cap kept the page from being read in full. An input that cannot
+(``jsonld``, ``meta``, ``url``, ``htmldate``, ``text``, ``htmldate_text``), ``encoding``,
+``lang``, and ``headline_only`` when a size cap kept the page from being read in full. An input that cannot
 be read (a missing file, a refused or failed download, a binary answer, a JSON document, a bad
 stdin line) has an ``error`` field instead; the others are still printed. Exit status 1 when any
 input failed.
