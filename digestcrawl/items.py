@@ -35,7 +35,7 @@ class Article:
     # any redirect); ``url`` is the page's canonical one. The incremental check looks it up.
     requested_url: str | None = None
     # Dates are timezone-aware; *_from says where each came from: jsonld, meta, feed, url, htmldate,
-    # text (digestcrawl.text.dates.ORIGINS).
+    # text, htmldate_text (digestcrawl.text.dates.ORIGINS).
     published: datetime | None = None
     published_from: str | None = None
     modified: datetime | None = None

@@ -20,14 +20,17 @@ stored or written.
 Output, in input order: a readable block per page, or with ``--json`` one JSON object per line
 with ``input``, ``url``, ``title``, ``text``, ``published`` (ISO 8601 in the page's own offset
 when known, so that its first ten characters are the day the publisher wrote), ``published_from``
-(``jsonld``, ``meta``, ``url``, ``htmldate``, ``text``), ``encoding``, ``lang``, and
-``headline_only`` when a size cap kept the page from being read in full. An input that cannot
+(``jsonld``, ``meta``, ``url``, ``htmldate``, ``text``, ``htmldate_text``), ``encoding``,
+``lang``, and ``headline_only`` when a size cap kept the page from being read in full. An input that cannot
 be read (a missing file, a refused or failed download, a binary answer, a JSON document, a bad
 stdin line) has an ``error`` field instead; the others are still printed. Exit status 1 when any
 input failed.
 
-Settings read: DIGEST_TIMEZONE (the zone of dates written without one; ``--zone``),
-EXTRACTION_MAX_BYTES, EXTRACTION_MAX_TAGS, EXTRACTION_MAX_LINKS, and the crawl's download
+A date written without an offset is read on the page's own clock when the page states one (the
+offset of its declared ISO 8601 times), else in ``--zone`` (the zone of the source the page is
+from, as a crawl reads it), else in UTC.
+
+Settings read: EXTRACTION_MAX_BYTES, EXTRACTION_MAX_TAGS, EXTRACTION_MAX_LINKS, and the crawl's download
 settings for URLs.
 """
 
@@ -202,7 +205,7 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--url", help="the URL the FILE(s) were saved from (dates, links)")
         parser.add_argument("--json", action="store_true", help="one JSON object per page, in input order")
-        parser.add_argument("--zone", help="time zone of dates written without one (default DIGEST_TIMEZONE)")
+        parser.add_argument("--zone", help="the source's time zone, for dates written without one (default UTC)")
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
@@ -217,7 +220,9 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         try:
-            zone = ZoneInfo(opts.zone or self.settings.get("DIGEST_TIMEZONE"))
+            # No source, so no source's zone: dates without an offset (on a page that states
+            # none) are UTC unless --zone names the source's.
+            zone = ZoneInfo(opts.zone or "UTC")
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise UsageError(f"unknown time zone: {exc}") from None
         pages = read_inputs(args, opts.url, sys.stdin if "-" in args else iter(()))

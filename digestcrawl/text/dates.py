@@ -9,6 +9,7 @@ publication day either: nothing here turns "2006" into 2006-01-01.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
@@ -16,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import dateparser
+from dateparser.timezone_parser import pop_tz_offset_from_string
 
 URL_DATE = re.compile(r"(?<!\d)(20\d\d)[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?!\d)")
 # 2026年1月19日 10:30, 2026/01/19 09:15: common on zh/ja pages, handled without dateparser's cost.
@@ -23,6 +25,11 @@ CJK_DATE = re.compile(
     r"(20\d\d)\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})(?:\s*日)?"
     r"(?:[T\s]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
 )
+# An ISO 8601 time with its offset, as pages write them in meta tags, JSON-LD and <time>.
+ISO_OFFSET = re.compile(r"(?<!\d)(?:19|20)\d\d-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?([+-])(\d\d):?(\d\d)(?!\d)")
+# Thu, 05 Mar 2020 22:00:00 -0500: the email parser also reads "March 5, 2020 10:00 PM" as
+# 10:00 (it knows no AM/PM) and drops a zone it does not know; it gets only RFC 822's form.
+RFC_822 = re.compile(r"(?:[A-Za-z]{3},?\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d\d(?::\d\d)?(?:\s+\S+)?\s*$")
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 # Clock skew and time zones: a page may honestly be dated up to a day ahead of our clock.
 AHEAD = timedelta(days=1)
@@ -70,10 +77,11 @@ def _parse_text(text: str, zone: tzinfo, now: datetime | None) -> datetime | Non
         return datetime.fromisoformat(iso)
     except ValueError:
         pass
-    try:
-        return parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        pass
+    if RFC_822.match(text):
+        try:
+            return parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            pass
     match = CJK_DATE.search(text)
     if match:
         year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
@@ -85,9 +93,35 @@ def _parse_text(text: str, zone: tzinfo, now: datetime | None) -> datetime | Non
         return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     # dateparser counts relative dates back from a naive base, by default the machine's clock
     # (UTC on a server): the base is now as read in ``zone``, where the naive answer is placed.
+    # A zone the text states ("10:00 PM EST", "23:30 Uhr MEZ") is kept: dateparser would drop
+    # it and leave its wall time to be labelled with ``zone``.
     base = (now or datetime.now(UTC)).astimezone(zone).replace(tzinfo=None)
-    return dateparser.parse(text, settings={"RETURN_AS_TIMEZONE_AWARE": False, "STRICT_PARSING": True,
-                                            "RELATIVE_BASE": base})
+    bare, stated = pop_tz_offset_from_string(text)
+    parsed = dateparser.parse(bare if stated else text,
+                              settings={"RETURN_AS_TIMEZONE_AWARE": False, "STRICT_PARSING": True,
+                                        "RELATIVE_BASE": base})
+    if parsed is not None and stated is not None:
+        offset = stated.utcoffset(parsed)
+        return parsed.replace(tzinfo=timezone(offset)) if offset is not None else parsed
+    return parsed
+
+
+def stated_offset(values: Iterable[str]) -> tzinfo | None:
+    """The UTC offset a page writes its times in (the commonest non-zero offset of the ISO 8601
+    times in ``values``: its meta tags, JSON-LD, <time> elements), or None: the publisher's
+    clock, for its dates written without an offset and for its UTC instants, whose day is the
+    publisher's only in its own offset."""
+    offsets = Counter(match.groups() for value in values if ":" in value for match in ISO_OFFSET.finditer(value))
+    for (sign, hours, minutes), _ in offsets.most_common():
+        offset = timedelta(hours=int(hours), minutes=int(minutes))
+        if offset and offset <= timedelta(hours=14):
+            return timezone(-offset if sign == "-" else offset)
+    return None
+
+
+def in_stated_offset(moment: datetime, stated: tzinfo | None) -> datetime:
+    """A UTC instant as the publisher's clock read it, when the page states that clock."""
+    return moment.astimezone(stated) if stated is not None and moment.utcoffset() == timedelta(0) else moment
 
 
 def date_from_url(url: str) -> date | None:
@@ -106,7 +140,8 @@ def date_from_url(url: str) -> date | None:
 # Best first. Declared dates (JSON-LD, meta tags) are what the publisher states on purpose; a
 # feed, sitemap or API entry is the publisher's too, and an instant; a URL names the local day;
 # htmldate's and our own reading of the text are guesses.
-ORIGINS: tuple[str, ...] = ("jsonld", "meta", "feed", "url", "htmldate", "text")
+# htmldate_text is htmldate's extensive search (any date in the text), the last resort.
+ORIGINS: tuple[str, ...] = ("jsonld", "meta", "feed", "url", "htmldate", "text", "htmldate_text")
 INSTANT_ORIGINS = frozenset({"jsonld", "meta", "feed"})
 # 2005-04-27 14:32, 2005年03月31日03:18, 2005/3/11, 2022.02.13: year first, day required.
 TEXT_YMD = re.compile(
@@ -144,7 +179,8 @@ class Dated:
         return ORIGINS.index(self.origin)
 
 
-def best_date(candidates: Iterable[Dated | None], zone: tzinfo, now: datetime | None = None) -> Dated | None:
+def best_date(candidates: Iterable[Dated | None], zone: tzinfo, now: datetime | None = None,
+              stated: tzinfo | None = None) -> Dated | None:
     """The publication date to keep among ``candidates``: the best origin (``ORIGINS``), and
     among dates of one origin (an article listed by several feeds, sitemaps and APIs) one with
     a clock time before a bare day, then the earliest, so the answer never depends on the order
@@ -153,16 +189,18 @@ def best_date(candidates: Iterable[Dated | None], zone: tzinfo, now: datetime | 
     A URL's day beats an instant written in UTC that falls on the neighbouring day: the
     publisher's local day is the URL's, and UTC moved the instant across midnight. The instant
     is kept, in the source's zone when that puts it on the URL's day, else in the nearest
-    whole-hour offset that does.
+    whole-hour offset that does. Otherwise a UTC instant is shown in the offset the page
+    ``stated`` (``in_stated_offset``).
     """
     found = [c for c in candidates if c is not None and plausible(c.moment, now)]
     if not found:
         return None
     best = min(found, key=_preference)
+    moment = in_stated_offset(best.moment, stated)
     url = next((c for c in found if c.origin == "url"), None)
-    if url is not None and best.origin in INSTANT_ORIGINS:
-        return Dated(_on_day(best.moment, url.moment.date(), zone), best.origin)
-    return best
+    if url is not None and best.origin in INSTANT_ORIGINS and moment.date() != url.moment.date():
+        moment = _on_day(best.moment, url.moment.date(), zone)
+    return Dated(moment, best.origin)
 
 
 def _preference(candidate: Dated) -> tuple[int, bool, datetime]:

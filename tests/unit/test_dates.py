@@ -3,13 +3,22 @@ UTC instant, feeds before guesses, order-independent merging, dates written in p
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from itertools import permutations
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from digestcrawl.text.dates import Dated, best_date, dates_in_text, parse_datetime, url_date, written_in
+from digestcrawl.text.dates import (
+    Dated,
+    best_date,
+    dates_in_text,
+    in_stated_offset,
+    parse_datetime,
+    stated_offset,
+    url_date,
+    written_in,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -153,3 +162,40 @@ def test_relative_dates_count_back_in_the_sources_zone(value: str, zone: ZoneInf
     assert parsed is not None
     # A bare day ("昨天") keeps dateparser's clock time; only the day is the page's.
     assert parsed.isoformat().startswith(expected) and parsed.utcoffset() == now.astimezone(zone).utcoffset()
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    # Issue 24: a zone the text states is kept, not dropped for the source's (Taipei here).
+    ("March 5, 2020 10:00 PM EST", "2020-03-05T22:00:00-05:00"),
+    ("5. März 2020, 23:30 Uhr MEZ", "2020-03-05T23:30:00+01:00"),
+    # Without one, the source's zone.
+    ("March 5, 2020 10:00 PM", "2020-03-05T22:00:00+08:00"),
+])
+def test_a_stated_zone_is_kept(value: str, expected: str) -> None:
+    parsed = parse_datetime(value, TAIPEI, now=NOW)
+    assert parsed is not None and parsed.isoformat() == expected
+
+
+def test_stated_offset_is_the_commonest_non_zero_one() -> None:
+    values = ['{"datePublished": "2023-11-09T06:35:29+00:00"}', "2023-11-08T23:05:04-08:00",
+              "2023-11-08T23:55:46-08:00", "2023-11-08T23:00+0100", "not a date: 12:00"]
+    assert stated_offset(values) == timezone(timedelta(hours=-8))
+    assert stated_offset(["2023-11-09T06:35:29Z", "2023-11-09T06:35:29+00:00", ""]) is None
+
+
+def test_a_utc_instant_is_put_on_the_publishers_clock() -> None:
+    pacific = timezone(timedelta(hours=-8))
+    assert in_stated_offset(at("2023-11-09T06:35:29+00:00"), pacific).isoformat() == "2023-11-08T22:35:29-08:00"
+    assert in_stated_offset(at("2023-11-09T06:35:29+01:00"), pacific).isoformat() == "2023-11-09T06:35:29+01:00"
+    assert in_stated_offset(at("2023-11-09T06:35:29+00:00"), None).isoformat() == "2023-11-09T06:35:29+00:00"
+
+
+def test_a_urls_day_still_beats_the_stated_offset() -> None:
+    """Issue 24: 06:07 UTC on the 20th is 01:07 on the 20th on the page's clock (-05:00), but the
+    URL names the 19th: the instant goes on the URL's day, as without a stated offset."""
+    eastern = timezone(timedelta(hours=-5))
+    instant = Dated(at("2019-11-20T06:07:01+00:00"), "jsonld")
+    alone = best_date([instant], UTC, NOW, stated=eastern)
+    assert alone is not None and alone.moment.isoformat() == "2019-11-20T01:07:01-05:00"
+    dated_url = best_date([instant, Dated(datetime(2019, 11, 19, tzinfo=UTC), "url")], UTC, NOW, stated=eastern)
+    assert dated_url is not None and dated_url.moment.date() == date(2019, 11, 19)

@@ -12,7 +12,7 @@ from digestcrawl.crawl.kinds.json_api import FieldMap, parse_json_api
 from digestcrawl.crawl.kinds.listing import Selectors, parse_listing
 from digestcrawl.text.dates import parse_datetime
 from digestcrawl.text.encoding import decode_html
-from digestcrawl.text.extraction import extract_page
+from digestcrawl.text.extraction import _without_linked_cells, extract_page
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -148,6 +148,35 @@ def test_a_page_declaring_a_relative_date_counts_back_from_now() -> None:
     assert before - timedelta(days=1, seconds=1) <= page.published <= after - timedelta(days=1)
     assert page.published.utcoffset() == timedelta(hours=8)
 
+ENGLISH = "The council approved the new budget for the city's schools after a long debate. " * 6
+
+
+def test_a_pages_utc_instant_and_naive_dates_are_on_its_own_clock() -> None:
+    """Issue 24: a UTC instant is the publisher's day only on the publisher's clock, which the
+    page states in its other times; a date without an offset is read on it, not in the source's."""
+    html = ('<html><head><title>Budget</title><meta property="article:published_time"'
+            ' content="2023-11-09T06:35:29+00:00"></head><body><article><h1>Budget</h1>'
+            f'<time datetime="2023-11-08T23:05:04-08:00">Nov 8</time><p>{ENGLISH}</p></article></body></html>')
+    page = extract_page(html, "https://c.example/news/1", TAIPEI)
+    assert page is not None and page.published is not None
+    assert (page.published.isoformat(), page.published_from) == ("2023-11-08T22:35:29-08:00", "meta")
+    naive = html.replace("2023-11-09T06:35:29+00:00", "2023-11-08 22:35:29")
+    page = extract_page(naive, "https://c.example/news/1", TAIPEI)
+    assert page is not None and page.published is not None
+    assert page.published.isoformat() == "2023-11-08T22:35:29-08:00"
+
+
+def test_a_date_only_htmldates_extensive_search_finds_is_taken_with_its_origin() -> None:
+    """Issue 24: the last resort when no other reading finds a date: htmldate's search of the
+    whole text (its fast mode finds two dates here and answers none)."""
+    html = ("<html><head><title>Budget</title></head><body><div>Pressemitteilung vom 20.01.2022</div>"
+            f"<article><h1>Budget</h1><p>{ENGLISH}</p><p>Antwort vom 12. Januar 2022: {ENGLISH}</p>"
+            "</article></body></html>")
+    page = extract_page(html, "https://c.example/news/1", TAIPEI)
+    assert page is not None and page.published is not None
+    assert (page.published.date().isoformat(), page.published_from) == ("2022-01-20", "htmldate_text")
+
+
 def test_json_api_field_mapping() -> None:
     body = b"""{"hits": [{"objectID": "42", "title": "Ask HN: Qwen?", "url": null, "story_text": "<p>Is it good?</p>",
                "created_at": "2026-01-19T03:12:00Z", "author": "pg"},
@@ -186,3 +215,23 @@ def test_json_api_item_a_function_cannot_take_reads_as_missing() -> None:
     fields = FieldMap(items="hits", url="url || join('', ['https://news.ycombinator.com/item?id=', objectID])")
     [entry] = parse_json_api(body, fields, TAIPEI)
     assert entry.url == "https://news.ycombinator.com/item?id=42"
+
+
+@pytest.mark.parametrize(("cell", "linked", "kept"), [
+    # A layout table's related list (links) gives way to readability's reading of the page ...
+    ("相關新聞第{n}則", True, False),
+    # ... a data table's cells (no links) stay.
+    ("數據第{n}則", False, True),
+])
+def test_table_rows_of_links_give_way_to_readabilitys_reading(cell: str, linked: bool, kept: bool) -> None:
+    """Issue 24 (zh dev, half B 0.948 -> 0.976): trafilatura keeps a layout table's related
+    lists and ads with the article's row."""
+    para = "通義千問發布新版本模型，開發者社群反應熱烈，多家企業表示將在下月導入新模型。" * 4
+    cells = [cell.format(n=n) for n in range(1, 5)]
+    row = "".join(f'<td><a href="/n{n}.html">{text}</a></td>' if linked else f"<td>{text}</td>"
+                  for n, text in enumerate(cells))
+    html = (f"<html><head><title>千問</title></head><body><div class='article'><p>{para}</p><p>{para}</p>"
+            f"<p>{para}</p></div><table><tr>{row}</tr></table></body></html>")
+    text = f"{para}\n{para}\n{para}\n| " + " | ".join(cells) + " |"
+    read = _without_linked_cells(html, text, "千問")
+    assert para in read and (cells[0] in read) is kept

@@ -9,7 +9,15 @@ import pytest
 
 from digestcrawl.config import load_entities
 from digestcrawl.digest.group import group_stories
-from digestcrawl.digest.group.similarity import anchor_tokens, probability, profile, quantities, token_idf, word_tokens
+from digestcrawl.digest.group.similarity import (
+    anchor_tokens,
+    compound_parts,
+    probability,
+    profile,
+    quantities,
+    token_idf,
+    word_tokens,
+)
 from digestcrawl.digest.group.stories import loose_members, split_off
 from digestcrawl.digest.model import StoryArticle
 from digestcrawl.text.entities import EntityFinder
@@ -123,6 +131,16 @@ def test_words_are_stemmed_in_their_own_language_only() -> None:
     text = "Die Regierung tagt. Beide Regierungen einigen sich."
     assert word_tokens(text, "de")[0]["regier"] == 2
     assert {"regierung", "regierungen"} <= set(word_tokens(text, "en")[0])
+
+
+def test_german_compounds_meet_the_words_they_are_made_of() -> None:
+    """Issue 24 (de-de cross-fit F1 0.824 -> 0.842): Bundesregierung meets Regierung, Klimawandel
+    meets Klima; a word whose head is no word (Entscheidung) stays whole, and English is not split."""
+    assert compound_parts("bundesregierung") == ["regierung", "bundes"]
+    assert compound_parts("entscheidung") == []
+    words = word_tokens("Die Bundesregierung und der Klimawandel.", "de")[0]
+    assert {"regier", "klima", "bundesregier"} <= set(words)
+    assert "regier" not in word_tokens("Die Bundesregierung tagt.", "en")[0]
 
 
 def test_chinese_pairs_have_their_own_intercept_within_one_language_only() -> None:

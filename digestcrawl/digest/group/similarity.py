@@ -4,7 +4,8 @@ Each article becomes two weighted bags of tokens, from its title and the lead of
 
 - **words**: Snowball stems of its words (``Regierung`` and ``Regierungen``, ``announced`` and
   ``announces`` are one word; the stemmer of the article's language, English for the Latin words
-  in Chinese or Japanese text) and CJK character bigrams (so zh-Hans and zh-Hant compare after
+  in Chinese or Japanese text; a German compound also counts as its parts, ``Bundesregierung``
+  as ``Regierung`` and ``Bundes``) and CJK character bigrams (so zh-Hans and zh-Hant compare after
   folding, and Chinese needs no segmenter), weighted by sublinear term frequency times inverse
   document frequency;
 - **anchors**: what survives translation: names written with a capital or with digits
@@ -68,6 +69,12 @@ DAY_MIN_ARTICLES = 20  # fewer articles than this say too little about what is c
 SAME_LANGUAGE = (-5.1, 11.8, 0.0, 0.9)  # (b0, b_words, b_anchors, b_cjk)
 CROSS_LANGUAGE = (-2.88, 1.61, 5.64, 0.0)
 MERGE_PROBABILITY = 0.5
+# German writes compounds as one word (Bundesregierung, Klimawandel): its long words also count
+# as the words they are made of, parts of at least COMPOUND_PART letters that are common words.
+COMPOUNDING = frozenset({"de"})
+COMPOUND_MIN = 8
+COMPOUND_PART = 5
+PART_FREQUENCY = 5e-6
 COUNTRY = "%"  # prefix of a country anchor: its ISO 3166 code (digestcrawl.digest.group.countries)
 # Snowball stemmers by language (ISO 639-1); any other language's Latin words (those inside
 # Chinese or Japanese text: names, English terms) are stemmed as English.
@@ -163,10 +170,28 @@ def word_tokens(text: str, language: str | None = None) -> tuple[Counter[str], d
         grams.update(run[i:i + 2] for i in range(max(1, len(run) - 1)))
     idf = {gram: token_idf(gram) for gram in grams}
     words = [w for w in LATIN_WORD.findall(folded) if len(w) > 1 and not w.isdigit()]
+    if language in COMPOUNDING:
+        words += [part for word in words if len(word) >= COMPOUND_MIN for part in compound_parts(word)]
     for word, root in zip(words, stemmer(language).stemWords(words), strict=True):
         grams[root] += 1
         idf[root] = min(idf.get(root, math.inf), token_idf(word))
     return grams, idf
+
+
+def compound_parts(word: str) -> list[str]:
+    """The head and tail of a German compound (``bundesregierung``: ``bundes``→``bund``,
+    ``regierung``), so that it meets the words it is made of: the longest tail that is a word of
+    the background table, and the head when it is one too (a linking ``s`` or ``es`` aside)."""
+    table = background()
+    for cut in range(COMPOUND_PART, len(word) - COMPOUND_PART + 1):
+        tail = word[cut:]
+        if table.get(tail, 0.0) >= PART_FREQUENCY:
+            head = word[:cut]
+            heads = [h for h in (head, head.removesuffix("s"), head.removesuffix("es"), head.removesuffix("n"))
+                     if len(h) >= COMPOUND_PART and table.get(h, 0.0) >= PART_FREQUENCY]
+            if heads:
+                return [tail, heads[0]]
+    return []
 
 
 def _tf_idf(counts: Counter[str], idf: dict[str, float] | None = None) -> dict[str, float]:
