@@ -45,6 +45,7 @@ class PhraseTable:
     def __init__(self, data: dict[str, list]) -> None:  # type: ignore[type-arg]
         self.converted = tuple(Phrase(**row) for row in data["converted"])
         self.names = tuple(Phrase(**row) for row in data["names"])
+        self.reported = tuple((re.compile(row["wrong"]), row["right"]) for row in data["reported"])
         forms = (form for word in data["keep"] for form in (word, to_simplified(word)))
         self.keep = re.compile("(" + "|".join(dict.fromkeys(forms)) + ")")
         self._converted, self._names = _table(self.converted), _table(self.names)

@@ -1,8 +1,9 @@
 """Page junk out of an article's text before anything is summarized from it.
 
 Extraction keeps what a page's layout put around the article: table markup (``| 首頁 |  | 分享 |``),
-Markdown marks, copyright lines, navigation bars, breadcrumbs, share buttons, bylines, and the
-same sidebar on every page of a site. ``strip_junk`` removes them from one text, line by line
+Markdown marks, copyright and licensing notices, navigation bars, breadcrumbs, share, download and
+scan prompts, contact blocks, bylines and datelines (新浪科技訊 1月19日上午訊息，), and the same
+sidebar on every page of a site. ``strip_junk`` removes them from one text, line by line
 and, in a table row, cell by cell; ``repeated_lines`` finds the lines a host repeats on several
 of the day's pages (a line on at least ``REPEATED_ON`` other pages of the same host is the
 site's, not the article's). ``is_junk`` judges one line or sentence, for the summarizers'
@@ -62,6 +63,31 @@ BREADCRUMB = re.compile(
     r"[^\s>»›→|]+(?:\s*(?:->|>|»|›|→|\||｜)\s*[^\s>»›→|]+)+")
 SEPARATORS = re.compile(r"\s*(?:\\?\||｜|│|»|›|→|->|>|·|•|/|\s[-–—]+\s|-{2,})\s*")
 SENTENCE_MARK = re.compile(r"[。！？；，,]|[.!?](?=\s|$)")
+# A dateline before a lead: 新浪科技訊 1月19日上午訊息，/ 北京时间1月19日消息，/ 中新網北京1月19日電 /
+# （記者王小明／台北報導）/ 【記者…報導】/ 本報訊 / 據新華社報道，— taken off the line, the lead kept.
+DATELINE = re.compile(
+    r"^\s*(?:"
+    r"[（(【\[]\s*(?:記者|记者|編譯|编译|中央社|綜合報導|综合报道)[^）)】\]]{0,40}[）)】\]]\s*"
+    r"|(?:[^\s，,。：:]{1,16}?(?:訊|讯|電|电|報導|报道|消息)\s*|[^\s，,。：:\d]{1,10}?)?"
+    r"(?:(?:北京|台北|臺北|香港|上海|深圳|杭州|東京|东京|紐約|纽约)?時間|(?:北京|台北|臺北)?时间)?\s*"
+    r"(?:\d{4}年)?\d{1,2}月\d{1,2}日\s*(?:[上下]午|早間|早间|晚間|晚间|凌晨|中午|晚上)?\s*"
+    r"(?:訊息|讯息|消息|電|电|訊|讯|報導|报道)(?![稱称指])\s*(?:[（(][^）)]{0,30}[）)])?\s*[，,：:]?\s*"
+    r"|(?:本報|本报|本刊|本網|本网)(?:訊|讯)\s*(?:[（(][^）)]{0,30}[）)])?\s*[，,：:]?\s*"
+    r"|據(?:[^，,。]{1,12})(?:報導|報道)[，,]|据(?:[^，,。]{1,12})报道[，,]"
+    r")+")
+# Copyright and licensing notices, whatever their length: 任何單位或個人…著作權歸屬於…
+LICENSING = re.compile(
+    r"著作權歸|著作权归|版權歸|版权归|版權屬|版权属|任何單位或個人|任何单位或个人|轉載請|转载请|請勿轉載|请勿转载|"
+    r"授權使用|授权使用|未經許可|未经许可|免責聲明|免责声明|侵權|侵权|法律責任|法律责任")
+# Contact blocks and prompts to share, download or scan: short lines, never a sentence of news.
+CONTACT = re.compile(
+    r"(?:電話|电话|傳真|传真|聯絡|联络|聯繫|联系|客服|熱線|热线|郵箱|邮箱|信箱|地址|郵編|邮编|"
+    r"\btel\b|\bfax\b|e-?mail)\s*[:：]|\(?0\d{1,3}\)?[-\s]?\d{3,4}[-\s]?\d{4}\b", re.IGNORECASE)
+PROMPTS = re.compile(
+    r"掃描|扫描|掃碼|扫码|二維碼|二维码|QR ?code|長按|长按|識別|识别|下載(?:APP|App|客戶端|應用)|"
+    r"下载(?:APP|App|客户端|应用)|點擊下載|点击下载|分享到|分享至|一鍵分享|一键分享|關注(?:我們|公眾號)|"
+    r"关注(?:我们|公众号)|加入(?:LINE|Line)|追蹤(?:我們|粉專)|訂閱(?:我們|電子報)|订阅(?:我们|电子报)", re.IGNORECASE)
+PROMPT_SHORT = 80
 BRACKET_BUTTONS = re.compile(r"【[^】]{1,8}】")
 LINK_LABEL = re.compile(r"\S\[[^\]\s]{1,12}\]")
 
@@ -107,6 +133,10 @@ def is_junk(line: str) -> bool:
         return True
     if COPYRIGHT.search(stripped) and len(stripped) <= 3 * SHORT:
         return True
+    if LICENSING.search(stripped) and len(stripped) <= 10 * SHORT:
+        return True
+    if len(stripped) <= PROMPT_SHORT and (CONTACT.search(stripped) or PROMPTS.search(stripped)):
+        return True
     if len(stripped) <= META_SHORT and (META.match(stripped) or META_ANYWHERE.search(stripped)):
         return True
     return is_navigation(stripped)
@@ -125,7 +155,7 @@ def _clean_line(line: str) -> str:
     cells = CELL_SPLIT.split(line) if line.count("|") - line.count("\\|") >= 2 else [line]
     kept, junk = [], 0
     for cell in cells:
-        cell = BREADCRUMB.sub("", squash_spaces(_unmark(cell))).strip()
+        cell = DATELINE.sub("", BREADCRUMB.sub("", squash_spaces(_unmark(cell))).strip()).strip()
         if cell and is_junk(cell):
             junk += 1
         elif cell:

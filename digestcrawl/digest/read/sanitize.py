@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from digestcrawl.digest.model import STORY_TITLE_MAX, StoryArticle, host_of
+from digestcrawl.digest.read.outlets import outlet_and_via
 from digestcrawl.digest.read.pagetext import key, repeated_lines, strip_junk
-from digestcrawl.digest.read.titles import clean_title, site_affixes
+from digestcrawl.digest.read.titles import clean_title, site_affixes, title_site
 from digestcrawl.store import LANGUAGE_MAX
 from digestcrawl.text.chars import squash_spaces
 
@@ -79,15 +80,19 @@ def clean_article(article: StoryArticle, text: str | None = None,
     if text is None:
         text = strip_junk(UNSAFE.sub("", article.text[:TEXT_MAX]))
     snippet = strip_junk(UNSAFE.sub("", article.snippet[:SNIPPET_MAX]))
-    publisher = cut(one_line(article.publisher), OUTLET_MAX)
+    stored_publisher = cut(one_line(article.publisher), OUTLET_MAX)
     site_name = cut(one_line(article.site_name), OUTLET_MAX)
-    headline = clean_title(one_line(article.title[:TEXT_MAX]), (publisher, site_name), affixes)
+    title = one_line(article.title[:TEXT_MAX])
+    headline = clean_title(title, (stored_publisher, site_name), affixes)
+    publisher, via = outlet_and_via(article.url, article.feed_url, site_name, stored_publisher,
+                                    cut(title_site(title, affixes), OUTLET_MAX))
     return replace(
         article,
         title=title_for(headline, text or snippet, article.url, article.source),
         text=text,
         snippet=snippet,
         publisher=publisher,
+        via=via,
         site_name=site_name,
         language=one_line(article.language or "")[:LANGUAGE_MAX] or None,
     )
