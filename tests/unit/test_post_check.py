@@ -47,6 +47,7 @@ def test_a_post_without_faults_has_no_findings() -> None:
     # Wrong attribution.
     ("scmp as reddit", post("千問App接入淘寶。（來源：[Reddit](https://www.scmp.com/tech/article/1)）"), "label"),
     ("qwen blog as hn", post("Qwen3-Max 登頂。（來源：[Hacker News](https://qwenlm.github.io/blog/x)）"), "label"),
+    ("another outlet", post("千問App接入淘寶。（來源：[聯合新聞網](https://www.scmp.com/tech/article/1)）"), "label"),
     ("address", post("千問App接入淘寶。（來源：[127.0.0.1](http://127.0.0.1:8000/a)）"), "label"),
     ("config name", post("千問App接入淘寶。（來源：[cmnews](http://127.0.0.1:8000/a)）"), "label"),
     ("google news redirect", post("千問App接入淘寶。", sources="## 🔗 資料來源\n- [千問]"

@@ -10,8 +10,9 @@ per fault, of these classes:
   (「…」（英文報導）) and the sources list's titles are not prose.
 - ``repeated``: a sentence (or a story's title) said again, or nearly so, anywhere in the post.
 - ``label``: a link labelled with something other than its page's publisher: an address
-  (127.0.0.1), a config source name, an aggregator or known outlet (``templates/outlets.yaml``)
-  other than the link's host's, or an aggregator's redirect URL (Google News') given as a source.
+  (127.0.0.1), a config source name, an aggregator other than the link's host's, a known outlet
+  (``templates/outlets.yaml``) on a link to another known outlet's host, or an aggregator's
+  redirect URL (Google News') given as a source.
 - ``conversion``: in a zh-TW post, a wrong form of the phrase table (``templates/phrases.yaml``:
   髮表, 持續最佳化, 普京, …) or “ ” quotes around Chinese text in its prose.
 - ``simplified``: in a zh-TW post, a title or sentence in Simplified script.
@@ -38,7 +39,7 @@ import yaml
 from digestcrawl.digest.model import host_of
 from digestcrawl.digest.publish.labels import headings
 from digestcrawl.digest.publish.script import is_simplified, phrase_table
-from digestcrawl.digest.read import aggregator_of, outlet_table, readable_host
+from digestcrawl.digest.read import aggregator_of, known_outlet, outlet_table, readable_host
 from digestcrawl.text.chars import HAN_CLASS
 from digestcrawl.text.tokens import bigrams, split_sentences
 
@@ -178,12 +179,11 @@ def _labels(post: _Post, source_names: Collection[str]) -> Iterator[Finding]:
     via = headings().get(post.language, {}).get("via", "{outlet}")
     via_pattern = re.compile("^" + re.escape(via).replace(r"\{outlet\}", "(.*)").replace(r"\{via\}", ".*") + "$")
     table = outlet_table()
-    named_hosts: dict[str, set[str]] = {}
-    for host, name in table.names.items():
-        named_hosts.setdefault(name, set()).add(host)
+    aggregator_hosts: dict[str, set[str]] = {}
     for host, aggregator in table.aggregators.items():
-        named_hosts.setdefault(aggregator.name, set()).add(host)
-    publishers = set(named_hosts)
+        aggregator_hosts.setdefault(aggregator.name, set()).add(host)
+    outlet_names = set(table.names.values())
+    publishers = outlet_names | set(aggregator_hosts)
     for n, line in [*post.body, *post.sources]:
         for match in LINK.finditer(line):
             label, url = ESCAPES.sub("", match[1]), match[2]
@@ -200,8 +200,11 @@ def _labels(post: _Post, source_names: Collection[str]) -> Iterator[Finding]:
                 yield Finding(n, "label", f"[{name}] is an address: {_excerpt(url)}")
             elif name in source_names and name not in publishers:
                 yield Finding(n, "label", f"[{name}] is a config source name: {_excerpt(url)}")
-            elif name in named_hosts and not any(host == h or host.endswith("." + h) for h in named_hosts[name]):
+            elif name in aggregator_hosts and not any(host == h or host.endswith("." + h)
+                                                      for h in aggregator_hosts[name]):
                 yield Finding(n, "label", f"[{name}] on a link to {host}")
+            elif name in outlet_names and (known := known_outlet(url)) and known != name:
+                yield Finding(n, "label", f"[{name}] on a link to {known} ({host})")
 
 
 def _conversion(post: _Post) -> Iterator[Finding]:

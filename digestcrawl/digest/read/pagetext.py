@@ -88,6 +88,8 @@ PROMPTS = re.compile(
     r"下载(?:APP|App|客户端|应用)|點擊下載|点击下载|分享到|分享至|一鍵分享|一键分享|關注(?:我們|公眾號)|"
     r"关注(?:我们|公众号)|加入(?:LINE|Line)|追蹤(?:我們|粉專)|訂閱(?:我們|電子報)|订阅(?:我们|电子报)", re.IGNORECASE)
 PROMPT_SHORT = 80
+# A short line wholly in brackets is a credit or a mark, not the article's: （三校社會學論壇·中國網）, （完）, （-）.
+BRACKETED = re.compile(r"^[（(【\[][^（()）【】\[\]。！？]{0,30}[）)】\]]$")
 BRACKET_BUTTONS = re.compile(r"【[^】]{1,8}】")
 LINK_LABEL = re.compile(r"\S\[[^\]\s]{1,12}\]")
 
@@ -136,6 +138,8 @@ def is_junk(line: str) -> bool:
     if LICENSING.search(stripped) and len(stripped) <= 10 * SHORT:
         return True
     if len(stripped) <= PROMPT_SHORT and (CONTACT.search(stripped) or PROMPTS.search(stripped)):
+        return True
+    if BRACKETED.match(stripped):
         return True
     if len(stripped) <= META_SHORT and (META.match(stripped) or META_ANYWHERE.search(stripped)):
         return True

@@ -8,7 +8,9 @@ the text's lead sentence, else the URL's host, else the source's name; text and 
 capped. Markup, Liquid and YAML syntax stay as text: the renderer escapes what it writes.
 ``clean_day`` does this for a day's articles together, and removes page junk too: the text
 cleaner (``pagetext``: table residue, copyright, navigation, lines a host repeats on its pages)
-and the title cleaner (``titles``: site names learnt per host, generic tags, meaningless titles).
+and the title cleaner (``titles``: site names learnt per host, generic tags, meaningless titles);
+each article's ``publisher`` becomes its page's publisher and ``via`` the aggregator it came
+through (``outlets``).
 No settings are read.
 """
 
