@@ -70,6 +70,8 @@ def test_a_post_without_faults_has_no_findings() -> None:
      "counts"),
     ("split does not add up", post("今日相關報導 8 則（新聞 5、社群 0、財經 0）。", tagline="彙整 8 則 QWEN 相關新聞"),
      "counts"),
+    ("category said twice", post("今日相關報導 15 則（新聞 7、社群 4、財經 4）。財經來源今日有 3 則相關報導（BABA）。",
+                                  tagline="彙整 15 則 QWEN 相關新聞"), "counts"),
     ("sources said", post("相關報導 1 則，來自 10 個來源。"), "counts"),
     ("ai label", post("千問App接入淘寶。", generator="extractive", extra="ai_summary: 千問App接入淘寶。\n"),
      "ai_label"),

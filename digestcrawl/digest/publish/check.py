@@ -28,6 +28,7 @@ per fault, of these classes:
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -57,11 +58,12 @@ LOWERCASE_WORD = re.compile(r"(?<![\w-])[a-z]{3,}(?![\w-])")
 LANGUAGE_MARKED = re.compile(r"「[^」]*」\s*[（(][^）)]{1,6}(?:報導|报道|記事)[）)]")
 INLINE_SOURCES = re.compile(r"[（(](?:來源|来源|Sources?|出典|ソース)[：:][^）)]*[）)]", re.IGNORECASE)
 WESTERN_QUOTES = re.compile(rf"[“‘][^“”‘’]*[{HAN_CLASS}][^“”‘’]*[”’]")
-ESCAPES = re.compile(r"\\(?=[\\`*_{}\[\]()#+\-.!|<>~])")
+ESCAPES = re.compile(r"\\(?=[^\w\s])")
 LIST_MARK = re.compile(r"^\s*(?:[-*+]\s+)+")
 # Counts: a total with its per-category split, the day's article counts, the sources counted.
 SPLIT = re.compile(r"(\d+)\s*(?:則|则|件|articles?)?\s*[（(]((?:[^\d（()）]{1,12}\s*\d+\s*[、,，]?\s*){2,})[）)]")
-SPLIT_PART = re.compile(r"(\d+)")
+SPLIT_PART = re.compile(r"([^\d、,，]+?)\s*(\d+)")
+CATEGORY_SAID = r"{label}\s*(?:來源|来源|sources carried|系の情報源では)\D{{0,6}}(\d+)"
 ARTICLE_COUNT = re.compile(r"(?:彙整|汇整|相關報導|相关报道|関連記事は?|appeared in)\s*(\d+)")
 SOURCE_COUNT = re.compile(r"(\d+)\s*(?:篇|個|个)?\s*(?:新聞來源|新闻来源|來源|来源|件のソース)"
                           r"|(\d+)\s+(?:news\s+)?sources")
@@ -116,7 +118,7 @@ def _plain(line: str, keep_labels: bool = False) -> str:
     """A body line as read: links without their targets (or without themselves), no list marks,
     escapes or emphasis."""
     line = LINK.sub(lambda m: m[1] if keep_labels else "", line)
-    return ESCAPES.sub("", LIST_MARK.sub("", line)).replace("**", "").strip().strip("*").strip()
+    return html.unescape(ESCAPES.sub("", LIST_MARK.sub("", line))).replace("**", "").strip().strip("*").strip()
 
 
 def _fold(text: str) -> str:
@@ -258,12 +260,22 @@ def _dates(post: _Post, dates: Dates, zone: ZoneInfo) -> Iterator[Finding]:
 
 def _counts(post: _Post) -> Iterator[Finding]:
     lines = [(post.front_lines.get("tagline", 1), str(post.front.get("tagline", ""))), *post.body]
+    labels = headings().get(post.language, {}).get("category", {}).values()
+    said = [(label, re.compile(CATEGORY_SAID.format(label=re.escape(label)), re.IGNORECASE)) for label in labels]
     articles: dict[int, int] = {}
+    by_category: dict[str, int] = {}
     for n, line in lines:
         text = _plain(line, keep_labels=True)
         for total, parts in SPLIT.findall(text):
-            if sum(map(int, SPLIT_PART.findall(parts))) != int(total):
-                yield Finding(n, "counts", f"{total} ≠ {' + '.join(SPLIT_PART.findall(parts))}: {_excerpt(text)}")
+            split = {label.strip().casefold(): int(count) for label, count in SPLIT_PART.findall(parts)}
+            if sum(split.values()) != int(total):
+                yield Finding(n, "counts", f"{total} ≠ {' + '.join(map(str, split.values()))}: {_excerpt(text)}")
+            by_category.update(split)
+        for label, pattern in said:
+            for count in map(int, pattern.findall(text)):
+                if by_category.get(label.casefold(), count) != count:
+                    yield Finding(n, "counts", f"{label} {count}, elsewhere {by_category[label.casefold()]}: "
+                                               f"{_excerpt(text)}")
         for found in ARTICLE_COUNT.findall(text):
             articles.setdefault(int(found), n)
         for count in (int(a or b) for a, b in SOURCE_COUNT.findall(text)):
