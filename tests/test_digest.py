@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -546,6 +546,25 @@ def test_hostile_pages_make_a_sane_digest(sqlite_url: str, tmp_path: Path) -> No
     # Data, escaped when rendered; the title cleaner drops the empty segment after the last "---".
     assert titles[3] == "{{ site.title }} {% include x %} --- title: pwned"
     assert titles[5] == "news.example"  # no title, no text: the URL's host
+
+
+def test_an_undated_article_is_no_news_of_the_day(sqlite_url: str) -> None:
+    """issue 22: a page with no date from page, feed entry or URL (a 2004 article, a textbook
+    crawled today) is stored, but in no day's digest; a dated one is."""
+    undated = replace(stored_article(2, "藝術史教科書 第三章 文藝復興"), published=None)
+    store(sqlite_url, [stored_article(1, "千問春節後將開放第三方入駐"), undated])
+    engine = make_engine(sqlite_url)
+    try:
+        repository = DigestRepository(engine, ZoneInfo("Asia/Taipei"))
+        assert [a.url for a in repository.articles("qwen", DAY)] == ["https://news.example/1"]
+        # Not the day it was first seen either (the crawl's day, today).
+        today = datetime.now(ZoneInfo("Asia/Taipei")).date()
+        assert repository.articles("qwen", today) == []
+        with engine.connect() as conn:
+            assert conn.execute(select(ArticleRow.url).where(ArticleRow.published_at.is_(None))).scalars().all() \
+                == ["https://news.example/2"]
+    finally:
+        engine.dispose()
 
 
 # LLM faults: the post is written all the same, by the fallback, and says so
