@@ -69,6 +69,11 @@ def test_junk_lines_are_removed(junk: str) -> None:
      "外資看好阿里巴巴，分享了對雲端成長的看法，並表示首頁改版後流量增加。"),  # prose naming the words
     ("The share price rose 3% after the launch, analysts said.",
      "The share price rose 3% after the launch, analysts said."),
+    # News that names rights, numbers, scans or downloads is news (issue 22's cleaners, their limits).
+    ("法院判決侵權成立，被告須負法律責任。", "法院判決侵權成立，被告須負法律責任。"),
+    ("國務院規定，任何單位或個人不得非法收集個人資訊。", "國務院規定，任何單位或個人不得非法收集個人資訊。"),
+    ("研究人員用電子顯微鏡掃描樣本。", "研究人員用電子顯微鏡掃描樣本。"),
+    ("用戶可下載App使用千問的新功能。", "用戶可下載App使用千問的新功能。"),
 ])
 def test_article_lines_are_kept(raw: str, kept: str) -> None:
     assert strip_junk(raw) == kept
@@ -122,6 +127,7 @@ def test_sentences_are_judged_alone() -> None:
     ("土豆不“土” 土豆無“土” 松花江網", (), "土豆不“土” 土豆無“土”"),
     ("2019年會議議程_中國經濟學年會秘書處_CN_中國經濟學年會", (), "2019年會議議程"),
     ("台積電 法說會 三大重點", (), "台積電 法說會 三大重點"),
+    ("台積電 先進製程 半導體科技", (), "台積電 先進製程 半導體科技"),
 ])
 def test_title_cleaner(title: str, names: tuple[str, ...], headline: str) -> None:
     assert clean_title(title, names) == headline

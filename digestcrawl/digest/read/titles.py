@@ -28,6 +28,8 @@ SITE_WORDS = re.compile(
     r"|\.(?:com|net|org|cn|tw|hk|jp|io|co|gov)(?:\.[a-z]{2})?$", re.IGNORECASE)
 # A site name joined by a space only: "土豆不“土” 土豆無“土” 松花江網".
 SPACED_SITE = re.compile(rf"\s+([{HAN_CLASS}]{{3,10}})$")
+# Only a name that cannot end a headline ends a spaced title as its site (…松花江網, not …半導體科技).
+SPACED_SITE_WORDS = re.compile(r"(?:網|网|日報|日报|晚報|晚报|時報|时报|週刊|周刊|雜誌|杂志|論壇|论坛|電視台|电视台)$")
 COUNTRY_CODE = re.compile(r"[A-Z]{2}")  # "…_CN_…": a site's country tag
 POWERED = re.compile(r"^powered by\b", re.IGNORECASE)
 SITE_MAX = 24  # a longer segment is part of the headline, whatever word it ends with
@@ -110,7 +112,7 @@ def _strip_site(title: str, names: set[str], firsts: set[str], lasts: set[str]) 
             continue
         break
     spaced = SPACED_SITE.search(title)
-    if spaced and SITE_WORDS.search(spaced[1]) and CJK.search(title[:spaced.start()]):
+    if spaced and SPACED_SITE_WORDS.search(spaced[1]) and CJK.search(title[:spaced.start()]):
         stripped.append(spaced[1])
         title = title[:spaced.start()]
     return title.strip(), stripped
