@@ -721,6 +721,14 @@ def test_zh_tw_is_written_with_taiwan_phrases(text: str, written: str) -> None:
     assert to_script(text, "zh-TW") == written
 
 
+def test_a_title_of_shared_characters_is_converted_when_its_page_is_simplified() -> None:
+    from digestcrawl.digest.publish.script import to_script
+
+    # 叶 is written in both scripts: the page's script decides.
+    assert to_script("洞庭一叶", "zh-TW", simplified_source=True) == "洞庭一葉"
+    assert to_script("洞庭一叶", "zh-TW") == "洞庭一叶"
+
+
 # The day's checkpoints, releases and papers under 對開發者, from data; the downloads panel
 
 def first_party_digest(language: Language = "zh-TW", checkpoints: int = 1) -> DigestInput:

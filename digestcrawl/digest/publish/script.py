@@ -80,9 +80,13 @@ def _script_of(character: str) -> int:
     return (character in SIMPLIFIED_ONLY) - (character in TRADITIONAL_ONLY)
 
 
+def _score(text: str) -> int:
+    return sum(_script_of(c) for c in text)
+
+
 def is_simplified(text: str) -> bool:
     """``text`` has more characters that only Simplified script writes than Traditional ones."""
-    return sum(_script_of(c) for c in text) > 0
+    return _score(text) > 0
 
 
 def _to_taiwan(sentence: str) -> str:
@@ -97,16 +101,22 @@ def _to_taiwan(sentence: str) -> str:
     return table.fix_names(table.fix_converted(converted)).translate(QUOTES)
 
 
-def to_script(text: str, language: str) -> str:
+def to_script(text: str, language: str, simplified_source: bool = False) -> str:
     """Chinese text in the output language's script; Japanese segments stay as written, and for
-    zh-TW a sentence already in Traditional script too."""
+    zh-TW a sentence already in Traditional script too. ``simplified_source``: the text is from
+    a page in Simplified script, so a sentence of characters both scripts share (洞庭一叶: 叶 is
+    both) is Simplified too."""
     config = OPENCC_CONFIGS.get(language)
     if config is None or not text:
         return text
     if language != "zh-TW":
         return "".join(part if KANA.search(part) else opencc_converter(config).convert(part)
                        for part in SEGMENTS.split(text))
-    return "".join(sentence if KANA.search(sentence) else _to_taiwan(sentence) if is_simplified(sentence)
+    def simplified(sentence: str) -> bool:
+        score = _score(sentence)
+        return score > 0 or (score == 0 and simplified_source)
+
+    return "".join(sentence if KANA.search(sentence) else _to_taiwan(sentence) if simplified(sentence)
                    else _stray_simplified(sentence) for sentence in SENTENCES.split(text))
 
 
@@ -121,7 +131,10 @@ def source_text(article: StoryArticle, text: str, language: str) -> str:
     """A crawled string as shown: converted unless the article is Japanese (its kanji are
     Japanese), whatever language it was tagged with (a title with a model name in Latin letters
     is tagged English as often as not, and its Simplified words still are converted)."""
-    return text if (article.language or "").startswith("ja") else to_script(text, language)
+    tag = (article.language or "").casefold()
+    if tag.startswith("ja"):
+        return text
+    return to_script(text, language, simplified_source=tag.startswith(("zh-hans", "zh-cn", "zh-sg")))
 
 
 def generated_text(text: str, language: str) -> str:
