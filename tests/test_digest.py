@@ -934,15 +934,22 @@ def test_release_news_and_downloads_jump_with_the_llm(sqlite_url: str, tmp_path:
 
 
 def _fixture_posts(crawled: Crawled) -> dict[str, Path]:
-    """The crawl's offline post, and the LLM post of the scripted server written beside it."""
-    llm_site = crawled.workdir / "llm-site"
-    if not (llm_site / "_posts" / POST_NAME).is_file():
-        with LLMServer() as server:
-            result = crawled.scrapy("digest", "--model", "qwen", "--date", "2026-01-19", "--site", str(llm_site),
-                                    "-s", f"LLM_BASE_URL={server.base_url}", "-s", "LLM_API_KEY=test-key",
-                                    "-s", "LLM_MODEL=local-test")
+    """The fixture day's offline post, and the LLM post of the scripted server, each written into
+    a site of its own (the crawl's site is rewritten by other tests)."""
+    posts = {kind: crawled.workdir / f"{kind}-site" / "_posts" / POST_NAME for kind in ("offline", "llm")}
+    if not posts["offline"].is_file():
+        result = crawled.scrapy("digest", "--model", "qwen", "--date", "2026-01-19",
+                                "--site", str(posts["offline"].parents[1]))
         assert result.returncode == 0, result.stderr[-2000:]
-    return {"offline": crawled.site_dir / "_posts" / POST_NAME, "llm": llm_site / "_posts" / POST_NAME}
+    if not posts["llm"].is_file():
+        with LLMServer() as server:
+            result = crawled.scrapy("digest", "--model", "qwen", "--date", "2026-01-19",
+                                    "--site", str(posts["llm"].parents[1]), "-s", f"LLM_BASE_URL={server.base_url}",
+                                    "-s", "LLM_API_KEY=test-key", "-s", "LLM_MODEL=local-test")
+        assert result.returncode == 0, result.stderr[-2000:]
+    assert "generator: extractive" in posts["offline"].read_text("utf-8")
+    assert "generator: llm:local-test" in posts["llm"].read_text("utf-8")
+    return posts
 
 
 def test_fixture_posts_hold_the_checkers_classes_of_text_names_and_dates(crawled: Crawled) -> None:
