@@ -8,6 +8,9 @@ Drops (stats ``digestcrawl/dropped/<reason>``): ``empty_page`` (no title and no 
 ``boilerplate_page`` (a cookie wall, bot check, login wall or error page in place of the article,
 ``digestcrawl.text.boilerplate``; also counted as ``digestcrawl/boilerplate/<kind>``),
 ``too_old`` / ``too_new`` (published outside the spider's since/until window).
+An article with no date from its page, feed entry or URL is stored but counted ``undated``
+(``digestcrawl/undated``, a column of the run report): it is nobody's news of the day, and the
+daily digest leaves it out (``digestcrawl.digest.read.repository``).
 Items are read and written through ``ItemAdapter``; repository counters pass untouched.
 """
 
@@ -58,7 +61,9 @@ class NormalizePipeline:
             count(self.crawler, source, f"boilerplate/{kind}")
             raise drop(self.crawler, adapter, "boilerplate_page", kind)
         published = adapter["published"]
-        if published is not None and not (context := CrawlContext.of(self.crawler)).in_window(published):
+        if published is None:
+            count(self.crawler, source, "undated")
+        elif not (context := CrawlContext.of(self.crawler)).in_window(published):
             raise drop(self.crawler, adapter, "too_old" if published < context.since else "too_new",
                        f"published {published.isoformat()}")
         return item

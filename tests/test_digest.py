@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -261,6 +261,37 @@ ZH_WEB = next((base / "shared" / "data" / "zh-web-extraction-dev" / "original"
                if (base / "shared" / "data" / "zh-web-extraction-dev" / "original").is_dir()), ROOT / "missing")
 
 
+# --- The post checker on the posts the pipeline writes (issue 22) ------------------------------
+# Items 2, 4, 5 and 6 (Taiwan usage, attribution, clean text, dated sources) are held here: no
+# finding of their classes. The other classes (foreign sentences, repeats, counts, the AI label)
+# are the post composition's (items 1, 3 and 7): until it is merged they are found, and the
+# strict xfail below says so; when it passes, drop the marker.
+
+HELD = {"label", "conversion", "simplified", "undated", "out_of_window"}
+COMPOSITION = ("issue 22 items 1, 3 and 7 (one language, each fact once, one set of numbers, honest labels) "
+               "belong to the post composition: its foreign, repeated, counts and ai_label findings remain")
+
+
+def checked(post: Path, database_url: str, sources_file: str | None = None) -> list[Any]:
+    """The checker's findings on a written post, with the store's dates and the sources' names."""
+    from digestcrawl.config import load_sources
+    from digestcrawl.digest.publish import check_post
+
+    sources, _ = load_sources(sources_file)
+    engine = make_engine(database_url)
+
+    def dates(urls: list[str]) -> dict[str, datetime | None]:
+        with engine.connect() as conn:
+            rows = conn.execute(select(ArticleRow.url, ArticleRow.published_at).where(ArticleRow.url.in_(urls)))
+            return {url: published.replace(tzinfo=UTC) if published else None for url, published in rows}
+
+    try:
+        return check_post(post.read_text("utf-8"), source_names={s.name for s in sources},
+                          entities=load_entities(), dates=dates)
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.skipif(not ZH_WEB.is_dir(), reason="no shared zh-web-extraction-dev data")
 def test_offline_post_of_real_table_layout_pages_is_readable() -> None:
     """The 23 real pages of zh-web-extraction-dev (table layouts, portals, forums), extracted as a
@@ -296,8 +327,10 @@ def test_offline_post_of_real_table_layout_pages_is_readable() -> None:
     assert_readable(render_post(digest, result, RenderOptions(max_stories=len(stories))), digest,
                     result.content.stories)
     post = render_post(digest, result, RenderOptions(max_stories=len(stories)))
-    for junk_title in ("_新浪网", "-搜狐财经", "_商业频道", "_央广网", "_商業頻道", "_新浪網", "央廣網"):
+    for junk_title in ("_新浪网", "-搜狐财经", "_商业频道", "_央广网", "_商業頻道", "_新浪網"):
         assert junk_title not in post
+    # The site name a title carried names its outlet instead (the pages give no og:site_name).
+    assert "[央廣網](https://site2.example/" in post
     assert "資訊" in post or "網路" in post  # mainland vocabulary converted at phrase level
 
 
@@ -344,17 +377,29 @@ class _PagesAsFeed:
         self.server.server_close()
 
 
-@pytest.mark.skipif(not ZH_WEB.is_dir(), reason="no shared zh-web-extraction-dev data")
-def test_crawl_of_real_pages_served_as_a_feed_makes_a_readable_post(tmp_path: Path) -> None:
+@dataclass
+class RealPagesPost:
+    post: Path
+    database_url: str
+    sources_file: str
+    models_file: str
+
+
+@pytest.fixture(scope="module")
+def real_pages_post(tmp_path_factory: pytest.TempPathFactory) -> RealPagesPost:
     """`scrapy crawl` of the real pages through a feed, for a model named by words they use,
-    then the digest it writes on close: readable, whatever the pages' layouts."""
+    and the digest it writes on close."""
+    if not ZH_WEB.is_dir():
+        pytest.skip("no shared zh-web-extraction-dev data")
+    tmp_path = tmp_path_factory.mktemp("real-pages")
     (tmp_path / "models.yaml").write_text(
         "models:\n  zhweb:\n    display: ZHWEB\n    aliases:\n      zh-Hans: [中国, 记者, 政府]\n"
         "      zh-Hant: [中國, 記者, 政府]\n", "utf-8")
     database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     with _PagesAsFeed(ZH_WEB) as feed:
+        # A configured publisher, as sources.yaml gives one: the pages' own names come first.
         (tmp_path / "sources.yaml").write_text(
-            f"sources:\n  - name: zhweb\n    publisher: zhweb\n    kind: feed\n    category: news\n"
+            f"sources:\n  - name: zhweb\n    publisher: 中文網頁集\n    kind: feed\n    category: news\n"
             f"    url: \"{feed}\"\n    locale: zh-TW\n", "utf-8")
         settings = {"STORE_URL": database_url, "DIGESTCRAWL_SOURCES_FILE": str(tmp_path / "sources.yaml"),
                     "DIGESTCRAWL_MODELS_FILE": str(tmp_path / "models.yaml"), "NETGUARD_ALLOW": "127.0.0.1",
@@ -366,8 +411,13 @@ def test_crawl_of_real_pages_served_as_a_feed_makes_a_readable_post(tmp_path: Pa
                                 cwd=ROOT, capture_output=True, text=True, timeout=300,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr[-3000:]
-    post = (tmp_path / "site" / "_posts" / "2026-01-19-zhweb-daily.md").read_text("utf-8")
-    engine = make_engine(database_url)
+    return RealPagesPost(tmp_path / "site" / "_posts" / "2026-01-19-zhweb-daily.md", database_url,
+                         str(tmp_path / "sources.yaml"), str(tmp_path / "models.yaml"))
+
+
+def test_crawl_of_real_pages_served_as_a_feed_makes_a_readable_post(real_pages_post: RealPagesPost) -> None:
+    post = real_pages_post.post.read_text("utf-8")
+    engine = make_engine(real_pages_post.database_url)
     try:
         with engine.connect() as conn:
             content = conn.execute(select(DigestRow.content)).scalar_one()
@@ -379,11 +429,25 @@ def test_crawl_of_real_pages_served_as_a_feed_makes_a_readable_post(tmp_path: Pa
     stories = [Story(s.story_key, [a for a in articles if a.id in s.cited]) for s in summaries]
     from digestcrawl.config import load_models
 
-    digest = DigestInput(model_key="zhweb", model=load_models(str(tmp_path / "models.yaml"))["zhweb"], day=DAY,
+    digest = DigestInput(model_key="zhweb", model=load_models(real_pages_post.models_file)["zhweb"], day=DAY,
                          language="zh-TW", stories=stories,
                          figures=DayFigures(mentions_by_category={}, trend={}, co_mentioned={}, tickers=(),
                                             finance_titles=()))
     assert_readable(post, digest, summaries)
+
+
+def test_real_pages_post_holds_the_checkers_classes_of_text_names_and_dates(real_pages_post: RealPagesPost) -> None:
+    """Pages of 2004–2021 brought by a feed dated on the day: dated by their entries, named by
+    their titles' site names or the configured publisher, never 127.0.0.1."""
+    found = checked(real_pages_post.post, real_pages_post.database_url, real_pages_post.sources_file)
+    assert [f.format("dev-pages") for f in found if f.kind in HELD] == []
+    assert "127.0.0.1](" not in real_pages_post.post.read_text("utf-8").replace("](http://127.0.0.1", "")
+
+
+@pytest.mark.xfail(strict=True, reason=COMPOSITION)
+def test_real_pages_post_has_no_finding_at_all(real_pages_post: RealPagesPost) -> None:
+    found = checked(real_pages_post.post, real_pages_post.database_url, real_pages_post.sources_file)
+    assert [f.format("dev-pages") for f in found] == []
 
 
 # --- Digests that must not be lost: hostile pages, LLM faults, failed writes, races ---------
@@ -488,6 +552,25 @@ def test_hostile_pages_make_a_sane_digest(sqlite_url: str, tmp_path: Path) -> No
     # Data, escaped when rendered; the title cleaner drops the empty segment after the last "---".
     assert titles[3] == "{{ site.title }} {% include x %} --- title: pwned"
     assert titles[5] == "news.example"  # no title, no text: the URL's host
+
+
+def test_an_undated_article_is_no_news_of_the_day(sqlite_url: str) -> None:
+    """issue 22: a page with no date from page, feed entry or URL (a 2004 article, a textbook
+    crawled today) is stored, but in no day's digest; a dated one is."""
+    undated = replace(stored_article(2, "藝術史教科書 第三章 文藝復興"), published=None)
+    store(sqlite_url, [stored_article(1, "千問春節後將開放第三方入駐"), undated])
+    engine = make_engine(sqlite_url)
+    try:
+        repository = DigestRepository(engine, ZoneInfo("Asia/Taipei"))
+        assert [a.url for a in repository.articles("qwen", DAY)] == ["https://news.example/1"]
+        # Not the day it was first seen either (the crawl's day, today).
+        today = datetime.now(ZoneInfo("Asia/Taipei")).date()
+        assert repository.articles("qwen", today) == []
+        with engine.connect() as conn:
+            assert conn.execute(select(ArticleRow.url).where(ArticleRow.published_at.is_(None))).scalars().all() \
+                == ["https://news.example/2"]
+    finally:
+        engine.dispose()
 
 
 # LLM faults: the post is written all the same, by the fallback, and says so
@@ -852,4 +935,38 @@ def test_release_news_and_downloads_jump_with_the_llm(sqlite_url: str, tmp_path:
     assert outcome.ungrounded == 1  # the +90% sentence
     body = assert_release_post(outcome, sqlite_url)
     developers = post_section(body, "💡 延伸思考").split("- 對一般使用者")[0]
-    assert "  - QwenLM/Qwen3 v3.1.0 強化工具呼叫。\n" in developers  # the LLM's own lines after the data's
+    # The LLM's own lines after the data's; a sentence in Traditional script stays as written.
+    assert "  - QwenLM/Qwen3 v3.1.0 強化工具調用。\n" in developers
+
+
+def _fixture_posts(crawled: Crawled) -> dict[str, Path]:
+    """The fixture day's offline post, and the LLM post of the scripted server, each written into
+    a site of its own (the crawl's site is rewritten by other tests)."""
+    posts = {kind: crawled.workdir / f"{kind}-site" / "_posts" / POST_NAME for kind in ("offline", "llm")}
+    if not posts["offline"].is_file():
+        result = crawled.scrapy("digest", "--model", "qwen", "--date", "2026-01-19",
+                                "--site", str(posts["offline"].parents[1]))
+        assert result.returncode == 0, result.stderr[-2000:]
+    if not posts["llm"].is_file():
+        with LLMServer() as server:
+            result = crawled.scrapy("digest", "--model", "qwen", "--date", "2026-01-19",
+                                    "--site", str(posts["llm"].parents[1]), "-s", f"LLM_BASE_URL={server.base_url}",
+                                    "-s", "LLM_API_KEY=test-key", "-s", "LLM_MODEL=local-test")
+        assert result.returncode == 0, result.stderr[-2000:]
+    assert "generator: extractive" in posts["offline"].read_text("utf-8")
+    assert "generator: llm:local-test" in posts["llm"].read_text("utf-8")
+    return posts
+
+
+def test_fixture_posts_hold_the_checkers_classes_of_text_names_and_dates(crawled: Crawled) -> None:
+    sources_file = str(crawled.workdir / "sources.yaml")
+    for kind, post in _fixture_posts(crawled).items():
+        found = checked(post, crawled.database_url, sources_file)
+        assert [f.format(kind) for f in found if f.kind in HELD] == []
+
+
+@pytest.mark.xfail(strict=True, reason=COMPOSITION)
+def test_fixture_posts_have_no_finding_at_all(crawled: Crawled) -> None:
+    sources_file = str(crawled.workdir / "sources.yaml")
+    for kind, post in _fixture_posts(crawled).items():
+        assert [f.format(kind) for f in checked(post, crawled.database_url, sources_file)] == []

@@ -429,8 +429,9 @@ def test_templates_load_from_a_zipped_package(tmp_path: Path) -> None:
     """Scrapyd runs the project from a zipped egg: templates must load as package resources."""
     egg = tmp_path / "project.egg"
     with zipfile.ZipFile(egg, "w") as archive:
-        for name in ("__init__.py", "post.md.j2", "headings.yaml"):
-            archive.write(ROOT / "templates" / name, f"templates/{name}")
+        for path in (ROOT / "templates").iterdir():
+            if path.suffix in (".py", ".j2", ".yaml"):
+                archive.write(path, f"templates/{path.name}")
     script = (
         "import sys, templates\n"
         "assert templates.__file__.startswith(sys.argv[1]), templates.__file__\n"
@@ -696,17 +697,38 @@ def test_staged_files_publish_in_order_and_restore(tmp_path: Path) -> None:
     ("力学性能、社区卫生服务、低级错误。", "力學性能、社區衛生服務、低級錯誤。"),
     ("程序员用应用程序和小程序打开文件夹，面向对象，扩展名。",  # where s2twp is right, it still is
      "程式設計師用應用程式和小程式開啟資料夾，物件導向，副檔名。"),
-    ("千問在開源社区的下載量，接入支付寶。", "千問在開源社群的下載量，接入支付寶。"),
+    # A Traditional sentence stays as its outlet wrote it: a stray Simplified character is
+    # made Traditional, nothing else (no 社區 → 社群, 用戶 → 使用者, 台灣 → 臺灣, 公布 → 公佈).
+    ("千問在開源社区的下載量，接入支付寶。", "千問在開源社區的下載量，接入支付寶。"),
+    ("台灣數據公布，千問App月活躍用戶突破1億。", "台灣數據公布，千問App月活躍用戶突破1億。"),
     ("据中央广播电视总台报道。", "據中央廣播電視總台報道。"),  # not 總檯 (a counter)
     ("这是个明显存在误导成分的虚假宣传。", "這是個明顯存在誤導成分的虛假宣傳。"),
     ("提出的各项目标任务。", "提出的各項目標任務。"),
-    ("千問App月活躍用戶突破1億。", "千問App月活躍使用者突破1億。"),
+    ("千问App月活跃用户突破1亿。", "千問App月活躍使用者突破1億。"),
+    # issue 22's conversions: 发表 not 髮表, 激活 (a model's active parameters) not 啟用, 优化
+    # not 最佳化, Taiwan's names, 「」 quotes; 激活 elsewhere is s2twp's 啟用.
+    ("英国医生发表论文。", "英國醫生發表論文。"),
+    ("总参数80B、激活3B。", "總參數80B、激活3B。"),
+    ("千问开源Qwen3-Coder-Next：80B参数只激活3B", "千問開源Qwen3-Coder-Next：80B參數只激活3B"),
+    ("模型将持续优化。", "模型將持續優化。"),
+    ("普京与马克龙、泽连斯基、朔尔茨会谈。", "普丁與馬克宏、澤倫斯基、蕭茲會談。"),
+    ("耐克发布新品。", "Nike發佈新品。"),
+    ("他说“这是开始”。", "他說「這是開始」。"),
+    ("请激活账号。", "請啟用賬號。"),
     ("アリババ、淘宝網を主力AIアプリに連携", "アリババ、淘宝網を主力AIアプリに連携"),  # Japanese stays
 ])
 def test_zh_tw_is_written_with_taiwan_phrases(text: str, written: str) -> None:
     from digestcrawl.digest.publish.script import to_script
 
     assert to_script(text, "zh-TW") == written
+
+
+def test_a_title_of_shared_characters_is_converted_when_its_page_is_simplified() -> None:
+    from digestcrawl.digest.publish.script import to_script
+
+    # 叶 is written in both scripts: the page's script decides.
+    assert to_script("洞庭一叶", "zh-TW", simplified_source=True) == "洞庭一葉"
+    assert to_script("洞庭一叶", "zh-TW") == "洞庭一叶"
 
 
 # The day's checkpoints, releases and papers under 對開發者, from data; the downloads panel

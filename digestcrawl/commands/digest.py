@@ -4,6 +4,15 @@
     scrapy digest --model all --date 2026-01-13..2026-01-19
     scrapy digest --model qwen --date 2026-01-19 --site ~/blog --build
 
+    scrapy digest --check data/demo/site/_posts/2026-01-19-qwen-daily.md
+
+``--check POST...`` writes nothing: it reads each post and prints one line per finding of the
+post checker (``digestcrawl.digest.publish.check``: foreign sentences, repeated sentences,
+mislabelled links, mis-conversions, Simplified titles, undated or out-of-window sources, counts
+that disagree, an "AI 摘要" on a post no language model wrote), as ``FILE:LINE: CLASS: EXCERPT``.
+The sources' dates are looked up in the store (STORE_URL) when it can be reached. Exit status 1
+when anything was found, 0 when nothing was.
+
 ``--site DIR`` writes into DIR instead of DIGEST_SITE_DIR (creating the Jekyll skeleton when DIR
 has no config, see ``digestcrawl.digest.publish.site``); ``--build`` (DIGEST_SITE_BUILD) then runs
 ``jekyll build`` on it and logs each of its warnings (a failed build exits 1; no Jekyll installed:
@@ -23,7 +32,8 @@ from __future__ import annotations
 import argparse
 import fcntl
 import logging
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
@@ -56,16 +66,17 @@ class Command(ScrapyCommand):
     requires_crawler_process = False
 
     def syntax(self) -> str:
-        return "--model MODEL|all --date DAY[..DAY] [--site DIR] [--build]"
+        return "--model MODEL|all --date DAY[..DAY] [--site DIR] [--build] | --check POST..."
 
     def short_desc(self) -> str:
         return "Write digest posts from the stored articles"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--model", required=True, help="a model key, a comma list, or all")
-        parser.add_argument("--date", required=True, dest="days", help="YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD")
+        parser.add_argument("--model", help="a model key, a comma list, or all")
+        parser.add_argument("--date", dest="days", help="YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD")
         add_site_options(parser)
+        parser.add_argument("--check", nargs="+", metavar="POST", help="check written posts; write nothing")
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
@@ -77,6 +88,13 @@ class Command(ScrapyCommand):
         configure_logging(self.settings)  # no crawler process configures it for this command
         if is_quiet(self.settings):
             quiet_routine_loggers()
+        if opts.check:
+            if opts.model or opts.days or opts.site or opts.build:
+                raise UsageError("--check takes only posts")
+            self.exitcode = 1 if _check(self.settings, [Path(p) for p in opts.check]) else 0
+            return
+        if not opts.model or not opts.days:
+            raise UsageError("--model and --date are required (or --check POST...)")
         known = list(load_models(self.settings.get("DIGESTCRAWL_MODELS_FILE")))
         models = known if opts.model == "all" else [m.strip() for m in opts.model.split(",") if m.strip()]
         unknown = [m for m in models if m not in known]
@@ -103,6 +121,54 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--site", metavar="DIR", help="write into this Jekyll site instead of DIGEST_SITE_DIR")
     parser.add_argument("--build", action="store_true",
                         help="build the site (jekyll build) after the digests (DIGEST_SITE_BUILD)")
+
+
+def _check(settings: BaseSettings, posts: list[Path]) -> int:
+    """Print each post's findings; their number."""
+    from zoneinfo import ZoneInfo
+
+    from digestcrawl.config import load_entities, load_sources
+    from digestcrawl.digest.publish import check_post
+
+    sources, _ = load_sources(settings.get("DIGESTCRAWL_SOURCES_FILE"))
+    names = {source.name for source in sources}
+    lookup = _stored_dates(settings)
+    found = 0
+    for post in posts:
+        try:
+            text = post.read_text("utf-8")
+        except OSError as exc:
+            raise UsageError(f"--check: cannot read {post}: {exc.strerror}") from None
+        for finding in check_post(text, source_names=names, entities=load_entities(), dates=lookup,
+                                  zone=ZoneInfo(settings.get("DIGEST_TIMEZONE"))):
+            print(finding.format(str(post)), flush=True)
+            found += 1
+    return found
+
+
+def _stored_dates(settings: BaseSettings) -> Callable[[list[str]], dict[str, datetime | None]]:
+    """URL → its stored published time (None: stored undated). A store that cannot be read
+    gives nothing: the dates are then not checked, which is said once."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from digestcrawl.store import ArticleRow, Database
+
+    database = Database.from_settings(settings)
+
+    def lookup(urls: list[str]) -> dict[str, datetime | None]:
+        try:
+            with database.engine.connect() as conn:
+                rows = conn.execute(select(ArticleRow.url, ArticleRow.published_at)
+                                    .where(ArticleRow.url.in_(urls))).all()
+        except SQLAlchemyError as exc:
+            logger.warning("--check: the store could not be read (%s); sources' dates are not checked",
+                           str(exc).splitlines()[0])
+            return {}
+        return {url: published.replace(tzinfo=UTC) if published and published.tzinfo is None else published
+                for url, published in rows}
+
+    return lookup
 
 
 def set_site_options(settings: BaseSettings, opts: argparse.Namespace) -> None:

@@ -49,6 +49,8 @@ class StoryArticle:
     site_name: str = ""  # the page's og:site_name, when it gave one
     placement: str | None = None  # where the model is first named: title, lead or body (None: not stored)
     hits: int = 0  # how often the model is named in title and text
+    feed_url: str = ""  # the feed, listing or API that listed it
+    via: str = ""  # the aggregator or community it came through (Hacker News, r/LocalLLaMA), if any
 
     @property
     def outlet(self) -> str:

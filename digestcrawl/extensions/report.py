@@ -29,7 +29,7 @@ from digestcrawl.ops.runreports import report_path, write_report
 from digestcrawl.ops.stats import PREFIX, per_source
 
 logger = logging.getLogger(__name__)
-COLUMNS = ("fetched", "entries", "relevant", "duplicate", "stored", "copies", "repo_stats", "deferred")
+COLUMNS = ("fetched", "entries", "relevant", "duplicate", "stored", "copies", "undated", "repo_stats", "deferred")
 
 
 def format_table(table: dict[str, dict[str, int]]) -> str:

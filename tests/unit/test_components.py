@@ -80,7 +80,9 @@ NORMALIZE = [
      "boilerplate_page", {"dropped/boilerplate_page": 1, "boilerplate/bot_check": 1}),
     (article(published=SINCE - timedelta(seconds=1)), "too_old", {"dropped/too_old": 1}),
     (article(published=UNTIL), "too_new", {"dropped/too_new": 1}),
-    (article(published=datetime(3000, 1, 1, tzinfo=UTC)), KEPT, {"implausible_date/published": 1}),
+    # A date cleared, or none at all: kept, and counted undated (no day's news).
+    (article(published=datetime(3000, 1, 1, tzinfo=UTC)), KEPT, {"implausible_date/published": 1, "undated": 1}),
+    (article(published=None), KEPT, {"undated": 1}),
     (article(title="Qwen " * 100), KEPT, {"capped/title": 1}),
     (READING, KEPT, {}),
     # Any item type: an article as a plain dict goes the same way.

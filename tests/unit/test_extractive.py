@@ -92,3 +92,28 @@ def test_trend_gives_the_series_download_change(language: Language, line: str) -
     assert "Qwen3-Coder" not in ExtractiveSummarizer(finder).summarize(digest).content.trend  # no series, no line
     digest.figures = replace(digest.figures, repo_trends=(coder,))
     assert line in split_sentences(ExtractiveSummarizer(finder).summarize(digest).content.trend)
+
+
+@pytest.mark.parametrize(("sentence", "used"), [
+    ("阿里巴巴宣布千問App全面接入淘寶與支付寶。", True),
+    ("（-）", False),  # issue 22: no words, no sentence
+    ("加強數據安全與個人資訊保護的管理機制；", False),  # a clause cut at ；
+    ("各地要建立健全覆蓋全流程的個人資訊保護管理機制。", True),
+])
+def test_only_whole_sentences_are_used(sentence: str, used: bool) -> None:
+    from digestcrawl.digest.summarize.extractive import usable
+
+    assert usable(sentence) is used
+
+
+@pytest.mark.parametrize(("earlier", "said"), [
+    ({date(2026, 1, 18): 1}, "，前 7 日平均 0.1 則。"),  # 1 → 21 articles: counts, never "+14600%"
+    ({date(2026, 1, d): 6 for d in range(13, 19)}, "較前 7 日平均 5.1 則增加"),
+])
+def test_a_percentage_needs_a_base_of_five(earlier: dict[date, int], said: str) -> None:
+    digest = one_story_day("zh-TW")
+    digest.figures = DayFigures(mentions_by_category={"news": 21}, trend={**earlier, date(2026, 1, 19): 21},
+                                co_mentioned={}, tickers=("BABA",), finance_titles=())
+    trend = ExtractiveSummarizer(EntityFinder(load_entities())).summarize(digest).content.trend
+    assert said in trend
+    assert ("%" in trend.split("。")[0]) is ("增加" in said)

@@ -41,6 +41,19 @@ ARTICLE = "阿里巴巴旗下AI助手千問宣布，自1月15日起全面接入�
     "（責任編輯：黃帥）",
     "作者：王小明 來源：聯合報",
     "China-Pub Cityscape[mahoiling行记] 洞庭一叶[个人主页] 汉网[汉民族服饰] 湖湘文化论坛[红网] 中国BBS社区100强...",
+    # issue 22: licensing notices, contact blocks, share / download / scan prompts.
+    "一、任何單位或個人，在任何公開傳播平臺上使用著作權歸屬於江城日報社的作品，須經本社書面授權，並註明出處，"
+    "否則本社將依法追究其法律責任。",
+    "转载请注明出处，违者必究。",
+    "聯繫電話：027-85123456",
+    "客服熱線：400-800-1234",
+    "E-mail: news@example.com",
+    "掃描二維碼下載APP",
+    "长按识别二维码，关注公众号",
+    "分享到：微信 微博 QQ空間",
+    "（三校社會學論壇·中國網社會論壇）",
+    "（-）",
+    "（完）",
 ])
 def test_junk_lines_are_removed(junk: str) -> None:
     assert strip_junk(f"{junk}\n{ARTICLE}") == ARTICLE
@@ -56,8 +69,29 @@ def test_junk_lines_are_removed(junk: str) -> None:
      "外資看好阿里巴巴，分享了對雲端成長的看法，並表示首頁改版後流量增加。"),  # prose naming the words
     ("The share price rose 3% after the launch, analysts said.",
      "The share price rose 3% after the launch, analysts said."),
+    # News that names rights, numbers, scans or downloads is news (issue 22's cleaners, their limits).
+    ("法院判決侵權成立，被告須負法律責任。", "法院判決侵權成立，被告須負法律責任。"),
+    ("國務院規定，任何單位或個人不得非法收集個人資訊。", "國務院規定，任何單位或個人不得非法收集個人資訊。"),
+    ("研究人員用電子顯微鏡掃描樣本。", "研究人員用電子顯微鏡掃描樣本。"),
+    ("用戶可下載App使用千問的新功能。", "用戶可下載App使用千問的新功能。"),
 ])
 def test_article_lines_are_kept(raw: str, kept: str) -> None:
+    assert strip_junk(raw) == kept
+
+
+@pytest.mark.parametrize(("raw", "kept"), [
+    ("新浪科技訊 1月19日上午訊息，阿里巴巴旗下AI助手千問App迎來更新。", "阿里巴巴旗下AI助手千問App迎來更新。"),
+    ("新浪科技讯 1月19日上午消息，阿里巴巴旗下AI助手千问App迎来更新。", "阿里巴巴旗下AI助手千问App迎来更新。"),
+    ("北京时间1月19日消息，阿里发布了新模型。", "阿里发布了新模型。"),
+    ("（記者王小明／台北報導）台積電今天公布財報。", "台積電今天公布財報。"),
+    ("中新網北京1月19日電(記者 張三) 國務院今天召開會議。", "國務院今天召開會議。"),
+    ("新华社北京1月19日电 国务院今天召开常务会议。", "国务院今天召开常务会议。"),
+    ("本報訊 市政府今天宣布新措施。", "市政府今天宣布新措施。"),
+    # A date inside the lead is the article's: kept.
+    ("台積電1月19日公布財報，營收成長。", "台積電1月19日公布財報，營收成長。"),
+    ("阿里巴巴1月19日消息稱新模型上線。", "阿里巴巴1月19日消息稱新模型上線。"),
+])
+def test_datelines_are_taken_off_the_lead(raw: str, kept: str) -> None:
     assert strip_junk(raw) == kept
 
 
@@ -89,6 +123,11 @@ def test_sentences_are_judged_alone() -> None:
     ("聯合新聞網", ("聯合新聞網",), ""),  # only the site's name
     ("谢谢您访问〖关注中国中心〗", (), ""),
     ("Qwen 3.5 - a closer look", (), "Qwen 3.5 - a closer look"),
+    # issue 22: a site name joined by a space, a site segment inside a chain of `_`.
+    ("土豆不“土” 土豆無“土” 松花江網", (), "土豆不“土” 土豆無“土”"),
+    ("2019年會議議程_中國經濟學年會秘書處_CN_中國經濟學年會", (), "2019年會議議程"),
+    ("台積電 法說會 三大重點", (), "台積電 法說會 三大重點"),
+    ("台積電 先進製程 半導體科技", (), "台積電 先進製程 半導體科技"),
 ])
 def test_title_cleaner(title: str, names: tuple[str, ...], headline: str) -> None:
     assert clean_title(title, names) == headline

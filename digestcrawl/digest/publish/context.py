@@ -22,7 +22,7 @@ from digestcrawl.digest.publish.files import post_paths
 from digestcrawl.digest.publish.labels import follow_up_mark, headings
 from digestcrawl.digest.publish.markdown import escape_markdown, safe_url, shorten
 from digestcrawl.digest.publish.script import generated_text, source_text
-from digestcrawl.digest.read import one_line
+from digestcrawl.digest.read import is_redirect, one_line
 
 NOTHING = Markup("")
 RELEASES_PER_LINE = 5  # checkpoints, releases or papers named on one line; the rest are counted
@@ -61,13 +61,22 @@ class Citations:
         self.listed: dict[str, Link] = {}
 
     def cite(self, article: StoryArticle) -> Markup | None:
-        url = safe_url(article.url)
+        # An aggregator's redirect (Google News') is no source: the outlet is named unlinked.
+        url = None if is_redirect(article.url) else safe_url(article.url)
         if url is None:
             return None
         if url not in self.listed:
             title = source_text(article, one_line(article.title), self.language) or article.outlet
             self.listed[url] = Link(shorten(title), Markup(url))
         return Markup(url)
+
+
+def outlet_label(article: StoryArticle, language: str) -> str:
+    """The article's publisher, and the aggregator it came through: 南華早報（經 Reddit）."""
+    name = source_text(article, one_line(article.outlet), language)
+    if not article.via:
+        return name
+    return str(headings()[language]["via"].format(outlet=name, via=one_line(article.via)))
 
 
 def story_view(summary: StorySummary, story: Story | None, digest: DigestInput,
@@ -84,8 +93,7 @@ def story_view(summary: StorySummary, story: Story | None, digest: DigestInput,
             continue
         url = citations.cite(article)
         if known is None or url is not None:
-            name = source_text(article, one_line(article.outlet), digest.language)
-            links[article.outlet] = Link(name, url)
+            links[article.outlet] = Link(outlet_label(article, digest.language), url)
     title = generated_text(summary.title, digest.language)
     lead = story.lead if story else next(iter(cited), None)
     if not title and lead is not None:  # a title that was all markup: the lead article's

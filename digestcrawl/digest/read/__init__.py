@@ -1,7 +1,10 @@
-"""Read a day: the stored articles, cleaned of page residue, with clean titles."""
+"""Read a day: the stored dated articles, cleaned of page residue, with clean titles, each named by
+its publisher (``outlets``)."""
 
+from digestcrawl.digest.read.outlets import aggregator_of, is_redirect, known_outlet, outlet_table, readable_host
 from digestcrawl.digest.read.pagetext import is_junk
 from digestcrawl.digest.read.repository import DigestRepository
 from digestcrawl.digest.read.sanitize import UNSAFE, clean_day, cut, one_line
 
-__all__ = ["UNSAFE", "DigestRepository", "clean_day", "cut", "is_junk", "one_line"]
+__all__ = ["UNSAFE", "DigestRepository", "aggregator_of", "clean_day", "cut", "is_junk", "is_redirect", "known_outlet",
+           "one_line", "outlet_table", "readable_host"]

@@ -1,8 +1,9 @@
 """Page junk out of an article's text before anything is summarized from it.
 
 Extraction keeps what a page's layout put around the article: table markup (``| 首頁 |  | 分享 |``),
-Markdown marks, copyright lines, navigation bars, breadcrumbs, share buttons, bylines, and the
-same sidebar on every page of a site. ``strip_junk`` removes them from one text, line by line
+Markdown marks, copyright and licensing notices, navigation bars, breadcrumbs, share, download and
+scan prompts, contact blocks, bylines and datelines (新浪科技訊 1月19日上午訊息，), and the same
+sidebar on every page of a site. ``strip_junk`` removes them from one text, line by line
 and, in a table row, cell by cell; ``repeated_lines`` finds the lines a host repeats on several
 of the day's pages (a line on at least ``REPEATED_ON`` other pages of the same host is the
 site's, not the article's). ``is_junk`` judges one line or sentence, for the summarizers'
@@ -62,6 +63,36 @@ BREADCRUMB = re.compile(
     r"[^\s>»›→|]+(?:\s*(?:->|>|»|›|→|\||｜)\s*[^\s>»›→|]+)+")
 SEPARATORS = re.compile(r"\s*(?:\\?\||｜|│|»|›|→|->|>|·|•|/|\s[-–—]+\s|-{2,})\s*")
 SENTENCE_MARK = re.compile(r"[。！？；，,]|[.!?](?=\s|$)")
+# A dateline before a lead: 新浪科技訊 1月19日上午訊息，/ 北京时间1月19日消息，/ 中新網北京1月19日電 /
+# （記者王小明／台北報導）/ 【記者…報導】/ 本報訊 — taken off the line, the lead kept. An attribution
+# (據路透社報導，…) is the sentence's and stays.
+DATELINE = re.compile(
+    r"^\s*(?:"
+    r"[（(【\[]\s*(?:記者|记者|編譯|编译|中央社|綜合報導|综合报道)[^）)】\]]{0,40}[）)】\]]\s*"
+    r"|(?:[^\s，,。：:]{1,16}?(?:訊|讯|電|电|報導|报道|消息)\s*|[^\s，,。：:\d]{1,10}?)?"
+    r"(?:(?:北京|台北|臺北|香港|上海|深圳|杭州|東京|东京|紐約|纽约)?時間|(?:北京|台北|臺北)?时间)?\s*"
+    r"(?:\d{4}年)?\d{1,2}月\d{1,2}日\s*(?:[上下]午|早間|早间|晚間|晚间|凌晨|中午|晚上)?\s*"
+    r"(?:訊息|讯息|消息|電|电|訊|讯|報導|报道)(?![稱称指])\s*(?:[（(][^）)]{0,30}[）)])?\s*[，,：:]?\s*"
+    r"|(?:本報|本报|本刊|本網|本网)(?:訊|讯)\s*(?:[（(][^）)]{0,30}[）)])?\s*[，,：:]?\s*"
+    r")+")
+# Copyright and licensing notices, whatever their length: 任何單位或個人…著作權歸屬於…; not news
+# about rights (法院判決侵權成立), which names no owner of the page's rights.
+LICENSING = re.compile(
+    r"(?:著作權|著作权|版權|版权)(?:歸|归|屬|属)|(?:轉載|转载)(?:請|请|須|须|需|務必|务必)|請勿轉載|请勿转载|"
+    r"免責聲明|免责声明|未經(?:本站|本網|本社|本報|授權)|未经(?:本站|本网|本社|本报|授权)")
+# Contact blocks and prompts to share, download or scan: short lines that end no sentence (a
+# sentence of news may name a phone number or a download, and ends with its 。).
+CONTACT = re.compile(
+    r"(?:電話|电话|傳真|传真|聯絡|联络|聯繫|联系|客服|熱線|热线|郵箱|邮箱|信箱|地址|郵編|邮编|"
+    r"\btel\b|\bfax\b|e-?mail)\s*[:：]|\(?0\d{1,3}\)?[-\s]?\d{3,4}[-\s]?\d{4}\b", re.IGNORECASE)
+PROMPTS = re.compile(
+    r"掃描|扫描|掃碼|扫码|二維碼|二维码|QR ?code|長按|长按|下載(?:APP|App|客戶端|應用)|"
+    r"下载(?:APP|App|客户端|应用)|點擊下載|点击下载|分享到|分享至|一鍵分享|一键分享|關注(?:我們|公眾號)|"
+    r"关注(?:我们|公众号)|加入(?:LINE|Line)|追蹤(?:我們|粉專)|訂閱(?:我們|電子報)|订阅(?:我们|电子报)", re.IGNORECASE)
+SENTENCE_END = re.compile(r"[。！？!?]\s*[」』”’）)]?$")
+PROMPT_SHORT = 80
+# A short line wholly in brackets is a credit or a mark, not the article's: （三校社會學論壇·中國網）, （完）, （-）.
+BRACKETED = re.compile(r"^[（(【\[][^（()）【】\[\]。！？]{0,30}[）)】\]]$")
 BRACKET_BUTTONS = re.compile(r"【[^】]{1,8}】")
 LINK_LABEL = re.compile(r"\S\[[^\]\s]{1,12}\]")
 
@@ -107,6 +138,13 @@ def is_junk(line: str) -> bool:
         return True
     if COPYRIGHT.search(stripped) and len(stripped) <= 3 * SHORT:
         return True
+    if LICENSING.search(stripped) and len(stripped) <= 10 * SHORT:
+        return True
+    if (len(stripped) <= PROMPT_SHORT and not SENTENCE_END.search(stripped)
+            and (CONTACT.search(stripped) or PROMPTS.search(stripped))):
+        return True
+    if BRACKETED.match(stripped):
+        return True
     if len(stripped) <= META_SHORT and (META.match(stripped) or META_ANYWHERE.search(stripped)):
         return True
     return is_navigation(stripped)
@@ -125,7 +163,7 @@ def _clean_line(line: str) -> str:
     cells = CELL_SPLIT.split(line) if line.count("|") - line.count("\\|") >= 2 else [line]
     kept, junk = [], 0
     for cell in cells:
-        cell = BREADCRUMB.sub("", squash_spaces(_unmark(cell))).strip()
+        cell = DATELINE.sub("", BREADCRUMB.sub("", squash_spaces(_unmark(cell))).strip()).strip()
         if cell and is_junk(cell):
             junk += 1
         elif cell:

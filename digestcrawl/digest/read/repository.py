@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, aliased
 
@@ -42,8 +42,10 @@ def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 def _moment():  # type: ignore[no-untyped-def]
-    # Items without a published time belong to the day they were first seen.
-    return func.coalesce(ArticleRow.published_at, ArticleRow.first_seen_at)
+    # An article's day is its published day. One with no date from its page, feed entry or URL
+    # (counted ``undated`` by the crawl) is no news of any day: a 2004 page, a textbook found
+    # today. A dated feed entry that brought a page gave it its date.
+    return ArticleRow.published_at
 
 
 def lock_key(model: str, day: date) -> int:
@@ -85,8 +87,8 @@ class DigestRepository:
                 id=row.id, url=row.url, title=row.title, text=row.text or original_text or "", snippet=row.snippet,
                 source=name,
                 category=row.category, publisher=row.publisher or row.site_name or "", language=row.language,
-                published=row.published_at or row.first_seen_at, score=score, duplicate_of=original_url,
-                site_name=row.site_name or "", placement=placement, hits=hits or 0)
+                published=row.published_at, score=score, duplicate_of=original_url,
+                site_name=row.site_name or "", placement=placement, hits=hits or 0, feed_url=row.feed_url or "")
             for row, name, score, placement, hits, original_url, original_text in rows
         ])
 

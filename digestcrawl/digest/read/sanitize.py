@@ -8,7 +8,9 @@ the text's lead sentence, else the URL's host, else the source's name; text and 
 capped. Markup, Liquid and YAML syntax stay as text: the renderer escapes what it writes.
 ``clean_day`` does this for a day's articles together, and removes page junk too: the text
 cleaner (``pagetext``: table residue, copyright, navigation, lines a host repeats on its pages)
-and the title cleaner (``titles``: site names learnt per host, generic tags, meaningless titles).
+and the title cleaner (``titles``: site names learnt per host, generic tags, meaningless titles);
+each article's ``publisher`` becomes its page's publisher and ``via`` the aggregator it came
+through (``outlets``).
 No settings are read.
 """
 
@@ -19,8 +21,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from digestcrawl.digest.model import STORY_TITLE_MAX, StoryArticle, host_of
+from digestcrawl.digest.read.outlets import outlet_and_via
 from digestcrawl.digest.read.pagetext import key, repeated_lines, strip_junk
-from digestcrawl.digest.read.titles import clean_title, site_affixes
+from digestcrawl.digest.read.titles import clean_title, site_affixes, title_site
 from digestcrawl.store import LANGUAGE_MAX
 from digestcrawl.text import squash_spaces
 
@@ -79,15 +82,19 @@ def clean_article(article: StoryArticle, text: str | None = None,
     if text is None:
         text = strip_junk(UNSAFE.sub("", article.text[:TEXT_MAX]))
     snippet = strip_junk(UNSAFE.sub("", article.snippet[:SNIPPET_MAX]))
-    publisher = cut(one_line(article.publisher), OUTLET_MAX)
+    stored_publisher = cut(one_line(article.publisher), OUTLET_MAX)
     site_name = cut(one_line(article.site_name), OUTLET_MAX)
-    headline = clean_title(one_line(article.title[:TEXT_MAX]), (publisher, site_name), affixes)
+    title = one_line(article.title[:TEXT_MAX])
+    headline = clean_title(title, (stored_publisher, site_name), affixes)
+    publisher, via = outlet_and_via(article.url, article.feed_url, site_name, stored_publisher,
+                                    cut(title_site(title, affixes), OUTLET_MAX))
     return replace(
         article,
         title=title_for(headline, text or snippet, article.url, article.source),
         text=text,
         snippet=snippet,
         publisher=publisher,
+        via=via,
         site_name=site_name,
         language=one_line(article.language or "")[:LANGUAGE_MAX] or None,
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 from digestcrawl.text import CJK, HAN_CLASS, squash_spaces
 
@@ -23,8 +24,13 @@ SITE_WORDS = re.compile(
     r"(?:網|网|網站|网站|頻道|频道|新聞|新闻|新聞網|新闻网|日報|日报|晚報|晚报|時報|时报|週刊|周刊|電子報|"
     r"电子报|雜誌|杂志|論壇|论坛|社區|社区|博客|部落格|官網|官网|門戶|门户|入口網|電視台|电视台|廣播|广播|"
     r"通訊社|通讯社|財經|财经|科技|快訊|快讯|Online|News|Times|Post|Daily|Journal|Herald|Tribune|"
-    r"Magazine|Blog|Network|Media|Press|Reuters|Bloomberg|Archiver|Forum)$"
+    r"Magazine|Blog|Network|Media|Press|Reuters|Bloomberg|Archiver|Forum|秘書處|秘书处)$"
     r"|\.(?:com|net|org|cn|tw|hk|jp|io|co|gov)(?:\.[a-z]{2})?$", re.IGNORECASE)
+# A site name joined by a space only: "土豆不“土” 土豆無“土” 松花江網".
+SPACED_SITE = re.compile(rf"\s+([{HAN_CLASS}]{{3,10}})$")
+# Only a name that cannot end a headline ends a spaced title as its site (…松花江網, not …半導體科技).
+SPACED_SITE_WORDS = re.compile(r"(?:網|网|日報|日报|晚報|晚报|時報|时报|週刊|周刊|雜誌|杂志|論壇|论坛|電視台|电视台)$")
+COUNTRY_CODE = re.compile(r"[A-Z]{2}")  # "…_CN_…": a site's country tag
 POWERED = re.compile(r"^powered by\b", re.IGNORECASE)
 SITE_MAX = 24  # a longer segment is part of the headline, whatever word it ends with
 GENERIC_TAG = re.compile(
@@ -64,7 +70,7 @@ def site_affixes(titles: Iterable[tuple[str, str]]) -> dict[str, tuple[set[str],
 
 def _is_site(segment: str, names: set[str], learnt: set[str], stripped: Sequence[str] = ()) -> bool:
     folded = _fold(segment)
-    if not folded or POWERED.match(segment):
+    if not folded or POWERED.match(segment) or COUNTRY_CODE.fullmatch(segment.strip()):
         return True
     if folded in learnt or folded in names:
         return True
@@ -76,8 +82,9 @@ def _is_site(segment: str, names: set[str], learnt: set[str], stripped: Sequence
             or bool(SITE_WORDS.search(segment)))
 
 
-def _strip_site(title: str, names: set[str], firsts: set[str], lasts: set[str]) -> str:
-    """``title`` without site segments at its end, then at its start; never all of it."""
+def _strip_site(title: str, names: set[str], firsts: set[str], lasts: set[str]) -> tuple[str, list[str]]:
+    """``title`` without site segments at its end, then at its start (never all of it), and the
+    segments taken off, outermost first."""
     stripped: list[str] = []
     for _ in range(4):  # "headline - section - site - powered by …"
         matches = list(SEPARATOR.finditer(title))
@@ -89,6 +96,14 @@ def _strip_site(title: str, names: set[str], firsts: set[str], lasts: set[str]) 
             title = head
             stripped.append(tail.strip())
             continue
+        # A site segment inside a chain of three or more ("…議程_中國經濟學年會秘書處_CN_中國經濟學年會"):
+        # it and all after it are the site's.
+        inner = next(((m, after) for m, after in pairwise(matches) if _fold(title[m.end():after.start()])
+                      and _is_site(title[m.end():after.start()], names, lasts, stripped)), None)
+        if inner is not None and title[:inner[0].start()].strip():
+            stripped.append(title[inner[0].end():inner[1].start()].strip())
+            title = title[:inner[0].start()]
+            continue
         first = matches[0]
         lead, rest = title[:first.start()], title[first.end():]
         if rest.strip() and _is_site(lead, names, firsts, stripped):
@@ -96,7 +111,11 @@ def _strip_site(title: str, names: set[str], firsts: set[str], lasts: set[str]) 
             stripped.append(lead.strip())
             continue
         break
-    return title.strip()
+    spaced = SPACED_SITE.search(title)
+    if spaced and SPACED_SITE_WORDS.search(spaced[1]) and CJK.search(title[:spaced.start()]):
+        stripped.append(spaced[1])
+        title = title[:spaced.start()]
+    return title.strip(), stripped
 
 
 def strip_tags(title: str) -> str:
@@ -114,5 +133,12 @@ def clean_title(title: str, site_names: Sequence[str] = (),
     """The headline in a page's title; empty when the title says nothing (the caller uses the
     lead sentence then)."""
     names = {_fold(n) for n in site_names if _fold(n)}
-    headline = strip_tags(_strip_site(title, names, *affixes))
+    headline = strip_tags(_strip_site(title, names, *affixes)[0])
     return "" if meaningless(headline, names) else headline
+
+
+def title_site(title: str, affixes: tuple[set[str], set[str]] = (set(), set())) -> str:
+    """The site's name a page's title carries ("…_新浪網" → 新浪網), or "": the outermost segment
+    taken off that reads as a name (not "Powered by …", not a long phrase)."""
+    _, stripped = _strip_site(title, set(), *affixes)
+    return next((s for s in stripped if not POWERED.match(s) and len(s) <= SITE_MAX and _fold(s)), "")

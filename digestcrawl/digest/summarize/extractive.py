@@ -65,6 +65,8 @@ DEVELOPER_WORDS = re.compile(
 USER_WORDS = re.compile(
     r"App|用戶|用户|使用者|上線|上线|推出|功能|下載|下载|價格|价格|免費|免费|訂閱|订阅|服務|服务|支付|"
     r"users?|launch|available|price|free|subscription|app\b|アプリ|利用者", re.IGNORECASE)
+WORDS = re.compile(r"[^\W\d_]")  # letters and Han characters: "（-）" has none
+PERCENT_BASE_MIN = 5  # a change from a smaller average is given as counts, not a percentage
 # Quantities worth repeating in a trend line: with a unit (1億, 3%, 100 million), not bare.
 QUANTITY = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|％|萬|万|億|亿|million|billion|trillion)", re.IGNORECASE)
 
@@ -80,11 +82,12 @@ def usable(sentence: str, headlines: frozenset[str] | set[str] = frozenset()) ->
     """A real sentence of the article: not a headline, caption, link or page junk, and nothing
     that talks to a language model."""
     size = len(sentence)
-    ends = sentence.rstrip("」』）)\"'”’").endswith(("。", "！", "？", ".", "!", "?", "；"))
+    # ；ends a clause, not a sentence: "…的管理機制；" alone is a fragment.
+    ends = sentence.rstrip("」』）)\"'”’").endswith(("。", "！", "？", ".", "!", "?"))
     # A line with no end mark is a subhead, caption or link, one ending in an ellipsis a teaser:
     # never a sentence of a paragraph.
     ends = ends and not sentence.endswith(("...", "…"))
-    return ((12 <= size <= 260) and ends and "http" not in sentence
+    return ((12 <= size <= 260) and ends and "http" not in sentence and len(WORDS.findall(sentence)) >= 8
             and not INSTRUCTION_LIKE.search(sentence) and not is_junk(sentence)
             and fingerprint(sentence) not in headlines)
 
@@ -234,6 +237,8 @@ class Producers:
     def _versus(self) -> str:
         if not self.average:
             return self._fmt("versus_none")
+        if self.average < PERCENT_BASE_MIN:  # 1 → 21 articles is no "2000%" worth saying
+            return self._fmt("versus_few", average=f"{self.average:.1f}")
         change = round((self.articles - self.average) / self.average * 100)
         key = "versus_up" if change > 0 else "versus_down" if change < 0 else "versus_flat"
         return self._fmt(key, average=f"{self.average:.1f}", percent=abs(change))
