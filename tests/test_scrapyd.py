@@ -24,6 +24,7 @@ from digestcrawl.store.engine import make_engine
 from digestcrawl.store.models import ArticleRow
 from tests.conftest import FIXTURE_WINDOW, ROOT, checkout, fixture_environment, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
+from tests.processes import Output
 
 BIN = Path(sys.executable).parent
 
@@ -57,12 +58,12 @@ def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scrapyd]:
     server = subprocess.Popen([str(BIN / "scrapyd")], cwd=home, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, env=env)
     assert server.stdout is not None
-    for line in server.stdout:  # blocks until Scrapyd says it listens
-        if "Site starting on" in line:
-            assert str(port) in line, line  # the test's port, from ~/.scrapyd.conf
-            break
-    else:
-        pytest.fail("scrapyd did not start")
+    # Read all along: a full pipe would block Scrapyd's logging, and with it Scrapyd.
+    output = Output(server.stdout)
+    if not output.wait_for("Site starting on"):
+        server.kill()
+        pytest.fail(f"scrapyd did not start: {output.text()[-2000:]}")
+    assert output.wait_for(f"Site starting on {port}")  # the test's port, from ~/.scrapyd.conf
     try:
         yield Scrapyd(f"http://127.0.0.1:{port}", home)
     finally:
