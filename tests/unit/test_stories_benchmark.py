@@ -46,7 +46,7 @@ def test_fit_reports_the_models_and_their_cross_fitted_f1(tmp_path: Path, capsys
     assert same[1] > 0 and cross[1] + cross[2] > 0  # more alike, more likely one story
     row = re.compile(r"\s+(.+?)\s+F1 (\d\.\d{3})  (\d\.\d{3})-(\d\.\d{3})")
     folds = {m[1]: [float(x) for x in m.groups()[1:]] for m in map(row.fullmatch, lines) if m}
-    assert set(folds) == {"all", "original languages", "cross-language"}  # no empty subset
+    assert set(folds) == {"all", "original languages", "cross-language", "zh-zh", "en-zh"}  # no empty subset; each pair
     assert folds["all"] == [1.0, 1.0, 1.0]  # separable pairs: every held-out fold right
     pairs.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows[:10]), "utf-8")
     assert stories.main(["--pairs", str(pairs), "--fit"]) == 0  # no cross-language pairs: no model for them

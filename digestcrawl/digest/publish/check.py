@@ -41,8 +41,7 @@ from digestcrawl.digest.model import host_of
 from digestcrawl.digest.publish.labels import headings
 from digestcrawl.digest.publish.script import is_simplified, phrase_table
 from digestcrawl.digest.read import aggregator_of, known_outlet, outlet_table, readable_host
-from digestcrawl.text.chars import HAN_CLASS
-from digestcrawl.text.tokens import bigrams, split_sentences
+from digestcrawl.text import HAN_CLASS, bigrams, split_sentences
 
 WINDOW_DAYS = 7  # a source dated earlier than this before the post's day is not the day's news
 NEAR_DUPLICATE = 0.7  # bigram Jaccard at which two sentences say the same thing
