@@ -14,6 +14,8 @@ from digestcrawl.digest.publish.labels import headings
 from digestcrawl.digest.publish.markdown import escape_markdown, safe_url, shorten
 from digestcrawl.digest.publish.script import generated_text, source_text
 from digestcrawl.digest.read import one_line
+from digestcrawl.languages import Language
+from digestcrawl.text import fold, reads_as_chinese, squash_spaces
 
 RELEASES_PER_LINE = 5  # checkpoints, releases or papers named on one line; the rest are counted
 
@@ -29,6 +31,30 @@ class StoryView:
     title: str
     paragraph: str
     links: list[Link]
+    # A story whose only text is its title, or (in a Chinese post) told in another language
+    # alone: one line under "other reports", never a highlight, its title never its own body.
+    other: bool = False
+    language: str = ""  # the mark of an original title in another language (【英文報導】)
+
+
+def own_text(story: Story, language: Language) -> bool:
+    """Whether the story has text beyond its titles, in a Chinese post in Chinese: what a
+    highlight's paragraph may say (another language's article counts only through its title)."""
+    preferred = language.article_languages
+    return any(fold(squash_spaces(a.text or a.snippet)) not in ("", fold(squash_spaces(a.title)))
+               and (not language.is_chinese or a.language in preferred) for a in story.articles)
+
+
+def language_mark(title: str, articles: list[StoryArticle], language: Language) -> str:
+    """【英文報導】 after a title a Chinese post shows in another language; else nothing. The
+    language is the first the story's articles were tagged with; an untagged Latin title's, English."""
+    if not language.is_chinese or reads_as_chinese(title):
+        return ""
+    words = headings()[language]
+    names = words["languages"]
+    tags = [(a.language or "").split("-")[0] for a in articles]
+    tagged = next((tag for tag in tags if tag in names), "en" if title.isascii() else "other")
+    return str(words["foreign_report"].format(language=names.get(tagged, names["other"])))
 
 
 class Citations:
@@ -69,7 +95,9 @@ def story_view(summary: StorySummary, story: Story | None, digest: DigestInput,
     if not title and lead is not None:  # a title that was all markup: the lead article's
         title = source_text(lead, one_line(lead.title), digest.language)
     paragraph = generated_text(summary.paragraph, digest.language)
-    return StoryView(title, paragraph, list(links.values()))
+    other = (story is not None and not own_text(story, digest.language)) or fold(paragraph) == fold(title)
+    mark = language_mark(title, story.articles if story else cited, digest.language) if other else ""
+    return StoryView(title, "" if other else paragraph, list(links.values()), other, mark)
 
 
 def release_lines(digest: DigestInput, citations: Citations, zone: ZoneInfo) -> list[Markup]:
