@@ -69,10 +69,14 @@ SENTENCES_PER_ARTICLE = 40  # the lead of a long text says what the event is
 SENTENCES_PER_STORY_MAX = 400  # bounds the similarity matrix of a story of many articles: leads first
 MAX_KEY_POINTS = 8
 NOTE_NEAR = 0.2  # bigram Jaccard at which a note repeats a key point or another note
+NOTE_CANDIDATES = 6  # of each story's most central sentences, those a reader group's note may be
+SAME_FACT_NAMES = 3  # names a note shares with a said sentence, and no other, to be its rewording
 NEAR_SAME = 0.18  # cosine at which two sentences say the same thing (a reworded syndicated lead)
 DEVELOPER_WORDS = re.compile(
     r"開源|开源|API|SDK|GitHub|Hugging ?Face|模型|參數|参数|開發|开发|程式|程序|代碼|代码|推理|訓練|训练|"
     r"benchmark|基準|基准|MCP|Agent|open.?source|developer|model|weights|inference|token", re.IGNORECASE)
+# What only developers act on: a user's note is a product or availability fact, not these.
+CODE_WORDS = re.compile(r"Hugging ?Face|GitHub|API|SDK|開源|开源|權重|权重|參數|参数|benchmark|weights", re.IGNORECASE)
 USER_WORDS = re.compile(
     r"App|用戶|用户|使用者|上線|上线|推出|功能|下載|下载|價格|价格|免費|免费|訂閱|订阅|服務|服务|支付|"
     r"users?|launch|available|price|free|subscription|app\b|アプリ|利用者", re.IGNORECASE)
@@ -255,6 +259,8 @@ class Producers:
         self.titles = {r.story.key: story_title(r.story, self.language) for r in ranked}
         self.top = self.highlights[0].story if self.highlights else digest.stories[0]
         self.noted: list[set[str]] = [set(bigrams(s.text)) for r in self.highlights for s in r.picked]
+        # The names each said sentence gives: a rewording that names nothing else is the same fact.
+        self.named: list[set[str]] = [self.finder.find(s.text) for r in self.highlights for s in r.picked]
         self._spelled = "\n".join(fold(f"{a.title}\n{a.text[:2000]}") for s in digest.stories for a in s.articles
                                    if a.language in self.language.article_languages)
 
@@ -307,7 +313,8 @@ class Producers:
         return self.notes(DEVELOPER_WORDS, social_first=True, fillers=("point_social", "point_first_party"))
 
     def users(self) -> list[str]:
-        return self.notes(USER_WORDS, social_first=False, fillers=("point_news", "point_categories"))
+        return self.notes(USER_WORDS, social_first=False, fillers=("point_news", "point_categories"),
+                          unless=CODE_WORDS)
 
     def tags(self) -> list[str]:
         """The model's names, then the day's most cited entities; in a Chinese post, Chinese
@@ -424,7 +431,8 @@ class Producers:
                 points.append(line)
         return points[:MAX_KEY_POINTS]
 
-    def notes(self, words: re.Pattern[str], social_first: bool, fillers: tuple[str, str]) -> list[str]:
+    def notes(self, words: re.Pattern[str], social_first: bool, fillers: tuple[str, str],
+              unless: re.Pattern[str] | None = None) -> list[str]:
         """2–4 lines for a reader group: social discussions (for developers), then sentences of
         the day's articles on their matters that neither a highlight nor the other group holds;
         the day's counts of its sources only to reach two."""
@@ -433,14 +441,17 @@ class Producers:
             social = [a for s in self.digest.stories for a in s.articles
                       if a.category == "social" and in_language(a.title, self.language)]
             lines += [self._fmt("social", title=a.title, outlet=a.outlet) for a in social[:2]]
-        candidates = [s for r in self.ranked for s in r.sentences[:6] if words.search(s.text)]
+        candidates = [s for r in self.ranked for s in r.sentences[:NOTE_CANDIDATES] if words.search(s.text)
+                      and not (unless and unless.search(s.text))]
         for sentence in candidates:
             if len(lines) >= 3:
                 break
-            grams = set(bigrams(sentence.text))
-            if any(len(grams & other) > NOTE_NEAR * len(grams | other) for other in self.noted):
+            grams, names = set(bigrams(sentence.text)), self.finder.find(sentence.text)
+            if any(len(grams & other) > NOTE_NEAR * len(grams | other) for other in self.noted) or (
+                    len(names) >= SAME_FACT_NAMES and any(names <= other for other in self.named)):
                 continue  # a highlight's, or a rewording of one already noted
             self.noted.append(grams)
+            self.named.append(names)
             lines.append(self._fmt("sourced", sentence=sentence.text, outlet=sentence.article.outlet))
         for line in map(self._fmt, fillers):
             if len(lines) >= 2:
