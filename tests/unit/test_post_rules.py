@@ -192,3 +192,14 @@ def test_ai_summary_only_over_what_a_language_model_wrote(generator: str, replac
     result.generator, result.replaced_sections = generator, replaced
     post = render_post(digest, result, RenderOptions())
     assert f"summary_label: {label}\n" in post
+
+
+def test_a_market_view_grouped_into_another_story_is_said_once() -> None:
+    """Jefferies' view, grouped with the app story it comments on, is said (in the highlight or
+    the market analysis), once: the market analysis gives a finance sentence no highlight gives."""
+    content, post = offline_post(demo_like_day())
+    body = post.split("\n---\n", 1)[1].split("## 🔗")[0]
+    assert body.count("外資券商傑富瑞看好阿里巴巴將千問整合到電商與支付") == 1
+    market = split_sentences(content.analysis.market)
+    assert market[0] == "財經來源今日有 1 則相關報導（BABA, 9988.HK）。"
+    assert not set(market[1:]) & set(split_sentences(content.stories[0].paragraph))

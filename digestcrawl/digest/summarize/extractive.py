@@ -223,6 +223,11 @@ def story_summary(ranked: _Ranked, digest: DigestInput) -> StorySummary:
     return StorySummary(story_key=story.key, title=title, paragraph=paragraph, cited=cited)
 
 
+def _near(grams: set[str], other: set[str]) -> bool:
+    """Whether two sentences' bigrams say the same thing (NOTE_NEAR Jaccard)."""
+    return len(grams & other) > NOTE_NEAR * len(grams | other)
+
+
 def _quantity_key(surface: str) -> str:
     match = re.match(r"(\d+(?:[.,]\d+)*)\s*(\D+)", surface)
     try:
@@ -402,7 +407,11 @@ class Producers:
         if not titles:
             return self._fmt("market_none", tickers=tickers)
         lines = [self._fmt("market", count=self.counts.by_category.get("finance", len(titles)), tickers=tickers)]
-        finance = [s for r in self.ranked for s in r.sentences if s.article.category == "finance"]
+        # The finance sources' own view: a sentence no highlight already gives (Jefferies' reading
+        # of a story the highlight tells from the news side).
+        said = [self.noted[i] for i in range(sum(len(r.picked) for r in self.highlights))]
+        finance = [s for r in self.ranked for s in r.sentences if s.article.category == "finance"
+                   and not any(_near(set(bigrams(s.text)), other) for other in said)]
         tickers_named = self.digest.figures.tickers
         moving = [s for s in finance if QUANTITY.search(s.text) or any(t in s.text for t in tickers_named)]
         if moving or finance:
@@ -447,7 +456,7 @@ class Producers:
             if len(lines) >= 3:
                 break
             grams, names = set(bigrams(sentence.text)), self.finder.find(sentence.text)
-            if any(len(grams & other) > NOTE_NEAR * len(grams | other) for other in self.noted) or (
+            if any(_near(grams, other) for other in self.noted) or (
                     len(names) >= SAME_FACT_NAMES and any(names <= other for other in self.named)):
                 continue  # a highlight's, or a rewording of one already noted
             self.noted.append(grams)
