@@ -34,7 +34,8 @@ class Language(StrEnum):
 
     @property
     def alias_scripts(self) -> tuple[Script, ...]:
-        """The scripts of a model's aliases a reader of this language knows it by."""
+        """The scripts of the model's aliases a post in this language tags it with (a Chinese
+        post's tags are Chinese names)."""
         return _TRAITS[self].alias_scripts
 
     @property
@@ -50,8 +51,8 @@ class _Traits:
 
 
 _TRAITS = {
-    Language.ZH_TW: _Traits("zh-Hant", ("zh-Hant", "zh-Hans"), ("latin", "zh-Hant", "zh-Hans")),
-    Language.ZH_CN: _Traits("zh-Hans", ("zh-Hans", "zh-Hant"), ("latin", "zh-Hans", "zh-Hant")),
+    Language.ZH_TW: _Traits("zh-Hant", ("zh-Hant", "zh-Hans"), ("zh-Hant", "zh-Hans")),
+    Language.ZH_CN: _Traits("zh-Hans", ("zh-Hans", "zh-Hant"), ("zh-Hans", "zh-Hant")),
     Language.EN: _Traits("en", ("en",), ("latin",)),
     Language.JA: _Traits("ja", ("ja",), ("latin", "ja")),
 }

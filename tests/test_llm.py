@@ -512,9 +512,11 @@ def story(paragraph: str, cited: list[int], key: str = "s-app") -> StorySummary:
 
 @pytest.mark.parametrize(("paragraph", "cited", "problem"), [
     ("千問App月活躍用戶突破1億。", [11], None),
-    ("The app has 100 million monthly users.", [11], None),  # 1億 is 100 million
+    ("月活躍用戶達 100 million。", [11], None),  # 1億 is 100 million
     ("月活躍用戶突破１億，自1月15日起接入。", [11], None),  # full-width digits
-    ("More than 100,000,000 users.", [12], None),  # thousands separators
+    ("用戶超過 100,000,000。", [12], None),  # thousands separators
+    # A zh-TW post's story that articles tell in Chinese is written in Chinese.
+    ("The app has 100 million monthly users.", [11], "not written in Chinese"),
     ("2026年1月19日，Qwen宣布升級。", [11], None),  # the day and the model's own names
     ("月活躍用戶突破2億。", [11], "number 200000000"),
     ("股價下挫3%。", [11], "number 3%"),
@@ -624,7 +626,8 @@ def test_a_page_cannot_write_its_claim_into_the_digest(server: LLMServer, summar
     assert PLANTED + "。" not in content.key_points and len(content.key_points) >= 4
     assert "重點一" not in content.users
     assert content.developers == ["a", "b"]  # template text and a placeholder: the offline lines
-    assert result.ungrounded == 7 and "trend" in result.replaced_sections
+    # 7, and the scripted answer's English sentence in three sections (a zh-TW post is Chinese).
+    assert result.ungrounded == 7 + 2 and "trend" in result.replaced_sections
     post = render_post(digest, result, RenderOptions())
     assert "12%" not in post and "OpenAI" not in post
 
@@ -696,7 +699,8 @@ def test_translated_title_heads_the_story_and_the_sources_keep_the_original(
     result = run(summarizer, digest)
     assert server.calls == 1 and result.replaced == [] and result.untranslated_titles == []
     post = render_post(digest, result, RenderOptions())
-    assert f"- {EN_TRANSLATED}" in section(post, "新聞焦點")
+    # Told in English alone, the story is one line under "other reports", by its translated title.
+    assert any(line.startswith(f"- {EN_TRANSLATED}（來源：") for line in section(post, "新聞焦點"))
     assert f"- [{EN_TITLE}](https://news.example/41)" in section(post, "資料來源")
     front_matter = post.split("\n---\n", 1)[0]
     assert EN_TITLE in front_matter and EN_TRANSLATED not in front_matter  # its sources too
@@ -774,7 +778,7 @@ def test_a_made_up_downloads_jump_is_dropped(server: LLMServer, summarizer: Fact
             in user_message(server.requests[0]))
     assert result.content.trend == "Qwen3-Coder-30B-A3B-Instruct 下載量 7 日 +38%（Hugging Face）。"
     assert "90%" not in result.content.analysis.industry
-    assert result.ungrounded == 2
+    assert result.ungrounded == 2 + 3  # and the scripted answer's English sentence, three times
 
 
 def test_no_series_no_downloads_line(server: LLMServer, summarizer: Factory) -> None:

@@ -179,10 +179,10 @@ def post() -> str:
 def test_front_matter_has_exactly_the_required_keys(post: str) -> None:
     front, _ = split_post(post)
     assert list(front) == ["layout", "title", "tagline", "date", "lang", "model", "categories", "tags",
-                           "image", "image_narrow", "description", "ai_summary", "sources", "stories", "generator"]
+                           "image", "image_narrow", "description", "ai_summary", "summary_label", "sources", "stories", "generator"]
     assert front["layout"] == "post"
     assert front["title"] == "QWEN 每日動態 - 2026-01-19"
-    assert front["tagline"] == "彙整 6 則 QWEN 相關新聞"
+    assert front["tagline"] == "彙整 9 則 QWEN 相關報導"  # the day's articles: news 6, social 1, finance 2
     assert front["date"] == DAY
     assert front["model"] == "qwen"
     assert front["categories"] == ["qwen", "daily"]
@@ -196,11 +196,12 @@ def test_front_matter_has_exactly_the_required_keys(post: str) -> None:
 
 def test_tags_are_aliases_then_content_tags_deduplicated_and_capped() -> None:
     front, _ = split_post(render_post(make_digest(), make_result(), RenderOptions()))
-    assert front["tags"] == ["QWEN", "Qianwen", "通義千問", "千問", "Alibaba", "淘寶"]
-    many = make_result(tags=[f"tag{i}" for i in range(10)])
+    # A Chinese post's tags are Chinese names: Latin aliases and "Alibaba" are left out.
+    assert front["tags"] == ["QWEN", "通義千問", "千問", "淘寶"]
+    many = make_result(tags=[f"標籤{i}" for i in range(10)])
     front, _ = split_post(render_post(make_digest(), many, RenderOptions()))
     assert len(front["tags"]) == 10
-    assert front["tags"][:4] == ["QWEN", "Qianwen", "通義千問", "千問"]
+    assert front["tags"][:3] == ["QWEN", "通義千問", "千問"]
 
 
 def test_options_from_settings() -> None:
@@ -222,7 +223,7 @@ def test_options_from_settings() -> None:
 def test_sections_in_order_and_footer_last(post: str) -> None:
     _, body = split_post(post)
     assert [line[3:] for line in body.splitlines() if line.startswith("## ")] == HEADINGS["zh-TW"]
-    assert footer(body) == "*本文由 AI 自動生成，彙整自 6 篇新聞來源。*"
+    assert footer(body) == "*本文由 AI 語言模型根據 9 則報導（7 個來源）撰寫，詳見上方資料來源。*"
     assert body.endswith("。*\n")
     assert "**" not in body
 
@@ -262,8 +263,9 @@ def test_sources_list_agrees_with_footer_and_tagline(post: str) -> None:
     front, body = split_post(post)
     sources = source_list(body)
     assert [url for _, url in sources] == SOURCE_LIST_URLS  # by first citation, each URL once
-    assert front["tagline"] == f"彙整 {len(sources)} 則 QWEN 相關新聞"
-    assert footer(body) == f"*本文由 AI 自動生成，彙整自 {len(sources)} 篇新聞來源。*"
+    # One count of articles and sources in the tagline, the footer and the summary's figures.
+    assert front["tagline"] == "彙整 9 則 QWEN 相關報導"
+    assert footer(body) == "*本文由 AI 語言模型根據 9 則報導（7 個來源）撰寫，詳見上方資料來源。*"
     linked = {url for _, url in LINK.findall(body)}
     assert linked == {url for _, url in sources}  # every link in the body is listed
 
@@ -349,13 +351,13 @@ def test_zh_cn_output_is_simplified() -> None:
     post = render_post(make_digest("zh-CN"), make_result(), RenderOptions())
     front, body = split_post(post)
     assert front["title"] == "QWEN 每日动态 - 2026-01-19"
-    assert front["tagline"] == "汇整 6 则 QWEN 相关新闻"
+    assert front["tagline"] == "汇整 9 则 QWEN 相关报道"
     assert [line[3:] for line in body.splitlines() if line.startswith("## ")] == HEADINGS["zh-CN"]
     assert "- 资本市场关注" in body and "千问春节后将开放第三方入驻" in body
     titles = [title for title, _ in source_list(body, "🔗 资料来源")]
     assert titles[1] == "千问春节后将开放第三方入驻 国际版年内上线"
     assert f"- {JA_TITLE}" in body  # Japanese stays Japanese
-    assert footer(body) == "*本文由 AI 自动生成，汇整自 6 篇新闻来源。*"
+    assert footer(body) == "*本文由 AI 语言模型根据 9 则报道（7 个来源）撰写，详见上方资料来源。*"
 
 
 @pytest.mark.parametrize(("language", "title", "first_point", "sources_label"), [
@@ -377,11 +379,15 @@ def test_en_and_ja_headings_without_conversion(language: Language, title: str, f
 def test_extractive_digest_says_no_llm_was_used() -> None:
     front, body = split_post(render_post(make_digest(), make_result("extractive"), RenderOptions()))
     assert front["generator"] == "extractive"
-    assert footer(body) == ("*本文未使用 AI 語言模型（generator: extractive），"
-                            "由程式自 6 篇新聞來源擷取彙整。*")
-    _, en = split_post(render_post(make_digest("en"), make_result("extractive"), RenderOptions()))
-    assert footer(en) == ("*Compiled from 6 news sources by extraction, without an AI language "
-                          "model (generator: extractive).*")
+    # The footer speaks to readers; the generator is named in the front matter.
+    assert footer(body) == "*本文由程式從 9 則報導（7 個來源）擷取原文句子彙整，未經 AI 語言模型改寫。*"
+    assert front["summary_label"] == "摘要"
+    en_front, en = split_post(render_post(make_digest("en"), make_result("extractive"), RenderOptions()))
+    assert footer(en) == ("*Compiled by software from sentences of 9 articles (7 sources), not rewritten by an "
+                          "AI language model.*")
+    assert en_front["summary_label"] == "Summary"
+    llm_front, _ = split_post(render_post(make_digest(), make_result(), RenderOptions()))
+    assert llm_front["summary_label"] == "AI 摘要"
 
 
 @pytest.mark.parametrize("key", ["Qwen", "../qwen", "qwen/x", "qwen\n", "", "qwen_2", "千問",
@@ -569,7 +575,7 @@ def test_hostile_posts_build_with_strict_jekyll(tmp_path: Path) -> None:
     image = out / "assets/img/posts/2026-01-19-qwen-infographic.png"
     assert image.read_bytes() == paths[0].image.read_bytes()
     [en_page] = [p for p in out.rglob("*.html") if "/qwen-en/daily/" in p.as_posix()]
-    assert "without an AI language model (generator: extractive)" in en_page.read_text("utf-8")
+    assert "not rewritten by an AI language model" in en_page.read_text("utf-8")
     assert '<html lang="en">' in en_page.read_text("utf-8") and '<html lang="zh-Hant">' in text
 
 
@@ -636,7 +642,7 @@ def test_hostile_titles_and_texts_build_a_sane_post(title: str, text: str) -> No
     front, body = split_post(post)
     assert front["title"] == "QWEN 每日動態 - 2026-01-19" and front["model"] == "qwen"
     assert list(front) == ["layout", "title", "tagline", "date", "lang", "model", "categories", "tags",
-                           "image", "image_narrow", "description", "ai_summary", "sources", "stories", "generator"]
+                           "image", "image_narrow", "description", "ai_summary", "summary_label", "sources", "stories", "generator"]
     assert isinstance(front["ai_summary"], str) and not UNSAFE.search(front["ai_summary"])
     assert not UNSAFE.search(post)
     assert [line[3:] for line in body.splitlines() if line.startswith("## ")] == HEADINGS["zh-TW"]
@@ -765,7 +771,7 @@ def test_developers_name_the_days_checkpoints_releases_and_papers() -> None:
     assert "留意 API 更新" not in body
     urls = [source["url"] for source in front["sources"]]
     assert {"https://huggingface.co/Qwen/Qwen3-0B", "https://arxiv.org/abs/2505.09388"} <= set(urls)
-    assert len(urls) == len(set(urls)) and f"{len(urls)} 篇" in footer(body)
+    assert len(urls) == len(set(urls)) and "9 則報導（8 個來源）" in footer(body)  # the day's counts
 
 
 @pytest.mark.parametrize(("language", "label", "line"), [

@@ -312,7 +312,8 @@ def test_home_lists_the_latest_digest_of_each_model(in_browser: Any, published: 
         assert card.inner_text().startswith("QWEN 每日動態 - 2026-01-19")
         assert card.query_selector("time").get_attribute("datetime").startswith("2026-01-19")
         assert card.query_selector("a.model").inner_text() == "QWEN"
-        assert card.query_selector(".ai-summary").inner_text().startswith("AI 摘要")
+        # The offline digest's summary box: 「摘要」, not 「AI 摘要」 (no language model wrote it).
+        assert card.query_selector(".ai-summary").inner_text().startswith("摘要 ")
         assert card.query_selector("img").evaluate("i => i.naturalWidth") > 0
         card.query_selector("h3 a").click()
         page.wait_for_load_state()

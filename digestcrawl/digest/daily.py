@@ -55,7 +55,7 @@ from digestcrawl.digest.publish import (
     render_post,
     write_storyline,
 )
-from digestcrawl.digest.read import DigestRepository
+from digestcrawl.digest.read import DigestRepository, co_mentions
 from digestcrawl.digest.summarize import ExtractiveSummarizer, LLMCache, LLMConfig, LLMSummarizer
 from digestcrawl.languages import Language
 from digestcrawl.store import Database
@@ -155,18 +155,24 @@ class DigestBuilder:
             return DigestOutcome(model_key, day, None)
         earlier = self._earlier_articles(model_key, day)
         stories, spent = self._stories(model_key, day, articles, earlier)
-        others = {key: m.display for key, m in self.models.items() if key != model_key}
+        other_models = {key: m for key, m in self.models.items() if key != model_key}
+        others = {key: m.display for key, m in other_models.items()}
         # Names the previous week's articles gave: what is new today is the rest.
         known = frozenset().union(*(self.finder.find(f"{a.title}\n{a.text[:800]}")
                                     for _, before in earlier for a in before))
-        figures = replace(self.repository.figures(model_key, day, articles, model.tickers, list(others)),
-                          earlier_entities=known)
+        figures = self.repository.figures(model_key, day, articles, model.tickers, list(others))
+        # The post's one count of stories and sources is the day's, whichever stories it shows.
+        figures = replace(figures, earlier_entities=known, stories=len(stories),
+                          sources=len({outlet for story in stories for outlet in story.outlets}),
+                          co_mentioned=co_mentions(articles, other_models, figures.co_mentioned))
         # Only the stories the post shows are summarized; all of them are stored.
         digest = DigestInput(
             model_key=model_key, model=model, day=day, language=self.language,
             stories=stories[: self.options.max_stories],
             figures=figures, competitors=others, spent=spent,
-            first_party=tuple(a for a in articles if a.category in FIRST_PARTY))
+            # The week's checkpoints, releases and papers: news for developers for some days.
+            first_party=tuple(a for a in (*articles, *(a for _, before in earlier for a in before))
+                               if a.category in FIRST_PARTY))
         result = self.summarizer.summarize(digest)
         paths = post_paths(self.site_dir, model_key, day)
         self.site.ensure_model_pages(model_key, model, self.language)  # once; a page that exists stands

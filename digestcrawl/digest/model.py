@@ -132,6 +132,19 @@ class DayFigures:
     finance_titles: tuple[str, ...]  # titles of today's finance-source articles
     earlier_entities: frozenset[str] | None = None  # names in the previous days' articles; None: unknown
     repo_trends: tuple[RepoTrend, ...] = ()  # the model's repositories, largest downloads first
+    stories: int | None = None  # the day's stories, shown or not; None: those the digest holds
+    sources: int | None = None  # the day's distinct outlets; None: those of the digest's stories
+
+
+@dataclass(frozen=True)
+class PostCounts:
+    """The one set of numbers a post states (summary, trend, tagline, footer): the day's
+    articles, their outlets and stories; ``by_category`` adds up to ``articles``."""
+
+    articles: int
+    sources: int
+    stories: int
+    by_category: dict[str, int]
 
 
 @dataclass
@@ -165,6 +178,16 @@ class DigestInput:
     def __post_init__(self) -> None:
         self.language = Language(self.language)  # a plain "zh-TW" from a caller is the enum's member
 
+    @property
+    def counts(self) -> PostCounts:
+        figures = self.figures
+        by_category = {category: n for category, n in figures.mentions_by_category.items() if n}
+        sources = figures.sources
+        if sources is None:
+            sources = len({outlet for story in self.stories for outlet in story.outlets})
+        stories = figures.stories if figures.stories is not None else len(self.stories)
+        return PostCounts(sum(by_category.values()), sources, stories, by_category)
+
     def article(self, article_id: int) -> StoryArticle | None:
         for story in self.stories:
             for article in story.articles:
@@ -193,22 +216,24 @@ class Analysis(_Schema):  # the analysis section's parts (no docstring: it would
 # The section table (digest.sections): each field one section, in the post's order.
 class DigestContent(_Schema):
     summary: Annotated[str, Section(  # the summary box (ai_summary): plain text
-        None, "two to four plain sentences, no Markdown", Grounding.SENTENCES, "summary", Slot.FRONT_MATTER)]
-    trend: Annotated[str, Section("trend", "one paragraph", Grounding.SENTENCES, "trend", Slot.PARAGRAPH)]
+        None, "two to four plain sentences, no Markdown", Grounding.SENTENCES, "summary", Slot.FRONT_MATTER,
+        precedence=None)]
+    trend: Annotated[str, Section(
+        "trend", "one paragraph", Grounding.SENTENCES, "trend", Slot.PARAGRAPH, precedence=4)]
     stories: Annotated[list[StorySummary], Field(min_length=1), Section(  # rule 2 of the prompt says them
-        "news", "", Grounding.STORIES, "stories", Slot.STORIES)]
+        "news", "", Grounding.STORIES, "stories", Slot.STORIES, precedence=0)]
     analysis: Annotated[Analysis, Section(
         "analysis", "industry significance, competitors, market impact", Grounding.PARTS, "analysis",
-        Slot.LABELLED)]
+        Slot.LABELLED, precedence=3)]
     key_points: Annotated[list[str], Field(min_length=4, max_length=8), Section(
         "key_points", "four to eight one-line items", Grounding.ITEMS, "key_points", Slot.LIST,
-        minimum=4, maximum=8)]
+        minimum=4, maximum=8, precedence=5)]
     developers: Annotated[list[str], Field(min_length=2, max_length=4), Section(
         "developers", "two to four items", Grounding.ITEMS, "developers", Slot.GROUPED, group="thoughts",
-        minimum=2, maximum=4)]
+        minimum=2, maximum=4, precedence=1)]
     users: Annotated[list[str], Field(min_length=2, max_length=4), Section(
         "users", "two to four items", Grounding.ITEMS, "users", Slot.GROUPED, group="thoughts",
-        minimum=2, maximum=4)]
+        minimum=2, maximum=4, precedence=2)]
     tags: Annotated[list[str], Field(default_factory=list, max_length=10), Section(
         None, "at most ten names the articles use", Grounding.NAMES, "tags", Slot.FRONT_MATTER, maximum=10)]
 
@@ -238,6 +263,12 @@ class SummaryResult:
     completion_tokens: int = 0
     malformed: int = 0  # LLM response bodies that were no chat completion
     ungrounded: int = 0  # generated sentences, list items and tags dropped by the grounding check
+    replaced_sections: list[str] = field(default_factory=list)  # sections given the offline text
+
+    @property
+    def summary_by_llm(self) -> bool:
+        """Whether a language model wrote the summary box (not the offline text in its place)."""
+        return self.generator.startswith("llm:") and "summary" not in self.replaced_sections
 
 
 class Summarizer(Protocol):

@@ -53,6 +53,9 @@ class Section:
     group: str | None = None  # GROUPED: the group's heading key
     minimum: int = 0  # items the section must hold (ITEMS)
     maximum: int | None = None  # items the post shows at most
+    # Which section keeps a sentence several would say (summarize.once): the lowest; a section
+    # of parts gives its parts its own. None: not held to it (the summary box sums up the post).
+    precedence: int | None = 0
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         LATIN_WORD,
         clean_text,
         opencc_converter,
+        reads_as_chinese,
         squash_spaces,
         to_simplified,
     )
@@ -66,6 +67,7 @@ __all__ = [
     "oversize",
     "parse_datetime",
     "plausible",
+    "reads_as_chinese",
     "split_sentences",
     "squash_spaces",
     "stated_facts",

@@ -91,3 +91,17 @@ def opencc_converter(config: str) -> opencc.OpenCC:
 def to_simplified(text: str) -> str:
     """``text`` in Simplified script (OpenCC ``t2s``)."""
     return opencc_converter("t2s").convert(text)
+
+
+# Latin-script words in lower case: what an English (or other Latin-script) sentence is made of,
+# where the names and figures a Chinese sentence quotes (Qwen3-Coder, 80B, Hugging Face) are not.
+PROSE_WORD = re.compile(r"(?<![\w'’-])[a-z]{2,}(?![\w-])")
+
+
+def reads_as_chinese(text: str) -> bool:
+    """Whether ``text`` is Chinese prose: Han characters at least as many as lower-case Latin
+    words (so 「Qwen3-Coder-Next 總參數 80B、啟用 3B」 is: the names and figures a Chinese sentence
+    quotes do not make it foreign) and no more kana than a Chinese text quotes (a Japanese
+    sentence is not)."""
+    han = len(HAN.findall(text))
+    return han >= 2 and han >= len(PROSE_WORD.findall(text)) and len(KANA.findall(text)) * 10 <= han

@@ -23,6 +23,8 @@ from digestcrawl.digest.publish.labels import follow_up_mark, headings
 from digestcrawl.digest.publish.markdown import escape_markdown, safe_url, shorten
 from digestcrawl.digest.publish.script import generated_text, source_text
 from digestcrawl.digest.read import is_redirect, one_line
+from digestcrawl.languages import Language
+from digestcrawl.text import fold, reads_as_chinese, squash_spaces
 
 NOTHING = Markup("")
 RELEASES_PER_LINE = 5  # checkpoints, releases or papers named on one line; the rest are counted
@@ -43,6 +45,10 @@ class StoryView:
     continues: tuple[str, date] | None = None  # the earlier story's key and day
     anchor: Markup = NOTHING  # before the title, on our site: kramdown's attribute list, the item's id
     marks: Markup = NOTHING  # after the title: the follow-up mark (a link), the storyline link
+    # A story whose only text is its title, or (in a Chinese post) told in another language
+    # alone: one line under "other reports", never a highlight, its title never its own body.
+    other: bool = False
+    language: str = ""  # the mark of an original title in another language (【英文報導】)
 
     @property
     def front_matter(self) -> dict[str, object]:
@@ -51,6 +57,26 @@ class StoryView:
         if self.continues:
             entry["follow_up_of"], entry["follow_up_day"] = self.continues
         return entry
+
+
+def own_text(story: Story, language: Language) -> bool:
+    """Whether the story has text beyond its titles, in a Chinese post in Chinese: what a
+    highlight's paragraph may say (another language's article counts only through its title)."""
+    preferred = language.article_languages
+    return any(fold(squash_spaces(a.text or a.snippet)) not in ("", fold(squash_spaces(a.title)))
+               and (not language.is_chinese or a.language in preferred) for a in story.articles)
+
+
+def language_mark(title: str, articles: list[StoryArticle], language: Language) -> str:
+    """【英文報導】 after a title a Chinese post shows in another language; else nothing. The
+    language is the first the story's articles were tagged with; an untagged Latin title's, English."""
+    if not language.is_chinese or reads_as_chinese(title):
+        return ""
+    words = headings()[language]
+    names = words["languages"]
+    tags = [(a.language or "").split("-")[0] for a in articles]
+    tagged = next((tag for tag in tags if tag in names), "en" if title.isascii() else "other")
+    return str(words["foreign_report"].format(language=names.get(tagged, names["other"])))
 
 
 class Citations:
@@ -99,18 +125,20 @@ def story_view(summary: StorySummary, story: Story | None, digest: DigestInput,
     if not title and lead is not None:  # a title that was all markup: the lead article's
         title = source_text(lead, one_line(lead.title), digest.language)
     paragraph = generated_text(summary.paragraph, digest.language)
-    if story is None:
-        return StoryView(title, paragraph, list(links.values()))
-    continues = (story.follow_up_of, story.follow_up_day) if story.follow_up_of and story.follow_up_day else None
+    continues = (story.follow_up_of, story.follow_up_day) if story and story.follow_up_of and story.follow_up_day else None
+    follow_up = follow_up_mark(digest.language, continues[1]) if continues else ""
+    if follow_up:
+        title = title.removesuffix(follow_up).rstrip()  # the offline summarizer writes the mark as text
+    other = (story is not None and not own_text(story, digest.language)) or fold(paragraph) == fold(title)
+    language = language_mark(title, story.articles if story else cited, digest.language) if other else ""
     anchor = marks = NOTHING
     if continues:
-        mark = follow_up_mark(digest.language, continues[1])
-        title = title.removesuffix(mark).rstrip()  # the offline summarizer writes the mark as text
-        marks += _follow_up_mark(mark, digest.model_key, *continues, site_links)
-    if site_links:
+        marks += _follow_up_mark(follow_up, digest.model_key, *continues, site_links)
+    if story is not None and site_links:
         anchor = Markup("{: #story-%s} ") % story.key
         marks += Markup('{%% include storyline_link.html story="%s" %%}') % story.key
-    return StoryView(title, paragraph, list(links.values()), story.key, continues, anchor, marks)
+    return StoryView(title, "" if other else paragraph, list(links.values()), key=story.key if story else None,
+                     continues=continues, anchor=anchor, marks=marks, other=other, language=language)
 
 
 def _follow_up_mark(mark: str, model_key: str, key: str, day: date, site_links: bool) -> Markup:

@@ -11,8 +11,9 @@ import yaml
 from digestcrawl.digest.model import DigestInput, SummaryResult
 from digestcrawl.digest.publish.context import Link, StoryView
 from digestcrawl.digest.publish.files import post_paths
-from digestcrawl.digest.publish.labels import headings
+from digestcrawl.digest.publish.labels import headings, summary_label
 from digestcrawl.digest.publish.script import generated_text
+from digestcrawl.text import HAN
 
 MAX_TAGS = 10
 # The post's ``lang`` (BCP 47, as <html lang> and og:locale want it) per DIGEST_LANGUAGE.
@@ -23,7 +24,8 @@ def _tags(digest: DigestInput, result: SummaryResult) -> list[str]:
     aliases = (digest.model.display, *digest.model.aliases_in(digest.language.alias_scripts))
     for tag in (*aliases, *result.content.tags):
         text = generated_text(tag, digest.language)
-        if text:
+        # A Chinese post's tags are Chinese names (the model's display name aside), or left out.
+        if text and (not digest.language.is_chinese or tag == digest.model.display or HAN.search(text)):
             tags.setdefault(text.casefold(), text)
     return list(tags.values())[:MAX_TAGS]
 
@@ -38,7 +40,7 @@ def front_matter(digest: DigestInput, result: SummaryResult, layout: str, source
     data = {
         "layout": layout,
         "title": f"{display} {words['daily']} - {digest.day:%Y-%m-%d}",
-        "tagline": words["tagline"].format(n=len(sources), display=display),
+        "tagline": words["tagline"].format(articles=digest.counts.articles, display=display),
         "date": digest.day,
         "lang": digest.language.page_lang,
         "model": digest.model_key,
@@ -48,6 +50,7 @@ def front_matter(digest: DigestInput, result: SummaryResult, layout: str, source
         "image_narrow": paths.narrow_image_url,
         "description": summary,
         "ai_summary": summary,
+        "summary_label": summary_label(digest.language, result.summary_by_llm),
         "sources": [{"title": link.text, "url": str(link.url)} for link in sources if link.url],
         "stories": [story.front_matter for story in stories if story.key],
         "generator": result.generator,

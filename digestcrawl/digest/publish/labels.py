@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from markupsafe import Markup
 
-from digestcrawl.digest.publish.markdown import escape_markdown
+from digestcrawl.digest.model import PostCounts
 
 
 @lru_cache(maxsize=1)
@@ -33,7 +33,17 @@ def post_labels(language: str) -> dict[str, Markup]:
     return {**labels, "inline_open": Markup(before), "inline_close": Markup(after)}
 
 
-def footer(language: str, sources: int, generator: str) -> Markup:
-    # Anything but an LLM's digest says in so many words that no LLM wrote it.
-    key = "footer_llm" if generator.startswith("llm:") else "footer_extractive"
-    return Markup(headings()[language][key].format(n=sources, generator=escape_markdown(generator)))
+def written_by_llm(generator: str) -> bool:
+    return generator.startswith("llm:")
+
+
+def footer(language: str, counts: PostCounts, generator: str) -> Markup:
+    """To the reader: who wrote the post, from how many articles and sources. Anything but an
+    LLM's digest says in so many words that no LLM rewrote it (front matter ``generator`` names it)."""
+    key = "footer_llm" if written_by_llm(generator) else "footer_extractive"
+    return Markup(headings()[language][key].format(articles=counts.articles, sources=counts.sources))
+
+
+def summary_label(language: str, by_llm: bool) -> str:
+    """The summary box's label: "AI 摘要" only over a summary a language model wrote."""
+    return str(headings()[language]["summary_llm" if by_llm else "summary_extractive"])

@@ -90,11 +90,15 @@ def section_views(content: DigestContent, labels: dict[str, Markup], stories: li
         if section.slot is Slot.FRONT_MATTER or section.heading is None:
             continue
         if section.slot is Slot.STORIES:
-            shown: object = stories
+            shown: object = {"highlights": [s for s in stories if not s.other],
+                             "others": [s for s in stories if s.other]}
         elif section.slot is Slot.PARAGRAPH:
             shown = text(value)
         elif section.slot is Slot.LABELLED:
-            shown = [(labels[part.section.heading or part.key], text(getattr(value, part.key))) for part in row.parts]
+            parts = [(labels[part.section.heading or part.key], text(getattr(value, part.key))) for part in row.parts]
+            shown = [(label, said) for label, said in parts if said]  # a part with nothing to say is left out
+            if not shown:
+                continue
         else:
             lead = leading.get(row.key, [])
             lines = [*lead, *[text(item) for item in value][: max(1, (section.maximum or len(value)) - len(lead))]]
@@ -126,7 +130,7 @@ def render_post(digest: DigestInput, result: SummaryResult, options: RenderOptio
         h=labels,
         sections=section_views(content, labels, stories, {"developers": listed}, language),
         sources=list(citations.listed.values()),
-        footer=footer(language, len(citations.listed), result.generator),
+        footer=footer(language, digest.counts, result.generator),
     )
     return front_matter(digest, result, options.layout, list(citations.listed.values()), stories) + body
 

@@ -19,6 +19,7 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, aliased
 
+from digestcrawl.config import ModelConfig
 from digestcrawl.digest.model import DayFigures, RepoTrend, Story, StoryArticle, SummaryResult
 from digestcrawl.digest.read.sanitize import clean_day
 from digestcrawl.store import (
@@ -32,6 +33,7 @@ from digestcrawl.store import (
     StoryRow,
     dialect_insert,
 )
+from digestcrawl.text import RelevanceMatcher
 
 TREND_DAYS = 7
 
@@ -173,3 +175,14 @@ class DigestRepository:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def co_mentions(articles: list[StoryArticle], others: dict[str, ModelConfig],
+                stored: dict[str, int]) -> dict[str, int]:
+    """Other watched model → the day's articles that name it: read from the articles' words (a
+    crawl for one model stores no mention of the others), at least what the store recorded."""
+    if not others:
+        return dict(stored)
+    matcher = RelevanceMatcher(others)
+    named = Counter(key for a in articles for key in matcher.judge(a.title, a.text).matches)
+    return {key: n for key in others if (n := max(named[key], stored.get(key, 0)))}

@@ -41,8 +41,19 @@ from digestcrawl.digest.model import (
 from digestcrawl.digest.read import cut, is_junk
 from digestcrawl.digest.sections import Row, sections
 from digestcrawl.digest.summarize.lexrank import centrality, mmr, tfidf
+from digestcrawl.digest.summarize.once import each_fact_once
 from digestcrawl.languages import Language
-from digestcrawl.text import MULTIPLIERS, EntityFinder, bigrams, fingerprint, split_sentences, squash_spaces
+from digestcrawl.text import (
+    HAN,
+    MULTIPLIERS,
+    EntityFinder,
+    bigrams,
+    fingerprint,
+    fold,
+    reads_as_chinese,
+    split_sentences,
+    squash_spaces,
+)
 
 # Text that addresses a language model or a digest writer is never quoted into a digest.
 INSTRUCTION_LIKE = re.compile(
@@ -58,10 +69,14 @@ SENTENCES_PER_ARTICLE = 40  # the lead of a long text says what the event is
 SENTENCES_PER_STORY_MAX = 400  # bounds the similarity matrix of a story of many articles: leads first
 MAX_KEY_POINTS = 8
 NOTE_NEAR = 0.2  # bigram Jaccard at which a note repeats a key point or another note
+NOTE_CANDIDATES = 6  # of each story's most central sentences, those a reader group's note may be
+SAME_FACT_NAMES = 3  # names a note shares with a said sentence, and no other, to be its rewording
 NEAR_SAME = 0.18  # cosine at which two sentences say the same thing (a reworded syndicated lead)
 DEVELOPER_WORDS = re.compile(
     r"開源|开源|API|SDK|GitHub|Hugging ?Face|模型|參數|参数|開發|开发|程式|程序|代碼|代码|推理|訓練|训练|"
     r"benchmark|基準|基准|MCP|Agent|open.?source|developer|model|weights|inference|token", re.IGNORECASE)
+# What only developers act on: a user's note is a product or availability fact, not these.
+CODE_WORDS = re.compile(r"Hugging ?Face|GitHub|API|SDK|開源|开源|權重|权重|參數|参数|benchmark|weights", re.IGNORECASE)
 USER_WORDS = re.compile(
     r"App|用戶|用户|使用者|上線|上线|推出|功能|下載|下载|價格|价格|免費|免费|訂閱|订阅|服務|服务|支付|"
     r"users?|launch|available|price|free|subscription|app\b|アプリ|利用者", re.IGNORECASE)
@@ -114,10 +129,15 @@ class _Ranked:
 
 
 def story_sentences(story: Story, language: Language) -> list[Sentence]:
-    """The story's usable sentences, from its articles in the output language when it has any."""
+    """The story's usable sentences, from its articles in the output language when it has any.
+
+    A Chinese post quotes Chinese sentences only: a story told in another language alone has
+    none (the post lists it by its original title, marked with its language)."""
     preferred = language.article_languages
     with_text = [a for a in story.articles if a.text or a.snippet]
-    pool = [a for a in with_text if a.language in preferred] or with_text
+    pool = [a for a in with_text if a.language in preferred]
+    if not language.is_chinese:
+        pool = pool or with_text
     headlines = {fingerprint(a.title) for a in story.articles}
     found: list[Sentence] = []
     seen: set[str] = set()
@@ -125,13 +145,18 @@ def story_sentences(story: Story, language: Language) -> list[Sentence]:
         sentences = split_sentences(article.text or article.snippet)[:SENTENCES_PER_ARTICLE]
         for position, sentence in enumerate(sentences):
             key = fingerprint(sentence)
-            if key not in seen and usable(sentence, headlines):
+            if key not in seen and usable(sentence, headlines) and in_language(sentence, language):
                 seen.add(key)
                 found.append(Sentence(article, sentence, order, position))
     if len(found) > SENTENCES_PER_STORY_MAX:
         found = sorted(sorted(found, key=lambda s: (s.position, s.order))[:SENTENCES_PER_STORY_MAX],
                        key=lambda s: (s.order, s.position))
     return found
+
+
+def in_language(text: str, language: Language) -> bool:
+    """Whether ``text`` may stand in a post of ``language``: in a Chinese post, Chinese prose only."""
+    return reads_as_chinese(text) if language.is_chinese else True
 
 
 def rank_story(story: Story, language: Language) -> _Ranked:
@@ -168,7 +193,8 @@ class ExtractiveSummarizer:
     def summarize(self, digest: DigestInput) -> SummaryResult:
         ranked = [rank_story(story, digest.language) for story in digest.stories]
         producers = Producers(digest, phrases()[digest.language], ranked, self.finder)
-        return SummaryResult(content=DigestContent(**produce(producers, SECTIONS)), generator="extractive")
+        content = each_fact_once(DigestContent(**produce(producers, SECTIONS)))
+        return SummaryResult(content=content, generator="extractive")
 
 
 def produce(producers: Producers, rows: tuple[Row, ...]) -> dict[str, Any]:
@@ -176,13 +202,20 @@ def produce(producers: Producers, rows: tuple[Row, ...]) -> dict[str, Any]:
     return {row.key: getattr(producers, row.section.producer)() for row in rows}
 
 
+def story_title(story: Story, language: Language) -> str:
+    """The story's headline in the post's language; a story told only in another language keeps
+    its original title."""
+    preferred = language.article_languages
+    return next((a.title for a in story.articles if a.title and a.language in preferred),
+                story.lead.title) or story.key
+
+
 def story_summary(ranked: _Ranked, digest: DigestInput) -> StorySummary:
     story = ranked.story
     cited = list(dict.fromkeys(s.article.id for s in ranked.picked)) or [story.lead.id]
-    preferred = digest.language.article_languages
-    # A story told only in another language keeps its original title.
-    title = next((a.title for a in story.articles if a.title and a.language in preferred),
-                 story.lead.title) or story.key
+    title = story_title(story, digest.language)
+    # The schema wants a paragraph: a story with no sentence of its own repeats its title, and
+    # the post lists it under "other reports", never as a highlight (publish.context).
     paragraph = joined([s.text for s in ranked.picked]) or title
     note = ""
     if story.follow_up_day is not None:
@@ -191,6 +224,11 @@ def story_summary(ranked: _Ranked, digest: DigestInput) -> StorySummary:
     # promise for any caller.
     title = cut(title, STORY_TITLE_MAX - len(note)) + note
     return StorySummary(story_key=story.key, title=title, paragraph=paragraph, cited=cited)
+
+
+def _near(grams: set[str], other: set[str]) -> bool:
+    """Whether two sentences' bigrams say the same thing (NOTE_NEAR Jaccard)."""
+    return len(grams & other) > NOTE_NEAR * len(grams | other)
 
 
 def _quantity_key(surface: str) -> str:
@@ -206,27 +244,50 @@ def _quantity_key(surface: str) -> str:
 
 class Producers:
     """The offline producer of each section (``Section.producer`` names the method): sentences
-    of the stories and data-derived sentences, in one language."""
+    of the stories and data-derived sentences, in one language.
+
+    Each section has its job and no sentence is said twice: a highlight's paragraph holds its
+    story's sentences; the key points name the highlights and the figures several stories share;
+    the developers' and users' notes are sentences on their matters that no highlight holds; the
+    trend gives the counts. A Chinese post says nothing in another language."""
 
     def __init__(self, digest: DigestInput, words: dict[str, str], ranked: list[_Ranked],
                  finder: EntityFinder) -> None:
         self.digest, self.words, self.ranked, self.finder = digest, words, ranked, finder
         figures = digest.figures
-        self.articles = sum(figures.mentions_by_category.values())
-        self.outlets = len({o for s in digest.stories for o in s.outlets})
-        self.top = digest.stories[0]
+        self.counts = digest.counts
+        self.language = digest.language
         earlier = [n for day, n in sorted(figures.trend.items()) if day < digest.day][-7:]
         self.average = sum(earlier) / 7 if any(earlier) else 0.0
         self.yesterday = earlier[-1] if earlier else 0
-        self.by_category = {c: figures.mentions_by_category.get(c, 0) for c in ("news", "social", "finance")}
         self.names = [self.finder.find("\n".join(f"{a.title}\n{a.text[:800]}" for a in s.articles))
                       for s in digest.stories]
+        # The stories with sentences of their own in the post's language: the highlights.
+        self.highlights = [r for r in ranked if r.picked]
+        self.titles = {r.story.key: story_title(r.story, self.language) for r in ranked}
+        self.top = self.highlights[0].story if self.highlights else digest.stories[0]
+        self.noted: list[set[str]] = [set(bigrams(s.text)) for r in self.highlights for s in r.picked]
+        # The names each said sentence gives: a rewording that names nothing else is the same fact.
+        self.named: list[set[str]] = [self.finder.find(s.text) for r in self.highlights for s in r.picked]
+        self._spelled = "\n".join(fold(f"{a.title}\n{a.text[:2000]}") for s in digest.stories for a in s.articles
+                                   if a.language in self.language.article_languages)
 
     def _fmt(self, key: str, **values: Any) -> str:
+        counts = self.counts
         base = {"display": self.digest.model.display, "day": self.digest.day.isoformat(),
-                "articles": self.articles, "outlets": self.outlets, "stories": len(self.digest.stories),
-                "top": self.top.lead.title, "top_outlets": len(self.top.outlets), **self.by_category}
+                "articles": counts.articles, "outlets": counts.sources, "stories": counts.stories,
+                "categories": self._categories(), "top": self.titles[self.top.key],
+                "top_outlets": len(self.top.outlets), "first_party": len(self.digest.first_party),
+                **{c: counts.by_category.get(c, 0) for c in ("news", "social", "finance")}}
         return self.words[key].format(**{**base, **values})
+
+    def _categories(self) -> str:
+        """The day's articles per category, every category with any: they add up to the total."""
+        order = ["news", "social", "finance", "release", "paper"]
+        found = sorted(self.counts.by_category.items(),
+                       key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0]))
+        return self._list([self.words["category_count"].format(name=self.words.get(f"category_{c}", c), n=n)
+                           for c, n in found])
 
     def _list(self, items: list[str]) -> str:
         return self.words["separator"].join(items)
@@ -239,13 +300,18 @@ class Producers:
             return self._fmt("versus_none")
         if self.average < PERCENT_BASE_MIN:  # 1 → 21 articles is no "2000%" worth saying
             return self._fmt("versus_few", average=f"{self.average:.1f}")
-        change = round((self.articles - self.average) / self.average * 100)
+        change = round((self.counts.articles - self.average) / self.average * 100)
         key = "versus_up" if change > 0 else "versus_down" if change < 0 else "versus_flat"
         return self._fmt(key, average=f"{self.average:.1f}", percent=abs(change))
 
-    def _central(self, index: int) -> str | None:
-        sentence = self.ranked[index].central if index < len(self.ranked) else None
-        return sentence.text if sentence else None
+    def name(self, entity: str) -> str:
+        """An entity as the post writes it: in a Chinese post, its spelling the day's Chinese
+        articles use most (Google stays Google, Alibaba is 阿里巴巴), else its Chinese name."""
+        if not self.language.is_chinese:
+            return entity
+        counts = [(self._spelled.count(fold(s)), bool(HAN.search(s)), s) for s in self.finder.spellings_of(entity)]
+        count, _, spelling = max(counts, default=(0, False, entity))
+        return spelling if count else self.finder.chinese_name(entity) or entity
 
     def stories(self) -> list[StorySummary]:
         return [story_summary(r, self.digest) for r in self.ranked]
@@ -254,30 +320,37 @@ class Producers:
         return Analysis(**produce(self, sections(Analysis)))
 
     def developers(self) -> list[str]:
-        return self.notes(DEVELOPER_WORDS, social_first=True)
+        return self.notes(DEVELOPER_WORDS, social_first=True, fillers=("point_social", "point_first_party"))
 
     def users(self) -> list[str]:
-        return self.notes(USER_WORDS, social_first=False)
+        return self.notes(USER_WORDS, social_first=False, fillers=("point_news", "point_categories"),
+                          unless=CODE_WORDS)
 
     def tags(self) -> list[str]:
+        """The model's names, then the day's most cited entities; in a Chinese post, Chinese
+        names only (an entity with none is left out)."""
         counts: Counter[str] = Counter()
         for story in self.digest.stories:
             names = set().union(*(self.finder.find(f"{a.title}\n{a.text[:800]}") for a in story.articles))
             counts.update(names)
-        aliases = [self.digest.model.display, *self.digest.model.all_aliases[:3]]
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))  # ties: by name, stable
-        return list(dict.fromkeys(aliases + [name for name, _ in ranked]))[:10]
+        ranked = [name for name, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]  # ties: by name
+        model = self.digest.model
+        if not self.language.is_chinese:
+            return list(dict.fromkeys([model.display, *model.all_aliases[:3], *ranked]))[:10]
+        chinese = [found for name in ranked if (found := self.finder.chinese_name(name))]
+        return list(dict.fromkeys([model.display, *model.aliases_in(self.language.alias_scripts)[:3], *chinese]))[:10]
 
     def summary(self) -> str:
         lines = [self._fmt("summary")]
-        lines += [s for s in (self._central(0), self._central(1)) if s]
-        return joined(lines[:3])
+        if titles := [self._quote(self.titles[r.story.key]) for r in self.highlights[:2]]:
+            lines.append(self._fmt("summary_top", titles=self._list(titles)))
+        return joined(lines)
 
     def shared_names(self) -> list[str]:
         """Names that two or more of the day's stories mention, most stories first."""
         counts = Counter(name for names in self.names for name in names)
         model = {self.digest.model.display.casefold(), *(a.casefold() for a in self.digest.model.all_aliases)}
-        return [self.words["count"].format(name=name, n=n)
+        return [self.words["count"].format(name=self.name(name), n=n)
                 for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
                 if n >= 2 and name.casefold() not in model][:5]
 
@@ -304,35 +377,31 @@ class Producers:
             lines.append(self._fmt("downloads", changes=self._list([
                 self.words["download"].format(name=c.name, days=c.days, change=c.percent, source=c.source)
                 for c in changes])))
-        if names := self.shared_names():
-            lines.append(self._fmt("shared_names", names=self._list(names)))
-        if numbers := self.shared_figures():
-            lines.append(self._fmt("shared_figures", figures=self._list(numbers)))
         return joined(lines)
 
     def industry(self) -> str:
-        stories = self.digest.stories
+        stories = [r.story for r in self.highlights]
         follow = [s for s in stories if s.follow_up_day is not None]
-        lines = [self._fmt("follow_ups", titles=self._list([self._quote(s.lead.title) for s in follow[:3]]))
-                 ] if follow else []
-        new = [s for s in stories if s.follow_up_day is None]
-        if new:
-            lines.append(self._fmt("new_stories", count=len(new),
-                                   titles=self._list([self._quote(s.lead.title) for s in new[:3]])))
+        # Counted, not named: the highlights above name them.
+        lines = [self._fmt("follow_ups", count=len(follow))] if follow else []
+        if new := [s for s in stories if s.follow_up_day is None]:
+            lines.append(self._fmt("new_stories", count=len(new)))
         known = self.digest.figures.earlier_entities
         if known is not None:
             fresh = sorted(set().union(*self.names) - known) if self.names else []
             if fresh:
-                lines.append(self._fmt("new_names", names=self._list(fresh[:5])))
-        multi = sum(1 for s in stories if len(s.outlets) > 1)
+                lines.append(self._fmt("new_names", names=self._list([self.name(n) for n in fresh[:5]])))
+        multi = sum(1 for s in self.digest.stories if len(s.outlets) > 1)
         if multi:
             lines.append(self._fmt("industry", multi=multi, outlets=self._list(self.top.outlets[:5])))
         return joined(lines)
 
     def competition(self) -> str:
+        """The other watched models the day's articles name; nothing when they name none (no
+        sentence says "none" of what the reader can see named in the sources)."""
         mentioned = sorted(self.digest.figures.co_mentioned.items(), key=lambda kv: (-kv[1], kv[0]))
         if not mentioned:
-            return self._fmt("competition_none")
+            return ""
         names = self._list([self.words["count"].format(name=self.digest.competitors.get(key, key), n=count)
                             for key, count in mentioned])
         return self._fmt("competition", models=names)
@@ -342,26 +411,32 @@ class Producers:
         titles = self.digest.figures.finance_titles
         if not titles:
             return self._fmt("market_none", tickers=tickers)
-        lines = [self._fmt("market", count=len(titles), tickers=tickers)]
-        finance = [s for r in self.ranked for s in r.sentences if s.article.category == "finance"]
+        lines = [self._fmt("market", count=self.counts.by_category.get("finance", len(titles)), tickers=tickers)]
+        # The finance sources' own view: a sentence no highlight already gives (Jefferies' reading
+        # of a story the highlight tells from the news side).
+        said = [self.noted[i] for i in range(sum(len(r.picked) for r in self.highlights))]
+        finance = [s for r in self.ranked for s in r.sentences if s.article.category == "finance"
+                   and not any(_near(set(bigrams(s.text)), other) for other in said)]
         tickers_named = self.digest.figures.tickers
         moving = [s for s in finance if QUANTITY.search(s.text) or any(t in s.text for t in tickers_named)]
         if moving or finance:
             lines.append((moving or finance)[0].text)
         else:
-            lines.append(self._list([self._quote(t) for t in titles[:2]]))
+            lines.append(self._list([self._quote(t) for t in titles[:2] if in_language(t, self.language)]))
         return joined(lines)
 
     def key_points(self) -> list[str]:
-        """One line per story, its most central sentence (its title when it has none); then,
-        only to reach four, the day's figures."""
-        points = [self._central(i) or r.story.lead.title for i, r in enumerate(self.ranked)][:6]
-        extra = [self._fmt("point_volume", versus=self._versus()), self._fmt("point_categories")]
+        """One line per highlight, its headline and how many outlets carried it; then, to reach
+        four, the names and figures several stories share and the day's counts."""
+        points = [self._fmt("point_story", title=self.titles[r.story.key], outlets=len(r.story.outlets))
+                  for r in self.highlights][:6]
+        extra = []
         if names := self.shared_names():
             extra.append(self._fmt("shared_names", names=self._list(names)))
-        extra += [self._fmt("trend", versus=self._versus()),
-                  *(self._fmt("point_story", title=r.story.lead.title, outlets=len(r.story.outlets))
-                    for r in self.ranked)]
+        if numbers := self.shared_figures():
+            extra.append(self._fmt("shared_figures", figures=self._list(numbers)))
+        extra += [self._fmt("point_categories"), self._fmt("point_volume", versus=self._versus()),
+                  *map(self._fmt, ("point_news", "point_social", "point_first_party"))]
         points = list(dict.fromkeys(points))
         for line in extra:
             if len(points) >= 4:
@@ -370,25 +445,29 @@ class Producers:
                 points.append(line)
         return points[:MAX_KEY_POINTS]
 
-    def notes(self, words: re.Pattern[str], social_first: bool) -> list[str]:
+    def notes(self, words: re.Pattern[str], social_first: bool, fillers: tuple[str, str],
+              unless: re.Pattern[str] | None = None) -> list[str]:
         """2–4 lines for a reader group: social discussions (for developers), then sentences of
-        the day's articles on their matters that are not already a key point."""
+        the day's articles on their matters that neither a highlight nor the other group holds;
+        the day's counts of its sources only to reach two."""
         lines: list[str] = []
         if social_first:
-            social = [a for s in self.digest.stories for a in s.articles if a.category == "social"]
+            social = [a for s in self.digest.stories for a in s.articles
+                      if a.category == "social" and in_language(a.title, self.language)]
             lines += [self._fmt("social", title=a.title, outlet=a.outlet) for a in social[:2]]
-        said = [set(bigrams(r.central.text)) for r in self.ranked if r.central]  # the key points
-        candidates = [s for r in self.ranked for s in r.sentences[:6]]
-        matching = [s for s in candidates if words.search(s.text)]
-        for sentence in matching + candidates:
+        candidates = [s for r in self.ranked for s in r.sentences[:NOTE_CANDIDATES] if words.search(s.text)
+                      and not (unless and unless.search(s.text))]
+        for sentence in candidates:
             if len(lines) >= 3:
                 break
-            grams = set(bigrams(sentence.text))
-            if any(len(grams & other) > NOTE_NEAR * len(grams | other) for other in said):
-                continue  # a key point, or a rewording of one already noted
-            said.append(grams)
+            grams, names = set(bigrams(sentence.text)), self.finder.find(sentence.text)
+            if any(_near(grams, other) for other in self.noted) or (
+                    len(names) >= SAME_FACT_NAMES and any(names <= other for other in self.named)):
+                continue  # a highlight's, or a rewording of one already noted
+            self.noted.append(grams)
+            self.named.append(names)
             lines.append(self._fmt("sourced", sentence=sentence.text, outlet=sentence.article.outlet))
-        for line in (self._fmt("point_categories"), self._fmt("point_volume", versus=self._versus())):
+        for line in map(self._fmt, fillers):
             if len(lines) >= 2:
                 break
             lines.append(line)

@@ -38,7 +38,7 @@ from digestcrawl.digest.firstparty import DOWNLOAD_WORDS, download_changes
 from digestcrawl.digest.model import SECTIONS, DigestContent, DigestInput, StoryArticle, StorySummary
 from digestcrawl.digest.sections import Grounding, Row
 from digestcrawl.digest.summarize.extractive import INSTRUCTION_LIKE
-from digestcrawl.text import MULTIPLIERS, EntityFinder, fold, split_sentences
+from digestcrawl.text import HAN, MULTIPLIERS, EntityFinder, fold, reads_as_chinese, split_sentences
 
 THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(%|萬|万|億|亿|千|百|thousand|million|billion|trillion)?",
@@ -168,6 +168,7 @@ class Sources:
     folded: str = field(init=False)
     script_folded: str = field(init=False)
     entities: set[str] = field(default_factory=set)
+    chinese: bool = False  # the post is Chinese: a sentence in another language grounds nothing
 
     def __post_init__(self) -> None:
         self.text = normalise(self.text)
@@ -184,7 +185,7 @@ class Sources:
         if figures:
             text += "\n" + _figures_text(digest)
             downloads += "\n" + _downloads_text(digest)
-        sources = cls(text, downloads)
+        sources = cls(text, downloads, chinese=digest.language.is_chinese)
         if finder is not None:
             sources.entities = finder.find(sources.text)
         return sources
@@ -202,6 +203,8 @@ def check_text(written: str, sources: Sources, finder: EntityFinder | None = Non
     short = not short_ok and sum(c.isalnum() for c in written) < MEANINGFUL_MIN
     if PLACEHOLDER.search(written) or short:
         problems.append(f"placeholder or template text: {written[:60]!r}")
+    if sources.chinese and not short_ok and not reads_as_chinese(written):
+        problems.append(f"not written in Chinese: {written[:60]!r}")
     problems += [f"number {n} appears in no cited article"
                 for n in sorted(numbers(written)) if n not in sources.numbers]
     if DOWNLOAD_WORDS.search(written):
@@ -229,6 +232,9 @@ def check_story(summary: StorySummary, digest: DigestInput, finder: EntityFinder
                 for i in summary.cited if i not in members]
     cited = [members[i] for i in dict.fromkeys(summary.cited) if i in members]
     sources = Sources.of(digest, cited, finder)
+    # A story no article tells in the post's language is shown by its original title alone
+    # (publish.context.own_text): its paragraph is never shown, so its language is not checked.
+    sources.chinese = sources.chinese and any(a.language in digest.language.article_languages for a in story.articles)
     title = check_text(summary.title, sources, finder, short_ok=True)
     return problems + list(dict.fromkeys(title + check_text(summary.paragraph, sources, finder)))
 
@@ -312,7 +318,7 @@ class _SectionGrounder:
             return kept if problems else value
         if rule is Grounding.ITEMS:
             return self.items(value, row.section.minimum, path, problems)
-        return [name for name in value if self.named(name, problems)]
+        return list(dict.fromkeys(tag for name in value if (tag := self.tag(name, problems))))
 
     def items(self, items: list[str], minimum: int, path: tuple[str, ...], problems: list[str]) -> list[str]:
         kept = []
@@ -327,15 +333,22 @@ class _SectionGrounder:
             kept += [i for i in self.spare(path) if i not in kept][: minimum - len(kept)]
         return kept
 
-    def named(self, tag: str, problems: list[str]) -> bool:
-        """Whether the articles (or the configuration) name ``tag``."""
+    def tag(self, tag: str, problems: list[str]) -> str | None:
+        """``tag`` when the articles (or the configuration) name it, else None; in a Chinese post
+        a name in another script is the entity's Chinese name (entities.yaml), or left out."""
         folded = normalise(tag).casefold().strip()
-        entities = self.finder.find(tag) if self.finder is not None else set()
-        if folded and (folded in self.known or re.search(rf"(?<![a-z0-9]){re.escape(folded)}", self.sources.folded)
-                       or (entities and entities <= self.sources.entities)):
-            return True
-        problems.append(f"tag {tag!r} names nothing in the articles")
-        return False
+        entities = self.finder.entities_named(tag) if self.finder is not None else set()
+        named = folded in self.known or re.search(rf"(?<![a-z0-9]){re.escape(folded)}", self.sources.folded)
+        if not folded or not (named or (entities and entities <= self.sources.entities)):
+            problems.append(f"tag {tag!r} names nothing in the articles")
+            return None
+        if not self.sources.chinese or HAN.search(tag) or self.finder is None:
+            return tag
+        chinese = [name for entity in sorted(entities) if (name := self.finder.chinese_name(entity))]
+        if len(chinese) == 1:
+            return chinese[0]
+        problems.append(f"tag {tag!r} has no Chinese name")
+        return None
 
 
 def ground_sections(content: DigestContent, digest: DigestInput, offline: Callable[[], DigestContent],

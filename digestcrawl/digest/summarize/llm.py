@@ -68,6 +68,7 @@ from digestcrawl.digest.model import (
 )
 from digestcrawl.digest.summarize.cache import LLMCache, cache_key
 from digestcrawl.digest.summarize.grounding import check_content, check_story, ground_sections
+from digestcrawl.digest.summarize.once import each_fact_once
 from digestcrawl.digest.summarize.prompt import (
     MERGE_PROMPT_VERSION,
     PROMPT_VERSION,
@@ -125,7 +126,6 @@ class LLMSummaryResult(SummaryResult):
     grounding_failures: int = 0  # stories whose first summary failed the grounding check
     regenerated: int = 0  # of those, stories a focused call fixed
     replaced: list[str] = field(default_factory=list)  # story keys given the fallback's summary
-    replaced_sections: list[str] = field(default_factory=list)  # sections given the fallback's text
     untranslated_titles: list[str] = field(default_factory=list)  # story keys given the offline title
 
 
@@ -367,7 +367,7 @@ class LLMSummarizer:
                            "were dropped (%s); extractive text for: %s", digest.model_key, digest.day,
                            dropped, "; ".join(f"{k}: {' | '.join(v)}" for k, v in grounded.dropped.items()),
                            ", ".join(grounded.replaced) or "none")
-        return LLMSummaryResult(content=grounded.content, generator=f"llm:{self.config.model}",
+        return LLMSummaryResult(content=each_fact_once(grounded.content), generator=f"llm:{self.config.model}",
                                 ungrounded=dropped, replaced_sections=grounded.replaced,
                                 untranslated_titles=untranslated, **tally.counts())
 
