@@ -179,7 +179,8 @@ def post() -> str:
 def test_front_matter_has_exactly_the_required_keys(post: str) -> None:
     front, _ = split_post(post)
     assert list(front) == ["layout", "title", "tagline", "date", "lang", "model", "categories", "tags",
-                           "image", "image_narrow", "description", "ai_summary", "summary_label", "sources", "stories", "generator"]
+                           "image", "image_narrow", "description", "ai_summary", "summary_label", "sources", "stories",
+                           "generator"]
     assert front["layout"] == "post"
     assert front["title"] == "QWEN 每日動態 - 2026-01-19"
     assert front["tagline"] == "彙整 9 則 QWEN 相關報導"  # the day's articles: news 6, social 1, finance 2
@@ -642,7 +643,8 @@ def test_hostile_titles_and_texts_build_a_sane_post(title: str, text: str) -> No
     front, body = split_post(post)
     assert front["title"] == "QWEN 每日動態 - 2026-01-19" and front["model"] == "qwen"
     assert list(front) == ["layout", "title", "tagline", "date", "lang", "model", "categories", "tags",
-                           "image", "image_narrow", "description", "ai_summary", "summary_label", "sources", "stories", "generator"]
+                           "image", "image_narrow", "description", "ai_summary", "summary_label", "sources", "stories",
+                           "generator"]
     assert isinstance(front["ai_summary"], str) and not UNSAFE.search(front["ai_summary"])
     assert not UNSAFE.search(post)
     assert [line[3:] for line in body.splitlines() if line.startswith("## ")] == HEADINGS["zh-TW"]

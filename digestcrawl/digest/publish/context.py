@@ -125,7 +125,9 @@ def story_view(summary: StorySummary, story: Story | None, digest: DigestInput,
     if not title and lead is not None:  # a title that was all markup: the lead article's
         title = source_text(lead, one_line(lead.title), digest.language)
     paragraph = generated_text(summary.paragraph, digest.language)
-    continues = (story.follow_up_of, story.follow_up_day) if story and story.follow_up_of and story.follow_up_day else None
+    continues = None
+    if story is not None and story.follow_up_of and story.follow_up_day:
+        continues = (story.follow_up_of, story.follow_up_day)
     follow_up = follow_up_mark(digest.language, continues[1]) if continues else ""
     if follow_up:
         title = title.removesuffix(follow_up).rstrip()  # the offline summarizer writes the mark as text
