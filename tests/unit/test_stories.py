@@ -100,6 +100,7 @@ def test_grouping_is_deterministic() -> None:
     ("100M users", {"1.00e+08"}),
     ("up 20% on the year 2026", {"20%"}),
     ("A100 chips, 3 days", set()),
+    ("١٢٣٬٤٥٦ دولار و ٢٠٪ في ٢٠٢٠", {"123456", "20%"}),  # Arabic-Indic digits and signs
 ])
 def test_quantities_read_the_same_in_any_language(text: str, expected: set[str]) -> None:
     assert quantities(text) == expected

@@ -96,6 +96,9 @@ STEMMERS = {"ar": "arabic", "ca": "catalan", "cs": "czech", "da": "danish", "de"
             "pl": "polish", "pt": "portuguese", "ro": "romanian", "ru": "russian", "sr": "serbian",
             "sv": "swedish", "ta": "tamil", "tr": "turkish"}
 
+# Arabic script's thousands separator, decimal point and percent sign, read as the Latin ones (its
+# digits are digits to Python already: '١٢٣٬٤٥٦' is '123,456').
+ARABIC_NUMBER_SIGNS = str.maketrans({"\u066c": ",", "\u066b": ".", "\u066a": "%"})
 QUANTITY = re.compile(
     r"(?<![\d.,A-Za-z])(\d+(?:[.,]\d+)*)\s*(%|％|萬|万|億|亿|千|百|thousand|millions?|millionen|billions?|milliarden"
     r"|trillion|(?:k|m|bn|b)(?![a-z]))?",
@@ -142,10 +145,10 @@ def token_idf(token: str) -> float:
 
 
 def quantities(text: str) -> set[str]:
-    """Normalised quantities: '1億' and '100 million' are both '1e+08'; '20%' is '20%'. Bare
+    """Normalised quantities: '1億' and '100 million' are both '1e+08'; '20%' and '٢٠٪' are '20%'. Bare
     numbers below 10 and plain years are left out: they tie unrelated stories."""
     found = set()
-    for number, unit in QUANTITY.findall(text):
+    for number, unit in QUANTITY.findall(text.translate(ARABIC_NUMBER_SIGNS)):
         try:
             value = float(number.replace(",", "")) if number.count(",") != 1 or len(number.split(",")[1]) == 3 \
                 else float(number.replace(",", "."))
