@@ -121,7 +121,7 @@ def evaluate(pairs: Sequence[Pair], finder: EntityFinder) -> dict[str, Score]:
 
 
 def pair_features(pairs: Sequence[Pair], finder: EntityFinder) -> np.ndarray:
-    """Rows of (word cosine, anchor cosine, cross, both in CJK) for each pair, as similarity
+    """Rows of (word cosine, anchor cosine, cross, how many in CJK) for each pair, as similarity
     computes them."""
     rows = []
     for pair in pairs:
@@ -132,12 +132,14 @@ def pair_features(pairs: Sequence[Pair], finder: EntityFinder) -> np.ndarray:
 
 
 def _design(features: np.ndarray) -> np.ndarray:
-    """Columns: 1, √word cosine, √anchor cosine, both in CJK (as similarity.probability reads them).
-    Within one language the anchor coefficient is held at zero, across languages the CJK one."""
+    """Columns: 1, √word cosine, √anchor cosine, both in CJK, neither in CJK, neither in CJK times
+    √word cosine (as similarity.probability reads them). Within one language the anchor and the
+    letters coefficients are held at zero, across languages the both-in-CJK one."""
     words, anchors = np.sqrt(np.clip(features[:, 0], 0, 1)), np.sqrt(np.clip(features[:, 1], 0, 1))
     cross = features[:, 2] > 0
+    letters = np.where(cross, features[:, 3] == 0, 0.0)
     return np.column_stack([np.ones(len(features)), words, np.where(cross, anchors, 0.0),
-                            np.where(cross, 0.0, features[:, 3])])
+                            np.where(cross, 0.0, features[:, 3] == 2), letters, letters * words])
 
 
 def fit_logistic(design: np.ndarray, labels: np.ndarray, l2: float = 0.1) -> np.ndarray:

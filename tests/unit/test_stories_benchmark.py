@@ -42,15 +42,16 @@ def test_fit_reports_the_models_and_their_cross_fitted_f1(tmp_path: Path, capsys
     assert stories.main(["--pairs", str(pairs), "--fit"]) == 0
     lines = capsys.readouterr().out.splitlines()
     same, cross = (ast.literal_eval(line.split(" = ")[1]) for line in lines[:2])
-    assert len(same) == len(cross) == 4 and same[2] == 0.0 and cross[3] == 0.0  # held at zero
+    assert len(same) == len(cross) == 6 and same[2] == same[4] == same[5] == cross[3] == 0.0  # held at zero
     assert same[1] > 0 and cross[1] + cross[2] > 0  # more alike, more likely one story
     row = re.compile(r"\s+(.+?)\s+F1 (\d\.\d{3})  (\d\.\d{3})-(\d\.\d{3})")
     folds = {m[1]: [float(x) for x in m.groups()[1:]] for m in map(row.fullmatch, lines) if m}
-    assert set(folds) == {"all", "original languages", "cross-language", "zh-zh", "en-zh"}  # no empty subset; each pair
+    # No empty subset; then each language pair.
+    assert set(folds) == {"all", "original languages", "cross-language", "en-zh", "zh-zh"}
     assert folds["all"] == [1.0, 1.0, 1.0]  # separable pairs: every held-out fold right
     pairs.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows[:10]), "utf-8")
     assert stories.main(["--pairs", str(pairs), "--fit"]) == 0  # no cross-language pairs: no model for them
-    assert "CROSS_LANGUAGE = (0.0, 0.0, 0.0, 0.0)" in capsys.readouterr().out
+    assert "CROSS_LANGUAGE = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)" in capsys.readouterr().out
 
 
 def test_a_generated_day_keeps_every_article() -> None:
