@@ -15,7 +15,9 @@ pages repeated and the fastest pass kept (noise on a shared machine only ever ad
 * ``lxml_parse``: ``trafilatura.utils.load_html`` alone.
 
 The ratio digestcrawl / trafilatura is the target (≤ 1.25). When it is over, a cProfile of the
-digestcrawl pass names where the time goes (own time per function and per component).
+digestcrawl pass names where the time goes (own time per function and per component). Also
+reported: the share of pages on which each of ``extract_page``'s fallback passes ran
+(``benchmarks.profile``, which breaks ``extract_page`` down by stage).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from zoneinfo import ZoneInfo
 import trafilatura
 from trafilatura.utils import load_html
 
+from benchmarks.profile import fallback_rates
 from digestcrawl.config import load_models
 from digestcrawl.text.chars import clean_text
 from digestcrawl.text.dedup import NearDuplicateIndex, fingerprint
@@ -162,6 +165,7 @@ def run(page_sets: dict[str, list[tuple[str, bytes]]], repeats: int = 3) -> dict
             "trafilatura_first_pass_ms": round(first_pass * 1000, 2),
             "lxml_parse_ms": round(parse * 1000, 2), "ratio": round(ours / bare, 3), "target": TARGET,
             "stages_ms": {k: round(v / len(pages) * 1000, 2) for k, v in stages.items()},
+            "fallback_rate": fallback_rates(pages),
         }
         if ours / bare > TARGET:
             row["profile"] = profile(pages)

@@ -56,6 +56,9 @@ def _rows(doc: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         if row.get("stages_ms"):
             add(("B2", f"  digestcrawl stages, {name}",
                  ", ".join(f"{k} {_fmt(v)}" for k, v in row["stages_ms"].items()), "ms/page"))
+        if row.get("fallback_rate"):
+            add(("B2", f"  extract_page fallbacks, {name}",
+                 ", ".join(f"{k} {v:.0%}" for k, v in row["fallback_rate"].items()), "of pages"))
     b3 = doc.get("B3", {})
     sizes = b3.get("sizes", [])
     for row in sizes:

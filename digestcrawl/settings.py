@@ -119,6 +119,10 @@ DIGEST_TIMEZONE = "Asia/Taipei"
 # workers let a crawl use more than one core; one core stays with the crawl process (downloads,
 # pipelines, store), which starves if workers take them all. 0 extracts in the crawl process.
 EXTRACTION_PROCESSES = max(1, (os.cpu_count() or 1) - 1)
+# A worker's peak memory in MB (its libraries, caches and a large page's trees: about 100 after the
+# 181 pages of the article benchmark): the pool starts no more workers than half the memory
+# available holds at this size; 0: sized by EXTRACTION_PROCESSES alone.
+EXTRACTION_WORKER_MEMORY_MB = 150
 # A page not extracted within this many seconds is stored with its title and lead only (its worker
 # is killed and replaced); 0: no limit. Normal pages take well under a second.
 EXTRACTION_TIMEOUT = 30.0

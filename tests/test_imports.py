@@ -254,10 +254,12 @@ def test_a_lazy_surface_is_its_type_checking_imports(package: str) -> None:
 
 def test_an_extraction_worker_loads_only_what_extraction_needs() -> None:
     """The worker processes import text.extraction through the text and crawl packages: their
-    surfaces load nothing else (no dedup index: numpy, scipy, datasketch; no entity table)."""
+    surfaces load nothing else (no dedup index: numpy, scipy, datasketch; no entity table; no
+    configuration, pydantic and YAML: 11 MB of every worker, issue 25)."""
     script = ("import sys, digestcrawl.crawl.extraction.worker; "
               "print(sorted(m for m in ('numpy', 'scipy', 'datasketch', 'digestcrawl.text.dedup', "
-              "'digestcrawl.text.entities', 'digestcrawl.crawl.context') if m in sys.modules))")
+              "'digestcrawl.text.entities', 'digestcrawl.crawl.context', 'digestcrawl.config', 'pydantic', "
+              "'yaml') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert loaded.returncode == 0, loaded.stderr[-2000:]
     assert loaded.stdout.strip() == "[]"

@@ -1,27 +1,34 @@
 """Article pages → clean text and metadata.
 
-The HTML is parsed once for the metadata and the first pass. Structured data (JSON-LD, meta tags) is read first, as it
-is what publishers declare on purpose; trafilatura then extracts the body text from the same
-tree (``_body_text``: one fast pass, and another only on pages that show a failure). Dates
-record where they came from (``digestcrawl.text.dates.ORIGINS``): ``jsonld``, ``meta``, ``url``,
-else a guess, ``text`` (the date written next to the headline or above the article) or
-``htmldate`` (its reading of the markup, on the raw HTML).
+The HTML is parsed once: every pass reads the same tree (metadata, visible text, trafilatura's
+passes, which copy it before cleaning it, and readability, given a copy since it mutates its
+tree; a copy costs a third of a parse). htmldate alone, on the few pages whose date is still
+unknown after the text is read, parses the page its own way (it reads the markup's comments).
+
+Structured data (JSON-LD, meta tags) is read first, as it is what publishers declare on purpose;
+trafilatura then extracts the body text (``_body_text``: one fast pass, and another only on
+pages that show a failure). Dates record where they came from (``digestcrawl.text.dates.ORIGINS``):
+``jsonld``, ``meta``, ``url``, else a guess, ``text`` (the date written next to the headline or
+above the article) or ``htmldate`` (its reading of the markup).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from copy import copy, deepcopy
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from html import unescape
 from typing import Any
 
 import htmldate
 import trafilatura
+from htmldate.utils import load_html as load_markup
 from lxml.html import HtmlElement
 from trafilatura.external import try_readability
-from trafilatura.settings import Document
+from trafilatura.settings import Document, Extractor
 from trafilatura.utils import load_html
 
 from digestcrawl.text.chars import HAN, KANA, squash_line_spaces, squash_spaces
@@ -91,7 +98,7 @@ TITLE_PARTS = re.compile(r"\s*(?:[_|｜]|\s[-–—]\s)\s*")
 
 @dataclass
 class PageText:
-    """What a reader sees of a page, read once before extraction (which mutates the tree)."""
+    """What a reader sees of a page, read once from its tree."""
 
     text: str  # visible text, whitespace-folded, in reading order
     headings: list[str]
@@ -196,11 +203,10 @@ def extract_page(html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
     stated = _stated_offset(tree)
     zone = stated or zone
     page, article_body, declared_language = _metadata(tree, url, zone, stated)
-    # Extraction mutates what it is given: what a reader sees is read first.
     seen = PageText.read(tree)
-    text = _body_text(html, tree, url, page.title, seen)
+    text = _body_text(tree, url, page.title, seen)
     if text.startswith("| ") or "\n| " in text:
-        text = _without_linked_cells(html, text, page.title)
+        text = _without_linked_cells(tree, text, page.title)
     # The publisher's own articleBody wins only when extraction clearly missed the article.
     if isinstance(article_body, str) and len(article_body.strip()) > 2 * len(text):
         text = article_body.strip()
@@ -292,7 +298,7 @@ def _parse(html: str) -> HtmlElement | None:
     return tree
 
 
-def _body_text(html: str, tree: HtmlElement, url: str, title: str, seen: PageText) -> str:
+def _body_text(tree: HtmlElement, url: str, title: str, seen: PageText) -> str:
     """The article text: trafilatura's fast precision pass, unless it shows one of three
     failures, each checked by one more pass on those pages only.
 
@@ -311,33 +317,30 @@ def _body_text(html: str, tree: HtmlElement, url: str, title: str, seen: PageTex
     """
     text = _without_headline(_trafilatura_text(tree, url, precision=True), title).strip()
     if len(text.encode()) < RECHECK_BELOW_BYTES:
-        recall = _without_headline(_trafilatura_text(_parse(html), url, precision=False), title).strip()
+        recall = _without_headline(_trafilatura_text(tree, url, precision=False), title).strip()
         if len(text) < PRECISION_SHARE * len(recall):
             text = recall
     if _table_share(text) > LAYOUT_TABLE_SHARE:
-        block = _without_headline(_trafilatura_text(_parse(html), url, precision=None, fast=False, tables=False),
+        block = _without_headline(_trafilatura_text(tree, url, precision=None, fast=False, tables=False),
                                   title).strip()
         share = len(block) / len(text)
         if share >= LAYOUT_BLOCK_SHARE or (share >= INNER_BLOCK_SHARE and _inside(block, text)):
             return block
         return text
     if len(text.encode()) < SPARSE_SHARE * seen.paragraph_bytes:
-        full = _without_headline(_trafilatura_text(_parse(html), url, precision=None, fast=False), title).strip()
+        full = _without_headline(_trafilatura_text(tree, url, precision=None, fast=False), title).strip()
         return full or text
     return text
 
 
-def _without_linked_cells(html: str, text: str, title: str) -> str:
+def _without_linked_cells(tree: HtmlElement, text: str, title: str) -> str:
     """readability's reading of a page whose text has table rows, when the cells it leaves out
     are mostly links' text: the layout table's related-article lists, ads and menus, which
     trafilatura keeps with the table (zh dev: half B 0.948 -> 0.976). Only pages with table
     rows pay for the second reading."""
-    tree = _parse(html)
-    if tree is None:
-        return text
     # Links in page order, run together: a cell of a related list is several links' text.
     links = "".join(TABLE_SPACING.sub("", link.text_content()) for link in tree.iter("a"))
-    readable = _without_headline(_readability_text(html), title).strip()
+    readable = _without_headline(_readability_text(tree), title).strip()
     if len(readable) < READABLE_SHARE * len(text):
         return text
     folded = TABLE_SPACING.sub("", readable)
@@ -347,12 +350,10 @@ def _without_linked_cells(html: str, text: str, title: str) -> str:
     return readable if left_out and linked >= LEFT_OUT_LINKED_SHARE * sum(map(len, left_out)) else text
 
 
-def _readability_text(html: str) -> str:
-    """The text of trafilatura's readability port on a fresh tree, a line per block."""
-    tree = _parse(html)
-    if tree is None:
-        return ""
-    summary = try_readability(tree)
+def _readability_text(tree: HtmlElement) -> str:
+    """The text of trafilatura's readability port, a line per block (on a copy: it mutates
+    its tree)."""
+    summary = try_readability(deepcopy(tree))
     for element in summary.iter():
         if element.tag in BLOCK_TAGS:
             element.tail = "\n" + (element.tail or "")
@@ -372,15 +373,22 @@ def _table_share(text: str) -> float:
     return sum(len(line) for line in text.splitlines() if line.startswith("| ")) / len(text) if text else 0.0
 
 
-def _trafilatura_text(tree: HtmlElement | None, url: str, precision: bool | None, fast: bool = True,
+def _trafilatura_text(tree: HtmlElement, url: str, precision: bool | None, fast: bool = True,
                       tables: bool = True) -> str:
-    """trafilatura's text in precision mode, recall mode (False) or its default (None)."""
-    if tree is None:
-        return ""
-    document = trafilatura.bare_extraction(tree, url=url, include_comments=False, include_tables=tables,
-                                           with_metadata=False, fast=fast, favor_precision=precision is True,
-                                           favor_recall=precision is False)
+    """trafilatura's text in precision mode, recall mode (False) or its default (None), from
+    ``tree`` (which bare_extraction copies before cleaning it)."""
+    options = copy(_extractor(precision, fast, tables))
+    options.url = options.source = url
+    document = trafilatura.bare_extraction(tree, options=options)
     return (document.text if isinstance(document, Document) else "") or ""
+
+
+@lru_cache(maxsize=8)
+def _extractor(precision: bool | None, fast: bool, tables: bool) -> Extractor:
+    """trafilatura's options for a pass, built once: building them reads its configuration,
+    a tenth of a fast pass. Without metadata, so their date limit (today) is never used."""
+    return Extractor(output_format="python", fast=fast, precision=precision is True, recall=precision is False,
+                     comments=False, tables=tables, with_metadata=False)
 
 
 def guess_language(text: str, declared: str | None = None) -> str | None:
@@ -411,8 +419,9 @@ def _declared(candidates: list[tuple[str, Any]], zone: tzinfo) -> Dated | None:
 def _guessed_date(html: str, page: PageText, title: str, article: str, zone: tzinfo) -> Dated | None:
     """A date for a page that declares none and has none in its URL: the date written next to
     the headline or just above the article (``text``: where people look, and what old pages
-    offer), else htmldate's reading of the markup (``<time>``, date classes and attributes; on
-    the raw HTML, as htmldate parses it itself).
+    offer), else htmldate's reading of the markup (``<time>``, date classes and attributes).
+    htmldate reads its own tree of the page, parsed once for both its searches: its parser keeps
+    the markup's comments, where old CMS pages write their dates (trafilatura's drops them).
 
     htmldate's answer on the first of a month must be written as a full date in the page: it
     answers 2006-01-01 for a page that only says 2006. Its extensive search (any date in the
@@ -423,9 +432,11 @@ def _guessed_date(html: str, page: PageText, title: str, article: str, zone: tzi
     if moment is not None:
         return Dated(moment, "text")
     # Bytes (htmldate reads them as UTF-8 first): a str that looks like a URL it would download.
-    body = html.encode("utf-8", "replace")
+    tree = load_markup(html.encode("utf-8", "replace"))
+    if tree is None:
+        return None
     for extensive, origin in ((False, "htmldate"), (True, "htmldate_text")):
-        found = htmldate.find_date(body, original_date=True, extensive_search=extensive,
+        found = htmldate.find_date(tree, original_date=True, extensive_search=extensive,
                                    outputformat="%Y-%m-%dT%H:%M:%S")
         guessed = parse_datetime(found, zone) if found else None
         if guessed is not None and (guessed.day != 1 or written_in(html, guessed.date())):

@@ -16,9 +16,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from digestcrawl.config import ModelConfig
 from digestcrawl.text.chars import compat_alnum, to_simplified
+
+if TYPE_CHECKING:  # the configuration (pydantic, YAML) stays out of the extraction workers, which need fold
+    from digestcrawl.config import ModelConfig
 
 TITLE_WEIGHT = 3
 # The placement of a model on an item from its own source (its Hugging Face organisation,

@@ -14,7 +14,13 @@ import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
-from digestcrawl.crawl.extraction.pool import REAP_TIMEOUT, ExtractionPool, ExtractionShortfall
+from digestcrawl.crawl.extraction import pool as extraction_pool
+from digestcrawl.crawl.extraction.pool import (
+    REAP_TIMEOUT,
+    ExtractionPool,
+    ExtractionShortfall,
+    processes_for_memory,
+)
 from digestcrawl.text.extraction import extract_page
 from tests.conftest import project_settings
 from tests.hostilepages import many_links
@@ -116,3 +122,22 @@ async def test_pages_behind_a_stuck_page_do_not_wait_and_closing_gives_it_up() -
         await stuck
     assert given_up.value.reason == "extraction_cancelled"
     assert await eventually(lambda: not any(alive(pid) for pid in busy))
+
+
+@pytest.mark.parametrize(("processes", "worker_mb", "available_mb", "sized"), [
+    (3, 150, 8000, 3),  # memory enough: the cores decide
+    (7, 150, 1200, 4),  # half of 1,200 MB holds four workers
+    (3, 150, 200, 1),  # never none: one worker, as with a single core
+    (3, 0, 200, 3),  # no memory sizing
+    (3, 150, None, 3),  # memory unknown
+    (0, 150, 100, 0),  # extraction in the crawl process stays there
+])
+def test_the_pool_is_sized_by_memory_as_well_as_by_cores(processes: int, worker_mb: int, available_mb: int | None,
+                                                         sized: int) -> None:
+    assert processes_for_memory(processes, worker_mb, available_mb) == sized
+
+
+def test_a_crawl_starts_the_workers_its_memory_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(extraction_pool, "available_memory_mb", lambda: 600)
+    assert pool_with(3, EXTRACTION_WORKER_MEMORY_MB=150).processes == 2
+    assert pool_with(3, EXTRACTION_WORKER_MEMORY_MB=0).processes == 3

@@ -10,9 +10,10 @@ import pytest
 from digestcrawl.crawl.feeds import FeedError, parse_feed, parse_sitemap
 from digestcrawl.crawl.kinds.json_api import FieldMap, parse_json_api
 from digestcrawl.crawl.kinds.listing import Selectors, parse_listing
+from digestcrawl.text import extraction
 from digestcrawl.text.dates import parse_datetime
 from digestcrawl.text.encoding import decode_html
-from digestcrawl.text.extraction import _without_linked_cells, extract_page
+from digestcrawl.text.extraction import _parse, _without_linked_cells, extract_page
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -233,5 +234,44 @@ def test_table_rows_of_links_give_way_to_readabilitys_reading(cell: str, linked:
     html = (f"<html><head><title>千問</title></head><body><div class='article'><p>{para}</p><p>{para}</p>"
             f"<p>{para}</p></div><table><tr>{row}</tr></table></body></html>")
     text = f"{para}\n{para}\n{para}\n| " + " | ".join(cells) + " |"
-    read = _without_linked_cells(html, text, "千問")
+    read = _without_linked_cells(_parse(html), text, "千問")
     assert para in read and (cells[0] in read) is kept
+
+
+PARA = "通義千問發布新版本模型，開發者社群反應熱烈，多家企業表示將在下月導入新模型。"
+DATA_ROWS = "".join(f"<tr><td>季度{n}</td><td>營收成長{n}成，用戶數達{n}億</td></tr>" for n in range(1, 5))
+
+
+@pytest.mark.parametrize(("body", "recall", "readability"), [
+    # A short text: the recall pass.
+    (f"<div class='article'><p>{PARA}</p></div>", True, False),
+    # Table rows: readability's reading too, to tell a layout table from a data table.
+    (f"<div class='article'><p>{PARA * 4}</p><p>{PARA * 4}</p><p>{PARA * 4}</p>"
+     f"<table>{DATA_ROWS}</table></div>", True, True),
+], ids=["short", "table"])
+def test_a_page_is_parsed_once_whatever_the_passes_it_needs(monkeypatch: pytest.MonkeyPatch, body: str,
+                                                            recall: bool, readability: bool) -> None:
+    """Issue 25: every pass reads the page's one tree (trafilatura's fallback passes and
+    readability included), and gets what it would get from a fresh parse of its own."""
+    html = f"<html><head><title>千問</title></head><body>{body}</body></html>"
+    fresh: dict[str, list[object]] = {"passes": [], "readability": []}
+
+    def trafilatura_text(tree, url, precision, fast=True, tables=True):  # type: ignore[no-untyped-def]
+        fresh["passes"].append(precision)
+        return original_pass(_parse(html), url, precision, fast, tables)
+
+    def readability_text(tree):  # type: ignore[no-untyped-def]
+        fresh["readability"].append(tree)
+        return original_readability(_parse(html))
+
+    original_pass, original_readability = extraction._trafilatura_text, extraction._readability_text
+    monkeypatch.setattr(extraction, "_trafilatura_text", trafilatura_text)
+    monkeypatch.setattr(extraction, "_readability_text", readability_text)
+    on_fresh_trees = extract_page(html, "https://example.com/a.html", ZoneInfo("UTC"))
+    monkeypatch.undo()
+    parses: list[str] = []
+    monkeypatch.setattr(extraction, "_parse", lambda page: parses.append(page) or _parse(page))
+    on_one_tree = extract_page(html, "https://example.com/a.html", ZoneInfo("UTC"))
+    assert (False in fresh["passes"]) is recall and bool(fresh["readability"]) is readability
+    assert on_fresh_trees is not None and on_one_tree == on_fresh_trees and PARA in on_one_tree.text
+    assert len(parses) == 1

@@ -25,8 +25,12 @@ EXTRACTION_MAX_TAGS and EXTRACTION_MAX_LINKS (counts of ``<`` and ``<a`` in the 
 microseconds on a normal page): pages over a cap are not parsed in full (reason
 ``page_too_large``).
 
+The pool is sized by memory as well as by cores: no more workers than half the memory available
+at the start holds at EXTRACTION_WORKER_MEMORY_MB each (at least one).
+
 Settings: EXTRACTION_PROCESSES (worker processes; 0 extracts in the crawl process, with no time
-limit), EXTRACTION_TIMEOUT (seconds per page; 0: none), EXTRACTION_MAX_BYTES,
+limit), EXTRACTION_WORKER_MEMORY_MB (a worker's peak; 0: no memory sizing), EXTRACTION_TIMEOUT
+(seconds per page; 0: none), EXTRACTION_MAX_BYTES,
 EXTRACTION_MAX_TAGS, EXTRACTION_MAX_LINKS.
 """
 
@@ -42,6 +46,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -53,6 +58,27 @@ logger = logging.getLogger(__name__)
 
 # How long a killed worker may take to be reaped, and the pool's threads to stop on close.
 REAP_TIMEOUT = 10.0
+
+
+def available_memory_mb() -> int | None:
+    """The memory available to new processes now (MemAvailable, MiB), or None where unknown."""
+    try:
+        with Path("/proc/meminfo").open(encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def processes_for_memory(processes: int, worker_mb: int, available_mb: int | None) -> int:
+    """``processes``, or fewer (at least one) when that many workers at ``worker_mb`` each would
+    take more than half of ``available_mb``: the crawl process, the forkserver and the page cache
+    need the rest."""
+    if processes <= 1 or worker_mb <= 0 or available_mb is None:
+        return processes
+    return max(1, min(processes, available_mb // 2 // worker_mb))
 
 
 class ExtractionShortfall(Exception):
@@ -129,7 +155,13 @@ class ExtractionPool:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPool:
         settings = crawler.settings
-        processes = settings.getint("EXTRACTION_PROCESSES")
+        configured = settings.getint("EXTRACTION_PROCESSES")
+        worker_mb = settings.getint("EXTRACTION_WORKER_MEMORY_MB")
+        available = available_memory_mb()
+        processes = processes_for_memory(configured, worker_mb, available)
+        if processes < configured:
+            logger.info("%d extraction worker(s), not %d: %s MB of memory available, %d MB a worker",
+                        processes, configured, available, worker_mb)
         timeout = settings.getfloat("EXTRACTION_TIMEOUT")
         limits = PageLimits(max_bytes=settings.getint("EXTRACTION_MAX_BYTES"),
                             max_tags=settings.getint("EXTRACTION_MAX_TAGS"),
