@@ -448,7 +448,6 @@ def test_real_pages_post_holds_the_checkers_classes_of_text_names_and_dates(real
     assert "127.0.0.1](" not in real_pages_post.post.read_text("utf-8").replace("](http://127.0.0.1", "")
 
 
-@pytest.mark.xfail(strict=True, reason=COMPOSITION)
 def test_real_pages_post_has_no_finding_at_all(real_pages_post: RealPagesPost) -> None:
     found = checked(real_pages_post.post, real_pages_post.database_url, real_pages_post.sources_file)
     assert [f.format("dev-pages") for f in found] == []
@@ -970,7 +969,6 @@ def test_fixture_posts_hold_the_checkers_classes_of_text_names_and_dates(crawled
         assert [f.format(kind) for f in found if f.kind in HELD] == []
 
 
-@pytest.mark.xfail(strict=True, reason=COMPOSITION)
 def test_fixture_posts_have_no_finding_at_all(crawled: Crawled) -> None:
     sources_file = str(crawled.workdir / "sources.yaml")
     for kind, post in _fixture_posts(crawled).items():
