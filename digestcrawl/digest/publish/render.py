@@ -102,6 +102,8 @@ def section_views(content: DigestContent, labels: dict[str, Markup], stories: li
         else:
             lead = leading.get(row.key, [])
             lines = [*lead, *[text(item) for item in value][: max(1, (section.maximum or len(value)) - len(lead))]]
+            if not lines:
+                continue  # a list each fact-once check left empty (a thin day's) is left out
             if section.slot is Slot.LIST:
                 shown = lines
             else:

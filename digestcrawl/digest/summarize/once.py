@@ -6,7 +6,8 @@ developers' and the users' notes, the analysis, the trend and the key points (th
 sums up the post and is not held to it). A
 later sentence (list item) near-identical to one said before is dropped: the same CJK bigrams and
 words, whatever the attribution in brackets after it, and whichever the script. A paragraph keeps
-one sentence and a list its schema minimum (four key points, two notes), even if they repeat.
+one sentence, even a repeated one; a list is left shorter than its schema's minimum rather than
+say a fact twice (a thin day has few facts: its reader sections are short).
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ class _Said:
             self.said.append(grams)
 
     def kept(self, pieces: list[str], minimum: int = 1) -> list[str]:
-        """``pieces`` without those said before, but at least ``minimum`` of them (a thin day's
-        list keeps its length, the schema's promise, repeating if it must); then said."""
+        """``pieces`` without those said before, but at least ``minimum`` of them (a paragraph
+        keeps a sentence, repeating if it must); then said."""
         fresh = [not self.repeats(piece) for piece in pieces]
         short = max(0, minimum - sum(fresh))
         kept = []
@@ -72,9 +73,9 @@ def each_fact_once(content: DigestContent) -> DigestContent:
     said = _Said()
     update: dict[str, Any] = {}
     claims = sorted(_claims(content, SECTIONS), key=lambda claim: claim[0])
-    for _, path, value, minimum in claims:
+    for _, path, value in claims:
         if isinstance(value, list):
-            new: Any = said.kept(value, minimum)
+            new: Any = said.kept(value, minimum=0)
         elif path[0] == "stories":
             new = value.model_copy(update={"paragraph": _joined(said.kept(split_sentences(value.paragraph)))})
         else:
@@ -88,9 +89,9 @@ def each_fact_once(content: DigestContent) -> DigestContent:
 
 
 def _claims(value: BaseModel, rows: tuple[Row, ...], path: tuple[str, ...] = (),
-            parent: Row | None = None) -> list[tuple[int, tuple[str, ...], Any, int]]:
-    """(precedence, path, value, minimum) of every section's text, stories one by one."""
-    found: list[tuple[int, tuple[str, ...], Any, int]] = []
+            parent: Row | None = None) -> list[tuple[int, tuple[str, ...], Any]]:
+    """(precedence, path, value) of every section's text, stories one by one."""
+    found: list[tuple[int, tuple[str, ...], Any]] = []
     for row in rows:
         rank = (parent or row).section.precedence
         field = getattr(value, row.key)
@@ -99,7 +100,7 @@ def _claims(value: BaseModel, rows: tuple[Row, ...], path: tuple[str, ...] = (),
         if row.section.grounding is Grounding.PARTS:
             found += _claims(field, row.parts, (*path, row.key), row)
         elif row.section.grounding is Grounding.STORIES:
-            found += [(rank, (row.key, str(i)), story, 1) for i, story in enumerate(field)]
+            found += [(rank, (row.key, str(i)), story) for i, story in enumerate(field)]
         else:
-            found.append((rank, (*path, row.key), field, max(1, row.section.minimum)))
+            found.append((rank, (*path, row.key), field))
     return found
