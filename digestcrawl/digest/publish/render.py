@@ -94,6 +94,8 @@ def section_views(content: DigestContent, labels: dict[str, Markup], stories: li
                              "others": [s for s in stories if s.other]}
         elif section.slot is Slot.PARAGRAPH:
             shown = text(value)
+            if not shown:
+                continue  # a paragraph that only repeated the post is left out
         elif section.slot is Slot.LABELLED:
             parts = [(labels[part.section.heading or part.key], text(getattr(value, part.key))) for part in row.parts]
             shown = [(label, said) for label, said in parts if said]  # a part with nothing to say is left out
