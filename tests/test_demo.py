@@ -86,9 +86,6 @@ def test_the_checker_holds_the_demo_posts_text_names_and_dates(demo_output: str)
     assert [f for f in findings if f[1] in HELD] == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 22 items 1, 3 and 7 (one language, each fact once, one set of "
-                                       "numbers, honest labels) belong to the post composition: its foreign, "
-                                       "repeated, counts and ai_label findings remain")
 def test_the_checker_finds_nothing_in_the_demo_post(demo_output: str) -> None:
     code, findings = check_demo_post()
     assert (code, findings) == (0, [])

@@ -231,9 +231,10 @@ class DigestContent(_Schema):
     developers: Annotated[list[str], Field(min_length=2, max_length=4), Section(
         "developers", "two to four items", Grounding.ITEMS, "developers", Slot.GROUPED, group="thoughts",
         minimum=2, maximum=4, precedence=1)]
-    users: Annotated[list[str], Field(min_length=2, max_length=4), Section(
-        "users", "two to four items", Grounding.ITEMS, "users", Slot.GROUPED, group="thoughts",
-        minimum=2, maximum=4, precedence=2)]
+    # Product and availability facts: a day without any has none (no counts to fill it).
+    users: Annotated[list[str], Field(max_length=4), Section(
+        "users", "up to four product or availability facts, none if the articles give none", Grounding.ITEMS,
+        "users", Slot.GROUPED, group="thoughts", maximum=4, precedence=2)]
     tags: Annotated[list[str], Field(default_factory=list, max_length=10), Section(
         None, "at most ten names the articles use", Grounding.NAMES, "tags", Slot.FRONT_MATTER, maximum=10)]
 

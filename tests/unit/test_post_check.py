@@ -94,3 +94,38 @@ def test_undated_and_old_sources_are_found_with_the_stores_dates() -> None:
     found = check_post(text, dates=lambda urls: {u: dates[u] for u in urls if u in dates})
     assert [(f.line, f.kind) for f in found] == [(16, "undated"), (17, "out_of_window")]
     assert found[0].format("post.md").startswith("post.md:16: undated: https://example.org/book")
+
+
+SITE_STORY = ('- {: #story-f79ad3a23066} 千問春節後將開放第三方入駐{% include follow_up.html '
+              'post="_posts/2026-01-18-qwen-daily.md" story="2328b214b071" text="（2026-01-18 事件的後續）" %}'
+              '{% include storyline_link.html story="f79ad3a23066" %}\n\n  千問App月活躍使用者已突破1億。')
+
+
+@pytest.mark.parametrize(("case", "text"), [
+    ("site links are markup", post(SITE_STORY)),
+    ("a marked title after the site links", post(
+        '### 其他報導\n- {: #story-28589f27eb28} Ask HN: Is Qianwen good for coding?'
+        '{% include storyline_link.html story="28589f27eb28" %}【英文報導】'
+        '（來源：[Hacker News](https://news.ycombinator.com/item?id=1)）')),
+    ("the summary box labelled 摘要", post("千問App接入淘寶。", generator="extractive",
+                                          extra="ai_summary: 千問App接入淘寶。\nsummary_label: 摘要\n")),
+    ("a story's own count", post("- 千問春節後將開放第三方入駐（7 個來源）")),
+    ("the summary quotes a highlight", post(SITE_STORY, extra="description: 焦點：「千問春節後將開放第三方入駐」。\n"
+                                             "stories:\n- {key: f79ad3a23066, title: 千問春節後將開放第三方入駐}\n")),
+])
+def test_a_correct_post_is_read_as_its_reader_reads_it(case: str, text: str) -> None:
+    assert kinds(text) == [], case
+
+
+@pytest.mark.parametrize(("case", "text", "kind"), [
+    ("AI 摘要 as the label", post("千問App接入淘寶。", generator="extractive",
+                                 extra="ai_summary: 千問App接入淘寶。\nsummary_label: AI 摘要\n"), "ai_label"),
+    ("an unmarked title after the site links", post(
+        '- {: #story-28589f27eb28} Ask HN: Is Qianwen good for coding?{% include storyline_link.html story="a" %}'),
+     "foreign"),
+    ("the day's sources twice", post("相關報導 1 則，來自 2 個來源。"), "counts"),
+    ("a title said again after its site links", post(SITE_STORY + "\n\n## 📌 重點摘要\n- 千問春節後將開放第三方入駐"),
+     "repeated"),
+])
+def test_faults_behind_site_markup_are_still_found(case: str, text: str, kind: str) -> None:
+    assert kind in kinds(text), case

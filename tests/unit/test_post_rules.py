@@ -133,7 +133,11 @@ def test_each_fact_once_keeps_the_section_that_serves_it_best() -> None:
     once = each_fact_once(content)
     assert once.stories[0].paragraph == sentence
     assert once.analysis.industry == "產業意義重大。" and once.users == ["使用者可用語音點餐。", "使用者可訂票。"]
-    assert once.analysis.market == sentence  # a paragraph keeps one sentence, even a repeated one
+    assert once.analysis.market == ""  # a section that only repeats is left out
+    titled = content.model_copy(update={"trend": "千問。", "analysis": Analysis(
+        industry="報導最多的「千問」來源包括聯合新聞網。", competition="", market="")})
+    assert each_fact_once(titled).trend == ""  # a story's title said again as a sentence
+    assert each_fact_once(titled).analysis.industry == "報導最多的「千問」來源包括聯合新聞網。"  # a reference
 
 
 def test_one_set_of_numbers_with_categories_that_add_up() -> None:

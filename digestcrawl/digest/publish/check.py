@@ -7,8 +7,11 @@ per fault, of these classes:
   analysis, key points, reader sections, footer) in another language, an English phrase inside
   Chinese prose (``Monthly active users``), or a tag that is no Chinese name where the entity
   table has one (``Alibaba`` for 阿里巴巴). A foreign title quoted with its language mark
-  (「…」（英文報導）) and the sources list's titles are not prose.
-- ``repeated``: a sentence (or a story's title) said again, or nearly so, anywhere in the post.
+  (「…」（英文報導）, or an "other reports" line's title followed by 【英文報導】) and the sources
+  list's titles are not prose. Kramdown attribute lists and Liquid tags are markup, not prose
+  (the follow-up include reads as its mark).
+- ``repeated``: a sentence (or a story's title) said again, or nearly so, anywhere in the body
+  (the summary box sums it up; a story's quoted title 「…」 refers to it).
 - ``label``: a link labelled with something other than its page's publisher: an address
   (127.0.0.1), a config source name, an aggregator other than the link's host's, a known outlet
   (``templates/outlets.yaml``) on a link to another known outlet's host, or an aggregator's
@@ -18,10 +21,13 @@ per fault, of these classes:
 - ``simplified``: in a zh-TW post, a title or sentence in Simplified script.
 - ``undated`` / ``out_of_window``: a linked source the store holds with no date, or dated more
   than ``WINDOW_DAYS`` before the post's day or after it (only with a ``dates`` lookup).
-- ``counts``: article counts that differ within the post, a source count that is not the
-  sources list's length, per-category counts that do not add up to their total.
-- ``ai_label``: an "AI 摘要" (the site's summary box, front matter ``ai_summary``) on a post no
-  language model wrote (``generator`` not ``llm:…``).
+- ``counts``: article counts, or counts of sources (the day's outlets), that differ within the
+  post; per-category counts that do not add up to their total. A list item's own count at its
+  end (a story's ``（7 個來源）``) is that item's, not the day's. The sources list lists the pages
+  the post cites, not the outlets: its length is no count of them.
+- ``ai_label``: an "AI 摘要" (the site's summary box, front matter ``ai_summary`` labelled by
+  ``summary_label``, "AI 摘要" when there is none) on a post no language model wrote
+  (``generator`` not ``llm:…``).
 
 ``scrapy digest --check POST...`` runs it (``digestcrawl.commands.digest``). No settings are read.
 """
@@ -55,6 +61,13 @@ LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 LATIN_RUN = re.compile(r"[A-Za-z][\w'’.-]*(?:\s+[A-Za-z][\w'’.-]*)+")
 LOWERCASE_WORD = re.compile(r"(?<![\w-])[a-z]{3,}(?![\w-])")
 LANGUAGE_MARKED = re.compile(r"「[^」]*」\s*[（(][^）)]{1,6}(?:報導|报道|記事)[）)]")
+# An "other reports" line: the original title, then its language mark (【英文報導】).
+MARKED_TITLE = re.compile(r"^[^【】]+【[^】]{1,6}(?:報導|报道|の記事)】")
+# What Jekyll reads and the reader never sees as text: kramdown's attribute lists ({: #story-…})
+# and Liquid tags; the follow-up include shows its text= (the mark).
+IAL = re.compile(r"\{:[^}]*\}\s*")
+FOLLOW_UP_INCLUDE = re.compile(r"\{%\s*include\s+follow_up\.html\b[^%]*?\btext=\"([^\"]*)\"[^%]*%\}")
+LIQUID = re.compile(r"\{%.*?%\}|\{\{.*?\}\}")
 INLINE_SOURCES = re.compile(r"[（(](?:來源|来源|Sources?|出典|ソース)[：:][^）)]*[）)]", re.IGNORECASE)
 WESTERN_QUOTES = re.compile(rf"[“‘][^“”‘’]*[{HAN_CLASS}][^“”‘’]*[”’]")
 ESCAPES = re.compile(r"\\(?=[^\w\s])")
@@ -66,6 +79,8 @@ CATEGORY_SAID = r"{label}\s*(?:來源|来源|sources carried|系の情報源で�
 ARTICLE_COUNT = re.compile(r"(?:彙整|汇整|相關報導|相关报道|関連記事は?|appeared in)\s*(\d+)")
 SOURCE_COUNT = re.compile(r"(\d+)\s*(?:篇|個|个)?\s*(?:新聞來源|新闻来源|來源|来源|件のソース)"
                           r"|(\d+)\s+(?:news\s+)?sources")
+# A list item's own count at its end (a story's outlets: 標題（7 個來源）), not the day's.
+ITEM_COUNT = re.compile(r"[（(]\s*\d+\s*(?:個|个)?\s*(?:來源|来源|sources?|件の情報源)\s*[）)]\s*$")
 AI_LABEL = "AI 摘要"
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -107,7 +122,10 @@ def _read(text: str) -> _Post:
         if line.startswith("## "):
             in_sources = line.strip() == sources_heading
             continue
-        if not line.strip() or line.strip() == "---":
+        if line.strip() == "---":
+            in_sources = False  # the footer after the sources list is prose, no listed source
+            continue
+        if not line.strip():
             continue
         (post.sources if in_sources else post.body).append((n, line))
     return post
@@ -116,6 +134,7 @@ def _read(text: str) -> _Post:
 def _plain(line: str, keep_labels: bool = False) -> str:
     """A body line as read: links without their targets (or without themselves), no list marks,
     escapes or emphasis."""
+    line = LIQUID.sub("", FOLLOW_UP_INCLUDE.sub(lambda m: m[1], IAL.sub("", line)))
     line = LINK.sub(lambda m: m[1] if keep_labels else "", line)
     return html.unescape(ESCAPES.sub("", LIST_MARK.sub("", line))).replace("**", "").strip().strip("*").strip()
 
@@ -130,7 +149,7 @@ def _excerpt(text: str) -> str:
 
 def _sentences(post: _Post) -> Iterator[tuple[int, str]]:
     for n, line in post.body:
-        text = INLINE_SOURCES.sub("", _plain(line))
+        text = MARKED_TITLE.sub("", INLINE_SOURCES.sub("", _plain(line)))
         for sentence in split_sentences(text):
             yield n, sentence
 
@@ -158,8 +177,15 @@ def _foreign(post: _Post, entities: Mapping[str, Collection[str]]) -> Iterator[F
 
 
 def _repeated(post: _Post) -> Iterator[Finding]:
+    # A story named by its quoted title (「…」) is a reference to it, not its fact said again.
+    titles = {f"「{story['title']}」" for story in post.front.get("stories") or () if isinstance(story, dict)}
+    summary = post.front_lines.get("description")
     seen: list[tuple[str, Mapping[str, int]]] = []
     for n, sentence in _sentences(post):
+        if n == summary:
+            continue  # the summary box sums up what the body says
+        for title in titles:
+            sentence = sentence.replace(title, "「」")
         folded = _fold(sentence)
         if len(folded) < REPEAT_MIN:
             continue
@@ -262,6 +288,7 @@ def _counts(post: _Post) -> Iterator[Finding]:
     labels = headings().get(post.language, {}).get("category", {}).values()
     said = [(label, re.compile(CATEGORY_SAID.format(label=re.escape(label)), re.IGNORECASE)) for label in labels]
     articles: dict[int, int] = {}
+    sources: dict[int, int] = {}
     by_category: dict[str, int] = {}
     for n, line in lines:
         text = _plain(line, keep_labels=True)
@@ -277,19 +304,23 @@ def _counts(post: _Post) -> Iterator[Finding]:
                                                f"{_excerpt(text)}")
         for found in ARTICLE_COUNT.findall(text):
             articles.setdefault(int(found), n)
-        for count in (int(a or b) for a, b in SOURCE_COUNT.findall(text)):
-            if count != len(post.sources):
-                yield Finding(n, "counts", f"{count} sources said, {len(post.sources)} listed: {_excerpt(text)}")
+        for count in (int(a or b) for a, b in SOURCE_COUNT.findall(ITEM_COUNT.sub("", text))):
+            sources.setdefault(count, n)
     if len(articles) > 1:
         n = max(articles.values())
         yield Finding(n, "counts", "article counts differ: " + ", ".join(map(str, sorted(articles))))
+    if len(sources) > 1:
+        n = max(sources.values())
+        yield Finding(n, "counts", "source counts differ: " + ", ".join(map(str, sorted(sources))))
 
 
 def _ai_label(post: _Post) -> Iterator[Finding]:
     generator = str(post.front.get("generator", ""))
     if generator.startswith("llm:"):
         return
-    if post.front.get("ai_summary"):
+    # The box's label: summary_label (the skeleton's include reads it), "AI 摘要" on a post
+    # written before it (the box's old label).
+    if post.front.get("ai_summary") and str(post.front.get("summary_label", AI_LABEL)) == AI_LABEL:
         yield Finding(post.front_lines.get("ai_summary", 1), "ai_label",
                       f"ai_summary is shown as 「{AI_LABEL}」 on a post by {generator or 'no generator'}")
     for n, line in post.body:

@@ -94,6 +94,8 @@ def section_views(content: DigestContent, labels: dict[str, Markup], stories: li
                              "others": [s for s in stories if s.other]}
         elif section.slot is Slot.PARAGRAPH:
             shown = text(value)
+            if not shown:
+                continue  # a paragraph that only repeated the post is left out
         elif section.slot is Slot.LABELLED:
             parts = [(labels[part.section.heading or part.key], text(getattr(value, part.key))) for part in row.parts]
             shown = [(label, said) for label, said in parts if said]  # a part with nothing to say is left out
@@ -102,6 +104,8 @@ def section_views(content: DigestContent, labels: dict[str, Markup], stories: li
         else:
             lead = leading.get(row.key, [])
             lines = [*lead, *[text(item) for item in value][: max(1, (section.maximum or len(value)) - len(lead))]]
+            if not lines:
+                continue  # a list each fact-once check left empty (a thin day's) is left out
             if section.slot is Slot.LIST:
                 shown = lines
             else:

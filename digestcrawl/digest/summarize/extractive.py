@@ -323,8 +323,9 @@ class Producers:
         return self.notes(DEVELOPER_WORDS, social_first=True, fillers=("point_social", "point_first_party"))
 
     def users(self) -> list[str]:
-        return self.notes(USER_WORDS, social_first=False, fillers=("point_news", "point_categories"),
-                          unless=CODE_WORDS)
+        # No counts to fill it: the trend gives them, and a day without product or availability
+        # facts has a short users' section, or none.
+        return self.notes(USER_WORDS, social_first=False, fillers=(), unless=CODE_WORDS)
 
     def tags(self) -> list[str]:
         """The model's names, then the day's most cited entities; in a Chinese post, Chinese
@@ -426,30 +427,54 @@ class Producers:
         return joined(lines)
 
     def key_points(self) -> list[str]:
-        """One line per highlight, its headline and how many outlets carried it; then, to reach
-        four, the names and figures several stories share and the day's counts."""
-        points = [self._fmt("point_story", title=self.titles[r.story.key], outlets=len(r.story.outlets))
-                  for r in self.highlights][:6]
-        extra = []
+        """One takeaway per highlight: a central sentence of its story that no paragraph or
+        note holds (the headline and paragraph are above it), with its outlet; then the names
+        and figures several stories share, then further takeaways, to reach four. The day's
+        counts are the trend's: a counts line only when nothing else is left."""
+        takeaways = [[s for s in r.sentences[:NOTE_CANDIDATES] if s not in r.picked] for r in self.highlights]
+        points = [point for sentences in takeaways if (point := self._takeaway(sentences[:1]))][:6]
         if names := self.shared_names():
-            extra.append(self._fmt("shared_names", names=self._list(names)))
+            points.append(self._fmt("shared_names", names=self._list(names)))
         if numbers := self.shared_figures():
-            extra.append(self._fmt("shared_figures", figures=self._list(numbers)))
-        extra += [self._fmt("point_categories"), self._fmt("point_volume", versus=self._versus()),
-                  *map(self._fmt, ("point_news", "point_social", "point_first_party"))]
-        points = list(dict.fromkeys(points))
-        for line in extra:
+            points.append(self._fmt("shared_figures", figures=self._list(numbers)))
+        for sentences in takeaways:
+            while len(points) < 4 and (point := self._takeaway(sentences)):
+                points.append(point)
+        # The schema's four, on a thin day: counts the notes or the trend may give too (the
+        # fact-once pass keeps the first saying).
+        fillers = [*map(self._fmt, ("point_first_party", "point_social", "point_news", "point_categories")),
+                   self._fmt("point_volume", versus=self._versus())]
+        for line in fillers:
             if len(points) >= 4:
                 break
             if line not in points:
                 points.append(line)
         return points[:MAX_KEY_POINTS]
 
-    def notes(self, words: re.Pattern[str], social_first: bool, fillers: tuple[str, str],
+    def _takeaway(self, sentences: list[Sentence]) -> str:
+        """The first of ``sentences`` no highlight or note says yet, as a line with its outlet
+        (and noted); "" when there is none."""
+        for sentence in sentences:
+            if self._fresh(sentence):
+                return self._fmt("sourced", sentence=sentence.text, outlet=sentence.article.outlet)
+        return ""
+
+    def _fresh(self, sentence: Sentence) -> bool:
+        """Whether no said sentence holds ``sentence``'s fact (a highlight's, a note's, or a
+        rewording naming the same things); if so it is noted as said."""
+        grams, names = set(bigrams(sentence.text)), self.finder.find(sentence.text)
+        if any(_near(grams, other) for other in self.noted) or (
+                len(names) >= SAME_FACT_NAMES and any(names <= other for other in self.named)):
+            return False
+        self.noted.append(grams)
+        self.named.append(names)
+        return True
+
+    def notes(self, words: re.Pattern[str], social_first: bool, fillers: tuple[str, ...],
               unless: re.Pattern[str] | None = None) -> list[str]:
-        """2–4 lines for a reader group: social discussions (for developers), then sentences of
-        the day's articles on their matters that neither a highlight nor the other group holds;
-        the day's counts of its sources only to reach two."""
+        """Up to 4 lines for a reader group: social discussions (for developers), then sentences
+        of the day's articles on their matters that neither a highlight nor the other group
+        holds; the ``fillers`` (the day's counts of its sources) only to reach two."""
         lines: list[str] = []
         if social_first:
             social = [a for s in self.digest.stories for a in s.articles
@@ -460,12 +485,8 @@ class Producers:
         for sentence in candidates:
             if len(lines) >= 3:
                 break
-            grams, names = set(bigrams(sentence.text)), self.finder.find(sentence.text)
-            if any(_near(grams, other) for other in self.noted) or (
-                    len(names) >= SAME_FACT_NAMES and any(names <= other for other in self.named)):
+            if not self._fresh(sentence):
                 continue  # a highlight's, or a rewording of one already noted
-            self.noted.append(grams)
-            self.named.append(names)
             lines.append(self._fmt("sourced", sentence=sentence.text, outlet=sentence.article.outlet))
         for line in map(self._fmt, fillers):
             if len(lines) >= 2:

@@ -5,8 +5,11 @@ order of their rows' ``precedence`` (digest.sections): a story's paragraph first
 developers' and the users' notes, the analysis, the trend and the key points (the summary box
 sums up the post and is not held to it). A
 later sentence (list item) near-identical to one said before is dropped: the same CJK bigrams and
-words, whatever the attribution in brackets after it, and whichever the script. A paragraph keeps
-one sentence and a list its schema minimum (four key points, two notes), even if they repeat.
+words, whatever the attribution in brackets after it, and whichever the script. The stories'
+titles are said once their paragraphs are: a sentence of another section that is a title is
+dropped. A story's paragraph keeps one sentence, even a repeated one (its title alone is then an
+"other report"); any other section is left shorter than its schema's minimum, or empty, rather
+than say a fact twice (a thin day has few facts: its sections are short).
 """
 
 from __future__ import annotations
@@ -38,20 +41,27 @@ def _same(one: set[str], other: set[str]) -> bool:
 
 
 class _Said:
-    def __init__(self) -> None:
+    def __init__(self, titles: list[str]) -> None:
         self.said: list[set[str]] = []
+        # A story named by its quoted title refers to it: the quote says no fact again.
+        self.references = [f"「{ATTRIBUTION.sub('', title)}」" for title in titles]
+
+    def _grams(self, sentence: str) -> set[str]:
+        for reference in self.references:
+            sentence = sentence.replace(reference, "")
+        return _grams(sentence)
 
     def repeats(self, sentence: str) -> bool:
-        grams = _grams(sentence)
+        grams = self._grams(sentence)
         return bool(grams) and any(_same(grams, other) for other in self.said)
 
     def say(self, sentence: str) -> None:
-        if grams := _grams(sentence):
+        if grams := self._grams(sentence):
             self.said.append(grams)
 
     def kept(self, pieces: list[str], minimum: int = 1) -> list[str]:
-        """``pieces`` without those said before, but at least ``minimum`` of them (a thin day's
-        list keeps its length, the schema's promise, repeating if it must); then said."""
+        """``pieces`` without those said before, but at least ``minimum`` of them (a paragraph
+        keeps a sentence, repeating if it must); then said."""
         fresh = [not self.repeats(piece) for piece in pieces]
         short = max(0, minimum - sum(fresh))
         kept = []
@@ -69,16 +79,21 @@ def _joined(sentences: list[str]) -> str:
 
 
 def each_fact_once(content: DigestContent) -> DigestContent:
-    said = _Said()
+    said = _Said([story.title for story in content.stories])
     update: dict[str, Any] = {}
     claims = sorted(_claims(content, SECTIONS), key=lambda claim: claim[0])
-    for _, path, value, minimum in claims:
+    titles_said = False
+    for _, path, value in claims:
+        if path[0] != "stories" and not titles_said:
+            for story in content.stories:  # the post shows every title: no later section says it again
+                said.say(story.title)
+            titles_said = True
         if isinstance(value, list):
-            new: Any = said.kept(value, minimum)
+            new: Any = said.kept(value, minimum=0)
         elif path[0] == "stories":
             new = value.model_copy(update={"paragraph": _joined(said.kept(split_sentences(value.paragraph)))})
         else:
-            new = _joined(said.kept(split_sentences(value))) if value else value
+            new = _joined(said.kept(split_sentences(value), minimum=0)) if value else value
         update[".".join(path)] = new
     stories = [update.get(f"stories.{i}", story) for i, story in enumerate(content.stories)]
     analysis = content.analysis.model_copy(update={key.split(".", 1)[1]: value for key, value in update.items()
@@ -88,9 +103,9 @@ def each_fact_once(content: DigestContent) -> DigestContent:
 
 
 def _claims(value: BaseModel, rows: tuple[Row, ...], path: tuple[str, ...] = (),
-            parent: Row | None = None) -> list[tuple[int, tuple[str, ...], Any, int]]:
-    """(precedence, path, value, minimum) of every section's text, stories one by one."""
-    found: list[tuple[int, tuple[str, ...], Any, int]] = []
+            parent: Row | None = None) -> list[tuple[int, tuple[str, ...], Any]]:
+    """(precedence, path, value) of every section's text, stories one by one."""
+    found: list[tuple[int, tuple[str, ...], Any]] = []
     for row in rows:
         rank = (parent or row).section.precedence
         field = getattr(value, row.key)
@@ -99,7 +114,7 @@ def _claims(value: BaseModel, rows: tuple[Row, ...], path: tuple[str, ...] = (),
         if row.section.grounding is Grounding.PARTS:
             found += _claims(field, row.parts, (*path, row.key), row)
         elif row.section.grounding is Grounding.STORIES:
-            found += [(rank, (row.key, str(i)), story, 1) for i, story in enumerate(field)]
+            found += [(rank, (row.key, str(i)), story) for i, story in enumerate(field)]
         else:
-            found.append((rank, (*path, row.key), field, max(1, row.section.minimum)))
+            found.append((rank, (*path, row.key), field))
     return found

@@ -74,7 +74,7 @@ paragraph two to four sentences, cited the ids of the articles it rests on.
 
 def section_rules() -> str:
     """Rule 3: what the section table asks of each section, neighbours asking the same together
-    ("developers, users: two to four items each")."""
+    ("a, b: two to four items each")."""
     rules = []
     for instruction, rows in groupby((row for row in SECTIONS if row.section.instruction),
                                      key=lambda row: row.section.instruction):
