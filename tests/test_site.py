@@ -26,6 +26,7 @@ from scrapy.utils.project import get_project_settings
 
 from digestcrawl.config import load_models
 from digestcrawl.digest.publish.site import Site, create_skeleton, jekyll_build, skeleton_files
+from digestcrawl.languages import Language
 from tests.conftest import FIXTURE_WINDOW, ROOT, scrapy_command
 from tests.fixtureweb.server import FixtureWeb
 
@@ -77,13 +78,13 @@ def test_skeleton_keeps_every_file_a_user_has(tmp_path: Path) -> None:
 def test_a_site_with_its_own_config_gets_no_skeleton_and_no_model_page(tmp_path: Path) -> None:
     (tmp_path / "_config.yml").write_text("theme: minima\n")
     site = Site(tmp_path)
-    assert site.ensure_model_pages("qwen", MODELS["qwen"], "zh-TW") is None
+    assert site.ensure_model_pages("qwen", MODELS["qwen"], Language.ZH_TW) is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_config.yml"]
 
 
 def test_model_pages_are_written_once_and_never_over_a_users_page(tmp_path: Path) -> None:
     site = Site(tmp_path)
-    page = site.ensure_model_pages("qwen", MODELS["qwen"], "zh-TW")
+    page = site.ensure_model_pages("qwen", MODELS["qwen"], Language.ZH_TW)
     assert page == tmp_path / "models" / "qwen.md"
     assert yaml.safe_load(page.read_text("utf-8").split("---\n")[1]) == {
         "layout": "model", "title": "QWEN", "model": "qwen", "permalink": "/qwen/", "local_name": "通義千問",
@@ -94,7 +95,7 @@ def test_model_pages_are_written_once_and_never_over_a_users_page(tmp_path: Path
     assert fronts["qwen-feed.xml"] == {"layout": "atom", "model": "qwen", "title": "QWEN",
                                        "permalink": "/qwen/feed.xml"}
     page.write_text("---\nlayout: model\ntitle: 千問\nmodel: qwen\n---\nmine\n", "utf-8")
-    assert Site(tmp_path).ensure_model_pages("qwen", MODELS["qwen"], "zh-TW") == page
+    assert Site(tmp_path).ensure_model_pages("qwen", MODELS["qwen"], Language.ZH_TW) == page
     assert page.read_text("utf-8").endswith("mine\n")
     assert Site(tmp_path, skeleton=False).ensure_model_pages("deepseek", MODELS["deepseek"], "en") is not None
     english = yaml.safe_load((page.parent / "deepseek.md").read_text("utf-8").split("---\n")[1])
@@ -107,7 +108,7 @@ def test_a_site_from_an_older_skeleton_gets_no_links_or_pages_it_has_no_layout_f
         (tmp_path / name).unlink()
     site = Site(tmp_path)
     assert not site.has_story_links  # a post would include a file the site has not got
-    assert site.ensure_model_pages("qwen", MODELS["qwen"], "zh-TW") == tmp_path / "models" / "qwen.md"
+    assert site.ensure_model_pages("qwen", MODELS["qwen"], Language.ZH_TW) == tmp_path / "models" / "qwen.md"
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["qwen-feed.xml", "qwen.md"]
     assert Site(tmp_path / "new").has_story_links
 
