@@ -97,7 +97,7 @@ def test_model_pages_are_written_once_and_never_over_a_users_page(tmp_path: Path
     page.write_text("---\nlayout: model\ntitle: 千問\nmodel: qwen\n---\nmine\n", "utf-8")
     assert Site(tmp_path).ensure_model_pages("qwen", MODELS["qwen"], Language.ZH_TW) == page
     assert page.read_text("utf-8").endswith("mine\n")
-    assert Site(tmp_path, skeleton=False).ensure_model_pages("deepseek", MODELS["deepseek"], "en") is not None
+    assert Site(tmp_path, skeleton=False).ensure_model_pages("deepseek", MODELS["deepseek"], Language.EN) is not None
     english = yaml.safe_load((page.parent / "deepseek.md").read_text("utf-8").split("---\n")[1])
     assert "local_name" not in english and english["description"].startswith("DeepSeek's")
 
