@@ -252,6 +252,16 @@ def load_entities(path: str | None = None) -> dict[str, tuple[str, ...]]:
     return {name: tuple(spellings) for name, spellings in entities.items()}
 
 
+def load_concepts(path: str | None = None) -> frozenset[str]:
+    """The entities of entities.yaml that are topics, not names (its ``concepts`` list)."""
+    label, data = _read_yaml(path, "entities.yaml")
+    concepts = data.get("concepts", []) if isinstance(data, dict) else []
+    entities = load_entities(path)
+    if not isinstance(concepts, list) or not all(isinstance(c, str) and c in entities for c in concepts):
+        raise ConfigError(f"{label}: expected 'concepts' to list names of its 'entities'")
+    return frozenset(concepts)
+
+
 def load_sources(path: str | None = None) -> tuple[list[SourceConfig], list[SourceProblem]]:
     """Load sources.yaml: the valid entries, and one problem per invalid entry.
 

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 from scrapy.settings import BaseSettings
 from sqlalchemy.engine import Engine
 
-from digestcrawl.config import ModelConfig, load_entities, load_models
+from digestcrawl.config import ModelConfig, load_concepts, load_entities, load_models
 from digestcrawl.digest.firstparty import FIRST_PARTY
 from digestcrawl.digest.group import group_stories
 from digestcrawl.digest.model import (
@@ -126,7 +126,7 @@ class DigestBuilder:
         owns_engine = engine is None
         if engine is None:
             engine = Database.from_settings(settings).ready()
-        finder = EntityFinder(load_entities())
+        finder = EntityFinder(load_entities(), load_concepts())
         return cls(engine, load_models(settings.get("DIGESTCRAWL_MODELS_FILE")),
                    build_summarizer(settings, engine, finder), finder,
                    Path(settings.get("DIGEST_SITE_DIR")), Language(language), RenderOptions.from_settings(settings),

@@ -9,8 +9,9 @@ from digestcrawl.text.relevance import fold, term_pattern
 class EntityFinder:
     """Finds canonical entity names in text, whatever language or script they are written in."""
 
-    def __init__(self, entities: dict[str, tuple[str, ...]]) -> None:
+    def __init__(self, entities: dict[str, tuple[str, ...]], concepts: frozenset[str] = frozenset()) -> None:
         self._spellings = entities
+        self.concepts = concepts  # topics, not names (Spring Festival): never listed as a new name
         self._patterns = [(name, [term_pattern(s) for s in spellings]) for name, spellings in entities.items()]
         # Folded spellings of entities: such a word is counted as its entity, not again as a name.
         self.spellings = frozenset(fold(s) for name, spellings in entities.items() for s in (name, *spellings))

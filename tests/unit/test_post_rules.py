@@ -3,13 +3,14 @@ numbers and honest labels. The table rows are the cases the issue quotes from re
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from digestcrawl.config import load_entities, load_models
+from digestcrawl.config import load_concepts, load_entities, load_models
 from digestcrawl.digest.model import Analysis, DayFigures, DigestContent, DigestInput, Story, StoryArticle
 from digestcrawl.digest.publish import RenderOptions, render_post
 from digestcrawl.digest.read import co_mentions
@@ -207,3 +208,16 @@ def test_a_market_view_grouped_into_another_story_is_said_once() -> None:
     market = split_sentences(content.analysis.market)
     assert market[0] == "財經來源今日有 1 則相關報導（BABA, 9988.HK）。"
     assert not set(market[1:]) & set(split_sentences(content.stories[0].paragraph))
+
+
+def test_new_names_are_names_in_their_taiwan_spelling() -> None:
+    """The week's new names hold no topic (月活, "Monthly active users" before) and a name that
+    one folding joins (傑富瑞, 杰富瑞) takes the table's first spelling, not the mainland one."""
+    digest = demo_like_day()
+    digest = dataclasses.replace(digest, figures=dataclasses.replace(digest.figures, earlier_entities=frozenset()))
+    finder = EntityFinder(load_entities(), load_concepts())
+    industry = ExtractiveSummarizer(finder).summarize(digest).content.analysis.industry
+    line = next(sentence for sentence in split_sentences(industry) if "未曾出現的名稱" in sentence)
+    assert "傑富瑞" in line and "杰富瑞" not in line
+    assert not {"月活", "月活躍", "春節", "開源"} & set(re.split(r"[：、。]", line))
+    assert "Monthly active users" in load_concepts() and "Jefferies" not in load_concepts()

@@ -309,8 +309,10 @@ class Producers:
         articles use most (Google stays Google, Alibaba is 阿里巴巴), else its Chinese name."""
         if not self.language.is_chinese:
             return entity
-        counts = [(self._spelled.count(fold(s)), bool(HAN.search(s)), s) for s in self.finder.spellings_of(entity)]
-        count, _, spelling = max(counts, default=(0, False, entity))
+        # Spellings one folding joins (傑富瑞, 杰富瑞) count alike: the table's first of them wins.
+        spellings = self.finder.spellings_of(entity)
+        counts = [(self._spelled.count(fold(s)), bool(HAN.search(s)), -rank, s) for rank, s in enumerate(spellings)]
+        count, _, _, spelling = max(counts, default=(0, False, 0, entity))
         return spelling if count else self.finder.chinese_name(entity) or entity
 
     def stories(self) -> list[StorySummary]:
@@ -389,7 +391,7 @@ class Producers:
             lines.append(self._fmt("new_stories", count=len(new)))
         known = self.digest.figures.earlier_entities
         if known is not None:
-            fresh = sorted(set().union(*self.names) - known) if self.names else []
+            fresh = sorted(set().union(*self.names) - known - self.finder.concepts) if self.names else []
             if fresh:
                 lines.append(self._fmt("new_names", names=self._list([self.name(n) for n in fresh[:5]])))
         multi = sum(1 for s in self.digest.stories if len(s.outlets) > 1)
