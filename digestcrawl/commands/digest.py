@@ -191,7 +191,7 @@ def build_site(settings: BaseSettings) -> tuple[bool, str]:
         build = jekyll_build(site_dir)
         bar.update()
     if build is None:
-        logger.warning("--build: Jekyll is not installed (apt-get install jekyll ruby-jekyll-feed "
+        logger.warning("--build: Jekyll is not installed (apt-get install jekyll ruby-jekyll-feed ruby-jekyll-archives "
                        "ruby-jekyll-seo-tag); the site was not built")
         return True, f"Site not built: Jekyll is not installed ({site_dir})"
     if not build.ok:

@@ -233,7 +233,7 @@ class DigestContent(_Schema):
         minimum=2, maximum=4, precedence=1)]
     # Product and availability facts: a day without any has none (no counts to fill it).
     users: Annotated[list[str], Field(max_length=4), Section(
-        "users", "up to four product or availability facts, none if the articles give none", Grounding.ITEMS,
+        "users", "up to four product or availability facts", Grounding.ITEMS,
         "users", Slot.GROUPED, group="thoughts", maximum=4, precedence=2)]
     tags: Annotated[list[str], Field(default_factory=list, max_length=10), Section(
         None, "at most ten names the articles use", Grounding.NAMES, "tags", Slot.FRONT_MATTER, maximum=10)]

@@ -41,8 +41,9 @@ logger = logging.getLogger(__name__)
 
 # 3: every field checked, titles translated; 4: download changes in the figures; 5: shorter
 # rules, the stories' order only in the data (room for the merge check in B4's budget);
-# 6: opening delimiters only, no "Title:" label.
-PROMPT_VERSION = "6"
+# 6: opening delimiters only, no "Title:" label; 7: rule 3 from the section table, users only
+# product or availability facts (none on a day without any).
+PROMPT_VERSION = "7"
 MESSAGE_OVERHEAD = 8  # tokens the chat format adds around each message
 LOOKALIKE = re.compile(r"[<＜﹤‹〈«]{2,}|[>＞﹥›〉»]{2,}")
 LANGUAGE_RULES: dict[Language, str] = {
@@ -53,7 +54,7 @@ LANGUAGE_RULES: dict[Language, str] = {
     Language.JA: "Write every text field in Japanese.",
 }
 INSTRUCTIONS = """\
-You write a daily news digest about one AI model for a technology blog.
+You write a daily news digest about one AI model.
 
 The user message gives the task, then parts, each from a <<<…>>> line to the next: figures \
 (<<<FIGURES>>>), stories (<<<STORY key=K>>>) and their articles (<<<ARTICLE N>>>: outlet, date if \
@@ -65,7 +66,7 @@ Rules:
 1. Use only facts in the articles and figures: no name, number, date, quotation or claim they \
 lack, no placeholder, no generic advice. Copy numbers and Latin-script names exactly.
 2. One StorySummary per story, in order, story_key as given: title a short headline (rule 5), \
-paragraph two to four sentences, cited the ids of the articles it rests on.
+paragraph two to four sentences, cited the ids of its source articles.
 3. {sections}
 4. Answer with one JSON object of the requested schema, nothing else.
 5. {language}
