@@ -5,9 +5,9 @@ Each article becomes two weighted bags of tokens, from its title and the lead of
 - **words**: Snowball stems of its words (``Regierung`` and ``Regierungen``, ``announced`` and
   ``announces`` are one word; the stemmer of the article's language, English for the Latin words
   in Chinese or Japanese text; a German compound also counts as its parts, ``Bundesregierung``
-  as ``Regierung`` and ``Bundes``) and CJK character bigrams (so zh-Hans and zh-Hant compare after
-  folding, and Chinese needs no segmenter), weighted by sublinear term frequency times inverse
-  document frequency;
+  as ``Regierung`` and ``Bundes``; in Turkish, I is the capital of ı and İ that of i) and CJK
+  character bigrams (so zh-Hans and zh-Hant compare after folding, and Chinese needs no
+  segmenter), weighted by sublinear term frequency times inverse document frequency;
 - **anchors**: what survives translation: names written with a capital or with digits
   (``McConnell``, ``GPT-4``, ``Qwen3``) that are not common words, abbreviations in capitals
   (``CDU``, ``NATO``) unless they spell a very common word (``US``, ``WHO``), numbers and quantities
@@ -16,7 +16,10 @@ Each article becomes two weighted bags of tokens, from its title and the lead of
   ``digestcrawl.digest.group.countries``), weighed by how common their English name is.
   German writes every noun with a capital: there, a capitalised word is a name only when it is
   no word of the background table and no compound of its words (``Vulkan``, ``Sommerurlaub``
-  are nouns; ``Kramp-Karrenbauer`` is a name).
+  are nouns; ``Kramp-Karrenbauer`` is a name). In any language a common word with its capital
+  inside a sentence is a name when many languages write it alike (``Merkel``, ``Berlin``; the
+  background table counts the languages): a German noun or an English sentence start is written
+  so in one.
 
 Inverse document frequency comes from a background table of general word frequencies shipped
 with the package (``conf/background.tsv.gz``, see ``scripts/build_background.py``): a day of two
@@ -77,7 +80,7 @@ DAY_MIN_ARTICLES = 20  # fewer articles than this say too little about what is c
 # lifts Arabic pairs but costs Chinese and English ones (benchmarks/README.md, B8).
 # (b0, b_words, b_anchors, b_cjk, b_letters, b_letters_words)
 SAME_LANGUAGE = (-5.1, 11.8, 0.0, 0.9, 0.0, 0.0)
-CROSS_LANGUAGE = (-2.58, 2.61, 5.81, 0.0, -1.83, 3.8)
+CROSS_LANGUAGE = (-2.6, 1.88, 6.29, 0.0, -1.99, 3.33)
 MERGE_PROBABILITY = 0.5
 # German writes compounds as one word (Bundesregierung, Klimawandel): its long words also count
 # as the words they are made of, parts of at least COMPOUND_PART letters that are common words.
@@ -86,6 +89,7 @@ COMPOUND_MIN = 8
 COMPOUND_PART = 5
 PART_FREQUENCY = 5e-6
 CAPITALISED_NOUNS = frozenset({"de"})  # languages that write every noun with a capital
+NAME_LANGUAGES = 3  # a word at least this many of the background's languages write is a name or a loan
 COUNTRY = "%"  # prefix of a country anchor: its ISO 3166 code (digestcrawl.digest.group.countries)
 # Snowball stemmers by language (ISO 639-1); any other language's Latin words (those inside
 # Chinese or Japanese text: names, English terms) are stemmed as English.
@@ -108,20 +112,38 @@ _LETTER = rf"[^\W\d_{CJK_CLASS}]"  # a letter, not CJK or kana
 NAME = re.compile(rf"(?<![\w])(?:[A-Z](?:{_LETTER}|\d|['’\-])*|{_LETTER}+-?\d(?:{_LETTER}|\d|[\-.])*"
                   rf"|\d+{_LETTER}(?:{_LETTER}|\d|-)*)")
 POSSESSIVE = re.compile(r"['’]s$")
+# Turkish and Azerbaijani write the capital of ı as I and that of i as İ ("IRAK" is "ırak"); elsewhere
+# İ is an i with a dot, which case folding would leave as i and a combining dot that splits the word.
+DOTLESS_I = frozenset({"tr", "az"})
+_DOTLESS_I_CASE = str.maketrans({"I": "ı", "İ": "i"})
+_DOTTED_CAPITAL_I = str.maketrans({"İ": "I"})
 ABBREVIATION = re.compile(r"[A-ZÄÖÜ]{2,6}")
 
 
-@lru_cache(maxsize=1)
 def background() -> dict[str, float]:
     """Folded token → frequency per running word in general text (the largest over languages)."""
+    return _background()[0]
+
+
+def languages_writing(token: str) -> int:
+    """How many of the background's languages write the word (at least once a million words;
+    0 or 1 for a word the table gives no count)."""
+    return _background()[1].get(token, 0)
+
+
+@lru_cache(maxsize=1)
+def _background() -> tuple[dict[str, float], dict[str, int]]:
     table: dict[str, float] = {}
+    shared: dict[str, int] = {}
     data = resources.files("digestcrawl").joinpath("conf/background.tsv.gz").read_bytes()
     for line in gzip.decompress(data).decode("utf-8").splitlines():
         if line.startswith("#"):
             continue
-        token, _, frequency = line.partition("\t")
+        token, frequency, *languages = line.split("\t")
         table[token] = float(frequency)
-    return table
+        if languages:
+            shared[token] = int(languages[0])
+    return table, shared
 
 
 def _frequency(token: str, table: dict[str, float]) -> float:
@@ -179,7 +201,7 @@ def word_tokens(text: str, language: str | None = None) -> tuple[Counter[str], d
     """Stems of the Latin words (two letters or more) and CJK character bigrams of the folded
     text, with each token's inverse document frequency. A stem is at least as common as the most
     common of its forms in the text: it takes that form's."""
-    folded = fold(text)
+    folded = fold_words(text, language)
     grams: Counter[str] = Counter()
     for run in CJK_RUN.findall(folded):
         grams.update(run[i:i + 2] for i in range(max(1, len(run) - 1)))
@@ -191,6 +213,12 @@ def word_tokens(text: str, language: str | None = None) -> tuple[Counter[str], d
         grams[root] += 1
         idf[root] = min(idf.get(root, math.inf), token_idf(word))
     return grams, idf
+
+
+def fold_words(text: str, language: str | None) -> str:
+    """``fold`` with the article's language's capital I (``İstanbul`` is ``istanbul`` everywhere,
+    ``ILÇE`` is ``ılçe`` in Turkish)."""
+    return fold(text.translate(_DOTLESS_I_CASE if language in DOTLESS_I else _DOTTED_CAPITAL_I))
 
 
 def compound_parts(word: str) -> list[str]:
@@ -227,10 +255,11 @@ def anchor_tokens(text: str, entities: set[str], spellings: frozenset[str] = fro
     other language spells its way)."""
     anchors: Counter[str] = Counter()
     table = background()
-    for name in NAME.findall(text):
-        token = _fold_name(name)
+    for match in NAME.finditer(text):
+        name, token = match.group(), _fold_name(match.group())
         if (len(token) > 1 and token not in spellings and not QUANTITY.fullmatch(token)
-                and _is_name(name, token, table, language) and not is_spelling(token, language)):
+                and _is_name(name, token, table, language, _mid_sentence(text, match.start()))
+                and not is_spelling(token, language)):
             anchors[token] += 1
     anchors.update(f"#{q}" for q in quantities(text))
     anchors.update(f"@{e}" for e in entities)
@@ -238,13 +267,25 @@ def anchor_tokens(text: str, entities: set[str], spellings: frozenset[str] = fro
     return anchors
 
 
-def _is_name(name: str, token: str, table: dict[str, float], language: str | None) -> bool:
+def _mid_sentence(text: str, start: int) -> bool:
+    """Whether the word at ``start`` follows a word or a comma (a sentence does not start there)."""
+    before = text[max(0, start - 3):start].rstrip()
+    return bool(before) and (before[-1].isalnum() or before[-1] == ",")
+
+
+def _is_name(name: str, token: str, table: dict[str, float], language: str | None, mid_sentence: bool) -> bool:
     """Whether a capitalised or versioned word (``name``, folded ``token``) names something. An
-    abbreviation is not a sentence start: only a very common one is a word. In a language that
-    capitalises its nouns, a word of the table, or a compound of two, is a noun."""
-    if ABBREVIATION.fullmatch(name):
-        return _frequency(token, table) < COMMON_ABBREVIATION_FREQUENCY
-    if _frequency(token, table) >= COMMON_NAME_FREQUENCY:
+    abbreviation is not a sentence start: only a very common one is a word. A word with its capital
+    inside a sentence that many languages write is a name (``Merkel``, ``Berlin``: a word of one
+    language is not written alike in others). Else a common word with a capital is a sentence
+    start; and in a language that capitalises its nouns, a word of the table, or a compound of
+    two, is a noun."""
+    frequency = _frequency(token, table)
+    if ABBREVIATION.fullmatch(name) or frequency >= COMMON_ABBREVIATION_FREQUENCY:
+        return frequency < COMMON_ABBREVIATION_FREQUENCY
+    if mid_sentence and languages_writing(token) >= NAME_LANGUAGES:
+        return True
+    if frequency >= COMMON_NAME_FREQUENCY:
         return False
     return language not in CAPITALISED_NOUNS or not name[0].isupper() or (
         token not in table and not compound_parts(token))
