@@ -133,12 +133,13 @@ def pair_features(pairs: Sequence[Pair], finder: EntityFinder) -> np.ndarray:
 
 def _design(features: np.ndarray) -> np.ndarray:
     """Columns: 1, √word cosine, √anchor cosine, both in CJK, neither in CJK, neither in CJK times
-    √word cosine (as similarity.probability reads them). Within one language the anchor and the
-    letters coefficients are held at zero, across languages the both-in-CJK one."""
+    √word cosine (as similarity.probability reads them). Within one language the anchors are read
+    for two articles in letters only and the letters coefficients are held at zero, across
+    languages the both-in-CJK one."""
     words, anchors = np.sqrt(np.clip(features[:, 0], 0, 1)), np.sqrt(np.clip(features[:, 1], 0, 1))
     cross = features[:, 2] > 0
     letters = np.where(cross, features[:, 3] == 0, 0.0)
-    return np.column_stack([np.ones(len(features)), words, np.where(cross, anchors, 0.0),
+    return np.column_stack([np.ones(len(features)), words, np.where(cross | (features[:, 3] == 0), anchors, 0.0),
                             np.where(cross, 0.0, features[:, 3] == 2), letters, letters * words])
 
 
