@@ -151,6 +151,16 @@ def test_turkish_capital_i_folds_to_the_turkish_small_letters() -> None:
     assert word_tokens("İstanbul and IRAK", "en")[0].keys() == {"istanbul", "and", "irak"}
 
 
+def test_turkish_case_endings_after_an_apostrophe_are_no_words() -> None:
+    """Turkish writes a name's case ending after an apostrophe (Söke'de, Söke’nin): the name is
+    one anchor and the ending no word; elsewhere the apostrophe stays (French l'Assemblée)."""
+    turkish = profile("", "Söke'de 21 kişiye ceza verildi. Söke’nin belediyesi ve Söke", "tr", set())
+    assert "söke" in turkish.anchors and not any("'" in a or "’" in a for a in turkish.anchors)
+    assert not {"de", "nin", "nın"} & set(turkish.words)
+    french = profile("", "L'Assemblée nationale vote la loi de l'État", "fr", set())
+    assert {"assembl", "état"} <= set(french.words)
+
+
 @pytest.mark.parametrize(("text", "language", "one_word", "forms"), [
     ("Alibaba announced the upgrade; it announces more and is announcing prices.", "en", "announc", 3),
     ("Die Regierung tagt. Beide Regierungen einigen sich.", "de", "regier", 2),
