@@ -32,7 +32,9 @@ benchmarks.stories --fit``), one for articles in one language and one for articl
 (where little but the anchors can agree): the result is a probability, and two articles are the
 same story when it is at least one half. Character bigrams of two Chinese reports of one event
 agree less than the words of two English ones (a bigram across a word boundary is noise), so
-within one language, two articles compared in CJK bigrams have their own intercept. Across
+within one language, two articles compared in CJK bigrams have their own intercept, and only
+two articles in letters read their shared names and countries (not numbers: the day's figures
+tie other events). Across
 languages, two articles in letters (German and English) share cognates and names among their
 words, where an article in CJK bigrams shares only its few Latin words with one in letters: the
 pair in letters has its own intercept and word slope. For a
