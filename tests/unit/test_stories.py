@@ -137,8 +137,9 @@ def test_common_names_with_a_capital_inside_a_sentence_are_names_in_any_language
     for anchors in (english, german):
         assert {"angela", "merkel", "berlin"} <= set(anchors)
         assert not {"today", "however", "chancellor", "heute", "kanzlerin", "regierung"} & set(anchors)
-    # At a sentence's start a capital says nothing: a common word there is no name.
+    # At a sentence's or a line's start a capital says nothing: a common word there is no name.
     assert not anchor_tokens("Berlin. Merkel sagte nichts.", set(), language="de")
+    assert not anchor_tokens("Gespräche ohne Ergebnis\nMerkel sagte nichts.", set(), language="de")
 
 
 def test_turkish_capital_i_folds_to_the_turkish_small_letters() -> None:
