@@ -90,6 +90,9 @@ def _rows(doc: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         add(("B5", f"peak RSS, {b5['pages']}-page crawl",
              f"{_fmt(b5['peak_rss_mb'])} MB (PSS {_fmt(b5['peak_pss_mb'])} MB), all processes summed",
              f"≤ {b5['target_mb']} MB {_verdict(b5['peak_rss_mb'] <= b5['target_mb'])}"))
+        for role, row in b5.get("per_process", {}).items():
+            add(("B5", f"  {role} (×{row['processes']})",
+                 f"{_fmt(row['peak_rss_mb'])} MB (PSS {_fmt(row['peak_pss_mb'])} MB), the largest one", ""))
     elif b5:
         add(("B5", "memory", b5.get("error") or b5.get("skipped", ""), ""))
     b7 = doc.get("B7", {})

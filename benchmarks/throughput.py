@@ -54,7 +54,7 @@ def _row(web: LocalWeb, run: ProcessRun, stored: int, note: str = "") -> dict[st
         "cpu_ms_per_page": round(1000 * run.cpu_seconds / pages, 1) if pages else None,
         "cpu_s_per_stored": round(run.cpu_seconds / stored, 4) if stored else None,
         "peak_rss_mb": run.peak_rss_mb, "peak_pss_mb": run.peak_pss_mb, "processes": run.peak_processes,
-        "returncode": run.returncode, "note": note,
+        "per_process": run.roles, "returncode": run.returncode, "note": note,
     }
 
 

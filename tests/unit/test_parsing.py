@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from lxml import etree
+from lxml.html import HtmlElement
 
 from digestcrawl.crawl.feeds import FeedError, parse_feed, parse_sitemap
 from digestcrawl.crawl.kinds.json_api import FieldMap, parse_json_api
@@ -13,7 +15,7 @@ from digestcrawl.crawl.kinds.listing import Selectors, parse_listing
 from digestcrawl.text import extraction
 from digestcrawl.text.dates import parse_datetime
 from digestcrawl.text.encoding import decode_html
-from digestcrawl.text.extraction import _parse, _without_linked_cells, extract_page
+from digestcrawl.text.extraction import PageText, _parse, _set_aside, _without_linked_cells, extract_page
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -275,3 +277,34 @@ def test_a_page_is_parsed_once_whatever_the_passes_it_needs(monkeypatch: pytest.
     assert (False in fresh["passes"]) is recall and bool(fresh["readability"]) is readability
     assert on_fresh_trees is not None and on_one_tree == on_fresh_trees and PARA in on_one_tree.text
     assert len(parses) == 1
+
+
+def test_the_precision_pass_is_run_without_the_link_lists_beside_the_article() -> None:
+    """Issue 25: trafilatura's pruning costs per element it is given, so menus, footers and
+    sidebars of links beside the article are taken out for its precision pass, then put back
+    where they were (an element with text after it stays: taking it out would take that text)."""
+    menu = "".join(f'<li><a href="/c{n}.html">分類新聞第{n}頁</a></li>' for n in range(20))
+    html = (f"<html><head><title>千問</title></head><body><nav><ul>{menu}</ul></nav>"
+            f"<div id='main'><div class='article'><p>{PARA * 3}</p><p>{PARA * 3}</p></div>"
+            f"<div class='links'><a href='/x.html'>延伸閱讀第一篇報導</a></div>正文之後的說明文字"
+            f"</div><footer><a href='/about.html'>關於我們與聯絡方式</a></footer></body></html>")
+    tree = _parse(html)
+    assert tree is not None
+    whole = etree.tostring(tree)
+    asides = PageText.read(tree).asides
+    assert [element.tag for element in asides] == ["nav", "footer"]
+    with pytest.raises(RuntimeError), _set_aside(asides):
+        assert b"<nav>" not in etree.tostring(tree) and b"<footer>" not in etree.tostring(tree)
+        raise RuntimeError("a failing pass")
+    assert etree.tostring(tree) == whole
+    page = extract_page(html, "https://example.com/a.html", ZoneInfo("UTC"))
+    assert page is not None and PARA in page.text and "分類新聞" not in page.text
+
+
+def test_pages_are_parsed_into_lxml_html_elements_fragments_included() -> None:
+    """Issue 25: the parser picks lxml.html's element class in C; every element still has
+    lxml.html's methods, and a fragment without <html> still parses."""
+    tree = _parse("<title>千問</title><form><input name='q'></form><p>千問發布</p>")
+    assert tree is not None and tree.find(".//p").text_content() == "千問發布"
+    assert all(isinstance(element, HtmlElement) for element in tree.iter())
+    assert _parse("") is None
