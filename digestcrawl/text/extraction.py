@@ -4,6 +4,8 @@ The HTML is parsed once: every pass reads the same tree (metadata, visible text,
 passes, which copy it before cleaning it, and readability, given a copy since it mutates its
 tree; a copy costs a third of a parse). htmldate alone, on the few pages whose date is still
 unknown after the text is read, parses the page its own way (it reads the markup's comments).
+The precision pass sees the tree without the link lists beside the article (``_asides``), put
+back after it.
 
 Structured data (JSON-LD, meta tags) is read first, as it is what publishers declare on purpose;
 trafilatura then extracts the body text (``_body_text``: one fast pass, and another only on
