@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from scrapy import signals
 from scrapy.utils.defer import deferred_f_from_coro_f
 from scrapy.utils.test import get_crawler
 
@@ -141,3 +142,20 @@ def test_a_crawl_starts_the_workers_its_memory_holds(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(extraction_pool, "available_memory_mb", lambda: 600)
     assert pool_with(3, EXTRACTION_WORKER_MEMORY_MB=150).processes == 2
     assert pool_with(3, EXTRACTION_WORKER_MEMORY_MB=0).processes == 3
+
+
+@deferred_f_from_coro_f
+async def test_workers_start_when_the_spider_opens_not_on_the_first_page() -> None:
+    """Issue 25: the forkserver imports the extraction code while the first feeds download."""
+    # No extensions: the spider_opened receivers are the pool's alone.
+    crawler = get_crawler(settings_dict=project_settings(EXTRACTION_PROCESSES=1, EXTENSIONS={}, EXTENSIONS_BASE={}))
+    pool, inline = ExtractionPool.from_crawler(crawler), pool_with(0)
+    try:
+        assert pool.pids == []
+        crawler.signals.send_catch_log(signals.spider_opened, spider=None)
+        inline.start()
+        assert await eventually(lambda: len(pool.pids) == 1)
+        assert inline.pids == []  # extracting in the crawl process starts nothing
+    finally:
+        pool.close()
+    assert pool.pids == []

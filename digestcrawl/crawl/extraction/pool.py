@@ -26,7 +26,8 @@ microseconds on a normal page): pages over a cap are not parsed in full (reason
 ``page_too_large``).
 
 The pool is sized by memory as well as by cores: no more workers than half the memory available
-at the start holds at EXTRACTION_WORKER_MEMORY_MB each (at least one).
+at the start holds at EXTRACTION_WORKER_MEMORY_MB each (at least one). Workers start when the
+spider opens (or on the first page), while the first feeds download.
 
 Settings: EXTRACTION_PROCESSES (worker processes; 0 extracts in the crawl process, with no time
 limit), EXTRACTION_WORKER_MEMORY_MB (a worker's peak; 0: no memory sizing), EXTRACTION_TIMEOUT
@@ -167,6 +168,7 @@ class ExtractionPool:
                             max_tags=settings.getint("EXTRACTION_MAX_TAGS"),
                             max_links=settings.getint("EXTRACTION_MAX_LINKS"))
         pool = cls(crawler, max(0, processes), timeout if timeout > 0 else None, limits)
+        crawler.signals.connect(pool.start, signal=signals.spider_opened)
         crawler.signals.connect(pool.close, signal=signals.spider_closed)
         return pool
 
@@ -176,7 +178,7 @@ class ExtractionPool:
 
     @property
     def pids(self) -> list[int]:
-        """The worker processes' ids (none before the first page)."""
+        """The worker processes' ids (none before the pool starts)."""
         return [w.process.pid for w in list(self._workers.values()) if w.process.pid is not None]
 
     async def extract(self, html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
@@ -187,8 +189,7 @@ class ExtractionPool:
                 return extract_page(html, url, zone)
             except Exception as exc:  # as a worker reports it: one page, not the crawl
                 raise ExtractionError(f"{type(exc).__name__}: {exc}") from exc
-        if not self._threads:
-            self._start()
+        self.start()
         job = _Job(html, url, zone)
         self._jobs.put(job)
         try:
@@ -198,7 +199,12 @@ class ExtractionPool:
                 assert self.crawler.stats is not None
                 self.crawler.stats.inc_value("digestcrawl/extraction/worker_lost", job.lost)
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the workers (if not running): when the spider opens, so that the forkserver
+        imports the extraction code (half a second) while the first feeds download, not when
+        the first page waits for it."""
+        if self._threads or self.processes == 0:
+            return
         self._closing = False
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["digestcrawl.crawl.extraction.worker"])
