@@ -41,6 +41,7 @@ import asyncio
 import logging
 import multiprocessing
 import multiprocessing.context
+import multiprocessing.util
 import queue
 import threading
 from concurrent.futures import Future
@@ -139,6 +140,11 @@ class _Worker:
             self.process.close()
 
 
+def _kill_workers(workers: dict[int, _Worker]) -> None:
+    for worker in list(workers.values()):
+        worker.process.kill()
+
+
 class ExtractionPool:
     """Settings: see the module docstring."""
 
@@ -209,6 +215,10 @@ class ExtractionPool:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["digestcrawl.crawl.extraction.worker"])
         self._workers = {}
+        # At exit multiprocessing sends its live children SIGTERM, which workers ignore, then
+        # waits for them: a forced stop (a second Ctrl-C, no spider_closed) would wait forever.
+        # Its finalizers run first (multiprocessing.Pool stops its workers the same way).
+        multiprocessing.util.Finalize(self, _kill_workers, args=(self._workers,), exitpriority=10)
         self._threads = [threading.Thread(target=self._feed, args=(slot, context), daemon=True,
                                           name=f"extraction-feeder-{slot}") for slot in range(self.processes)]
         for thread in self._threads:
