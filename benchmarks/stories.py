@@ -255,7 +255,8 @@ def run(pairs_path: Path | None = PAIRS, limit: int | None = None, articles: int
         return out
     pairs = load(pairs_path)[:limit]
     scores = evaluate(pairs, finder)
-    out["pairs"] = {"file": str(pairs_path), "pairs": len(pairs), "targets": F1_TARGETS,
+    # The data set's name, not its path on this machine.
+    out["pairs"] = {"file": f"{pairs_path.parent.name}/{pairs_path.name}", "pairs": len(pairs), "targets": F1_TARGETS,
                     "scores": {name: {"pairs": s.pairs, "same": s.positives, "precision": round(s.precision, 3),
                                       "recall": round(s.recall, 3), "f1": round(s.f1, 3)}
                                for name, s in scores.items()}}
