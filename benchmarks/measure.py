@@ -128,7 +128,8 @@ def run_measured(command: Sequence[str], cwd: Path, env: Mapping[str, str] | Non
                 peak_pss = max(peak_pss, sum(pss for _, pss in now.values()))
                 processes = max(processes, len(pids))
                 for pid, (rss, pss) in now.items():
-                    roles.setdefault(pid, _role(pid, process.pid, forkservers))
+                    if pid not in roles:  # read /proc once per process, not on every poll
+                        roles[pid] = _role(pid, process.pid, forkservers)
                     before = peaks.get(pid, (0, 0))
                     peaks[pid] = (max(before[0], rss), max(before[1], pss))
                 for pid in pids:
