@@ -26,7 +26,7 @@ from benchmarks.throughput import PEERS_VENV, PER_DOMAIN, ROOT
 GROUPS = (("trafilatura", "trafilatura"), ("justext", "trafilatura"), ("htmldate", "htmldate"),
           ("readability", "trafilatura (readability fallback)"), ("lxml", "lxml"),
           ("sqlalchemy", "SQLAlchemy"), ("sqlite3", "sqlite3"), ("twisted", "Twisted"), ("scrapy", "Scrapy"),
-          ("asyncio", "asyncio"), ("opencc", "OpenCC"), ("datasketch", "datasketch"), ("numpy", "numpy"),
+          ("asyncio", "asyncio"), ("opencc", "OpenCC"), ("digestcrawl/text/dedup", "MinHash/LSH"), ("numpy", "numpy"),
           ("digestcrawl/", "digestcrawl"), ("pipelines/", "digestcrawl pipelines"), ("spiders/", "digestcrawl spider"),
           ("logging", "logging"), ("charset_normalizer", "charset_normalizer"), ("w3lib", "w3lib"),
           ("concurrent", "threads"), ("threading", "threads"), ("queue", "threads"))

@@ -114,7 +114,8 @@ def _cpu_per_page(pages: list[tuple[str, bytes]], make: Callable[[], Callable[[s
 
 COMPONENTS = (("trafilatura", "trafilatura extraction"), ("htmldate", "htmldate"),
               ("justext", "trafilatura extraction"),
-              ("opencc", "OpenCC folding"), ("datasketch", "MinHash/LSH"), ("charset_normalizer", "charset detection"),
+              ("opencc", "OpenCC folding"), ("digestcrawl/text/dedup", "MinHash/LSH"),
+              ("charset_normalizer", "charset detection"),
               ("digestcrawl/relevance", "relevance"), ("digestcrawl/dedup", "dedup"),
               ("digestcrawl/extraction", "JSON-LD/meta/dates"), ("digestcrawl/dates", "JSON-LD/meta/dates"),
               ("digestcrawl/encoding", "decode"), ("lxml", "lxml"), ("pipelines/normalize", "normalize"),

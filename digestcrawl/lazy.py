@@ -1,10 +1,10 @@
 """A package's surface, each name imported from its module on first use (PEP 562).
 
 A process that needs one module of a package then loads only that module: an extraction worker
-that imports ``extract_page`` from ``digestcrawl.text`` loads no dedup index (numpy, scipy,
-datasketch) and no entity table. The surface is declared once, as the imports of the package's
-``if TYPE_CHECKING:`` block, which mypy and readers see; ``lazy_attributes`` reads that block
-from the package's source, as scientific-python's lazy_loader reads a stub file.
+that imports ``extract_page`` from ``digestcrawl.text`` loads no dedup index (numpy) and no entity
+table. The surface is declared once, as the imports of the package's ``if TYPE_CHECKING:`` block,
+which mypy and readers see; ``lazy_attributes`` reads that block from the package's source, as
+scientific-python's lazy_loader reads a stub file.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from datasketch import MinHash
+import numpy as np
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -111,7 +111,7 @@ class DedupPipeline:
                 self.facts[url] = stated
         return item
 
-    async def _near_original(self, item: ItemAdapter, signature: MinHash, stated: Facts) -> NearMatch | None:
+    async def _near_original(self, item: ItemAdapter, signature: np.ndarray, stated: Facts) -> NearMatch | None:
         """The most similar original whose text ``item`` copies: near-duplicate text that states no
         other number, date or name (``digestcrawl.text.facts``). A near one that does is a
         related article, kept as one (``related``): linked as a copy, its claims would be lost."""

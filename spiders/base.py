@@ -57,7 +57,6 @@ from digestcrawl.text import (
     ExtractedPage,
     best_date,
     decode_html,
-    extract_head,
     looks_binary,
     looks_json,
     url_date,
@@ -324,15 +323,15 @@ class SourceSpider(scrapy.Spider):
         shortfall."""
         too_large = self.extraction.oversize(response.body)
         if too_large:
-            return extract_head(html, response.url, source.zone), ("page_too_large", too_large)
+            return self.extraction.head(html, response.url, source.zone), ("page_too_large", too_large)
         if not html.strip():
             return None, None
         try:
             return await self.extraction.extract(html, response.url, source.zone), None
         except ExtractionShortfall as exc:
-            return extract_head(html, response.url, source.zone), (exc.reason, exc.detail)
+            return self.extraction.head(html, response.url, source.zone), (exc.reason, exc.detail)
         except ExtractionError as exc:  # a page that breaks the extractor costs only itself
-            return extract_head(html, response.url, source.zone), ("extraction_error", exc.last_line)
+            return self.extraction.head(html, response.url, source.zone), ("extraction_error", exc.last_line)
 
     def _entry_changed(self, response: Response) -> datetime | None:
         """The latest feed-entry time of this article: this process's view when it parsed the

@@ -254,12 +254,31 @@ def test_a_lazy_surface_is_its_type_checking_imports(package: str) -> None:
 
 def test_an_extraction_worker_loads_only_what_extraction_needs() -> None:
     """The worker processes import text.extraction through the text and crawl packages: their
-    surfaces load nothing else (no dedup index: numpy, scipy, datasketch; no entity table; no
+    surfaces load nothing else (no dedup index and its numpy; no entity table; no
     configuration, pydantic and YAML: 11 MB of every worker, issue 25)."""
-    script = ("import sys, digestcrawl.crawl.extraction.worker; "
-              "print(sorted(m for m in ('numpy', 'scipy', 'datasketch', 'digestcrawl.text.dedup', "
+    script = ("import importlib, sys; "
+              "from digestcrawl.crawl.extraction.pool import EXTRACTION_MODULE, FORKSERVER_MODULES; "
+              "[importlib.import_module(m) for m in (*FORKSERVER_MODULES, EXTRACTION_MODULE)]; "
+              "print(sorted(m for m in ('numpy', 'scipy', 'digestcrawl.text.dedup', "
               "'digestcrawl.text.entities', 'digestcrawl.crawl.context', 'digestcrawl.config', 'pydantic', "
               "'yaml') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    assert loaded.stdout.strip() == "[]"
+
+
+def test_a_crawl_process_loads_no_extraction_library() -> None:
+    """A crawl leaves extraction to its workers: Scrapy's start (which imports every command's
+    module), the spiders, the pipelines and the pool load no extraction library, and no
+    MinHash library's scipy (issue 25: 56 MB and 0.5 s of every crawl's start)."""
+    script = ("import sys; from scrapy.cmdline import _get_commands_dict; "
+              "from scrapy.utils.project import get_project_settings; "
+              "_get_commands_dict(get_project_settings(), inproject=True); "
+              "import spiders.news, spiders.social, spiders.finance, spiders.releases, "
+              "pipelines.normalize, pipelines.relevance, pipelines.dedup, pipelines.store, "
+              "digestcrawl.crawl.extraction.pool; "
+              "print(sorted(m for m in ('trafilatura', 'htmldate', 'justext', 'readability', 'scipy', "
+              "'digestcrawl.text.extraction', 'digestcrawl.digest') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert loaded.returncode == 0, loaded.stderr[-2000:]
     assert loaded.stdout.strip() == "[]"

@@ -59,7 +59,7 @@ from digestcrawl.crawl import download_error_reason, is_http
 from digestcrawl.crawl.guard.netguard import GuardRefusal
 from digestcrawl.items import Article
 from digestcrawl.store import cap_fields, drop_implausible_dates
-from digestcrawl.text import PageLimits, clean_text, decode_html, extract_head, extract_page, looks_json, oversize
+from digestcrawl.text import PageLimits, clean_text, decode_html, looks_json, oversize
 
 # What a fetch must not touch: nothing is stored, cached, reported or skipped as already seen.
 FETCH_SETTINGS: dict[str, Any] = {
@@ -125,6 +125,10 @@ def read_file(page: Page) -> None:
 def extract(page: Page, zone: tzinfo, limits: PageLimits) -> dict[str, Any]:
     """The crawl's reading of one page: decode, extract (its head only over the caps), then the
     field caps and date bounds every stored article gets."""
+    # Imported here: Scrapy imports every command's module whenever any command starts (a crawl
+    # too), and a crawl process leaves extraction to its workers.
+    from digestcrawl.text import extract_head, extract_page
+
     if page.error is not None or page.body is None:
         return {"input": page.input, "url": page.url, "error": page.error or "nothing read"}
     html, encoding = decode_html(page.body, page.content_type)

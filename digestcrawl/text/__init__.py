@@ -26,9 +26,9 @@ if TYPE_CHECKING:
     from digestcrawl.text.dedup import NearDuplicateIndex, NearMatch, fingerprint
     from digestcrawl.text.encoding import decode_html, looks_binary, looks_json
     from digestcrawl.text.entities import EntityFinder
-    from digestcrawl.text.extraction import ExtractedPage, PageLimits, extract_head, extract_page, oversize
-    from digestcrawl.text.facts import Facts, differ, stated_facts
-    from digestcrawl.text.quantities import MULTIPLIERS
+    from digestcrawl.text.extraction import extract_head, extract_page
+    from digestcrawl.text.facts import MULTIPLIERS, Facts, differ, stated_facts
+    from digestcrawl.text.page import ExtractedPage, PageLimits, oversize
     from digestcrawl.text.relevance import RelevanceMatcher, fold
     from digestcrawl.text.tokens import bigrams, split_sentences
 

@@ -3,6 +3,12 @@
 Texts are folded first (Simplified script, lower case, no punctuation or spaces), so a zh-Hant
 reprint of a zh-Hans story is recognised. Shingles are 3-character runs for CJK text and
 3-word runs for Latin text, which keeps short Chinese articles comparable without a segmenter.
+
+A signature is 128 32-bit minima, one per affine permutation of the shingle hashes (each hash
+first mixed with the MurmurHash3 finalizer): the "affine32" scheme of datasketch 2.0, seed 1,
+which made the signatures already stored. It is computed here, with numpy, because datasketch's
+package imports its every index, and so scipy, aiohttp and motor: 47 MB and 0.4 s in the crawl
+process for two array expressions and a dictionary of bands (issue 25, B5).
 """
 
 from __future__ import annotations
@@ -13,12 +19,12 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from digestcrawl.text.chars import CJK_RANGES, LATIN_WORD
 from digestcrawl.text.relevance import fold
 
-SCHEME = "affine32"
+SEED = 1  # the permutations of every stored signature
+NUM_PERM = 128
 _16, _21, _32, _42 = (np.uint64(n) for n in (16, 21, 32, 42))
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd: 2**64 / golden ratio
 # Below this many shingles (repeats included) a Jaccard estimate is noise: such texts get the exact check only.
@@ -36,8 +42,8 @@ def shingle_hashes(text: str) -> np.ndarray:
 
     A CJK shingle is three consecutive CJK characters, whose code points (< 2**21) pack exactly
     into 63 bits; a Latin shingle is three consecutive words, their CRC-32s combined by shifted
-    XOR. A multiply-shift hash takes either to 32 bits; MinHash's affine32 scheme mixes them
-    again with the MurmurHash3 finalizer. Repeats are kept: they cannot change a minimum.
+    XOR. A multiply-shift hash takes either to 32 bits; ``sign`` mixes them again with
+    the MurmurHash3 finalizer. Repeats are kept: they cannot change a minimum.
     """
     folded = fold(text)
     codes = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
@@ -54,6 +60,53 @@ def shingle_hashes(text: str) -> np.ndarray:
     return (packed * _MULTIPLIER) >> _32
 
 
+def permutations(num_perm: int = NUM_PERM, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """The multipliers (odd, so that each map is a bijection of 32-bit values) and offsets of
+    ``num_perm`` affine permutations, drawn as datasketch's affine32 scheme draws them."""
+    draw = np.random.RandomState(seed)
+    multipliers = draw.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    offsets = draw.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return multipliers, offsets
+
+
+def _mix(hashes: np.ndarray) -> np.ndarray:
+    """The MurmurHash3 32-bit finalizer: spreads structured hashes before the affine maps."""
+    hashes = hashes ^ (hashes >> np.uint32(16))
+    hashes = hashes * np.uint32(0x85EBCA6B)
+    hashes = hashes ^ (hashes >> np.uint32(13))
+    hashes = hashes * np.uint32(0xC2B2AE35)
+    return hashes ^ (hashes >> np.uint32(16))
+
+
+def sign(hashes: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The MinHash signature of 32-bit shingle hashes: per permutation, the least image."""
+    multipliers, offsets = maps
+    mixed = _mix(hashes.astype(np.uint32)).reshape(-1, 1)
+    return (mixed * multipliers + offsets).min(axis=0)  # uint32 arithmetic wraps: mod 2**32
+
+
+def similarity(first: np.ndarray, second: np.ndarray) -> float:
+    """The Jaccard similarity two signatures estimate: the share of equal minima."""
+    return float(np.count_nonzero(first == second)) / len(first)
+
+
+def band_shape(threshold: float, num_perm: int, grid: int = 1001) -> tuple[int, int]:
+    """The (bands, rows) split of a signature whose LSH misses least around ``threshold``: the
+    area of pairs under it that become candidates plus that of pairs above it that do not, equally
+    weighted (datasketch's choice; 25 bands of 5 rows at 0.45 with 128 permutations)."""
+    similarities = np.linspace(0.0, 1.0, grid)
+    below, above = similarities <= threshold, similarities >= threshold
+    best, shape = float("inf"), (1, num_perm)
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            candidate = 1 - (1 - similarities ** rows) ** bands
+            error = float(np.trapezoid(candidate[below], similarities[below])
+                          + np.trapezoid(1 - candidate[above], similarities[above]))
+            if error < best:
+                best, shape = error, (bands, rows)
+    return shape
+
+
 @dataclass(frozen=True)
 class NearMatch:
     key: str
@@ -61,15 +114,16 @@ class NearMatch:
 
 
 class NearDuplicateIndex:
-    """An in-memory LSH index of article signatures, keyed by canonical URL."""
+    """An in-memory LSH index of article signatures, keyed by canonical URL: a signature is cut
+    into bands, and texts that share a band's values are candidates, which the estimate decides."""
 
-    def __init__(self, threshold: float = 0.6, num_perm: int = 128) -> None:
+    def __init__(self, threshold: float = 0.6, num_perm: int = NUM_PERM) -> None:
         self.threshold = threshold
         self.num_perm = num_perm
-        # Candidates come from a looser LSH band setting; the estimate then decides.
-        self._lsh = MinHashLSH(threshold=max(0.3, threshold - 0.15), num_perm=num_perm)
-        self._permutations = MinHash(num_perm=num_perm, scheme=SCHEME).permutations
-        # Only the hash values are kept (512 bytes each), not MinHash objects.
+        self._maps = permutations(num_perm)
+        # Candidates come from a looser band setting than the threshold.
+        bands, self._rows = band_shape(max(0.3, threshold - 0.15), num_perm)
+        self._buckets: list[dict[bytes, list[str]]] = [{} for _ in range(bands)]
         self._signatures: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -78,38 +132,39 @@ class NearDuplicateIndex:
     def __contains__(self, key: str) -> bool:
         return key in self._signatures
 
-    def signature(self, text: str) -> MinHash | None:
+    def signature(self, text: str) -> np.ndarray | None:
         hashes = shingle_hashes(text)
         if len(hashes) < MIN_SHINGLES:
             return None
-        minhash = MinHash(num_perm=self.num_perm, permutations=self._permutations, scheme=SCHEME, hashfunc=int)
-        minhash.update_batch(hashes.tolist())
-        return minhash
-
-    def from_bytes(self, data: bytes) -> MinHash:
-        return MinHash(hashvalues=np.frombuffer(data, dtype=np.uint32), permutations=self._permutations,
-                       scheme=SCHEME)
+        return sign(hashes, self._maps)
 
     @staticmethod
-    def to_bytes(minhash: MinHash) -> bytes:
-        return bytes(minhash.hashvalues.astype(np.uint32).tobytes())
+    def from_bytes(data: bytes) -> np.ndarray:
+        return np.frombuffer(data, dtype=np.uint32)
 
-    def matches(self, minhash: MinHash, exclude: str) -> list[NearMatch]:
+    @staticmethod
+    def to_bytes(signature: np.ndarray) -> bytes:
+        return signature.astype(np.uint32).tobytes()
+
+    def matches(self, signature: np.ndarray, exclude: str) -> list[NearMatch]:
         """The indexed texts at or above the threshold, most similar first."""
-        found = []
-        for key in self._lsh.query(minhash):
-            if key == exclude:
-                continue
-            similarity = float(np.count_nonzero(minhash.hashvalues == self._signatures[key])) / self.num_perm
-            if similarity >= self.threshold:
-                found.append(NearMatch(key, similarity))
+        candidates = {key for band, bucket in zip(self._bands(signature), self._buckets, strict=True)
+                      for key in bucket.get(band, ())}
+        candidates.discard(exclude)
+        found = [NearMatch(key, estimate) for key in candidates
+                 if (estimate := similarity(signature, self._signatures[key])) >= self.threshold]
         return sorted(found, key=lambda match: -match.similarity)
 
-    def best_match(self, minhash: MinHash, exclude: str) -> NearMatch | None:
-        found = self.matches(minhash, exclude)
+    def best_match(self, signature: np.ndarray, exclude: str) -> NearMatch | None:
+        found = self.matches(signature, exclude)
         return found[0] if found else None
 
-    def add(self, key: str, minhash: MinHash) -> None:
+    def add(self, key: str, signature: np.ndarray) -> None:
         if key not in self._signatures:
-            self._lsh.insert(key, minhash)
-            self._signatures[key] = minhash.hashvalues
+            for band, bucket in zip(self._bands(signature), self._buckets, strict=True):
+                bucket.setdefault(band, []).append(key)
+            self._signatures[key] = signature
+
+    def _bands(self, signature: np.ndarray) -> list[bytes]:
+        return [signature[start:start + self._rows].tobytes()
+                for start in range(0, self._rows * len(self._buckets), self._rows)]

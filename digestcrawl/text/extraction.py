@@ -48,6 +48,7 @@ from digestcrawl.text.dates import (
     url_date,
     written_in,
 )
+from digestcrawl.text.page import ExtractedPage
 from digestcrawl.text.relevance import fold
 
 ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
@@ -254,24 +255,6 @@ def _run_bytes(text: str) -> int:
     return size if size >= PARAGRAPH_RUN_BYTES else 0
 
 
-@dataclass
-class ExtractedPage:
-    title: str
-    text: str
-    canonical: str | None = None
-    author: str | None = None
-    site_name: str | None = None
-    description: str | None = None
-    language: str | None = None
-    published: datetime | None = None
-    published_from: str | None = None
-    modified: datetime | None = None
-    modified_from: str | None = None
-
-    def dated(self, published: Dated | None) -> None:
-        self.published, self.published_from = (published.moment, published.origin) if published else (None, None)
-
-
 def extract_page(html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
     """Extract an article page; None when the HTML cannot be parsed at all."""
     tree = _parse(html)
@@ -310,32 +293,6 @@ def extract_head(html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
         page.title = _clean(unescape(opened.group(1))) if opened else ""
     page.language = guess_language(page.title, declared_language)
     return page
-
-
-@dataclass(frozen=True)
-class PageLimits:
-    """Caps on a page before it is parsed (0: no cap)."""
-
-    max_bytes: int
-    max_tags: int
-    max_links: int
-
-
-def oversize(body: bytes, limits: PageLimits) -> str | None:
-    """Why a page is too large to extract in full, or None. Counts ``<`` (tags) and ``<a``
-    (links) in the raw bytes, which costs microseconds on a normal page and a few milliseconds
-    on a 10 MB one: extraction time grows with both (tens of microseconds per element)."""
-    if limits.max_bytes and len(body) > limits.max_bytes:
-        return f"{len(body):,} bytes (cap {limits.max_bytes:,})"
-    if limits.max_links:
-        links = sum(body.count(opening) for opening in (b"<a ", b"<A ", b"<a\n", b"<a\t", b"<a\r"))
-        if links > limits.max_links:
-            return f"{links:,} links (cap {limits.max_links:,})"
-    if limits.max_tags:
-        tags = body.count(b"<")
-        if tags > limits.max_tags:
-            return f"{tags:,} tags (cap {limits.max_tags:,})"
-    return None
 
 
 def _metadata(tree: HtmlElement, url: str, zone: tzinfo, stated: tzinfo | None

@@ -19,7 +19,8 @@ from digestcrawl.items import Article
 from digestcrawl.store.caps import FIELD_CAPS, cap_fields, drop_implausible_dates, truncate
 from digestcrawl.text.dates import date_from_url, parse_datetime, plausible
 from digestcrawl.text.encoding import decode_html
-from digestcrawl.text.extraction import HEAD_SIZE, PageLimits, extract_head, extract_page, oversize
+from digestcrawl.text.extraction import HEAD_SIZE, extract_head, extract_page
+from digestcrawl.text.page import PageLimits, oversize
 from pipelines.normalize import NormalizePipeline
 from tests.hostilepages import LEAD, article, huge_title, many_links, nested_divs, padded
 

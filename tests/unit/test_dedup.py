@@ -3,6 +3,7 @@ that state other numbers, dates or names are never copies."""
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 
 from digestcrawl.store.articles import ArticleStore
-from digestcrawl.text.dedup import MIN_SHINGLES, NearDuplicateIndex, shingle_hashes
+from digestcrawl.text.dedup import MIN_SHINGLES, NearDuplicateIndex, band_shape, shingle_hashes, similarity
 from digestcrawl.text.facts import differ, stated_facts
 from pipelines.dedup import DedupPipeline
 from tests.unit.test_components import article, crawler_with, stats
@@ -28,7 +29,7 @@ EN = ("Alibaba released a new Qwen model on Monday that beats its predecessor on
 def jaccard(index: NearDuplicateIndex, a: str, b: str) -> float:
     first, second = index.signature(a), index.signature(b)
     assert first is not None and second is not None
-    return float(first.jaccard(second))
+    return similarity(first, second)
 
 
 def test_script_variant_is_the_same_text() -> None:
@@ -67,6 +68,41 @@ def test_signatures_are_the_same_in_every_process() -> None:
     other = subprocess.run([sys.executable, "-c", code, EN], capture_output=True, text=True, check=True,
                            env={"PYTHONHASHSEED": "12345", "PYTHONPATH": "."})
     assert other.stdout == NearDuplicateIndex.to_bytes(signature).hex()
+
+
+def test_signatures_are_those_already_stored() -> None:
+    """Stored signatures were made by datasketch 2.0's MinHash (affine32 scheme, seed 1): the
+    index computes the same 128 minima, so earlier crawls' articles stay comparable (these
+    digests are what datasketch gave for these texts)."""
+    index = NearDuplicateIndex()
+    expected = {EN: "53acb4e0e621c95a402abb440d3b0652efd71045cd562e53fb8329bc91ddad6b",
+                ZH: "9fab01b5a28b6074e4df58f8dbaa1cb98be86363f022cea5b92b529377ca5381"}
+    for text, digest in expected.items():
+        signature = index.signature(text)
+        assert signature is not None
+        assert hashlib.sha256(NearDuplicateIndex.to_bytes(signature)).hexdigest() == digest
+
+
+@pytest.mark.parametrize(("threshold", "shape"), [(0.3, (37, 3)), (0.45, (25, 5)), (0.6, (18, 7)), (0.85, (8, 16))])
+def test_bands_are_the_least_error_split(threshold: float, shape: tuple[int, int]) -> None:
+    """The LSH band split that misses least around the threshold (datasketch's for the same)."""
+    assert band_shape(threshold, 128) == shape
+
+
+def test_a_near_copy_is_found_through_one_shared_band_and_others_are_not() -> None:
+    index = NearDuplicateIndex(threshold=0.6)
+    other = ("DeepSeek cut its API prices by half on Tuesday and said a new reasoning model would "
+             "follow next month, according to a company statement posted on its website and on its app.")
+    for key, text in (("en", EN), ("zh", ZH), ("other", other)):
+        signature = index.signature(text)
+        assert signature is not None
+        index.add(key, signature)
+    copy = index.signature(EN.replace("Monday", "Tuesday"))
+    assert copy is not None
+    assert [match.key for match in index.matches(copy, exclude="")] == ["en"]
+    assert index.matches(copy, exclude="en") == []
+    restored = index.from_bytes(index.to_bytes(copy))
+    assert index.best_match(restored, exclude="") == index.best_match(copy, exclude="")
 
 
 # -- issue 20: two texts that state other numbers, dates or names are never copies ----------------

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -159,3 +161,31 @@ async def test_workers_start_when_the_spider_opens_not_on_the_first_page() -> No
     finally:
         pool.close()
     assert pool.pids == []
+
+
+def test_a_workers_start_is_not_its_first_pages_time() -> None:
+    """A lone worker imports the extraction code as it starts (its forkserver does not: issue 25),
+    which takes longer than this page's time limit; the limit starts when the worker says it is
+    ready. A fresh process, so that no earlier pool's forkserver holds the code already."""
+    script = f"""
+import asyncio, sys
+from zoneinfo import ZoneInfo
+from scrapy.utils.test import get_crawler
+from digestcrawl.crawl.extraction.pool import ExtractionPool
+from tests.conftest import project_settings
+
+async def main():
+    crawler = get_crawler(settings_dict=project_settings(EXTRACTION_PROCESSES=1, EXTRACTION_TIMEOUT=0.1))
+    pool = ExtractionPool.from_crawler(crawler)
+    try:
+        page = await pool.extract(open({str(PAGE)!r}, encoding="utf-8").read(), {URL!r}, ZoneInfo("UTC"))
+        print("loaded before:", "digestcrawl.text.extraction" in sys.modules, "|", page.title)
+    finally:
+        pool.close()
+
+asyncio.run(main())
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parent.parent.parent,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.startswith("loaded before: False |") and "Gemini" in done.stdout

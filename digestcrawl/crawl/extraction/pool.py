@@ -3,8 +3,9 @@
 Extraction (lxml, trafilatura) is most of a crawl's CPU and holds the GIL; in the crawl process
 it caps a crawl at one core. The spider hands each page to a pool of worker processes and
 awaits the result, so downloads, pipelines and the store keep running meanwhile. Workers come
-from a forkserver that has imported the extraction code once: a worker starts in milliseconds,
-and nothing is forked from the crawl process with its threads and event loop.
+from a forkserver (nothing is forked from the crawl process with its threads and event loop);
+with more than one worker it has imported the extraction code once for all of them, and a
+worker starts in milliseconds. A worker says when it is ready, and its pages are timed from then.
 
 The pool owns its workers (rather than a ProcessPoolExecutor, whose busy worker cannot be
 cancelled): each worker is fed by one thread of the crawl process over a pipe, and every page
@@ -54,10 +55,17 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from digestcrawl.crawl.extraction import worker as extraction_worker
-from digestcrawl.text import ExtractedPage, PageLimits, extract_page, oversize
+from digestcrawl.text import ExtractedPage, PageLimits, oversize
 
 logger = logging.getLogger(__name__)
 
+# What the forkserver imports once, for every worker it forks. The extraction code joins it when
+# the pool has more than one worker, which then share it; one worker imports it as it starts
+# (``worker.serve``): a forkserver's copy would only be held twice (B5: 22 MB RSS, 6 MB PSS).
+FORKSERVER_MODULES = ("digestcrawl.crawl.extraction.worker",)
+EXTRACTION_MODULE = "digestcrawl.text.extraction"
+# How long a new worker may take to import the extraction code and say it is ready.
+START_TIMEOUT = 60.0
 # How long a killed worker may take to be reaped, and the pool's threads to stop on close.
 REAP_TIMEOUT = 10.0
 
@@ -122,6 +130,15 @@ class _Worker:
             self.process.start()
         finally:
             theirs.close()  # the worker's end lives in the worker only: its death reads as EOF here
+        # Its pages' time limit starts once it is ready (a worker may import the extraction code
+        # as it starts). A worker that dies or hangs starting is lost like one that dies on a page.
+        try:
+            if not self.conn.poll(START_TIMEOUT):
+                raise TimeoutError(f"not ready within {START_TIMEOUT:g} s")
+            self.conn.recv()  # READY; EOFError when it died starting
+        except BaseException:
+            self.stop()
+            raise
 
     def ask(self, job: _Job, timeout: float | None) -> tuple[bool, object] | None:
         """The worker's answer, None when it took longer than ``timeout``; EOFError/OSError when
@@ -187,10 +204,21 @@ class ExtractionPool:
         """The worker processes' ids (none before the pool starts)."""
         return [w.process.pid for w in list(self._workers.values()) if w.process.pid is not None]
 
+    def head(self, html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
+        """A page's title and lead only (``extract_head``: milliseconds, whatever the page), in
+        this process: for a page too large or too slow to extract in full."""
+        # The extraction libraries load in the crawl process only when a page needs them here
+        # (its workers hold them): 9 MB and 0.15 s of every crawl's start otherwise.
+        from digestcrawl.text import extract_head
+
+        return extract_head(html, url, zone)
+
     async def extract(self, html: str, url: str, zone: tzinfo) -> ExtractedPage | None:
         """The extracted page, None when the HTML cannot be parsed at all. Raises
         ExtractionShortfall when the page was given up, ExtractionError when extraction raised."""
         if self.processes == 0:
+            from digestcrawl.text import extract_page  # see ``head``
+
             try:
                 return extract_page(html, url, zone)
             except Exception as exc:  # as a worker reports it: one page, not the crawl
@@ -213,7 +241,8 @@ class ExtractionPool:
             return
         self._closing = False
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["digestcrawl.crawl.extraction.worker"])
+        shared = (EXTRACTION_MODULE,) if self.processes > 1 else ()
+        context.set_forkserver_preload([*FORKSERVER_MODULES, *shared])
         self._workers = {}
         # At exit multiprocessing sends its live children SIGTERM, which workers ignore, then
         # waits for them: a forced stop (a second Ctrl-C, no spider_closed) would wait forever.
@@ -252,9 +281,8 @@ class ExtractionPool:
 
     def _run(self, slot: int, job: _Job, context: multiprocessing.context.ForkServerContext) -> ExtractedPage | None:
         while True:
-            worker = self._workers.get(slot) or _Worker(context)
-            self._workers[slot] = worker
             try:
+                worker = self._workers[slot] = self._workers.get(slot) or _Worker(context)
                 answer = worker.ask(job, self.timeout)
             except (EOFError, OSError) as exc:
                 self._stop_worker(slot)

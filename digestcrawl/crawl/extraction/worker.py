@@ -1,7 +1,7 @@
 """The extraction worker process: pages in over a pipe, extracted pages out.
 
-Runs in processes forked from a forkserver that imported this module (and so the extraction
-code) once; ``digestcrawl.crawl.extraction.pool`` starts, feeds, times and kills them. Kept apart
+Runs in processes forked from a forkserver that imported this module (and, for more than one
+worker, the extraction code) once; ``digestcrawl.crawl.extraction.pool`` starts, feeds, times and kills them. Kept apart
 from the pool so that a worker imports neither Scrapy nor Twisted.
 
 A worker never outlives the crawl process, whatever ends it (Ctrl-C, SIGTERM, kill -9):
@@ -33,14 +33,22 @@ from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from typing import Any
 
-from digestcrawl.text import extract_page
-
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+READY = "ready"
 
 
 def serve(conn: Connection) -> None:
-    """Extract each ``(html, url, zone)`` received; answer ``(True, page)`` or ``(False, traceback)``."""
+    """Say READY, then extract each ``(html, url, zone)`` received; answer ``(True, page)`` or
+    ``(False, traceback)``."""
+    # Imported here: the crawl process imports this module for this function's name only (the
+    # forkserver may have imported the extraction code already: pool.EXTRACTION_MODULE).
+    from digestcrawl.text import extract_page
+
     _die_with_parents()
+    try:
+        conn.send(READY)  # pages are timed from here: the import is no page's time
+    except OSError:
+        return
     while True:
         try:
             html, url, zone = conn.recv()
