@@ -167,3 +167,12 @@ def test_config_objects_default_to_the_declarations(monkeypatch: pytest.MonkeyPa
     settings = Settings(clean_defaults(monkeypatch))
     assert LLMConfig.from_settings(settings) == LLMConfig()
     assert RenderOptions.from_settings(settings) == RenderOptions()
+
+
+def test_a_crawl_serves_no_remote_control_port() -> None:
+    """Scrapy 2.19's remote control runs the Python sent to a local port (its token written to the
+    user's home): a crawl of ours builds no such extension."""
+    crawler = get_crawler(settings_dict=project_settings())
+    assert crawler.extensions is not None
+    built = {type(extension).__name__ for extension in crawler.extensions.middlewares}
+    assert "SourceReport" in built and "RemoteControl" not in built

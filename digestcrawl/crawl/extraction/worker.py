@@ -1,8 +1,8 @@
 """The extraction worker process: pages in over a pipe, extracted pages out.
 
 Runs in processes forked from a forkserver that imported this module (and, for more than one
-worker, the extraction code) once; ``digestcrawl.crawl.extraction.pool`` starts, feeds, times and kills them. Kept apart
-from the pool so that a worker imports neither Scrapy nor Twisted.
+worker, the extraction code) once; ``digestcrawl.crawl.extraction.pool`` starts, feeds, times
+and kills them. Kept apart from the pool so that a worker imports neither Scrapy nor Twisted.
 
 A worker never outlives the crawl process, whatever ends it (Ctrl-C, SIGTERM, kill -9):
 
