@@ -252,36 +252,38 @@ def test_a_lazy_surface_is_its_type_checking_imports(package: str) -> None:
         getattr(module, "nothing_here")  # noqa: B009
 
 
+def loaded_in_a_fresh_process(imports: str, watched: tuple[str, ...]) -> list[str]:
+    """The ``watched`` modules a new interpreter holds after running ``imports``."""
+    script = f"import sys\n{imports}\nprint(sorted(m for m in {watched!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return ast.literal_eval(done.stdout.strip())
+
+
 def test_an_extraction_worker_loads_only_what_extraction_needs() -> None:
     """The worker processes import text.extraction through the text and crawl packages: their
     surfaces load nothing else (no dedup index and its numpy; no entity table; no
     configuration, pydantic and YAML: 11 MB of every worker, issue 25)."""
-    script = ("import importlib, sys; "
-              "from digestcrawl.crawl.extraction.pool import EXTRACTION_MODULE, FORKSERVER_MODULES; "
-              "[importlib.import_module(m) for m in (*FORKSERVER_MODULES, EXTRACTION_MODULE)]; "
-              "print(sorted(m for m in ('numpy', 'scipy', 'digestcrawl.text.dedup', "
-              "'digestcrawl.text.entities', 'digestcrawl.crawl.context', 'digestcrawl.config', 'pydantic', "
-              "'yaml') if m in sys.modules))")
-    loaded = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert loaded.returncode == 0, loaded.stderr[-2000:]
-    assert loaded.stdout.strip() == "[]"
+    imports = ("import importlib\n"
+               "from digestcrawl.crawl.extraction.pool import EXTRACTION_MODULE, FORKSERVER_MODULES\n"
+               "for module in (*FORKSERVER_MODULES, EXTRACTION_MODULE): importlib.import_module(module)")
+    assert loaded_in_a_fresh_process(imports, ("numpy", "scipy", "digestcrawl.text.dedup", "digestcrawl.text.entities",
+                                               "digestcrawl.crawl.context", "digestcrawl.config", "pydantic",
+                                               "yaml")) == []
 
 
 def test_a_crawl_process_loads_no_extraction_library() -> None:
     """A crawl leaves extraction to its workers: Scrapy's start (which imports every command's
     module), the spiders, the pipelines and the pool load no extraction library, and no
     MinHash library's scipy (issue 25: 56 MB and 0.5 s of every crawl's start)."""
-    script = ("import sys; from scrapy.cmdline import _get_commands_dict; "
-              "from scrapy.utils.project import get_project_settings; "
-              "_get_commands_dict(get_project_settings(), inproject=True); "
-              "import spiders.news, spiders.social, spiders.finance, spiders.releases, "
-              "pipelines.normalize, pipelines.relevance, pipelines.dedup, pipelines.store, "
-              "digestcrawl.crawl.extraction.pool; "
-              "print(sorted(m for m in ('trafilatura', 'htmldate', 'justext', 'readability', 'scipy', "
-              "'digestcrawl.text.extraction', 'digestcrawl.digest') if m in sys.modules))")
-    loaded = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert loaded.returncode == 0, loaded.stderr[-2000:]
-    assert loaded.stdout.strip() == "[]"
+    imports = ("from scrapy.cmdline import _get_commands_dict\n"
+               "from scrapy.utils.project import get_project_settings\n"
+               "_get_commands_dict(get_project_settings(), inproject=True)\n"
+               "import spiders.news, spiders.social, spiders.finance, spiders.releases\n"
+               "import pipelines.normalize, pipelines.relevance, pipelines.dedup, pipelines.store\n"
+               "import digestcrawl.crawl.extraction.pool")
+    assert loaded_in_a_fresh_process(imports, ("trafilatura", "htmldate", "justext", "readability", "scipy",
+                                               "digestcrawl.text.extraction", "digestcrawl.digest")) == []
 
 
 def test_group_stories_is_the_group_rooms_one_entry() -> None:
