@@ -25,6 +25,7 @@ from digestcrawl.text.relevance import fold
 
 SEED = 1  # the permutations of every stored signature
 NUM_PERM = 128
+SIGN_CHUNK = 4096  # shingles per step of a signature: 2 MB of images at a time
 _16, _21, _32, _42 = (np.uint64(n) for n in (16, 21, 32, 42))
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd: 2**64 / golden ratio
 # Below this many shingles (repeats included) a Jaccard estimate is noise: such texts get the exact check only.
@@ -79,10 +80,14 @@ def _mix(hashes: np.ndarray) -> np.ndarray:
 
 
 def sign(hashes: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """The MinHash signature of 32-bit shingle hashes: per permutation, the least image."""
+    """The MinHash signature of 32-bit shingle hashes (at least one): per permutation, the least
+    image, taken SIGN_CHUNK shingles at a time (one step's images of all 128 permutations at once
+    would be 100 MB for a 200,000-character text)."""
     multipliers, offsets = maps
     mixed = _mix(hashes.astype(np.uint32)).reshape(-1, 1)
-    return (mixed * multipliers + offsets).min(axis=0)  # uint32 arithmetic wraps: mod 2**32
+    # uint32 arithmetic wraps: mod 2**32
+    return np.minimum.reduce([(mixed[start:start + SIGN_CHUNK] * multipliers + offsets).min(axis=0)
+                              for start in range(0, len(mixed), SIGN_CHUNK)])
 
 
 def similarity(first: np.ndarray, second: np.ndarray) -> float:

@@ -9,12 +9,23 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import opencc
 import pytest
 from scrapy.utils.defer import deferred_f_from_coro_f
 
 from digestcrawl.store.articles import ArticleStore
-from digestcrawl.text.dedup import MIN_SHINGLES, NearDuplicateIndex, band_shape, shingle_hashes, similarity
+from digestcrawl.text.dedup import (
+    MIN_SHINGLES,
+    SIGN_CHUNK,
+    NearDuplicateIndex,
+    _mix,
+    band_shape,
+    permutations,
+    shingle_hashes,
+    sign,
+    similarity,
+)
 from digestcrawl.text.facts import differ, stated_facts
 from pipelines.dedup import DedupPipeline
 from tests.unit.test_components import article, crawler_with, stats
@@ -81,6 +92,14 @@ def test_signatures_are_those_already_stored() -> None:
         signature = index.signature(text)
         assert signature is not None
         assert hashlib.sha256(NearDuplicateIndex.to_bytes(signature)).hexdigest() == digest
+
+
+def test_a_long_texts_signature_is_taken_in_steps_with_the_same_minima() -> None:
+    hashes = np.arange(3 * SIGN_CHUNK + 17, dtype=np.uint64) * np.uint64(2654435761) % np.uint64(2**32)
+    maps = permutations()
+    multipliers, offsets = maps
+    mixed = _mix(hashes.astype(np.uint32)).reshape(-1, 1)
+    assert np.array_equal(sign(hashes, maps), (mixed * multipliers + offsets).min(axis=0))
 
 
 @pytest.mark.parametrize(("threshold", "shape"), [(0.3, (37, 3)), (0.45, (25, 5)), (0.6, (18, 7)), (0.85, (8, 16))])
