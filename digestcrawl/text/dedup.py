@@ -17,6 +17,7 @@ import hashlib
 import re
 import zlib
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -95,6 +96,7 @@ def similarity(first: np.ndarray, second: np.ndarray) -> float:
     return float(np.count_nonzero(first == second)) / len(first)
 
 
+@cache  # a search over every split, 17 ms: once per process, not once per index (migrations, the pipeline)
 def band_shape(threshold: float, num_perm: int, grid: int = 1001) -> tuple[int, int]:
     """The (bands, rows) split of a signature whose LSH misses least around ``threshold``: the
     area of pairs under it that become candidates plus that of pairs above it that do not, equally
