@@ -156,7 +156,9 @@ def run_measured(command: Sequence[str], cwd: Path, env: Mapping[str, str] | Non
     cpu = max(waited, sum(cpu_seen.values()))
     by_role: dict[str, dict[str, float]] = {}
     for pid, (rss, pss) in peaks.items():
-        row = by_role.setdefault(roles[pid], {"peak_rss_mb": 0.0, "peak_pss_mb": 0.0, "processes": 0})
+        row = by_role.setdefault(roles[pid], {"peak_rss_mb": 0.0, "peak_pss_mb": 0.0, "processes": 0,
+                                              "cpu_s": 0.0})
+        row["cpu_s"] = round(row["cpu_s"] + cpu_seen.get(pid, 0.0), 2)
         row["peak_rss_mb"] = max(row["peak_rss_mb"], round(rss / 2**20, 1))
         row["peak_pss_mb"] = max(row["peak_pss_mb"], round(pss / 2**20, 1))
         row["processes"] += 1

@@ -36,10 +36,17 @@ def _rows(doc: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         if "skipped" in row or "error" in row:
             add(("B1", name, row.get("skipped") or row.get("error", ""), ""))
             continue
+        cpu_target = b1.get("cpu_ms_per_page_target") if name == "digestcrawl" else None
         add(("B1", name, f"{_fmt(row['pages_per_s'])} pages/s, {_fmt(row['cpu_ms_per_page'])} ms CPU/page, "
                          f"{_fmt(row['cpu_s_per_stored'])} CPU-s/stored ({row['stored']}/{row['pages']}), "
                          f"{_fmt(row['peak_rss_mb'])} MB ×{row['processes']} (PSS {_fmt(row['peak_pss_mb'])})",
-             f"exit {row['returncode']}"))
+             f"exit {row['returncode']}" + (f"; CPU ≤ {cpu_target} ms/page "
+                                            f"{_verdict((row['cpu_ms_per_page'] or 0) <= cpu_target)}"
+                                            if cpu_target else "")))
+        if name == "digestcrawl" and row.get("per_process"):
+            add(("B1", "  digestcrawl CPU by process",
+                 ", ".join(f"{role} {_fmt(figures.get('cpu_s'))} s" for role, figures in row["per_process"].items()),
+                 ""))
     for key, value in b1.get("ratios", {}).items():
         target = b1.get("targets", {}).get(key)
         add(("B1", f"digestcrawl pages/s {key.replace('_', ' ')}", f"{_fmt(value)}×",

@@ -33,8 +33,8 @@ def test_smoke_benchmark_runs_every_section(tmp_path: Path) -> None:
         assert isinstance(document[section], dict) and document[section], section
         assert "error" not in document[section], document[section]
     crawlers = document["B1"]["crawlers"]
-    assert set(crawlers) == {"digestcrawl", "bare_scrapy", "trafilatura_cli", "news_please"}
-    for name in ("digestcrawl", "bare_scrapy", "trafilatura_cli"):
+    assert set(crawlers) == {"digestcrawl", "bare_scrapy", "scrapy_alone", "trafilatura_cli", "news_please"}
+    for name in ("digestcrawl", "bare_scrapy", "scrapy_alone", "trafilatura_cli"):
         assert crawlers[name]["returncode"] == 0 and crawlers[name]["pages"] > 0, (name, crawlers[name])
     # news-please lives in its own venv, which CI does not build: skipped with a note, or run.
     assert "skipped" in crawlers["news_please"] or crawlers["news_please"]["returncode"] == 0

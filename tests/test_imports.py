@@ -286,6 +286,21 @@ def test_a_crawl_process_loads_no_extraction_library() -> None:
                                                "digestcrawl.text.extraction", "digestcrawl.digest")) == []
 
 
+def test_a_crawl_outside_the_distributed_profile_loads_no_redis_client() -> None:
+    """A crawler built with the project's settings (extensions, add-ons, middlewares) loads
+    redis and scrapy-redis only in the distributed profile: 0.08 s of every crawl's start
+    (issue 25)."""
+    imports = ("from scrapy.utils.project import get_project_settings\n"
+               "from scrapy.utils.reactor import install_reactor\n"
+               "from scrapy.utils.test import get_crawler\n"
+               "from spiders.news import NewsSpider\n"
+               "settings = get_project_settings()\n"
+               "install_reactor(settings['TWISTED_REACTOR'])\n"
+               "crawler = get_crawler(NewsSpider, settings_dict=settings.copy_to_dict())\n"
+               "assert crawler.extensions is not None and crawler.addons.addons")
+    assert loaded_in_a_fresh_process(imports, ("redis", "scrapy_redis")) == []
+
+
 def test_group_stories_is_the_group_rooms_one_entry() -> None:
     from digestcrawl.digest import group
 
