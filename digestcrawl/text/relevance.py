@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from digestcrawl.text.chars import compat_alnum, to_simplified
@@ -34,6 +35,7 @@ VERSION = r"[\s\-_]*\d(?:\.\d{1,2})?(?![\d%])"
 FAMILY_GAP = r"[^\n。！？!?]{0,15}?"  # "gemini … pro": a family word a few characters on
 
 
+@lru_cache(maxsize=16)  # a page's text is folded by several passes (relevance, walls, dedup): once
 def fold(text: str) -> str:
     """The form texts are compared in: NFKC (fullwidth Ｑｗｅｎ is Qwen, ① is 1), Simplified
     script, case-folded. Only for comparing: stored text keeps the characters it was written in."""
