@@ -26,7 +26,7 @@ from digestcrawl.crawl.extraction.pool import (
 )
 from digestcrawl.text.extraction import extract_page
 from tests.conftest import project_settings
-from tests.hostilepages import many_links
+from tests.hostilepages import article, many_links
 from tests.processes import alive
 
 PAGE = Path(__file__).parent.parent / "fixtureweb/site/mashdigi/en/google-expands-gemini-3-deep-think.html"
@@ -125,6 +125,45 @@ async def test_pages_behind_a_stuck_page_do_not_wait_and_closing_gives_it_up() -
         await stuck
     assert given_up.value.reason == "extraction_cancelled"
     assert await eventually(lambda: not any(alive(pid) for pid in busy))
+
+
+@deferred_f_from_coro_f
+async def test_a_page_sent_ahead_of_a_lost_page_is_not_lost() -> None:
+    """A worker is sent its next page while it extracts one (PAGES_AHEAD): when the worker dies
+    on its page, or the page is given up, the page behind it goes to the new worker, uncharged."""
+    html = PAGE.read_text(encoding="utf-8")
+    expected = extract_page(html, URL, ZONE)
+    pool = pool_with(1, EXTRACTION_TIMEOUT=600)
+    try:
+        # Both queued before the worker has started: the stuck page goes first, the other behind it.
+        stuck = asyncio.ensure_future(pool.extract(STUCK, URL, ZONE))
+        behind = asyncio.ensure_future(pool.extract(html, URL, ZONE))
+        for _ in range(2):  # the stuck page kills two workers: given up
+            assert await eventually(lambda: len(pool.pids) == 1)
+            [worker] = pool.pids
+            os.kill(worker, signal.SIGKILL)
+            assert await eventually(lambda: worker not in pool.pids)  # noqa: B023 (used at once)
+        with pytest.raises(ExtractionShortfall) as given_up:
+            await stuck
+        assert given_up.value.reason == "extraction_crashed"
+        assert await behind == expected
+    finally:
+        pool.close()
+    assert pool.crawler.stats is not None
+    assert pool.crawler.stats.get_value("digestcrawl/extraction/worker_lost") == 2  # the stuck page's alone
+
+
+@deferred_f_from_coro_f
+async def test_large_pages_sent_ahead_and_large_answers_do_not_wait_on_each_other() -> None:
+    """A page sent ahead can be larger than the pipe holds, and so can the answer the worker
+    sends meanwhile: the worker reads pages as they come, so neither waits for the other."""
+    pages = [article(f"Qwen long read {n}", paragraphs=6000) for n in range(3)]
+    pool = pool_with(1, EXTRACTION_TIMEOUT=600)
+    try:
+        done = await asyncio.wait_for(asyncio.gather(*(pool.extract(page, URL, ZONE) for page in pages)), 120)
+    finally:
+        pool.close()
+    assert [len(page.text) > 500_000 for page in done if page is not None] == [True] * 3
 
 
 @pytest.mark.parametrize(("processes", "worker_mb", "available_mb", "sized"), [

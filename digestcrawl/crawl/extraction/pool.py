@@ -10,8 +10,9 @@ worker starts in milliseconds. A worker says when it is ready, and its pages are
 The pool owns its workers (rather than a ProcessPoolExecutor, whose busy worker cannot be
 cancelled): each worker is fed by one thread of the crawl process over a pipe, and every page
 waits in one shared queue for the next free worker, so a stuck page holds up only its own
-worker. A page not extracted within EXTRACTION_TIMEOUT is given up (``ExtractionShortfall``
-with reason ``extraction_timeout``); its worker is killed and replaced at once. Nothing is ever
+worker, and the one page sent to it ahead (``PAGES_AHEAD``), which goes to the new worker. A
+page not extracted within EXTRACTION_TIMEOUT is given up (``ExtractionShortfall`` with reason
+``extraction_timeout``); its worker is killed and replaced at once. Nothing is ever
 extracted in the crawl process as a fallback: a page that could stall a worker would stall the
 crawl, and its shutdown, there.
 
@@ -39,12 +40,14 @@ EXTRACTION_MAX_TAGS, EXTRACTION_MAX_LINKS.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.context
 import multiprocessing.util
 import queue
 import threading
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -68,6 +71,11 @@ EXTRACTION_MODULE = "digestcrawl.text.extraction"
 START_TIMEOUT = 60.0
 # How long a killed worker may take to be reaped, and the pool's threads to stop on close.
 REAP_TIMEOUT = 10.0
+# Pages sent to a worker ahead of the one it extracts: it starts the next the moment it answers,
+# not once its thread in the crawl process (which shares that process's GIL with the crawl) has
+# taken the answer and sent another page, a third of a page's time (issue 25). The page behind a
+# page that stalls waits for its time limit, then goes to the new worker.
+PAGES_AHEAD = 1
 
 
 def available_memory_mb() -> int | None:
@@ -140,10 +148,13 @@ class _Worker:
             self.stop()
             raise
 
-    def ask(self, job: _Job, timeout: float | None) -> tuple[bool, object] | None:
-        """The worker's answer, None when it took longer than ``timeout``; EOFError/OSError when
-        the worker died."""
+    def send(self, job: _Job) -> None:
+        """Queue ``job`` in the worker's pipe; EOFError/OSError when the worker died."""
         self.conn.send((job.html, job.url, job.zone))
+
+    def answer(self, timeout: float | None) -> tuple[bool, object] | None:
+        """The worker's answer to its oldest page, None when it took longer than ``timeout``;
+        EOFError/OSError when the worker died."""
         if not self.conn.poll(timeout):
             return None
         answer: tuple[bool, object] = self.conn.recv()
@@ -254,17 +265,49 @@ class ExtractionPool:
             thread.start()
 
     def _feed(self, slot: int, context: multiprocessing.context.ForkServerContext) -> None:
-        """One worker's thread: starts the worker, then hands it pages until the pool closes."""
+        """One worker's thread: starts the worker, then hands it pages until the pool closes,
+        PAGES_AHEAD of them beside the one it extracts."""
         self._replace_worker(slot, context)
+        in_flight: deque[_Job] = deque()  # sent to the worker, oldest first: the order it answers in
+        accepting = True
         try:
-            while (job := self._jobs.get()) is not None:
-                if job.future.set_running_or_notify_cancel():
+            while accepting or in_flight:
+                # Wait for a page when the worker has none; take more only when they are waiting.
+                while accepting and len(in_flight) <= PAGES_AHEAD:
                     try:
-                        job.future.set_result(self._run(slot, job, context))
-                    except BaseException as exc:
-                        job.future.set_exception(exc)
+                        job = self._jobs.get(block=not in_flight)
+                    except queue.Empty:
+                        break
+                    if job is None:
+                        accepting = False
+                    elif job.future.set_running_or_notify_cancel():
+                        try:
+                            self._send(slot, job)
+                        except Exception as exc:  # it cannot be pickled: that page fails alone
+                            job.future.set_exception(exc)
+                        else:
+                            in_flight.append(job)
+                if in_flight:
+                    try:
+                        self._settle_oldest(slot, in_flight, context)
+                    except Exception as exc:  # unforeseen: the oldest page fails, not the pool
+                        self._stop_worker(slot)
+                        in_flight.popleft().future.set_exception(exc)
+        except BaseException as exc:
+            for job in in_flight:
+                job.future.set_exception(exc)
+            raise
         finally:
             self._stop_worker(slot)
+
+    def _send(self, slot: int, job: _Job) -> None:
+        """Send ``job`` to the slot's worker, if it has one (a new worker is sent every page in
+        flight). A worker found dead here is found dead again when its answer is awaited, and
+        the page it died on is then the oldest."""
+        worker = self._workers.get(slot)
+        if worker is not None:
+            with contextlib.suppress(EOFError, OSError):
+                worker.send(job)
 
     def _replace_worker(self, slot: int, context: multiprocessing.context.ForkServerContext) -> None:
         """Start the slot's worker now, so the next page does not wait for it; on failure the
@@ -279,32 +322,60 @@ class ExtractionPool:
         if worker is not None:
             worker.stop()
 
-    def _run(self, slot: int, job: _Job, context: multiprocessing.context.ForkServerContext) -> ExtractedPage | None:
-        while True:
-            try:
-                worker = self._workers[slot] = self._workers.get(slot) or _Worker(context)
-                answer = worker.ask(job, self.timeout)
-            except (EOFError, OSError) as exc:
-                self._stop_worker(slot)
-                if self._closing:
-                    raise ExtractionShortfall("extraction_cancelled", "the crawl is closing") from None
-                job.lost += 1
-                logger.error("An extraction worker died (%s) on %s; %s", exc or type(exc).__name__, job.url,
-                             "trying once more in a new worker" if job.lost == 1 else "giving the page up")
-                if job.lost > 1:
-                    raise ExtractionShortfall("extraction_crashed", "two extraction workers died on it") from None
-                continue
-            if answer is None:
-                # The worker may be anywhere in C code: only killing it stops it.
-                self._stop_worker(slot)
-                if not self._closing:
-                    self._replace_worker(slot, context)
-                raise ExtractionShortfall("extraction_timeout", f"not extracted within {self.timeout:g} s")
-            ok, value = answer
-            if not ok:
-                raise ExtractionError(str(value))
-            assert value is None or isinstance(value, ExtractedPage)
-            return value
+    def _settle_oldest(self, slot: int, in_flight: deque[_Job],
+                       context: multiprocessing.context.ForkServerContext) -> None:
+        """Await the worker's answer to the oldest page in flight and settle that page: its
+        extracted page or error; or, when the worker died on it, a retry in a new worker (a page
+        that kills two is given up); or, past the time limit, a shortfall and a new worker. A new
+        worker is sent every page still in flight: one that waited behind a lost page is not lost."""
+        job = in_flight[0]
+        if self._closing and slot not in self._workers:  # no new worker while the pool closes
+            self._cancel(in_flight)
+            return
+        try:
+            worker = self._workers.get(slot)
+            if worker is None:
+                worker = self._workers[slot] = _Worker(context)
+                for waiting in in_flight:
+                    worker.send(waiting)
+            answer = worker.answer(self.timeout)
+        except (EOFError, OSError) as exc:  # the worker died (or could not start)
+            self._stop_worker(slot)
+            if self._closing:
+                self._cancel(in_flight)
+                return
+            job.lost += 1
+            logger.error("An extraction worker died (%s) on %s; %s", exc or type(exc).__name__, job.url,
+                         "trying once more in a new worker" if job.lost == 1 else "giving the page up")
+            if job.lost > 1:
+                in_flight.popleft()
+                job.future.set_exception(
+                    ExtractionShortfall("extraction_crashed", "two extraction workers died on it"))
+            return
+        if answer is None:
+            # The worker may be anywhere in C code: only killing it stops it.
+            self._stop_worker(slot)
+            in_flight.popleft()
+            if self._closing:
+                self._cancel(in_flight)
+            elif not in_flight:  # else the next page starts one, and is sent to it
+                self._replace_worker(slot, context)
+            job.future.set_exception(
+                ExtractionShortfall("extraction_timeout", f"not extracted within {self.timeout:g} s"))
+            return
+        in_flight.popleft()
+        ok, value = answer
+        if not ok:
+            job.future.set_exception(ExtractionError(str(value)))
+            return
+        assert value is None or isinstance(value, ExtractedPage)
+        job.future.set_result(value)
+
+    @staticmethod
+    def _cancel(in_flight: deque[_Job]) -> None:
+        while in_flight:
+            in_flight.popleft().future.set_exception(
+                ExtractionShortfall("extraction_cancelled", "the crawl is closing"))
 
     def _fail_queued(self, exc: BaseException) -> None:
         while True:

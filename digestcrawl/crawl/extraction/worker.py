@@ -4,6 +4,10 @@ Runs in processes forked from a forkserver that imported this module (and, for m
 worker, the extraction code) once; ``digestcrawl.crawl.extraction.pool`` starts, feeds, times
 and kills them. Kept apart from the pool so that a worker imports neither Scrapy nor Twisted.
 
+The pool sends a worker its next page while it extracts one (``pool.PAGES_AHEAD``); a reader
+thread takes pages off the pipe as they come, so that a large page sent ahead and a large answer
+never wait on each other's full pipe.
+
 A worker never outlives the crawl process, whatever ends it (Ctrl-C, SIGTERM, kill -9):
 
 * it ignores SIGINT and SIGTERM, which a terminal or a service manager sends to the whole
@@ -25,6 +29,8 @@ import ctypes
 import multiprocessing
 import multiprocessing.connection
 import os
+import pickle
+import queue
 import signal
 import sys
 import threading
@@ -49,11 +55,10 @@ def serve(conn: Connection) -> None:
         conn.send(READY)  # pages are timed from here: the import is no page's time
     except OSError:
         return
-    while True:
-        try:
-            html, url, zone = conn.recv()
-        except (EOFError, OSError):  # the crawl process closed the pipe or died
-            return
+    pages: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    threading.Thread(target=_read_pages, args=(conn, pages), name="page-reader", daemon=True).start()
+    while (message := pages.get()) is not None:
+        html, url, zone = pickle.loads(message)
         try:
             answer: tuple[bool, object] = (True, extract_page(html, url, zone))
         except Exception:
@@ -61,6 +66,16 @@ def serve(conn: Connection) -> None:
         try:
             conn.send(answer)
         except OSError:
+            return
+
+
+def _read_pages(conn: Connection, pages: queue.SimpleQueue[bytes | None]) -> None:
+    """Put each page received on ``pages``, then None when the crawl process closed the pipe or died."""
+    while True:
+        try:
+            pages.put(conn.recv_bytes())
+        except (EOFError, OSError):
+            pages.put(None)
             return
 
 
