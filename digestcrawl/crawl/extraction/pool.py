@@ -272,21 +272,7 @@ class ExtractionPool:
         accepting = True
         try:
             while accepting or in_flight:
-                # Wait for a page when the worker has none; take more only when they are waiting.
-                while accepting and len(in_flight) <= PAGES_AHEAD:
-                    try:
-                        job = self._jobs.get(block=not in_flight)
-                    except queue.Empty:
-                        break
-                    if job is None:
-                        accepting = False
-                    elif job.future.set_running_or_notify_cancel():
-                        try:
-                            self._send(slot, job)
-                        except Exception as exc:  # it cannot be pickled: that page fails alone
-                            job.future.set_exception(exc)
-                        else:
-                            in_flight.append(job)
+                accepting = accepting and self._take_pages(slot, in_flight)
                 if in_flight:
                     try:
                         self._settle_oldest(slot, in_flight, context)
@@ -299,6 +285,25 @@ class ExtractionPool:
             raise
         finally:
             self._stop_worker(slot)
+
+    def _take_pages(self, slot: int, in_flight: deque[_Job]) -> bool:
+        """Send the slot's worker pages from the queue: wait for one when it has none, take more
+        (up to PAGES_AHEAD ahead) only when they are waiting. False once the stop signal is taken."""
+        while len(in_flight) <= PAGES_AHEAD:
+            try:
+                job = self._jobs.get(block=not in_flight)
+            except queue.Empty:
+                return True
+            if job is None:
+                return False
+            if job.future.set_running_or_notify_cancel():
+                try:
+                    self._send(slot, job)
+                except Exception as exc:  # it cannot be pickled: that page fails alone
+                    job.future.set_exception(exc)
+                else:
+                    in_flight.append(job)
+        return True
 
     def _send(self, slot: int, job: _Job) -> None:
         """Send ``job`` to the slot's worker, if it has one (a new worker is sent every page in
